@@ -1,0 +1,241 @@
+package ir
+
+// Format names this version of the IR; readers refuse any other.
+const Format = "waymark.ir/v1"
+
+// End is the target of `goto = end`. No stage may be named end.
+const End = "end"
+
+// Program is a compiled workspace: everything the runtime needs, and nothing
+// from the environment (env() calls stay calls).
+type Program struct {
+	Format   string    `json:"format"`
+	Customer *Customer `json:"customer,omitempty"` // nil when the workspace declares no customer schema
+	Events   []Event   `json:"events"`             // empty when the workspace declares none
+	Channels []Channel `json:"channels"`
+	Policies []Policy  `json:"policies"`
+	Journeys []Journey `json:"journeys"`
+	// Templates holds the content of every file template() names, by its
+	// workspace-relative path, so that an IR file is self-contained.
+	Templates map[string]string `json:"templates,omitempty"`
+}
+
+// Pos is a position in a source file: 1-based line and column (in
+// characters), 0-based byte offset.
+type Pos struct {
+	Line int `json:"line"`
+	Col  int `json:"col"`
+	Byte int `json:"byte"`
+}
+
+// Range is a span of a source file; File is relative to the workspace root.
+type Range struct {
+	File  string `json:"file"`
+	Start Pos    `json:"start"`
+	End   Pos    `json:"end"`
+}
+
+// Expr is an expression kept as its source text, re-parsed by the runtime
+// (hclsyntax.ParseExpression with Range.Start as the start position, so
+// runtime errors point at the journey file).
+type Expr struct {
+	Src   string `json:"src"`
+	Range Range  `json:"range"`
+}
+
+// Setting is a named expression: a channel setting, a send field, a trait to update.
+type Setting struct {
+	Name string `json:"name"`
+	Expr Expr   `json:"expr"`
+}
+
+// Customer is the declared customer schema.
+type Customer struct {
+	Traits []Field `json:"traits"`
+}
+
+// Field is a declared trait or event property; Type is an HCL type expression
+// in canonical form ("string", "list(string)").
+type Field struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Description string `json:"description,omitempty"`
+	Range       Range  `json:"range"`
+}
+
+// Event is a declared event.
+type Event struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Properties  []Field `json:"properties"`
+	Range       Range   `json:"range"`
+}
+
+// Channel is where sends go. Settings are expressions evaluated by the
+// runtime when it sets the channel up (env() is read then).
+type Channel struct {
+	Name     string    `json:"name"`
+	Type     string    `json:"type"`
+	Settings []Setting `json:"settings"`
+	Range    Range     `json:"range"`
+}
+
+// Policy is a set of contact rules. Windows and caps are kept in the
+// canonical text of lang/timespec, which the runtime parses.
+type Policy struct {
+	Name         string   `json:"name"`
+	QuietHours   string   `json:"quiet_hours,omitempty"`
+	SendWindow   string   `json:"send_window,omitempty"`
+	FrequencyCap *Cap     `json:"frequency_cap,omitempty"`
+	SuppressedBy []string `json:"suppressed_by,omitempty"` // journey names
+	Range        Range    `json:"range"`
+}
+
+// Cap is a frequency cap: at most N sends in any window of PerSeconds.
+type Cap struct {
+	N          int   `json:"n"`
+	PerSeconds int64 `json:"per_seconds"`
+}
+
+// Reentry kinds.
+const (
+	ReentryNever  = "never"
+	ReentryAlways = "always"
+	ReentryAfter  = "after"
+)
+
+// Reentry says whether a customer may enter a journey again.
+type Reentry struct {
+	Kind         string `json:"kind"`                    // never | always | after
+	AfterSeconds int64  `json:"after_seconds,omitempty"` // with kind after
+}
+
+// Journey is one compiled journey. Version is a content hash of everything
+// but source ranges, so moving code around in a file keeps the version.
+type Journey struct {
+	Name        string    `json:"name"`
+	Version     string    `json:"version"`
+	Description string    `json:"description,omitempty"`
+	Policy      string    `json:"policy,omitempty"`
+	Reentry     Reentry   `json:"reentry"`
+	Entries     []Trigger `json:"entries"`
+	Goals       []Trigger `json:"goals"`
+	Exits       []Trigger `json:"exits"`
+	Start       string    `json:"start"` // the first stage; "" for a journey without stages
+	Stages      []Stage   `json:"stages"`
+	Range       Range     `json:"range"`
+}
+
+// Trigger is an entry, goal or exit.
+type Trigger struct {
+	Event string `json:"event"`
+	When  *Expr  `json:"when,omitempty"`
+	Range Range  `json:"range"`
+}
+
+// Stage is one state of the journey's state machine.
+type Stage struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description,omitempty"`
+	Actions     []Action   `json:"actions"`
+	Transition  Transition `json:"transition"`
+	Range       Range      `json:"range"`
+}
+
+// Action kinds.
+const (
+	ActionSend   = "send"
+	ActionUpdate = "update"
+	ActionEmit   = "emit"
+)
+
+// Action is a send, an update or an emit; which fields are set depends on Kind.
+type Action struct {
+	Kind       string    `json:"kind"`
+	Name       string    `json:"name,omitempty"`       // send: its name
+	Channel    string    `json:"channel,omitempty"`    // send: the channel name
+	Fields     []Setting `json:"fields,omitempty"`     // send: the channel-type fields
+	Traits     []Setting `json:"traits,omitempty"`     // update: the traits to set, in order
+	Event      string    `json:"event,omitempty"`      // emit: the event name
+	Properties *Expr     `json:"properties,omitempty"` // emit: an object expression
+	Range      Range     `json:"range"`
+}
+
+// Transition kinds.
+const (
+	TransitionNone   = "none"   // no transition: the journey completes
+	TransitionGoto   = "goto"   // leave at once
+	TransitionBranch = "branch" // leave at once by the first branch that holds
+	TransitionSplit  = "split"  // leave at once into a hashed variant
+	TransitionWait   = "wait"   // wait for on / after / at, the first to happen
+)
+
+// Transition is how a stage is left. Targets are stage names or End.
+type Transition struct {
+	Kind     string    `json:"kind"`
+	Goto     string    `json:"goto,omitempty"`
+	Branches []Branch  `json:"branches,omitempty"`
+	Variants []Variant `json:"variants,omitempty"`
+	Ons      []On      `json:"on,omitempty"`
+	Afters   []After   `json:"after,omitempty"`
+	Ats      []At      `json:"at,omitempty"`
+	Range    Range     `json:"range"` // the goto attribute, or the first transition block
+}
+
+// Branch is one arm of a branch list; the last has no When.
+type Branch struct {
+	When  *Expr  `json:"when,omitempty"`
+	Goto  string `json:"goto"`
+	Range Range  `json:"range"`
+}
+
+// Variant is one arm of a split.
+type Variant struct {
+	Name   string `json:"name"`
+	Weight int    `json:"weight"`
+	Goto   string `json:"goto"`
+	Range  Range  `json:"range"`
+}
+
+// On waits for an event.
+type On struct {
+	Event string `json:"event"`
+	When  *Expr  `json:"when,omitempty"`
+	Goto  string `json:"goto"`
+	Range Range  `json:"range"`
+}
+
+// After waits a fixed time after the stage was entered.
+type After struct {
+	Seconds int64  `json:"seconds"`
+	Spec    string `json:"spec"` // canonical duration text, e.g. "1w 2d"
+	Goto    string `json:"goto"`
+	Range   Range  `json:"range"`
+}
+
+// At waits until a time computed when the stage is entered.
+type At struct {
+	Time  Expr   `json:"time"`
+	Goto  string `json:"goto"`
+	Range Range  `json:"range"`
+}
+
+// Journey returns the named journey, or nil.
+func (p *Program) Journey(name string) *Journey {
+	for i := range p.Journeys {
+		if p.Journeys[i].Name == name {
+			return &p.Journeys[i]
+		}
+	}
+	return nil
+}
+
+// Stage returns the named stage, or nil.
+func (j *Journey) Stage(name string) *Stage {
+	for i := range j.Stages {
+		if j.Stages[i].Name == name {
+			return &j.Stages[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,488 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/waymark-dev/waymark/lang"
+	"github.com/waymark-dev/waymark/lang/suggest"
+)
+
+// scope says which variables an expression may use. It mirrors the table of
+// variables in LANGUAGE.md: `event` only where an event is being handled,
+// `entry` only inside a journey, env() only in channel settings.
+type scope struct {
+	where    string // for errors: "a send field", "a goal's when"
+	customer bool
+	event    bool
+	eventOf  *event // the event's schema, nil when undeclared (permissive)
+	entry    *journey
+	now      bool
+	env      bool
+}
+
+// types checks every expression against the declared schemas.
+func (c *checker) types() {
+	for _, ch := range c.ws.Channels {
+		if c.channels[ch.Name.Value] != ch {
+			continue
+		}
+		sc := &scope{where: "a channel setting", env: true}
+		for _, s := range ch.Settings {
+			if s.Name == "timeout" {
+				continue
+			}
+			want := cty.String
+			if s.Name == "starttls" {
+				want = cty.Bool
+			}
+			c.expectType(s.Expr, c.checkExpr(s.Expr, sc), want, "`"+s.Name+"`")
+		}
+	}
+	for _, j := range c.ws.Journeys {
+		jr := c.journeys[j.Name.Value]
+		if jr == nil || jr.decl != j {
+			continue
+		}
+		for _, t := range j.Entries {
+			c.condition(t.When, &scope{where: "an entry's when", customer: true, event: true, eventOf: c.events[t.Event.Value], now: true})
+		}
+		for _, group := range [][]*lang.Trigger{j.Goals, j.Exits} {
+			for _, t := range group {
+				c.condition(t.When, &scope{where: "a " + t.Type + "'s when", customer: true, event: true, eventOf: c.events[t.Event.Value], entry: jr, now: true})
+			}
+		}
+		for _, s := range j.Stages {
+			c.stageTypes(jr, s)
+		}
+	}
+}
+
+func (c *checker) stageTypes(jr *journey, s *lang.Stage) {
+	act := &scope{where: "a stage", customer: true, entry: jr, now: true}
+	for _, a := range s.Actions {
+		switch a := a.(type) {
+		case *lang.Send:
+			c.sendTypes(a, act)
+		case *lang.Update:
+			c.updateTypes(a, act)
+		case *lang.Emit:
+			c.emitTypes(a, act)
+		}
+	}
+	for _, b := range s.Branches {
+		c.condition(b.When, act)
+	}
+	for _, on := range s.Ons {
+		c.condition(on.When, &scope{where: "an on's when", customer: true, event: true, eventOf: c.events[on.Event.Value], entry: jr, now: true})
+	}
+	for _, at := range s.Ats {
+		if at.Time != nil {
+			c.expectType(at.Time.Expr, c.checkExpr(at.Time.Expr, act), cty.String, "`time`")
+		}
+	}
+}
+
+// condition checks a `when`: it must be a bool, with no conversion from
+// strings, so that `when = "false"` is not silently true.
+func (c *checker) condition(a *lang.Attr, sc *scope) {
+	if a == nil {
+		return
+	}
+	t := c.checkExpr(a.Expr, sc)
+	if t == cty.DynamicPseudoType || t == cty.Bool {
+		return
+	}
+	c.errorf(a.Expr.Range(), "Condition is not a bool",
+		"`when` must be true or false, but this is a %s. Compare it to something, e.g. `event.category == \"phone\"`.", typeName(t))
+}
+
+func (c *checker) sendTypes(s *lang.Send, sc *scope) {
+	typ := ""
+	if s.Channel != nil {
+		if ref, ok := lang.AsReference(s.Channel.Expr); ok && ref.Kind == "channel" {
+			typ = c.channelTypes[ref.Name]
+		}
+	}
+	sendSchema := lang.Schema.Block("journey").Block("stage").Block("send")
+	for _, f := range s.Fields {
+		as := sendSchema.Attr(f.Name)
+		if typ != "" && as != nil && len(as.ChannelTypes) > 0 && !contains(as.ChannelTypes, typ) {
+			c.errorf(f.NameRange, "Field not taken by this channel type",
+				"Sends through %s %s channel do not take `%s`. %s", article(typ), typ, f.Name, sendFieldsDoc(typ))
+			continue
+		}
+		t := c.checkExpr(f.Expr, sc)
+		switch f.Name {
+		case "to", "subject", "body", "html", "reply_to":
+			c.expectType(f.Expr, t, cty.String, "`"+f.Name+"`")
+		case "headers":
+			c.expectType(f.Expr, t, cty.Map(cty.String), "`headers`")
+		}
+	}
+	switch typ {
+	case lang.ChannelSMTP:
+		for _, need := range []string{"to", "subject"} {
+			if s.Field(need) == nil {
+				c.errorf(s.DefRange, "Missing send field", "A send through an smtp channel needs `%s`. %s", need, sendFieldsDoc(typ))
+			}
+		}
+		if s.Field("body") == nil && s.Field("html") == nil {
+			c.errorf(s.DefRange, "Missing send field", "A send through an smtp channel needs `body` or `html`. %s", sendFieldsDoc(typ))
+		}
+	case lang.ChannelWebhook, lang.ChannelLog:
+		if s.Field("data") == nil {
+			c.errorf(s.DefRange, "Missing send field", "A send through %s %s channel needs `data`, the JSON payload. %s", article(typ), typ, sendFieldsDoc(typ))
+		}
+	}
+}
+
+func sendFieldsDoc(typ string) string {
+	switch typ {
+	case lang.ChannelSMTP:
+		return "smtp sends take `to`, `subject`, `body`, and optionally `html` and `reply_to`."
+	case lang.ChannelWebhook:
+		return "webhook sends take `data` and optionally `headers`."
+	}
+	return "log sends take `data`."
+}
+
+func (c *checker) updateTypes(u *lang.Update, sc *scope) {
+	for _, a := range u.Traits {
+		t := c.checkExpr(a.Expr, sc)
+		if a.Name == "id" {
+			c.errorf(a.NameRange, "Cannot update id", "A customer's `id` identifies them and never changes.")
+			continue
+		}
+		if !c.customerDeclared {
+			continue
+		}
+		f := c.traits[a.Name]
+		if f == nil {
+			c.errorf(a.NameRange, "Unknown trait", "The customer schema declares no trait named %q.%s",
+				a.Name, suggest.Hint(a.Name, c.traitNames(), "Traits declared: "))
+			continue
+		}
+		c.ref(f.sym, a.NameRange, false)
+		c.expectType(a.Expr, t, f.typ, fmt.Sprintf("trait %q", a.Name))
+	}
+}
+
+func (c *checker) emitTypes(e *lang.Emit, sc *scope) {
+	if e.Properties == nil {
+		return
+	}
+	t := c.checkExpr(e.Properties.Expr, sc)
+	obj, isObj := e.Properties.Expr.(*hclsyntax.ObjectConsExpr)
+	if !isObj {
+		if t != cty.DynamicPseudoType && !t.IsObjectType() && !t.IsMapType() {
+			c.errorf(e.Properties.Expr.Range(), "Properties must be an object", "Write `properties = { name = value }`.")
+		}
+		return
+	}
+	ev := c.events[e.Event.Value]
+	if ev == nil || len(ev.props) == 0 {
+		return
+	}
+	for _, item := range obj.Items {
+		key, ok := objectKey(item.KeyExpr)
+		if !ok {
+			continue
+		}
+		p := ev.props[key]
+		if p == nil {
+			c.errorf(item.KeyExpr.Range(), "Unknown event property", "Event %q declares no property %q.%s",
+				ev.decl.Name.Value, key, suggest.Hint(key, fieldNames(ev.order), "Its properties: "))
+			continue
+		}
+		c.ref(p.sym, item.KeyExpr.Range(), false)
+		c.expectType(item.ValueExpr, c.checkExpr(item.ValueExpr, sc), p.typ, fmt.Sprintf("property %q", key))
+	}
+}
+
+// objectKey reads the key of an object item written as a bare name or a string.
+func objectKey(e hclsyntax.Expression) (string, bool) {
+	if k, ok := e.(*hclsyntax.ObjectConsKeyExpr); ok {
+		if name := hcl.ExprAsKeyword(k.Wrapped); name != "" {
+			return name, true
+		}
+		return lang.StaticString(k.Wrapped)
+	}
+	return "", false
+}
+
+// expectType reports a value whose type cannot become want.
+func (c *checker) expectType(e hclsyntax.Expression, got, want cty.Type, what string) {
+	if got == cty.DynamicPseudoType || want == cty.DynamicPseudoType || got.Equals(want) {
+		return
+	}
+	if conv := convert.GetConversion(got, want); conv != nil {
+		return
+	}
+	c.errorf(e.Range(), "Wrong type", "%s must be a %s, but this is a %s.", upperFirst(what), typeName(want), typeName(got))
+}
+
+// checkExpr checks the names an expression uses against sc and the
+// schemas, then evaluates it with unknown values to find its type. It
+// returns cty.DynamicPseudoType when the type cannot be known.
+func (c *checker) checkExpr(e hclsyntax.Expression, sc *scope) cty.Type {
+	return c.checkExprDepth(e, sc, 0)
+}
+
+func (c *checker) checkExprDepth(e hclsyntax.Expression, sc *scope, depth int) cty.Type {
+	ok := true
+	for _, tr := range e.Variables() {
+		ok = c.checkTraversal(tr, sc) && ok
+	}
+	hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
+		call, isCall := n.(*hclsyntax.FunctionCallExpr)
+		if !isCall {
+			return nil
+		}
+		switch call.Name {
+		case "env":
+			if !sc.env {
+				c.errorf(call.NameRange, "env() outside channel settings",
+					"env() reads the environment when `waymark run` sets up a channel, so it is allowed only in channel settings, not in %s.", sc.where)
+				ok = false
+			}
+		case "template":
+			if !c.checkTemplateCall(call, sc, depth) {
+				ok = false
+			}
+		}
+		return nil
+	})
+	if !ok {
+		return cty.DynamicPseudoType
+	}
+	v, diags := e.Value(c.evalContext(sc))
+	c.diags = append(c.diags, diags...)
+	if diags.HasErrors() {
+		return cty.DynamicPseudoType
+	}
+	return v.Type()
+}
+
+// checkTemplateCall checks template("path"): the file exists, parses as a
+// template, and uses only names in scope. Its content goes into the IR.
+func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope, depth int) bool {
+	if len(call.Args) != 1 {
+		return true // evaluation reports the arity
+	}
+	path, static := lang.StaticString(call.Args[0])
+	if !static {
+		c.errorf(call.Args[0].Range(), "Template path must be a string literal",
+			"The compiler reads every template into the IR, so its path must be written out, e.g. `template(\"templates/welcome.txt\")`.")
+		return false
+	}
+	if depth > 4 {
+		c.errorf(call.Range(), "Templates nested too deep", "Template %q is reached through more than 4 template() calls; is one including itself?", path)
+		return false
+	}
+	content, err := c.opts.ReadFile(path)
+	if err != nil {
+		c.errorf(call.Args[0].Range(), "Template file not found",
+			"Cannot read %q (paths are relative to the workspace root): %v.", path, unwrapPathError(err))
+		return false
+	}
+	tmpl, diags := hclsyntax.ParseTemplate(content, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		c.diags = append(c.diags, diags...)
+		return false
+	}
+	c.templates[path] = string(content)
+	t := c.checkExprDepth(tmpl, sc, depth+1)
+	return t != cty.NilType
+}
+
+// checkTraversal checks one variable use like customer.email.
+func (c *checker) checkTraversal(tr hcl.Traversal, sc *scope) bool {
+	root := tr.RootName()
+	var fields map[string]*field
+	var names []string
+	var kind, owner string
+	switch root {
+	case "customer":
+		if !sc.customer {
+			return c.notInScope(tr, sc, "`customer` is not available in "+sc.where+".")
+		}
+		if !c.customerDeclared {
+			return true
+		}
+		fields, names, kind, owner = c.traitsWithID(), append([]string{"id"}, c.traitNames()...), "trait", "The customer schema declares"
+	case "event":
+		if !sc.event {
+			return c.notInScope(tr, sc, "`event` is the event being handled, available in entry, goal, exit and on and their `when`; in "+
+				sc.where+" use `entry.NAME` for the event that admitted the customer.")
+		}
+		if sc.eventOf == nil {
+			return true
+		}
+		fields, names, kind = sc.eventOf.props, fieldNames(sc.eventOf.order), "property"
+		owner = fmt.Sprintf("Event %q declares", sc.eventOf.decl.Name.Value)
+	case "entry":
+		if sc.entry == nil {
+			return c.notInScope(tr, sc, "`entry` is the event that admitted the customer; an entry's own `when` uses `event`.")
+		}
+		var known bool
+		fields, names, known = c.entryFields(sc.entry)
+		if !known {
+			return true
+		}
+		kind, owner = "property", fmt.Sprintf("The entry events of journey %q declare", sc.entry.decl.Name.Value)
+	case "now":
+		if !sc.now {
+			return c.notInScope(tr, sc, "`now` is not available in "+sc.where+".")
+		}
+		return true
+	case "stage", "channel", "policy", "journey", "end":
+		c.errorf(tr.SourceRange(), "Reference used as a value",
+			"`%s` names something for the compiler; it has no value. Only `goto`, a send's `channel`, a journey's `policy` and `suppressed_by` take such references.", root)
+		return false
+	default:
+		var inScope []string
+		for _, n := range []struct {
+			name string
+			ok   bool
+		}{{"customer", sc.customer}, {"event", sc.event}, {"entry", sc.entry != nil}, {"now", sc.now}} {
+			if n.ok {
+				inScope = append(inScope, n.name)
+			}
+		}
+		detail := fmt.Sprintf("There is no variable named %q.", root)
+		if len(inScope) == 0 {
+			detail += " No variables are available in " + sc.where + "."
+		} else {
+			detail += suggest.Hint(root, inScope, "Variables here: ")
+		}
+		c.errorf(tr.SourceRange(), "Unknown variable", "%s", detail)
+		return false
+	}
+	if len(tr) < 2 {
+		return true // the whole object, e.g. jsonencode(customer)
+	}
+	name, r, ok := stepName(tr[1])
+	if !ok {
+		return true
+	}
+	f := fields[name]
+	if f == nil {
+		c.errorf(r, "Unknown "+kind, "%s no %s named %q.%s", owner, kind, name,
+			suggest.Hint(name, names, "Declared: "))
+		return false
+	}
+	if f.sym != nil {
+		c.ref(f.sym, r, false)
+	}
+	return true
+}
+
+func (c *checker) notInScope(tr hcl.Traversal, sc *scope, detail string) bool {
+	c.errorf(tr.SourceRange(), "Variable not available here", "%s", detail)
+	return false
+}
+
+// stepName reads the second step of a traversal: .name or ["name"].
+func stepName(t hcl.Traverser) (string, hcl.Range, bool) {
+	switch s := t.(type) {
+	case hcl.TraverseAttr:
+		return s.Name, s.SrcRange, true
+	case hcl.TraverseIndex:
+		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() {
+			return s.Key.AsString(), s.SrcRange, true
+		}
+	}
+	return "", hcl.Range{}, false
+}
+
+func (c *checker) traitsWithID() map[string]*field {
+	m := make(map[string]*field, len(c.traits)+1)
+	for k, v := range c.traits {
+		m[k] = v
+	}
+	m["id"] = &field{typ: cty.String}
+	return m
+}
+
+func (c *checker) traitNames() []string { return fieldNames(c.traitOrder) }
+
+func fieldNames(fs []*field) []string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.decl.Name.Value
+	}
+	return names
+}
+
+// entryFields is the union of the properties of a journey's entry events.
+// known is false when an entry event has no declared schema.
+func (c *checker) entryFields(jr *journey) (fields map[string]*field, names []string, known bool) {
+	if len(jr.decl.Entries) == 0 {
+		return nil, nil, false
+	}
+	fields = map[string]*field{}
+	for _, t := range jr.decl.Entries {
+		ev := c.events[t.Event.Value]
+		if ev == nil {
+			return nil, nil, false
+		}
+		for _, p := range ev.order {
+			if prev := fields[p.decl.Name.Value]; prev != nil {
+				if !prev.typ.Equals(p.typ) {
+					fields[p.decl.Name.Value] = &field{decl: prev.decl, typ: cty.DynamicPseudoType, sym: prev.sym}
+				}
+				continue
+			}
+			fields[p.decl.Name.Value] = p
+			names = append(names, p.decl.Name.Value)
+		}
+	}
+	return fields, names, true
+}
+
+// evalContext gives each variable in scope an unknown value of its declared
+// type, so evaluation yields the expression's type without any data.
+func (c *checker) evalContext(sc *scope) *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	if sc.customer {
+		vars["customer"] = c.objectOf(c.customerDeclared, c.traitsWithID())
+	}
+	if sc.event {
+		if sc.eventOf != nil {
+			vars["event"] = c.objectOf(true, sc.eventOf.props)
+		} else {
+			vars["event"] = cty.DynamicVal
+		}
+	}
+	if sc.entry != nil {
+		fields, _, known := c.entryFields(sc.entry)
+		vars["entry"] = c.objectOf(known, fields)
+	}
+	if sc.now {
+		vars["now"] = cty.UnknownVal(cty.String)
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: c.funcs}
+}
+
+func (c *checker) objectOf(known bool, fields map[string]*field) cty.Value {
+	if !known {
+		return cty.DynamicVal
+	}
+	types := make(map[string]cty.Type, len(fields))
+	for k, f := range fields {
+		types[k] = f.typ
+	}
+	return cty.UnknownVal(cty.Object(types))
+}
+
+func typeName(t cty.Type) string {
+	if t == cty.DynamicPseudoType {
+		return "any value"
+	}
+	return t.FriendlyName()
+}

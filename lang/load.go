@@ -1,0 +1,415 @@
+package lang
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/waymark-dev/waymark/lang/suggest"
+)
+
+// File name suffixes of a workspace.
+const (
+	JourneySuffix = ".journey.hcl"
+	TestSuffix    = ".journeytest.hcl"
+)
+
+// SourceFile is a file's path relative to the workspace root and its content.
+// The language server passes unsaved buffers this way.
+type SourceFile struct {
+	Path string
+	Src  []byte
+}
+
+// KindOf tells whether path names a journey file, a test file, or neither.
+func KindOf(path string) (FileKind, bool) {
+	switch {
+	case strings.HasSuffix(path, TestSuffix):
+		return TestFile, true
+	case strings.HasSuffix(path, JourneySuffix):
+		return JourneyFile, true
+	}
+	return 0, false
+}
+
+// FindFiles lists the workspace files under root, recursively, skipping hidden
+// folders, as slash-separated paths relative to root in lexical order.
+func FindFiles(root string) ([]string, error) {
+	var paths []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if _, ok := KindOf(d.Name()); !ok {
+			return nil
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, filepath.ToSlash(rel))
+		return nil
+	})
+	sort.Strings(paths)
+	return paths, err
+}
+
+// LoadDir reads and parses every workspace file under root. A file that
+// cannot be read is reported and skipped; the rest still load.
+func LoadDir(root string) (*Workspace, hcl.Diagnostics) {
+	paths, err := FindFiles(root)
+	if err != nil {
+		return &Workspace{Root: root}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read workspace",
+			Detail:   fmt.Sprintf("Reading %s failed: %v. Pass a directory that holds *.journey.hcl files.", root, err),
+		}}
+	}
+	var diags hcl.Diagnostics
+	files := make([]SourceFile, 0, len(paths))
+	for _, p := range paths {
+		src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read file",
+				Detail:   fmt.Sprintf("Reading %s failed: %v.", p, err),
+			})
+			continue
+		}
+		files = append(files, SourceFile{Path: p, Src: src})
+	}
+	ws, more := Parse(root, files)
+	return ws, append(diags, more...)
+}
+
+// Parse builds the workspace model from files already in memory. It never
+// stops at the first problem: a file with syntax errors still contributes the
+// blocks the parser recovered, and a malformed block is skipped on its own.
+func Parse(root string, files []SourceFile) (*Workspace, hcl.Diagnostics) {
+	ws := &Workspace{Root: root}
+	var diags hcl.Diagnostics
+	sorted := append([]SourceFile(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
+	for _, sf := range sorted {
+		kind, _ := KindOf(sf.Path)
+		f, fileDiags := hclsyntax.ParseConfig(sf.Src, sf.Path, hcl.InitialPos)
+		diags = append(diags, fileDiags...)
+		for _, d := range fileDiags {
+			if d.Severity == hcl.DiagError && d.Subject != nil {
+				ws.SyntaxErrors = append(ws.SyntaxErrors, *d.Subject)
+			}
+		}
+		body, _ := f.Body.(*hclsyntax.Body)
+		if body == nil {
+			body = &hclsyntax.Body{}
+		}
+		ws.Files = append(ws.Files, &File{Path: sf.Path, Kind: kind, Src: sf.Src, Body: body})
+		d := &decoder{ws: ws}
+		if kind == TestFile {
+			d.testFile(body)
+		} else {
+			d.journeyFile(body)
+		}
+		diags = append(diags, d.diags...)
+	}
+	return ws, diags
+}
+
+// decoder turns hclsyntax bodies into model nodes, checking each body against
+// its schema on the way.
+type decoder struct {
+	ws    *Workspace
+	diags hcl.Diagnostics
+}
+
+func (d *decoder) errorf(subject hcl.Range, summary, format string, args ...any) {
+	d.diags = append(d.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  subject.Ptr(),
+	})
+}
+
+// content is a body that passed its schema check: its known attributes by
+// name and in source order, and its known blocks in source order.
+type content struct {
+	attrs  map[string]*Attr
+	order  []*Attr
+	blocks []*hclsyntax.Block
+}
+
+func (c *content) attr(name string) *Attr { return c.attrs[name] }
+
+// check validates body against schema and keeps what the schema knows.
+// owner is the enclosing block, for diagnostics about missing attributes.
+func (d *decoder) check(body *hclsyntax.Body, schema *BlockSchema, owner *Node) *content {
+	c := &content{attrs: map[string]*Attr{}}
+	for _, a := range body.Attributes {
+		attr := &Attr{Name: a.Name, Expr: a.Expr, Range: a.SrcRange, NameRange: a.NameRange}
+		if schema.Attr(a.Name) == nil && schema.OpenAttrs == nil {
+			if schema.Block(a.Name) != nil {
+				d.errorf(a.NameRange, "Block written as an attribute",
+					"%q is a block in %s, not an attribute: write `%s { ... }`.", a.Name, inside(schema), a.Name)
+				continue
+			}
+			d.errorf(a.NameRange, "Unsupported attribute",
+				"%s does not take an attribute named %q.%s", where(schema), a.Name,
+				suggest.Hint(a.Name, schema.AttrNames(), "Attributes here: "))
+			continue
+		}
+		c.attrs[a.Name] = attr
+		c.order = append(c.order, attr)
+	}
+	sort.Slice(c.order, func(i, j int) bool { return c.order[i].Range.Start.Byte < c.order[j].Range.Start.Byte })
+
+	seen := map[string]hcl.Range{}
+	for _, b := range body.Blocks {
+		bs := schema.Block(b.Type)
+		if bs == nil {
+			if schema.Attr(b.Type) != nil {
+				d.errorf(b.TypeRange, "Attribute written as a block",
+					"%q is an attribute in %s, not a block: write `%s = ...`.", b.Type, inside(schema), b.Type)
+				continue
+			}
+			d.errorf(b.TypeRange, "Unsupported block type",
+				"%s does not take a %q block.%s", where(schema), b.Type,
+				suggest.Hint(b.Type, schema.BlockTypes(), "Blocks here: "))
+			continue
+		}
+		if len(b.Labels) != len(bs.Labels) {
+			d.labelCountError(b, bs)
+			continue
+		}
+		if bs.Unique {
+			if prev, dup := seen[b.Type]; dup {
+				d.errorf(b.TypeRange, "Duplicate "+b.Type+" block",
+					"%s takes one %q block; the first is at %s:%d:%d. Merge them.", where(schema), b.Type, prev.Filename, prev.Start.Line, prev.Start.Column)
+				continue
+			}
+			seen[b.Type] = b.TypeRange
+		}
+		c.blocks = append(c.blocks, b)
+	}
+	for _, as := range schema.Attrs {
+		if as.Required && c.attrs[as.Name] == nil && owner != nil {
+			d.errorf(owner.DefRange, "Missing required attribute",
+				"%s needs %s: %s", where(schema), "`"+as.Name+"`", as.Doc)
+		}
+	}
+	return c
+}
+
+func (d *decoder) labelCountError(b *hclsyntax.Block, bs *BlockSchema) {
+	subject := b.TypeRange
+	if len(b.LabelRanges) > 0 {
+		subject = hcl.RangeOver(b.TypeRange, b.LabelRanges[len(b.LabelRanges)-1])
+	}
+	switch {
+	case len(bs.Labels) == 0:
+		d.errorf(subject, "Unexpected label", "A %q block takes no label: write `%s { ... }`.", b.Type, b.Type)
+	case len(b.Labels) == 0:
+		d.errorf(subject, "Missing label", "A %q block needs a label: the %s, as in `%s \"NAME\" { ... }`. %s",
+			b.Type, bs.Labels[0].Name, b.Type, bs.Labels[0].Doc)
+	default:
+		d.errorf(subject, "Too many labels", "A %q block takes %d label (the %s), not %d.",
+			b.Type, len(bs.Labels), bs.Labels[0].Name, len(b.Labels))
+	}
+}
+
+// where names a schema's block for diagnostics: `A "stage" block`.
+func where(schema *BlockSchema) string {
+	if schema.Type == "" {
+		return "The top level of a file"
+	}
+	return fmt.Sprintf("A %q block", schema.Type)
+}
+
+// inside names a schema's block after "in": `a "stage" block`.
+func inside(schema *BlockSchema) string {
+	if schema.Type == "" {
+		return "the top level of a file"
+	}
+	return fmt.Sprintf("a %q block", schema.Type)
+}
+
+func nodeOf(b *hclsyntax.Block) Node {
+	def := b.TypeRange
+	if n := len(b.LabelRanges); n > 0 {
+		def = hcl.RangeBetween(b.TypeRange, b.LabelRanges[n-1])
+	}
+	return Node{
+		Type:      b.Type,
+		TypeRange: b.TypeRange,
+		DefRange:  def,
+		Range:     hcl.RangeBetween(b.TypeRange, b.CloseBraceRange),
+	}
+}
+
+func label(b *hclsyntax.Block, i int) Label {
+	return Label{Value: b.Labels[i], Range: b.LabelRanges[i]}
+}
+
+// journeyFile decodes the top level of a *.journey.hcl file.
+func (d *decoder) journeyFile(body *hclsyntax.Body) {
+	c := d.check(body, Schema, nil)
+	for _, b := range c.blocks {
+		bs := Schema.Block(b.Type)
+		n := nodeOf(b)
+		switch b.Type {
+		case "customer":
+			bc := d.check(b.Body, bs, &n)
+			cust := &Customer{Node: n}
+			for _, tb := range bc.blocks {
+				cust.Traits = append(cust.Traits, d.field(tb, bs.Block("trait")))
+			}
+			d.ws.Customers = append(d.ws.Customers, cust)
+		case "event":
+			bc := d.check(b.Body, bs, &n)
+			ev := &Event{Node: n, Name: label(b, 0), Description: bc.attr("description")}
+			for _, pb := range bc.blocks {
+				ev.Properties = append(ev.Properties, d.field(pb, bs.Block("property")))
+			}
+			d.ws.Events = append(d.ws.Events, ev)
+		case "channel":
+			bc := d.check(b.Body, bs, &n)
+			ch := &Channel{Node: n, Name: label(b, 0), Type: bc.attr("type"), Description: bc.attr("description")}
+			for _, a := range bc.order {
+				if a.Name != "type" && a.Name != "description" {
+					ch.Settings = append(ch.Settings, a)
+				}
+			}
+			d.ws.Channels = append(d.ws.Channels, ch)
+		case "policy":
+			bc := d.check(b.Body, bs, &n)
+			d.ws.Policies = append(d.ws.Policies, &Policy{
+				Node: n, Name: label(b, 0),
+				Description:  bc.attr("description"),
+				QuietHours:   bc.attr("quiet_hours"),
+				SendWindow:   bc.attr("send_window"),
+				FrequencyCap: bc.attr("frequency_cap"),
+				SuppressedBy: bc.attr("suppressed_by"),
+			})
+		case "journey":
+			d.ws.Journeys = append(d.ws.Journeys, d.journey(b, bs))
+		}
+	}
+}
+
+func (d *decoder) field(b *hclsyntax.Block, bs *BlockSchema) *Field {
+	n := nodeOf(b)
+	c := d.check(b.Body, bs, &n)
+	return &Field{Node: n, Name: label(b, 0), Type: c.attr("type"), Description: c.attr("description")}
+}
+
+func (d *decoder) journey(b *hclsyntax.Block, bs *BlockSchema) *Journey {
+	n := nodeOf(b)
+	c := d.check(b.Body, bs, &n)
+	j := &Journey{Node: n, Name: label(b, 0),
+		Description: c.attr("description"), Policy: c.attr("policy"), Reentry: c.attr("reentry")}
+	for _, cb := range c.blocks {
+		cs := bs.Block(cb.Type)
+		switch cb.Type {
+		case "entry", "goal", "exit":
+			tn := nodeOf(cb)
+			tc := d.check(cb.Body, cs, &tn)
+			t := &Trigger{Node: tn, Event: label(cb, 0), When: tc.attr("when")}
+			switch cb.Type {
+			case "entry":
+				j.Entries = append(j.Entries, t)
+			case "goal":
+				j.Goals = append(j.Goals, t)
+			default:
+				j.Exits = append(j.Exits, t)
+			}
+		case "stage":
+			j.Stages = append(j.Stages, d.stage(cb, cs))
+		}
+	}
+	return j
+}
+
+func (d *decoder) stage(b *hclsyntax.Block, bs *BlockSchema) *Stage {
+	n := nodeOf(b)
+	c := d.check(b.Body, bs, &n)
+	s := &Stage{Node: n, Name: label(b, 0), Description: c.attr("description"), Goto: c.attr("goto")}
+	for _, cb := range c.blocks {
+		cs := bs.Block(cb.Type)
+		cn := nodeOf(cb)
+		cc := d.check(cb.Body, cs, &cn)
+		switch cb.Type {
+		case "send":
+			send := &Send{Node: cn, Name: label(cb, 0), Channel: cc.attr("channel")}
+			for _, a := range cc.order {
+				if a.Name != "channel" {
+					send.Fields = append(send.Fields, a)
+				}
+			}
+			s.Actions = append(s.Actions, send)
+		case "update":
+			s.Actions = append(s.Actions, &Update{Node: cn, Traits: cc.order})
+		case "emit":
+			s.Actions = append(s.Actions, &Emit{Node: cn, Event: label(cb, 0), Properties: cc.attr("properties")})
+		case "branch":
+			s.Branches = append(s.Branches, &Branch{Node: cn, When: cc.attr("when"), Goto: cc.attr("goto")})
+		case "split":
+			split := &Split{Node: cn}
+			vs := cs.Block("variant")
+			for _, vb := range cc.blocks {
+				vn := nodeOf(vb)
+				vc := d.check(vb.Body, vs, &vn)
+				split.Variants = append(split.Variants, &Variant{Node: vn, Name: label(vb, 0), Weight: vc.attr("weight"), Goto: vc.attr("goto")})
+			}
+			s.Splits = append(s.Splits, split)
+		case "on":
+			s.Ons = append(s.Ons, &On{Node: cn, Event: label(cb, 0), When: cc.attr("when"), Goto: cc.attr("goto")})
+		case "after":
+			s.Afters = append(s.Afters, &After{Node: cn, Duration: label(cb, 0), Goto: cc.attr("goto")})
+		case "at":
+			s.Ats = append(s.Ats, &At{Node: cn, Time: cc.attr("time"), Goto: cc.attr("goto")})
+		}
+	}
+	return s
+}
+
+// testFile decodes the top level of a *.journeytest.hcl file.
+func (d *decoder) testFile(body *hclsyntax.Body) {
+	c := d.check(body, TestSchema, nil)
+	for _, b := range c.blocks {
+		bs := TestSchema.Block(b.Type)
+		n := nodeOf(b)
+		tc := d.check(b.Body, bs, &n)
+		t := &Test{Node: n, Name: label(b, 0),
+			Description: tc.attr("description"), Start: tc.attr("start"), Customer: tc.attr("customer")}
+		for _, sb := range tc.blocks {
+			sn := nodeOf(sb)
+			sc := d.check(sb.Body, bs.Block(sb.Type), &sn)
+			switch sb.Type {
+			case "event":
+				t.Steps = append(t.Steps, &EventStep{Node: sn, Event: label(sb, 0), Properties: sc.order})
+			case "identify":
+				t.Steps = append(t.Steps, &IdentifyStep{Node: sn, Traits: sc.order})
+			case "wait":
+				t.Steps = append(t.Steps, &WaitStep{Node: sn, Duration: label(sb, 0)})
+			case "expect":
+				t.Steps = append(t.Steps, &ExpectStep{Node: sn,
+					Journey: sc.attr("journey"), Stage: sc.attr("stage"), Status: sc.attr("status"),
+					Sent: sc.attr("sent"), NotSent: sc.attr("not_sent")})
+			}
+		}
+		d.ws.Tests = append(d.ws.Tests, t)
+	}
+}

@@ -1,0 +1,411 @@
+package lang
+
+// This file holds the one description of the language: every block, label and
+// attribute with its documentation. The loader checks files against it, the
+// language server completes and hovers from it, and docs/language.md is
+// generated from it. Never write a description of the language anywhere else.
+
+// ValueKind says what an attribute's expression must be. The loader uses it only
+// for documentation; the compiler checks values against it.
+type ValueKind int
+
+const (
+	KindAny         ValueKind = iota // any expression
+	KindString                       // a string expression
+	KindNumber                       // a number expression
+	KindBool                         // a bool expression
+	KindCondition                    // a bool expression over event/customer/entry data
+	KindType                         // an HCL type expression: string, number, list(string)...
+	KindStageTarget                  // stage.NAME or end
+	KindChannelRef                   // channel.NAME
+	KindPolicyRef                    // policy.NAME
+	KindJourneyList                  // [journey.A, journey.B]
+	KindDuration                     // a duration string: "2d"
+	KindWindow                       // a daily or weekly window string: "Mon-Fri 09:00-18:00"
+	KindCap                          // a frequency cap string: "3 per 7d"
+	KindReentry                      // a re-entry rule string: "never" | "always" | "after 30d"
+	KindTimestamp                    // an RFC 3339 timestamp expression
+	KindObject                       // an object expression: { key = value }
+	KindStringList                   // a list of string literals
+	KindStatus                       // an instance status: none | active | completed | converted | exited
+)
+
+var kindNames = map[ValueKind]string{
+	KindAny:         "any value",
+	KindString:      "string",
+	KindNumber:      "number",
+	KindBool:        "bool",
+	KindCondition:   "bool condition",
+	KindType:        "type expression",
+	KindStageTarget: "stage.NAME or end",
+	KindChannelRef:  "channel.NAME",
+	KindPolicyRef:   "policy.NAME",
+	KindJourneyList: "list of journey.NAME",
+	KindDuration:    "duration string",
+	KindWindow:      "time window string",
+	KindCap:         "frequency cap string",
+	KindReentry:     "re-entry rule string",
+	KindTimestamp:   "RFC 3339 timestamp",
+	KindObject:      "object",
+	KindStringList:  "list of strings",
+	KindStatus:      "status string",
+}
+
+// String names the kind the way documentation and diagnostics say it.
+func (k ValueKind) String() string { return kindNames[k] }
+
+// LabelKind says what a block label names.
+type LabelKind int
+
+const (
+	LabelName     LabelKind = iota // declares a new name (a stage, a journey...)
+	LabelEvent                     // refers to a declared event
+	LabelDuration                  // a duration string
+)
+
+// LabelSchema documents one block label.
+type LabelSchema struct {
+	Name string
+	Kind LabelKind
+	Doc  string
+}
+
+// AttrSchema documents one attribute.
+type AttrSchema struct {
+	Name     string
+	Kind     ValueKind
+	Required bool
+	Doc      string
+	// ChannelTypes lists the channel types that take this attribute, for send
+	// fields; empty means every type.
+	ChannelTypes []string
+}
+
+// BlockSchema documents one block type and what may appear inside it.
+type BlockSchema struct {
+	Type   string
+	Labels []LabelSchema
+	Doc    string
+	Attrs  []*AttrSchema
+	Blocks []*BlockSchema
+	// OpenAttrs, when set, allows attributes of any name (the traits of an
+	// update, the properties of a test event); it documents them.
+	OpenAttrs *AttrSchema
+	// Unique blocks may appear at most once in their parent.
+	Unique bool
+	// Snippet is an LSP snippet that writes a typical instance of the block.
+	Snippet string
+}
+
+// Attr returns the schema of the named attribute, or nil.
+func (b *BlockSchema) Attr(name string) *AttrSchema {
+	for _, a := range b.Attrs {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// Block returns the schema of the named nested block type, or nil.
+func (b *BlockSchema) Block(typ string) *BlockSchema {
+	for _, c := range b.Blocks {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return nil
+}
+
+// AttrNames lists the attribute names in schema order.
+func (b *BlockSchema) AttrNames() []string {
+	names := make([]string, len(b.Attrs))
+	for i, a := range b.Attrs {
+		names[i] = a.Name
+	}
+	return names
+}
+
+// BlockTypes lists the nested block types in schema order.
+func (b *BlockSchema) BlockTypes() []string {
+	types := make([]string, len(b.Blocks))
+	for i, c := range b.Blocks {
+		types[i] = c.Type
+	}
+	return types
+}
+
+// Channel types the runtime can deliver through.
+const (
+	ChannelSMTP    = "smtp"
+	ChannelWebhook = "webhook"
+	ChannelLog     = "log"
+)
+
+// ChannelTypes lists every channel type, in documentation order.
+var ChannelTypes = []string{ChannelSMTP, ChannelWebhook, ChannelLog}
+
+// Instance statuses, as scenario tests and the admin API name them.
+var Statuses = []string{"none", "active", "completed", "converted", "exited"}
+
+func description(what string) *AttrSchema {
+	return &AttrSchema{Name: "description", Kind: KindString, Doc: "A sentence for people: what this " + what + " is for. Shown on hover and in the generated graph."}
+}
+
+func goTo() *AttrSchema {
+	return &AttrSchema{Name: "goto", Kind: KindStageTarget, Required: true,
+		Doc: "Where the customer goes next: `stage.NAME`, or `end` to finish the journey with status `completed`."}
+}
+
+func condition(doc string) *AttrSchema {
+	return &AttrSchema{Name: "when", Kind: KindCondition, Doc: doc}
+}
+
+func fieldBlocks(kind, owner string) *BlockSchema {
+	return &BlockSchema{
+		Type:   kind,
+		Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The " + kind + "'s name, as expressions refer to it: `" + owner + ".NAME`."}},
+		Doc:    "Declares a " + kind + " and its type, so the compiler can check `" + owner + ".NAME` and the editor can complete it.",
+		Attrs: []*AttrSchema{
+			{Name: "type", Kind: KindType, Required: true, Doc: "An HCL type expression: `string`, `number`, `bool`, `list(string)`, `map(string)`, `object({...})` or `any`."},
+			description(kind),
+		},
+		Snippet: kind + " \"${1:name}\" { type = ${2:string} }",
+	}
+}
+
+// Schema is the root of the language: the blocks a `*.journey.hcl` file may hold.
+var Schema = &BlockSchema{
+	Type: "",
+	Doc:  "A workspace file (`*.journey.hcl`). Every such file under the workspace directory shares one namespace.",
+	Blocks: []*BlockSchema{
+		{
+			Type:    "customer",
+			Doc:     "What a customer profile holds. `id` is always there and need not be declared. With a `customer` block, `customer.NAME` must name a declared trait; without one, any trait is allowed.",
+			Blocks:  []*BlockSchema{fieldBlocks("trait", "customer")},
+			Snippet: "customer {\n  trait \"${1:email}\" { type = ${2:string} }\n}",
+		},
+		{
+			Type:    "event",
+			Labels:  []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The event's name, as ingest receives it (the `event` field of a track call) and as `entry`, `on`, `goal` and `exit` labels name it."}},
+			Doc:     "An event the journeys react to, with its properties. Once a workspace declares events, every trigger must name a declared event and `event.NAME` must name a declared property.",
+			Attrs:   []*AttrSchema{description("event")},
+			Blocks:  []*BlockSchema{fieldBlocks("property", "event")},
+			Snippet: "event \"${1:name}\" {\n  description = \"${2}\"\n  property \"${3:id}\" { type = ${4:string} }\n}",
+		},
+		{
+			Type:   "channel",
+			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The channel's name, as sends refer to it: `channel.NAME`."}},
+			Doc:    "Where messages go. Hosts and secrets come from the environment through `env(\"NAME\")`, never from the file; the compiled IR keeps the call, not the value.",
+			Attrs: []*AttrSchema{
+				{Name: "type", Kind: KindString, Required: true, Doc: "The channel type: `smtp` (email through an SMTP server), `webhook` (a signed JSON POST) or `log` (a structured log line)."},
+				description("channel"),
+				{Name: "from", Kind: KindString, Doc: "smtp: the sender address, e.g. `\"Care <care@example.com>\"`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "addr", Kind: KindString, Doc: "smtp: the server as `host:port`, normally `env(\"SMTP_ADDR\")`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "username", Kind: KindString, Doc: "smtp: the user name for SMTP AUTH, normally from `env()`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "password", Kind: KindString, Doc: "smtp: the password for SMTP AUTH; always `env(\"...\")`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "starttls", Kind: KindBool, Doc: "smtp: upgrade the connection with STARTTLS before authenticating (default true when the server offers it).", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "url", Kind: KindString, Doc: "webhook: the URL each send is POSTed to, normally `env(\"...\")`.", ChannelTypes: []string{ChannelWebhook}},
+				{Name: "secret", Kind: KindString, Doc: "webhook: the HMAC-SHA256 key; each request carries `X-Waymark-Signature: sha256=<hex>` of its body. Always `env(\"...\")`. Without it requests go unsigned and the compiler warns.", ChannelTypes: []string{ChannelWebhook}},
+				{Name: "timeout", Kind: KindDuration, Doc: "webhook and smtp: how long one delivery attempt may take before it is retried (default \"10s\").", ChannelTypes: []string{ChannelWebhook, ChannelSMTP}},
+			},
+			Snippet: "channel \"${1:email}\" {\n  type = \"${2|smtp,webhook,log|}\"\n}",
+		},
+		{
+			Type:   "policy",
+			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The policy's name, as journeys refer to it: `policy.NAME`."}},
+			Doc:    "Contact rules shared by journeys: when sends may go out, how many, and which journeys take precedence. Decided when a send is due, in the customer's `timezone` trait.",
+			Attrs: []*AttrSchema{
+				description("policy"),
+				{Name: "quiet_hours", Kind: KindWindow, Doc: "A window in which sends are held, e.g. `\"21:00-08:00\"` or `\"Sat,Sun 00:00-24:00\"`; half-open `[start, end)` in the customer's time zone. A held send goes out when the window ends, unless its instance ended first. Cannot be combined with `send_window`."},
+				{Name: "send_window", Kind: KindWindow, Doc: "The only window in which sends may go out, e.g. `\"Mon-Fri 09:00-18:00\"`; a send due outside it is held until it opens. Cannot be combined with `quiet_hours`."},
+				{Name: "frequency_cap", Kind: KindCap, Doc: "At most N sends in any rolling window, e.g. `\"3 per 7d\"`, counting every send of every journey under this policy when it actually goes out. A capped send is dropped and recorded."},
+				{Name: "suppressed_by", Kind: KindJourneyList, Doc: "Journeys that take precedence, e.g. `[journey.support_case]`: while the customer is in one of them, journeys under this policy admit no one and their sends are dropped and recorded as suppressed."},
+			},
+			Snippet: "policy \"${1:marketing}\" {\n  quiet_hours   = \"${2:21:00-08:00}\"\n  frequency_cap = \"${3:3 per 7d}\"\n}",
+		},
+		journeySchema,
+	},
+}
+
+var journeySchema = &BlockSchema{
+	Type:   "journey",
+	Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The journey's name, unique in the workspace; `journey.NAME` refers to it."}},
+	Doc:    "A customer journey: how customers enter it, the stages they move through, and the goals and exits that end it. The first stage in the block is where customers start.",
+	Attrs: []*AttrSchema{
+		description("journey"),
+		{Name: "policy", Kind: KindPolicyRef, Doc: "The contact policy its sends obey: `policy.NAME`. A journey that sends without one gets a warning."},
+		{Name: "reentry", Kind: KindReentry, Doc: "Whether a customer may enter again after an instance ended: `\"never\"` (the default), `\"always\"`, or `\"after 30d\"` counted from the end of the previous instance. While an instance is active, entry events are ignored."},
+	},
+	Blocks: []*BlockSchema{
+		{
+			Type:    "entry",
+			Labels:  []LabelSchema{{Name: "event", Kind: LabelEvent, Doc: "The event that admits a customer."}},
+			Doc:     "Admits a customer when this event arrives and `when` holds. The event's properties stay available as `entry.NAME` at every later step.",
+			Attrs:   []*AttrSchema{condition("Admit only when this holds, e.g. `event.category == \"phone\"`. Must be a bool.")},
+			Snippet: "entry \"${1:event}\" {\n  when = ${2:true}\n}",
+		},
+		{
+			Type:    "goal",
+			Labels:  []LabelSchema{{Name: "event", Kind: LabelEvent, Doc: "The event that counts as a conversion."}},
+			Doc:     "Ends the instance as `converted` the moment this event arrives, wherever the customer is: checked on every event, not at the end of a wait.",
+			Attrs:   []*AttrSchema{condition("Count the conversion only when this holds. Must be a bool.")},
+			Snippet: "goal \"${1:event}\" {}",
+		},
+		{
+			Type:    "exit",
+			Labels:  []LabelSchema{{Name: "event", Kind: LabelEvent, Doc: "The event that ends the instance."}},
+			Doc:     "Ends the instance as `exited` the moment this event arrives, wherever the customer is.",
+			Attrs:   []*AttrSchema{condition("Exit only when this holds. Must be a bool.")},
+			Snippet: "exit \"${1:event}\" {}",
+		},
+		stageSchema,
+	},
+}
+
+var stageSchema = &BlockSchema{
+	Type:   "stage",
+	Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The stage's name, unique in its journey; `stage.NAME` refers to it. Live instances move to a new version by stage name."}},
+	Doc:    "A step of the journey. On entry its actions (`send`, `update`, `emit`) run in source order; then it leaves by one kind of transition: immediate (`goto`, `branch`, `split`) or waiting (`on`, `after`, `at`). A stage with no transition ends the journey as `completed`.",
+	Attrs: []*AttrSchema{
+		description("stage"),
+		{Name: "goto", Kind: KindStageTarget, Doc: "Leave at once for `stage.NAME`, or `end` to finish the journey as `completed`."},
+	},
+	Blocks: []*BlockSchema{
+		{
+			Type:   "send",
+			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The send's name, unique in its journey; scenario tests and the admin API name sends by it."}},
+			Doc:    "Sends a message through a channel when the customer enters the stage, subject to the journey's policy. Fields depend on the channel type: smtp takes `to`, `subject`, `body`, optional `html` and `reply_to`; webhook takes `data` and optional `headers`; log takes `data`.",
+			Attrs: []*AttrSchema{
+				{Name: "channel", Kind: KindChannelRef, Required: true, Doc: "The channel to send through: `channel.NAME`."},
+				{Name: "to", Kind: KindString, Doc: "smtp: the recipient address, usually `customer.email`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "subject", Kind: KindString, Doc: "smtp: the subject line; a template string such as `\"Welcome, ${customer.first_name}\"`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "body", Kind: KindString, Doc: "smtp: the plain-text body, often `template(\"templates/NAME.txt\")`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "html", Kind: KindString, Doc: "smtp: an HTML alternative body.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "reply_to", Kind: KindString, Doc: "smtp: the Reply-To address.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "data", Kind: KindAny, Doc: "webhook and log: the JSON payload, any value, e.g. `{ customer = customer.id, reason = \"activation\" }`.", ChannelTypes: []string{ChannelWebhook, ChannelLog}},
+				{Name: "headers", Kind: KindObject, Doc: "webhook: extra HTTP headers, a map of strings.", ChannelTypes: []string{ChannelWebhook}},
+			},
+			Snippet: "send \"${1:name}\" {\n  channel = channel.${2:email}\n  to      = customer.email\n  subject = \"${3}\"\n  body    = template(\"templates/${4:name}.txt\")\n}",
+		},
+		{
+			Type:      "update",
+			Doc:       "Sets customer traits, in order, when the customer enters the stage: `update { needs_call = true }`. With a `customer` schema, each must be a declared trait of its declared type.",
+			OpenAttrs: &AttrSchema{Name: "TRAIT", Kind: KindAny, Doc: "A trait to set, and its new value."},
+			Snippet:   "update {\n  ${1:trait} = ${2:value}\n}",
+		},
+		{
+			Type:    "emit",
+			Labels:  []LabelSchema{{Name: "event", Kind: LabelEvent, Doc: "The event to raise for this customer."}},
+			Doc:     "Raises an event for this customer, handled after the current one; any journey may react to it. Chains of emits are bounded.",
+			Attrs:   []*AttrSchema{{Name: "properties", Kind: KindObject, Doc: "The event's properties, e.g. `{ order_id = entry.order_id }`."}},
+			Snippet: "emit \"${1:event}\" {\n  properties = { ${2} }\n}",
+		},
+		{
+			Type: "branch",
+			Doc:  "Leaves at once by the first branch, in source order, whose `when` holds. The last branch must have no `when`: it is the default.",
+			Attrs: []*AttrSchema{
+				condition("Take this branch when this holds. Must be a bool. Leave it out on the last branch."),
+				goTo(),
+			},
+			Snippet: "branch {\n  when = ${1:condition}\n  goto = stage.${2:name}\n}",
+		},
+		{
+			Type:   "split",
+			Unique: true,
+			Doc:    "Leaves at once into one variant, chosen by a stable hash of (customer id, journey, stage) over the integer weights in source order: the same customer always lands in the same variant, in every version.",
+			Blocks: []*BlockSchema{{
+				Type:   "variant",
+				Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The variant's name, as reports show it."}},
+				Doc:    "One arm of a split, taken by a share of customers proportional to its weight.",
+				Attrs: []*AttrSchema{
+					{Name: "weight", Kind: KindNumber, Required: true, Doc: "A positive whole number; the variant's share is its weight over the sum of the weights."},
+					goTo(),
+				},
+				Snippet: "variant \"${1:name}\" {\n  weight = ${2:50}\n  goto   = stage.${3:name}\n}",
+			}},
+			Snippet: "split {\n  variant \"${1:a}\" {\n    weight = 50\n    goto   = stage.${2:name}\n  }\n  variant \"${3:b}\" {\n    weight = 50\n    goto   = stage.${4:name}\n  }\n}",
+		},
+		{
+			Type:   "on",
+			Labels: []LabelSchema{{Name: "event", Kind: LabelEvent, Doc: "The event to wait for."}},
+			Doc:    "Waits for an event; the first matching `on` in source order wins. May be combined with `after` and `at` in one stage: the first to happen wins.",
+			Attrs: []*AttrSchema{
+				condition("React only when this holds, e.g. `event.order_id == entry.order_id`. Must be a bool."),
+				goTo(),
+			},
+			Snippet: "on \"${1:event}\" { goto = stage.${2:name} }",
+		},
+		{
+			Type:    "after",
+			Labels:  []LabelSchema{{Name: "duration", Kind: LabelDuration, Doc: "How long after entering the stage: `\"45s\"`, `\"30m\"`, `\"36h\"`, `\"2d\"`, `\"1w\"`, `\"1w 2d\"`."}},
+			Doc:     "Waits, then leaves this long after the customer entered the stage, unless an `on` or `at` fired first.",
+			Attrs:   []*AttrSchema{goTo()},
+			Snippet: "after \"${1:1d}\" { goto = stage.${2:name} }",
+		},
+		{
+			Type: "at",
+			Doc:  "Waits until an absolute time computed from data, e.g. three days before a due date. A time already past fires at once.",
+			Attrs: []*AttrSchema{
+				{Name: "time", Kind: KindTimestamp, Required: true, Doc: "An RFC 3339 timestamp, e.g. `timeadd(entry.due_date, \"-72h\")`."},
+				goTo(),
+			},
+			Snippet: "at {\n  time = ${1:timeadd(entry.due_date, \"-72h\")}\n  goto = stage.${2:name}\n}",
+		},
+	},
+	Snippet: "stage \"${1:name}\" {\n  ${0}\n}",
+}
+
+func init() {
+	journeySchema.Snippet = "journey \"${1:name}\" {\n  description = \"${2}\"\n  policy      = policy.${3:marketing}\n\n  entry \"${4:event}\" {}\n  goal \"${5:event}\" {}\n\n  stage \"${6:start}\" {\n    ${0}\n  }\n}"
+}
+
+// TestSchema is the root of a scenario test file (`*.journeytest.hcl`).
+var TestSchema = &BlockSchema{
+	Type: "",
+	Doc:  "A scenario test file (`*.journeytest.hcl`): tests that run the workspace's journeys on a virtual clock.",
+	Blocks: []*BlockSchema{{
+		Type:   "test",
+		Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "What the test shows, in words; `waymark test -run` matches it."}},
+		Doc:    "A scenario: a customer, a timeline of events and waits, and expectations, run by the real engine on a virtual clock. Steps run in source order; each test starts from nothing.",
+		Attrs: []*AttrSchema{
+			description("test"),
+			{Name: "start", Kind: KindTimestamp, Required: true, Doc: "Where the virtual clock starts, as RFC 3339: `\"2026-03-02T10:00:00+08:00\"`."},
+			{Name: "customer", Kind: KindObject, Required: true, Doc: "The customer's profile: `id` and traits, e.g. `{ id = \"c-1\", email = \"li@example.com\", timezone = \"Asia/Shanghai\" }`."},
+		},
+		Blocks: []*BlockSchema{
+			{
+				Type:      "event",
+				Labels:    []LabelSchema{{Name: "event", Kind: LabelEvent, Doc: "The event the customer sends."}},
+				Doc:       "A step: the customer sends this event now, with the attributes as its properties.",
+				OpenAttrs: &AttrSchema{Name: "PROPERTY", Kind: KindAny, Doc: "A property of the event."},
+				Snippet:   "event \"${1:name}\" {\n  ${0}\n}",
+			},
+			{
+				Type:      "identify",
+				Doc:       "A step: the customer's traits change now, as an identify call would change them.",
+				OpenAttrs: &AttrSchema{Name: "TRAIT", Kind: KindAny, Doc: "A trait and its new value."},
+				Snippet:   "identify {\n  ${1:trait} = ${2:value}\n}",
+			},
+			{
+				Type:    "wait",
+				Labels:  []LabelSchema{{Name: "duration", Kind: LabelDuration, Doc: "How far to advance the virtual clock: `\"3d\"`."}},
+				Doc:     "A step: advances the virtual clock; everything due on the way happens in time order before the next step.",
+				Snippet: "wait \"${1:1d}\" {}",
+			},
+			{
+				Type: "expect",
+				Doc:  "A step: checks where the customer is and what was sent since the previous `expect`.",
+				Attrs: []*AttrSchema{
+					{Name: "journey", Kind: KindString, Doc: "The journey the expectations are about, by name. Needed for `stage` and `status`."},
+					{Name: "stage", Kind: KindString, Doc: "The stage the customer's active instance is in."},
+					{Name: "status", Kind: KindStatus, Doc: "The status of the customer's latest instance of the journey: `none` (never entered), `active`, `completed`, `converted` or `exited`."},
+					{Name: "sent", Kind: KindStringList, Doc: "Exactly the sends delivered since the previous `expect`, in order: only this journey's when `journey` is set. Held sends count when they go out; suppressed and capped ones never do."},
+					{Name: "not_sent", Kind: KindStringList, Doc: "Sends that must not have gone out since the previous `expect`."},
+				},
+				Snippet: "expect {\n  journey = \"${1:name}\"\n  stage   = \"${2:stage}\"\n  sent    = [${3}]\n}",
+			},
+		},
+		Snippet: "test \"${1:what it shows}\" {\n  start    = \"${2:2026-01-05T09:00:00Z}\"\n  customer = { id = \"${3:c-1}\" }\n\n  ${0}\n}",
+	}},
+}

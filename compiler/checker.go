@@ -37,6 +37,9 @@ type checker struct {
 	durations map[*lang.After]time.Duration
 	weights   map[*lang.Variant]int
 	templates map[string]string // path -> content of every template() that resolved
+	contexts  map[scopeKey]*hcl.EvalContext
+
+	durationMemo map[string]parsedDuration
 }
 
 type field struct {
@@ -88,6 +91,8 @@ func newChecker(ws *lang.Workspace, opts Options) *checker {
 		durations:    map[*lang.After]time.Duration{},
 		weights:      map[*lang.Variant]int{},
 		templates:    map[string]string{},
+		contexts:     map[scopeKey]*hcl.EvalContext{},
+		durationMemo: map[string]parsedDuration{},
 	}
 }
 

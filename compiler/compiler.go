@@ -39,6 +39,16 @@ func CompileDir(dir string) (*Result, hcl.Diagnostics) {
 // sorted by file and position. The IR is produced only when there are no
 // errors; warnings do not stop it.
 func Check(ws *lang.Workspace, opts Options) (*Result, hcl.Diagnostics) {
+	return run(ws, opts, true)
+}
+
+// Validate runs every check but does not build the IR: what `waymark
+// validate` and the language server need.
+func Validate(ws *lang.Workspace, opts Options) (*Result, hcl.Diagnostics) {
+	return run(ws, opts, false)
+}
+
+func run(ws *lang.Workspace, opts Options, lower bool) (*Result, hcl.Diagnostics) {
 	if opts.ReadFile == nil {
 		root := ws.Root
 		opts.ReadFile = func(path string) ([]byte, error) {
@@ -53,7 +63,7 @@ func Check(ws *lang.Workspace, opts Options) (*Result, hcl.Diagnostics) {
 	c.tests()
 	c.diags = dropAtSyntaxErrors(c.diags, ws.SyntaxErrors)
 	res := &Result{Workspace: ws, Index: c.index}
-	if !c.diags.HasErrors() {
+	if lower && !c.diags.HasErrors() {
 		res.Program = c.lower()
 	}
 	return res, Sort(c.diags)

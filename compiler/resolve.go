@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -375,7 +376,7 @@ func (c *checker) resolveStage(jr *journey, s *lang.Stage) {
 		}
 	}
 	for _, af := range s.Afters {
-		d, err := timespec.ParseDuration(af.Duration.Value)
+		d, err := c.parseDuration(af.Duration.Value)
 		if err != nil {
 			c.timeError(af.Duration.Range, af.Duration.Value, "Invalid duration", err)
 		} else {
@@ -390,6 +391,22 @@ func (c *checker) resolveStage(jr *journey, s *lang.Stage) {
 			c.target(jr, at.Goto)
 		}
 	}
+}
+
+// parseDuration memoises timespec.ParseDuration: workspaces repeat the same
+// few durations thousands of times.
+func (c *checker) parseDuration(s string) (time.Duration, error) {
+	if r, ok := c.durationMemo[s]; ok {
+		return r.d, r.err
+	}
+	d, err := timespec.ParseDuration(s)
+	c.durationMemo[s] = parsedDuration{d, err}
+	return d, err
+}
+
+type parsedDuration struct {
+	d   time.Duration
+	err error
 }
 
 // target resolves a goto: stage.NAME in the same journey, or end.

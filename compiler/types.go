@@ -448,6 +448,24 @@ func (c *checker) entryFields(jr *journey) (fields map[string]*field, names []st
 // evalContext gives each variable in scope an unknown value of its declared
 // type, so evaluation yields the expression's type without any data.
 func (c *checker) evalContext(sc *scope) *hcl.EvalContext {
+	key := scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now}
+	if ctx, ok := c.contexts[key]; ok {
+		return ctx
+	}
+	ctx := c.newEvalContext(sc)
+	c.contexts[key] = ctx
+	return ctx
+}
+
+// scopeKey is what an evaluation context depends on.
+type scopeKey struct {
+	customer, event bool
+	eventOf         *event
+	entry           *journey
+	now             bool
+}
+
+func (c *checker) newEvalContext(sc *scope) *hcl.EvalContext {
 	vars := map[string]cty.Value{}
 	if sc.customer {
 		vars["customer"] = c.objectOf(c.customerDeclared, c.traitsWithID())

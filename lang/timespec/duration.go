@@ -190,11 +190,10 @@ func unknownUnit(symbol string) string {
 // so that "0.1h" is exactly 6 minutes.
 func decimalDuration(number string, size time.Duration) (time.Duration, bool) {
 	whole, frac, _ := strings.Cut(number, ".")
-	digits := strings.TrimLeft(whole+frac, "0")
-	if len(digits) > 12 { // keeps the product below in range
+	if len(whole)+len(frac) > 12 { // keeps the arithmetic below in range
 		return 0, false
 	}
-	mantissa, err := strconv.ParseInt("0"+digits, 10, 64)
+	mantissa, err := strconv.ParseInt(whole+frac, 10, 64)
 	if err != nil {
 		return 0, false
 	}

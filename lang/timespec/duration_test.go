@@ -1,6 +1,7 @@
 package timespec
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +59,9 @@ func TestParseDurationErrors(t *testing.T) {
 		{"1.5h", 0, 4, `"1.5h" has a fraction: use whole numbers, as in "1h 30m"`},
 		{"0.1h", 0, 4, `"0.1h" has a fraction: use whole numbers, as in "6m"`},
 		{"1.5s", 0, 4, `"1.5s" has a fraction: use whole numbers`},
+		{"0.0000000000000000000000000000000000000000000000000000000000000000001h", 0, 70,
+			`"0.00000000000000000000000000000000000"... has a fraction: use whole numbers`},
+		{strings.Repeat("1d ", 100) + "1d", 0, 302, `too long for a duration (302 bytes, at most 256): write a duration like "2d" or "1w 2d 3h"`},
 		{"0s", 0, 2, `a duration must be longer than zero`},
 		{"0d 0h", 0, 5, `a duration must be longer than zero`},
 		{"36501d", 0, 6, `"36501d" is too long: a duration can be at most 36500d (about 100 years)`},

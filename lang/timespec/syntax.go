@@ -112,12 +112,20 @@ func windowHint(token string) string {
 	return ""
 }
 
+// maxLength is the length of the longest time string. Real ones are a few
+// dozen bytes; the limit keeps the work on absurd ones small.
+const maxLength = 256
+
 // parse runs the grammar p over s. Problems the grammar cannot express (an
 // empty string, spaces around it) and tokens the grammar has no place for
 // become Errors; everything else is left to the caller's checks.
 func parse[G any](p *participle.Parser[G], s string, k kind) (*G, *Error) {
-	if s == "" {
+	switch {
+	case s == "":
 		return nil, &Error{Msg: "empty " + k.noun + ": write " + k.example}
+	case len(s) > maxLength:
+		return nil, errorf(span{0, len(s)}, "too long for a %s (%d bytes, at most %d): write %s",
+			k.noun, len(s), maxLength, k.example)
 	}
 	if n := len(s) - len(strings.TrimLeft(s, " ")); n > 0 {
 		return nil, errorf(span{0, n}, "space at the start of the %s: remove it", k.noun)

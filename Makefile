@@ -1,0 +1,30 @@
+# Waymark's everyday commands. `make test` is what CI runs (.ci/run).
+GO ?= go
+FUZZTIME ?= 60s
+
+.PHONY: test vet bench fuzz generate
+
+test: vet
+	$(GO) test ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Every benchmark prints its figures and, where one exists, its ratio to a
+# baseline measured in the same run.
+bench:
+	$(GO) test ./... -run '^$$' -bench . -benchtime 3x
+
+# Each fuzz target for FUZZTIME (go test runs one target at a time).
+fuzz:
+	$(GO) test ./lang -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./compiler -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseDuration$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseWindow$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseCap$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseReentry$$' -fuzztime $(FUZZTIME)
+
+generate:
+	$(GO) generate ./...

@@ -98,6 +98,11 @@ func (c *checker) reachability(jr *journey) {
 		c.errorf(j.DefRange, "Journey without stages", "Journey %q has no stage, so a customer who enters has nothing to do. Add a `stage` block.", j.Name.Value)
 		return
 	}
+	for _, s := range j.Stages {
+		if c.hasUnresolvedTarget(s) {
+			return // the unknown target is reported; unreachable stages behind it would only be noise
+		}
+	}
 	reached := map[string]bool{}
 	var visit func(name string)
 	visit = func(name string) {
@@ -120,6 +125,37 @@ func (c *checker) reachability(jr *journey) {
 				j.Stages[0].Name.Value, s.Name.Value)
 		}
 	}
+}
+
+// hasUnresolvedTarget reports whether a goto of s did not resolve.
+func (c *checker) hasUnresolvedTarget(s *lang.Stage) bool {
+	attrs := []*lang.Attr{s.Goto}
+	for _, b := range s.Branches {
+		attrs = append(attrs, b.Goto)
+	}
+	for _, sp := range s.Splits {
+		for _, v := range sp.Variants {
+			attrs = append(attrs, v.Goto)
+		}
+	}
+	for _, on := range s.Ons {
+		attrs = append(attrs, on.Goto)
+	}
+	for _, af := range s.Afters {
+		attrs = append(attrs, af.Goto)
+	}
+	for _, at := range s.Ats {
+		attrs = append(attrs, at.Goto)
+	}
+	for _, a := range attrs {
+		if a == nil {
+			continue
+		}
+		if _, ok := c.targets[a]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // immediateCycles finds cycles made only of immediate transitions: a

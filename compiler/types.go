@@ -391,7 +391,12 @@ func (c *checker) notInScope(tr hcl.Traversal, sc *scope, detail string) bool {
 func stepName(t hcl.Traverser) (string, hcl.Range, bool) {
 	switch s := t.(type) {
 	case hcl.TraverseAttr:
-		return s.Name, s.SrcRange, true
+		r := s.SrcRange
+		if r.End.Byte-r.Start.Byte == len(s.Name)+1 { // the range includes the dot
+			r.Start.Byte++
+			r.Start.Column++
+		}
+		return s.Name, r, true
 	case hcl.TraverseIndex:
 		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() {
 			return s.Key.AsString(), s.SrcRange, true

@@ -37,7 +37,12 @@ func AsReference(expr hclsyntax.Expression) (Reference, bool) {
 	if !ok || len(tr) != 2 {
 		return Reference{}, false
 	}
-	return Reference{Kind: root.Name, Name: attr.Name, Range: st.SrcRange, NameRange: attr.SrcRange}, true
+	name := attr.SrcRange
+	if name.End.Byte-name.Start.Byte == len(attr.Name)+1 { // the range includes the dot
+		name.Start.Byte++
+		name.Start.Column++
+	}
+	return Reference{Kind: root.Name, Name: attr.Name, Range: st.SrcRange, NameRange: name}, true
 }
 
 // StaticString returns the value of a string literal with no interpolation.

@@ -71,7 +71,6 @@ func ParseDuration(s string) (time.Duration, error) {
 // into s, which may be a larger string (a cap, a re-entry rule) that contains it.
 func checkDuration(node *durationNode, s string) (time.Duration, *Error) {
 	// Each part on its own, left to right.
-	values := make([]time.Duration, len(node.Parts))
 	ranks := make([]int, len(node.Parts))
 	var total time.Duration
 	for i, p := range node.Parts {
@@ -86,8 +85,10 @@ func checkDuration(node *durationNode, s string) (time.Duration, *Error) {
 		if err != nil {
 			return 0, err
 		}
-		values[i], ranks[i] = v, rank
-		total += v // at most len(parts) × maxDuration: no overflow
+		ranks[i] = rank
+		// Both terms are at most maxDuration+1, so the sum cannot overflow,
+		// and once past the limit the total stays there.
+		total = min(total+v, maxDuration+1)
 	}
 	whole := node.span()
 	suggestion := ""

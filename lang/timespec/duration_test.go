@@ -65,6 +65,7 @@ func TestParseDurationErrors(t *testing.T) {
 		{"0s", 0, 2, `a duration must be longer than zero`},
 		{"0d 0h", 0, 5, `a duration must be longer than zero`},
 		{"36501d", 0, 6, `"36501d" is too long: a duration can be at most 36500d (about 100 years)`},
+		{"36500d 36500d 36500d", 7, 13, `unit "d" appears twice: write each unit once`},
 		{"36500d 1s", 0, 9, `"36500d 1s" is too long: a duration can be at most 36500d (about 100 years)`},
 		{"99999999999999999999s", 0, 21, `"99999999999999999999s" is too long: a duration can be at most 36500d (about 100 years)`},
 		{" 2d", 0, 1, `space at the start of the duration: remove it`},

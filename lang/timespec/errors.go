@@ -46,11 +46,10 @@ func adjacent(a, b span) bool { return a.end == b.start }
 // quote quotes a piece of user input for a message, shortening it when it is long
 // so that one bad string cannot make a message unreadable.
 func quote(s string) string {
-	const max = 40
-	if len(s) > max {
-		r := []rune(s)
-		if len(r) > max {
-			return strconv.Quote(string(r[:max-3])) + "..."
+	const limit = 40 // runes
+	if len(s) > limit {
+		if r := []rune(s); len(r) > limit {
+			return strconv.Quote(string(r[:limit-3])) + "..."
 		}
 	}
 	return strconv.Quote(s)

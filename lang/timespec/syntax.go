@@ -26,6 +26,10 @@ var tokens = lexer.MustSimple([]lexer.SimpleRule{
 // form (a number without a unit, a time without minutes, a missing "-") so that
 // the checks that turn syntax into values can say precisely what is wrong. The
 // parser itself only rejects tokens that fit nowhere.
+//
+// Leaves are captured as lexer.Token, which keeps each token's byte offset for
+// the messages. A group may open in one field's tag and close in a later one's:
+// participle reads a struct's tags as one grammar.
 
 // durationNode is a duration as written: parts such as "1w", "2d" and "3h".
 type durationNode struct {

@@ -232,47 +232,27 @@ func isDigits(s string) bool {
 }
 
 // String writes w in the canonical form ParseWindow reads: "21:00-08:00" for a
-// daily window, "Mon,Wed-Fri 09:00-17:00" for a weekly one.
+// daily window, "Mon,Wed-Fri 09:00-17:00" for a weekly one, with the days in
+// order from Monday and runs of three or more days as ranges.
 func (w Window) String() string {
 	times := clock(w.Start) + "-" + clock(w.End)
 	if w.Daily {
 		return times
 	}
-	var items []string
-	for _, r := range w.dayRuns() {
-		switch r.len {
-		case 1:
-			items = append(items, dayNames[r.first])
-		case 2:
-			items = append(items, dayNames[r.first], dayNames[r.last()])
-		default:
-			items = append(items, dayNames[r.first]+"-"+dayNames[r.last()])
-		}
-	}
-	if len(items) == 0 {
+	days := w.dayItems(func(d time.Weekday) string { return dayNames[d] }, "-")
+	if len(days) == 0 { // not a window ParseWindow returns
 		return times
 	}
-	return strings.Join(items, ",") + " " + times
+	return strings.Join(days, ",") + " " + times
 }
 
 // Describe says w in words: "Monday to Friday, 09:00 to 18:00", "every day,
 // 21:00 to 08:00 (overnight)", "Saturday and Sunday, 10:00 to 16:00".
 func (w Window) Describe() string {
 	days := "every day"
-	if runs := w.dayRuns(); !w.Daily && !(len(runs) == 1 && runs[0].len == 7) {
-		var items []string
-		for _, r := range runs {
-			switch r.len {
-			case 1:
-				items = append(items, r.first.String())
-			case 2:
-				items = append(items, r.first.String(), r.last().String())
-			default:
-				items = append(items, r.first.String()+" to "+r.last().String())
-			}
-		}
-		days = list(items)
-		if days == "" {
+	if !w.everyDay() {
+		days = list(w.dayItems(time.Weekday.String, " to "))
+		if days == "" { // not a window ParseWindow returns
 			days = "no day"
 		}
 	}
@@ -281,6 +261,24 @@ func (w Window) Describe() string {
 		text += " (overnight)"
 	}
 	return text
+}
+
+// dayItems lists w's days for String and Describe: runs of three or more days
+// as first, through and last ("Mon-Fri"), other days one by one, each named by
+// name.
+func (w Window) dayItems(name func(time.Weekday) string, through string) []string {
+	var items []string
+	for _, r := range w.dayRuns() {
+		switch r.len {
+		case 1:
+			items = append(items, name(r.first))
+		case 2:
+			items = append(items, name(r.first), name(r.last()))
+		default:
+			items = append(items, name(r.first)+through+name(r.last()))
+		}
+	}
+	return items
 }
 
 // dayRun is a run of consecutive days, which may wrap from Sunday to Monday.
@@ -294,29 +292,41 @@ func (r dayRun) last() time.Weekday { return (r.first + time.Weekday(r.len) - 1)
 // dayRuns returns the runs of w's days in the order of their first day,
 // counting the week from Monday. All seven days are one run from Monday.
 func (w Window) dayRuns() []dayRun {
-	on := func(i int) bool { return w.on(mondayFirst[(i+7)%7]) }
-	// Start after a day that is off, so that no run is split in two.
+	// Scan from the day after a day that is off, so that no run is cut in two
+	// where the scan starts.
 	begin := 0
-	for i := range 7 {
-		if !on(i) {
+	for i, d := range mondayFirst {
+		if !w.on(d) {
 			begin = i + 1
 			break
 		}
 	}
 	var runs []dayRun
-	for i := begin; i < begin+7; i++ {
+	for i := range 7 {
+		d := mondayFirst[(begin+i)%7]
 		switch {
-		case !on(i):
-		case len(runs) > 0 && on(i-1) && i > begin:
+		case !w.on(d):
+		case i > 0 && w.on(mondayFirst[(begin+i-1)%7]):
 			runs[len(runs)-1].len++
 		default:
-			runs = append(runs, dayRun{first: mondayFirst[i%7], len: 1})
+			runs = append(runs, dayRun{first: d, len: 1})
 		}
 	}
-	slices.SortFunc(runs, func(a, b dayRun) int {
-		return slices.Index(mondayFirst[:], a.first) - slices.Index(mondayFirst[:], b.first)
-	})
+	slices.SortFunc(runs, func(a, b dayRun) int { return weekIndex(a.first) - weekIndex(b.first) })
 	return runs
+}
+
+// weekIndex is the position of d in a week that starts on Monday.
+func weekIndex(d time.Weekday) int { return (int(d) + 6) % 7 }
+
+// everyDay reports whether the window opens on every day of the week.
+func (w Window) everyDay() bool {
+	for d := range time.Weekday(7) {
+		if !w.on(d) {
+			return false
+		}
+	}
+	return true
 }
 
 // on reports whether the window is open on day d (starts on it, for a window

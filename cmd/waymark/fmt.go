@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/waymark-dev/waymark/lang"
+)
+
+var fmtCommand = &command{
+	name:     "fmt",
+	summary:  "rewrite journey and test files in canonical format",
+	synopsis: "[--check] [--diff] PATH...",
+	help: `
+Fmt rewrites *.journey.hcl and *.journeytest.hcl files in canonical format
+(HCL's own: indentation, spacing, aligned equals signs) and prints the name of
+each file it changed. A PATH is a file or a directory; a directory is searched
+recursively, skipping hidden folders. Formatting a formatted file changes
+nothing.
+
+A file with syntax errors is left as it is and its errors are reported as
+file:line:col; fmt then exits 1.`,
+	examples: `
+# Format every journey file under the current directory.
+waymark fmt .
+# In CI: list the files that are not formatted and fail if there are any.
+waymark fmt --check --diff journeys/`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		check := fs.Bool("check", false, "change no file; list the files that need formatting and exit 1 if there are any")
+		showDiff := fs.Bool("diff", false, "change no file; print what formatting would change as a unified diff")
+		return func(e *env, args []string) int {
+			return runFmt(e, args, *check, *showDiff)
+		}
+	},
+}
+
+func runFmt(e *env, args []string, check, showDiff bool) int {
+	if len(args) == 0 {
+		return e.failf(exitUsage, "missing PATH: name the files or directories to format, such as '.'")
+	}
+	files, code := fmtFiles(e, args)
+	if code != exitOK {
+		return code
+	}
+	status := exitOK
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "waymark fmt: %v\n", err)
+			status = exitProblem
+			continue
+		}
+		out, diags := format(path, src)
+		if diags.HasErrors() {
+			for _, d := range diags {
+				fmt.Fprintln(e.stderr, syntaxError(d))
+			}
+			status = exitProblem
+			continue
+		}
+		if bytes.Equal(src, out) {
+			continue
+		}
+		switch {
+		case showDiff:
+			e.stdout.Write(diff.Diff(path+".orig", src, path, out))
+		case check:
+			fmt.Fprintln(e.stdout, path)
+		default:
+			if err := overwrite(path, out); err != nil {
+				fmt.Fprintf(e.stderr, "waymark fmt: %v\n", err)
+				status = exitProblem
+				continue
+			}
+			fmt.Fprintln(e.stdout, path)
+		}
+		if check {
+			status = exitProblem
+		}
+	}
+	return status
+}
+
+// fmtFiles expands the PATH arguments into the files to format, each once,
+// in argument order and, within a directory, in lexical order. A path that
+// does not exist or names a file that is not a workspace file is a usage
+// error, reported before any file is touched.
+func fmtFiles(e *env, args []string) ([]string, int) {
+	var files []string
+	seen := map[string]bool{}
+	add := func(path string) {
+		if clean := filepath.Clean(path); !seen[clean] {
+			seen[clean] = true
+			files = append(files, path)
+		}
+	}
+	for _, arg := range args {
+		info, err := os.Stat(arg)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, e.failf(exitUsage, "no such file or directory: %s", arg)
+		case err != nil:
+			return nil, e.failf(exitUsage, "%v", err)
+		case info.IsDir():
+			found, err := lang.FindFiles(arg)
+			if err != nil {
+				return nil, e.failf(exitProblem, "%v", err)
+			}
+			for _, rel := range found {
+				add(filepath.Join(arg, filepath.FromSlash(rel)))
+			}
+		default:
+			if _, ok := lang.KindOf(arg); !ok {
+				return nil, e.failf(exitUsage, "%s is not a journey file: fmt formats *%s and *%s files", arg, lang.JourneySuffix, lang.TestSuffix)
+			}
+			add(arg)
+		}
+	}
+	return files, exitOK
+}
+
+// format returns src in canonical form: as hclwrite.Format writes it, with
+// no blank lines before the first line and exactly one line break after the
+// last. It refuses a file with syntax errors, whose tokens could be
+// misread; formatting is idempotent.
+func format(filename string, src []byte) ([]byte, hcl.Diagnostics) {
+	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {
+		return nil, diags
+	}
+	out := hclwrite.Format(src)
+	out = bytes.TrimLeft(out, "\r\n")
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil, nil
+	}
+	eol := []byte("\n")
+	if bytes.Contains(out, []byte("\r\n")) {
+		eol = []byte("\r\n")
+	}
+	// Nothing after the last line break can be inside a string: the file
+	// parsed, and a heredoc ends with its marker.
+	out = bytes.TrimRight(out, " \t\r\n")
+	return append(out, eol...), nil
+}
+
+// syntaxError prints a parser diagnostic on one line: "file:line:col: summary: detail".
+func syntaxError(d *hcl.Diagnostic) string {
+	msg := d.Summary
+	if d.Detail != "" {
+		msg += ": " + d.Detail
+	}
+	if r := d.Subject; r != nil {
+		return fmt.Sprintf("%s:%d:%d: %s", r.Filename, r.Start.Line, r.Start.Column, msg)
+	}
+	return msg
+}
+
+// overwrite replaces the content of the file at path, keeping its mode.
+func overwrite(path string, data []byte) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, info.Mode().Perm())
+}

@@ -19,6 +19,7 @@ var commands = []*command{
 	validateCommand,
 	compileCommand,
 	graphCommand,
+	testCommand,
 }
 
 // Exit codes.

@@ -33,10 +33,10 @@ test "premium buyer is called back, not nudged" {
 }
 
 test "nudge split: the sms variant" {
-  # variant depends on the split hash; id to be chosen
+  # The split hash is stable (runtime/engine/split.go): this customer id always lands in this variant.
   start = "2026-03-02T10:00:00+08:00"
   customer = {
-    id         = "c-split-sms"
+    id         = "c-1001"
     email      = "wang.fang@example.com"
     first_name = "Fang"
     phone      = "+8613800138001"
@@ -72,10 +72,10 @@ test "nudge split: the sms variant" {
 }
 
 test "nudge split: the email variant, and an activation after the nudge converts" {
-  # variant depends on the split hash; id to be chosen
+  # The split hash is stable (runtime/engine/split.go): this customer id always lands in this variant.
   start = "2026-03-02T10:00:00+08:00"
   customer = {
-    id         = "c-split-email"
+    id         = "c-1004"
     email      = "zhang.wei@example.com"
     first_name = "Wei"
     phone      = "+8613800138002"
@@ -113,10 +113,10 @@ test "nudge split: the email variant, and an activation after the nudge converts
 }
 
 test "nudge split: the holdout gets no nudge" {
-  # variant depends on the split hash; id to be chosen
+  # The split hash is stable (runtime/engine/split.go): this customer id always lands in this variant.
   start = "2026-03-02T10:00:00+08:00"
   customer = {
-    id         = "c-split-holdout"
+    id         = "c-1003"
     email      = "chen.jing@example.com"
     first_name = "Jing"
     phone      = "+8613800138003"

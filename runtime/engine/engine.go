@@ -1,0 +1,526 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/waymark-dev/waymark/compiler/ir"
+	"github.com/waymark-dev/waymark/lang"
+	"github.com/waymark-dev/waymark/lang/timespec"
+)
+
+// Options tunes an Engine. The zero value is usable.
+type Options struct {
+	// DefaultZone is the time zone of customers without a valid `timezone`
+	// trait. Nil means UTC.
+	DefaultZone *time.Location
+	// MaxSteps bounds the stage entries of one instance during one Step
+	// (and the emitted events handled during one Step). An instance that
+	// passes it ends "exited" with cause "step_limit". Default 100.
+	MaxSteps int
+	// MaxEmitDepth bounds chains of emitted events: an event emitted while
+	// handling an input or a timer has depth 1, one emitted while handling
+	// that has depth 2, and so on. Deeper events are dropped and recorded.
+	// Default 8.
+	MaxEmitDepth int
+	// DedupWindow is how many of a customer's latest message ids are kept
+	// to recognise a redelivered input. Default 16; negative turns it off.
+	DedupWindow int
+}
+
+// Engine runs one compiled program. It is immutable after New (its only
+// mutable part is a cache of loaded time zones, behind a sync.Map) and safe
+// for concurrent use; Step calls for different customers may run in
+// parallel, calls for one customer must be serialised by the caller.
+type Engine struct {
+	prog     *ir.Program
+	opts     Options
+	zone     *time.Location
+	journeys []*journey
+	byName   map[string]*journey
+	// entries lists, per event name, the journeys that event may admit
+	// customers to, in program order.
+	entries   map[string][]*entryGroup
+	policies  map[string]*policy
+	funcs     map[string]function.Function
+	templates map[string]*template
+	traits    []field // the declared customer schema; nil when undeclared
+	events    map[string][]field
+	zones     sync.Map // zone name -> *time.Location (nil: unknown)
+	badZones  atomic.Int64
+	pool      sync.Pool
+}
+
+// field is a declared trait or event property with its parsed type.
+type field struct {
+	name string
+	ty   cty.Type
+}
+
+type journey struct {
+	name    string
+	version string
+	index   int
+	ir      *ir.Journey
+	policy  *policy
+	reentry ir.Reentry
+	goals   []trigger
+	exits   []trigger
+	start   *stage // nil: the journey has no stages and completes at once
+	stages  map[string]*stage
+}
+
+type trigger struct {
+	event string
+	when  *expr // nil: always
+}
+
+type entryGroup struct {
+	j        *journey
+	triggers []trigger
+}
+
+type stage struct {
+	name     string
+	kind     string
+	actions  []action
+	next     *stage // goto; nil is end
+	branches []branch
+	variants []variant
+	total    uint64 // sum of the variants' weights
+	ons      []on
+	afters   []after
+	ats      []at
+}
+
+type branch struct {
+	when *expr
+	next *stage
+}
+
+type variant struct {
+	name   string
+	weight uint64
+	next   *stage
+}
+
+type on struct {
+	event string
+	when  *expr
+	next  *stage
+}
+
+type after struct {
+	d    time.Duration
+	spec string
+	next *stage
+}
+
+type at struct {
+	time *expr
+	src  string
+	next *stage
+}
+
+type action struct {
+	kind        string
+	name        string // send
+	channel     string
+	channelType string
+	fields      []setting // send fields, or update traits
+	event       string    // emit
+	props       *expr     // emit; nil: no properties
+}
+
+type setting struct {
+	name string
+	expr *expr
+}
+
+type policy struct {
+	name         string
+	quiet        *timespec.Window
+	quietSpec    string
+	window       *timespec.Window
+	windowSpec   string
+	cap          *ir.Cap
+	capSpec      string
+	suppressedBy []string
+}
+
+// New prepares a program for running: it parses every expression and
+// template once, parses policy windows, resolves every stage, channel,
+// policy and journey name, and refuses an inconsistent program (the compiler
+// never produces one; a hand-edited IR file might).
+func New(p *ir.Program, opts Options) (*Engine, error) {
+	if p == nil {
+		return nil, errors.New("engine: no program")
+	}
+	if p.Format != "" && p.Format != ir.Format {
+		return nil, fmt.Errorf("engine: the program's format is %q, this engine runs %q", p.Format, ir.Format)
+	}
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = 100
+	}
+	if opts.MaxEmitDepth <= 0 {
+		opts.MaxEmitDepth = 8
+	}
+	if opts.DedupWindow == 0 {
+		opts.DedupWindow = 16
+	}
+	e := &Engine{
+		prog:      p,
+		opts:      opts,
+		zone:      opts.DefaultZone,
+		byName:    map[string]*journey{},
+		entries:   map[string][]*entryGroup{},
+		templates: map[string]*template{},
+		events:    map[string][]field{},
+	}
+	if e.zone == nil {
+		e.zone = time.UTC
+	}
+	e.pool.New = func() any { return newRun() }
+	b := &builder{e: e}
+	b.functions()
+	b.schema()
+	b.templates()
+	policies := b.policies()
+	e.policies = policies
+	channels := map[string]*ir.Channel{}
+	for i := range p.Channels {
+		channels[p.Channels[i].Name] = &p.Channels[i]
+	}
+	// Journeys first, so that policies and stages may name any of them.
+	for i := range p.Journeys {
+		ij := &p.Journeys[i]
+		if _, dup := e.byName[ij.Name]; dup {
+			b.errorf("journey %q is declared twice", ij.Name)
+			continue
+		}
+		version := ij.Version
+		if version == "" {
+			version = ir.Hash(ij) // hand-made programs: still give migration something to compare
+		}
+		j := &journey{name: ij.Name, version: version, index: i, ir: ij, reentry: ij.Reentry, stages: map[string]*stage{}}
+		e.journeys = append(e.journeys, j)
+		e.byName[j.name] = j
+	}
+	for _, pol := range policies {
+		for _, name := range pol.suppressedBy {
+			if e.byName[name] == nil {
+				b.errorf("policy %q: suppressed_by names journey %q, which does not exist", pol.name, name)
+			}
+		}
+	}
+	for _, j := range e.journeys {
+		b.journey(j, policies, channels)
+	}
+	if len(b.errs) > 0 {
+		return nil, fmt.Errorf("engine: the program is inconsistent: %w", errors.Join(b.errs...))
+	}
+	return e, nil
+}
+
+func (e *Engine) policy(name string) *policy { return e.policies[name] }
+
+// Program returns the program the engine runs.
+func (e *Engine) Program() *ir.Program { return e.prog }
+
+// builder collects the problems New finds, so that it reports all of them.
+type builder struct {
+	e    *Engine
+	errs []error
+}
+
+func (b *builder) errorf(format string, args ...any) {
+	b.errs = append(b.errs, fmt.Errorf(format, args...))
+}
+
+func (b *builder) functions() {
+	// template() needs the variables of the expression that calls it, which
+	// a function cannot see: the base table refuses it, and expressions
+	// that call it get a per-Step function in a child context (eval.go).
+	fs := lang.Functions(lang.FuncHooks{
+		Template: func(string) (cty.Value, error) {
+			return cty.NilVal, errors.New("template() is not available here")
+		},
+	})
+	// env() belongs to channel settings, which the delivery layer
+	// evaluates; journey expressions never read the environment.
+	delete(fs, "env")
+	b.e.funcs = fs
+}
+
+func (b *builder) schema() {
+	p := b.e.prog
+	if p.Customer != nil {
+		b.e.traits = []field{}
+		for _, t := range p.Customer.Traits {
+			if t.Name == "id" {
+				continue // the customer id is always there, and always the id
+			}
+			b.e.traits = append(b.e.traits, field{t.Name, b.typeOf(t)})
+		}
+	}
+	for _, ev := range p.Events {
+		fs := make([]field, 0, len(ev.Properties))
+		for _, prop := range ev.Properties {
+			fs = append(fs, field{prop.Name, b.typeOf(prop)})
+		}
+		b.e.events[ev.Name] = fs
+	}
+}
+
+// typeOf parses a declared type; an unparseable one is an error, reported
+// once, and reads as any.
+func (b *builder) typeOf(f ir.Field) cty.Type {
+	if f.Type == "" || f.Type == "any" {
+		return cty.DynamicPseudoType
+	}
+	x, diags := hclsyntax.ParseExpression([]byte(f.Type), f.Range.File, hcl.InitialPos)
+	if !diags.HasErrors() {
+		var ty cty.Type
+		ty, diags = typeexpr.TypeConstraint(x)
+		if !diags.HasErrors() {
+			return ty
+		}
+	}
+	b.errorf("%s: the type %q of %s: %s", f.Range.File, f.Type, f.Name, diagText(diags))
+	return cty.DynamicPseudoType
+}
+
+func (b *builder) templates() {
+	for path, src := range b.e.prog.Templates {
+		x, diags := hclsyntax.ParseTemplate([]byte(src), path, hcl.InitialPos)
+		if diags.HasErrors() {
+			b.errorf("template %s: %s", path, diagText(diags))
+			continue
+		}
+		b.e.templates[path] = &template{path: path, expr: x, uses: b.uses(x, "template "+path), calls: b.callsTemplate(x)}
+	}
+	// Compiled once all are parsed, so that a template may render another.
+	for _, path := range slices.Sorted(maps.Keys(b.e.templates)) {
+		t := b.e.templates[path]
+		t.fast = b.fast(t.expr)
+	}
+}
+
+func (b *builder) policies() map[string]*policy {
+	out := map[string]*policy{}
+	for i := range b.e.prog.Policies {
+		ip := &b.e.prog.Policies[i]
+		pol := &policy{name: ip.Name, cap: ip.FrequencyCap, suppressedBy: ip.SuppressedBy}
+		if ip.QuietHours != "" && ip.SendWindow != "" {
+			b.errorf("policy %q sets both quiet_hours and send_window", ip.Name)
+		}
+		if ip.QuietHours != "" {
+			w, err := timespec.ParseWindow(ip.QuietHours)
+			if err != nil {
+				b.errorf("policy %q: quiet_hours %q: %v", ip.Name, ip.QuietHours, err)
+			}
+			pol.quiet, pol.quietSpec = &w, ip.QuietHours
+		}
+		if ip.SendWindow != "" {
+			w, err := timespec.ParseWindow(ip.SendWindow)
+			if err != nil {
+				b.errorf("policy %q: send_window %q: %v", ip.Name, ip.SendWindow, err)
+			}
+			pol.window, pol.windowSpec = &w, ip.SendWindow
+		}
+		if c := ip.FrequencyCap; c != nil {
+			if c.N <= 0 || c.PerSeconds <= 0 {
+				b.errorf("policy %q: frequency cap %d per %ds is not positive", ip.Name, c.N, c.PerSeconds)
+			}
+			pol.capSpec = strconv.Itoa(c.N) + " per " + timespec.FormatDuration(time.Duration(c.PerSeconds)*time.Second)
+		}
+		if _, dup := out[ip.Name]; dup {
+			b.errorf("policy %q is declared twice", ip.Name)
+		}
+		out[ip.Name] = pol
+	}
+	return out
+}
+
+func (b *builder) journey(j *journey, policies map[string]*policy, channels map[string]*ir.Channel) {
+	ij := j.ir
+	where := "journey " + strconv.Quote(j.name)
+	if ij.Policy != "" {
+		if j.policy = policies[ij.Policy]; j.policy == nil {
+			b.errorf("%s: policy %q does not exist", where, ij.Policy)
+		}
+	}
+	switch ij.Reentry.Kind {
+	case "", ir.ReentryNever, ir.ReentryAlways:
+	case ir.ReentryAfter:
+		if ij.Reentry.AfterSeconds < 0 {
+			b.errorf("%s: reentry after a negative time", where)
+		}
+	default:
+		b.errorf("%s: unknown reentry kind %q", where, ij.Reentry.Kind)
+	}
+	// Create every stage before resolving targets, which may point forward.
+	for i := range ij.Stages {
+		s := &ij.Stages[i]
+		if s.Name == ir.End {
+			b.errorf("%s: a stage may not be named end", where)
+		}
+		if _, dup := j.stages[s.Name]; dup {
+			b.errorf("%s: stage %q is declared twice", where, s.Name)
+		}
+		j.stages[s.Name] = &stage{name: s.Name, kind: s.Transition.Kind}
+	}
+	target := func(name, what string) *stage {
+		if name == ir.End {
+			return nil
+		}
+		st := j.stages[name]
+		if st == nil {
+			b.errorf("%s: %s goes to stage %q, which does not exist", where, what, name)
+		}
+		return st
+	}
+	if ij.Start != "" {
+		j.start = target(ij.Start, "the start")
+	} else if len(ij.Stages) > 0 {
+		b.errorf("%s: has stages but no start stage", where)
+	}
+	for _, t := range ij.Entries {
+		g := b.entryGroup(j, t.Event)
+		g.triggers = append(g.triggers, trigger{t.Event, b.optExpr(t.When, where+" entry "+t.Event)})
+	}
+	for _, t := range ij.Goals {
+		j.goals = append(j.goals, trigger{t.Event, b.optExpr(t.When, where+" goal "+t.Event)})
+	}
+	for _, t := range ij.Exits {
+		j.exits = append(j.exits, trigger{t.Event, b.optExpr(t.When, where+" exit "+t.Event)})
+	}
+	for i := range ij.Stages {
+		is := &ij.Stages[i]
+		st := j.stages[is.Name]
+		sw := where + " stage " + strconv.Quote(is.Name)
+		for _, a := range is.Actions {
+			st.actions = append(st.actions, b.action(a, sw, channels))
+		}
+		tr := &is.Transition
+		switch tr.Kind {
+		case ir.TransitionNone:
+		case ir.TransitionGoto:
+			st.next = target(tr.Goto, "goto")
+		case ir.TransitionBranch:
+			if len(tr.Branches) == 0 || tr.Branches[len(tr.Branches)-1].When != nil {
+				b.errorf("%s: a branch list must end with a branch without when", sw)
+			}
+			for _, br := range tr.Branches {
+				st.branches = append(st.branches, branch{b.optExpr(br.When, sw+" branch"), target(br.Goto, "a branch")})
+			}
+		case ir.TransitionSplit:
+			if len(tr.Variants) == 0 {
+				b.errorf("%s: a split without variants", sw)
+			}
+			for _, v := range tr.Variants {
+				if v.Weight <= 0 {
+					b.errorf("%s: variant %q has weight %d; weights must be positive", sw, v.Name, v.Weight)
+					continue
+				}
+				st.variants = append(st.variants, variant{v.Name, uint64(v.Weight), target(v.Goto, "variant "+v.Name)})
+				st.total += uint64(v.Weight)
+			}
+		case ir.TransitionWait:
+			for _, o := range tr.Ons {
+				st.ons = append(st.ons, on{o.Event, b.optExpr(o.When, sw+" on "+o.Event), target(o.Goto, "on "+o.Event)})
+			}
+			for _, a := range tr.Afters {
+				if a.Seconds < 0 {
+					b.errorf("%s: after %q is negative", sw, a.Spec)
+				}
+				spec := a.Spec
+				if spec == "" {
+					spec = timespec.FormatDuration(time.Duration(a.Seconds) * time.Second)
+				}
+				st.afters = append(st.afters, after{time.Duration(a.Seconds) * time.Second, spec, target(a.Goto, "after "+spec)})
+			}
+			for k := range tr.Ats {
+				a := &tr.Ats[k]
+				st.ats = append(st.ats, at{b.expr(&a.Time, sw+" at"), a.Time.Src, target(a.Goto, "at")})
+			}
+			if len(st.ons)+len(st.afters)+len(st.ats) == 0 {
+				b.errorf("%s: a waiting stage with nothing to wait for", sw)
+			}
+		default:
+			b.errorf("%s: unknown transition kind %q", sw, tr.Kind)
+		}
+	}
+}
+
+func (b *builder) entryGroup(j *journey, event string) *entryGroup {
+	gs := b.e.entries[event]
+	if n := len(gs); n > 0 && gs[n-1].j == j {
+		return gs[n-1]
+	}
+	g := &entryGroup{j: j}
+	b.e.entries[event] = append(gs, g)
+	return g
+}
+
+func (b *builder) action(a ir.Action, where string, channels map[string]*ir.Channel) action {
+	out := action{kind: a.Kind, name: a.Name}
+	switch a.Kind {
+	case ir.ActionSend:
+		ch := channels[a.Channel]
+		if ch == nil {
+			b.errorf("%s: send %q uses channel %q, which does not exist", where, a.Name, a.Channel)
+		} else {
+			out.channel, out.channelType = ch.Name, ch.Type
+		}
+		for _, f := range a.Fields {
+			out.fields = append(out.fields, setting{f.Name, b.expr(&f.Expr, where+" send "+a.Name+" "+f.Name)})
+		}
+	case ir.ActionUpdate:
+		for _, t := range a.Traits {
+			if t.Name == "id" {
+				b.errorf("%s: update may not set id", where)
+			}
+			out.fields = append(out.fields, setting{t.Name, b.expr(&t.Expr, where+" update "+t.Name)})
+		}
+	case ir.ActionEmit:
+		out.event = a.Event
+		out.props = b.optExpr(a.Properties, where+" emit "+a.Event)
+	default:
+		b.errorf("%s: unknown action kind %q", where, a.Kind)
+	}
+	return out
+}
+
+// diagText renders diagnostics as "summary: detail; ...", without the range
+// (callers say where).
+func diagText(diags hcl.Diagnostics) string {
+	s := ""
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if s != "" {
+			s += "; "
+		}
+		s += d.Summary
+		if d.Detail != "" {
+			s += ": " + d.Detail
+		}
+	}
+	return s
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

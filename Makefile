@@ -6,6 +6,7 @@ FUZZTIME ?= 60s
 
 test: vet
 	$(GO) test ./...
+	$(GO) run ./cmd/waymark test examples/*/
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -657,3 +657,123 @@ test "only phone orders start the journey, and only once" {
     not_sent = ["activation_guide"]
   }
 }
+
+test "nudge split: an email nudge due at night waits for 08:00, and with no activation the journey ends four days on" {
+  # The split hash is stable (runtime/engine/split.go): this customer id always lands in the email variant.
+  start = "2026-03-02T21:30:00+08:00" # Mon 21:30, in quiet hours
+  customer = {
+    id         = "c-1101"
+    email      = "deng.hao@example.com"
+    first_name = "Hao"
+    phone      = "+8613800138004"
+    plan       = "standard"
+    timezone   = "Asia/Shanghai"
+  }
+
+  event "order_completed" {
+    order_id = "SO-100246"
+    category = "phone"
+    amount   = 2899
+  }
+  expect {
+    journey = "phone_activation"
+    stage   = "guide"
+    sent    = []
+  }
+
+  wait "11h" {} # Tue 08:30
+  expect {
+    journey = "phone_activation"
+    sent    = ["activation_guide"]
+  }
+
+  # Thu 21:30: check -> route -> nudge -> email_nudge, three days after the order; the
+  # nudge is held by quiet hours.
+  wait "2d 13h 30m" {} # Thu 22:00
+  expect {
+    journey  = "phone_activation"
+    stage    = "email_nudge"
+    status   = "active"
+    sent     = []
+    not_sent = ["email_nudge", "sms_nudge", "call_request"]
+  }
+
+  wait "10h 30m" {} # Fri 08:30: released at 08:00
+  expect {
+    journey  = "phone_activation"
+    stage    = "email_nudge"
+    sent     = ["email_nudge"]
+    not_sent = ["sms_nudge"]
+  }
+
+  # The four days count from entering the stage (Thu 21:30), not from the send.
+  wait "3d 12h 30m" {} # Mon 9, 21:00
+  expect {
+    journey = "phone_activation"
+    stage   = "email_nudge"
+    status  = "active"
+    sent    = []
+  }
+
+  wait "1h" {} # Mon 9, 22:00
+  expect {
+    journey = "phone_activation"
+    status  = "completed"
+    sent    = []
+  }
+}
+
+test "unsubscribing after the accessories offer exits the upsell: no reminder, and a later order does not convert it" {
+  start = "2026-03-02T10:00:00+08:00"
+  customer = {
+    id         = "c-111"
+    email      = "tang.yu@example.com"
+    first_name = "Yu"
+    plan       = "standard"
+    timezone   = "Asia/Shanghai"
+  }
+
+  event "order_completed" {
+    order_id = "SO-100247"
+    category = "phone"
+    amount   = 3299
+  }
+  wait "1h" {}
+  event "device_activated" {
+    device_model = "Orbit A5"
+  }
+  expect {
+    journey = "phone_activation"
+    status  = "converted"
+    sent    = ["activation_guide"]
+  }
+
+  wait "1d" {} # Tue 11:00
+  expect {
+    journey = "accessories_upsell"
+    stage   = "offer"
+    status  = "active"
+    sent    = ["accessories_offer"]
+  }
+
+  wait "1d" {} # Wed 11:00
+  event "unsubscribed" {}
+  expect {
+    journey = "accessories_upsell"
+    status  = "exited"
+    sent    = []
+  }
+
+  wait "2d" {} # Fri 11:00: the reminder would have gone out on Thu 11:00
+  event "order_completed" {
+    order_id = "SO-100248"
+    category = "accessories"
+    amount   = 39
+  }
+  expect {
+    journey  = "accessories_upsell"
+    status   = "exited"
+    sent     = []
+    not_sent = ["accessories_reminder"]
+  }
+}

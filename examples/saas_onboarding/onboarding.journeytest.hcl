@@ -425,3 +425,159 @@ test "signing up again never restarts onboarding" {
     not_sent = ["welcome"]
   }
 }
+
+test "an enterprise trial that never starts a project: the CSM hand-off, then the journey ends nine days on" {
+  start = "2026-03-02T09:00:00+01:00"
+  customer = {
+    id         = "u-1011"
+    email      = "r.haddad@contoso.example"
+    first_name = "Rania"
+    company    = "Contoso Freight"
+    plan       = "enterprise"
+    seats      = 120
+    timezone   = "Europe/Berlin"
+  }
+
+  event "signed_up" {
+    plan   = "enterprise"
+    source = "web"
+  }
+  expect {
+    journey = "onboarding"
+    sent    = ["welcome"]
+  }
+
+  wait "5d" {} # Sat 7 09:00
+  expect {
+    journey  = "onboarding"
+    stage    = "sales_assist"
+    status   = "active"
+    sent     = ["project_nudge", "csm_handoff"]
+    not_sent = ["starter_templates", "office_hours_invite"]
+  }
+
+  wait "8d 23h" {} # Mon 16 08:00: an hour to go
+  expect {
+    journey = "onboarding"
+    stage   = "sales_assist"
+    status  = "active"
+    sent    = []
+  }
+
+  wait "1h" {} # Mon 16 09:00: nine days after the hand-off
+  expect {
+    journey  = "onboarding"
+    status   = "completed"
+    sent     = []
+    not_sent = ["deploy_help"]
+  }
+}
+
+test "a pro signup late at night: every email waits for 08:00, and the office hours invite ends the journey nine days on" {
+  start = "2026-03-02T22:00:00+01:00" # Mon 22:00, in quiet hours
+  customer = {
+    id         = "u-1012"
+    email      = "felix@example.com"
+    first_name = "Felix"
+    company    = "Brandt & Söhne"
+    plan       = "pro"
+    timezone   = "Europe/Berlin"
+  }
+
+  event "signed_up" {
+    plan   = "pro"
+    source = "web"
+  }
+  expect {
+    journey = "onboarding"
+    stage   = "welcome"
+    status  = "active"
+    sent    = []
+  }
+
+  wait "10h 30m" {} # Tue 3 08:30
+  expect {
+    journey = "onboarding"
+    sent    = ["welcome"]
+  }
+
+  # Wed 4 22:00 project_nudge (held until Thu 08:00); Sat 7 22:00 office_hours (held).
+  wait "4d 14h" {} # Sat 7 22:30
+  expect {
+    journey  = "onboarding"
+    stage    = "office_hours"
+    status   = "active"
+    sent     = ["project_nudge"]
+    not_sent = ["office_hours_invite", "starter_templates", "csm_handoff"]
+  }
+
+  wait "10h" {} # Sun 8 08:30: the third email in seven days, so not capped
+  expect {
+    journey = "onboarding"
+    stage   = "office_hours"
+    sent    = ["office_hours_invite"]
+  }
+
+  # Nine days count from entering office_hours (Sat 7 22:00), not from the send.
+  wait "8d 14h" {} # Mon 16 22:30
+  expect {
+    journey  = "onboarding"
+    status   = "completed"
+    sent     = []
+    not_sent = ["deploy_help"]
+  }
+}
+
+test "a project after the starter templates: building, then deploy help a day later" {
+  start = "2026-03-02T09:00:00+01:00"
+  customer = {
+    id         = "u-1013"
+    email      = "oskar@example.com"
+    first_name = "Oskar"
+    plan       = "hobby"
+    timezone   = "Europe/Berlin"
+  }
+
+  event "signed_up" {
+    plan   = "hobby"
+    source = "github"
+  }
+  wait "5d" {} # Sat 7 09:00
+  expect {
+    journey  = "onboarding"
+    stage    = "starter_templates"
+    sent     = ["welcome", "project_nudge", "starter_templates"]
+    not_sent = ["csm_handoff", "office_hours_invite"]
+  }
+
+  wait "1d 1h" {} # Sun 8 10:00: one of the starters, deployed with one click... almost
+  event "project_created" {
+    project_id = "prj-st4r"
+    framework  = "nextjs"
+  }
+  expect {
+    journey = "onboarding"
+    stage   = "building"
+    status  = "active"
+    sent    = []
+  }
+
+  # Mon 9 10:00: the welcome (Mon 2 09:00) has left the seven-day window, so this is allowed.
+  wait "1d" {}
+  expect {
+    journey = "onboarding"
+    stage   = "deploy_help"
+    sent    = ["deploy_help"]
+  }
+
+  wait "2h" {}
+  event "first_deploy" {
+    project_id    = "prj-st4r"
+    build_seconds = 74
+  }
+  expect {
+    journey = "onboarding"
+    status  = "converted"
+    sent    = []
+  }
+}

@@ -214,3 +214,57 @@ test "a fourth email in a week is capped: the upgrade pitch after a busy onboard
     sent    = []
   }
 }
+
+test "a limit hit at night waits for 08:00; deleting the account drops the held trial offer" {
+  start = "2026-03-02T22:30:00+01:00" # Mon 22:30, in quiet hours
+  customer = {
+    id         = "u-2006"
+    email      = "mateo@example.com"
+    first_name = "Mateo"
+    plan       = "hobby"
+    timezone   = "Europe/Berlin"
+  }
+
+  event "usage_limit_reached" {
+    resource = "build_minutes"
+    limit    = 300
+  }
+  expect {
+    journey = "upgrade_nudge"
+    stage   = "limit_hit"
+    status  = "active"
+    sent    = []
+  }
+
+  wait "10h" {} # Tue 3 08:30: released at 08:00
+  expect {
+    journey = "upgrade_nudge"
+    sent    = ["limit_reached"]
+  }
+
+  # Thu 5 22:30: trial_offer, three days after the limit was hit; held by quiet hours.
+  wait "2d 14h 15m" {} # Thu 5 22:45
+  expect {
+    journey  = "upgrade_nudge"
+    stage    = "trial_offer"
+    status   = "active"
+    sent     = []
+    not_sent = ["pro_trial_offer"]
+  }
+
+  wait "8h" {} # Fri 6 06:45
+  event "account_deleted" {}
+  expect {
+    journey = "upgrade_nudge"
+    status  = "exited"
+    sent    = []
+  }
+
+  wait "2h" {} # Fri 6 08:45: quiet hours are over, but the held offer was dropped
+  expect {
+    journey  = "upgrade_nudge"
+    status   = "exited"
+    sent     = []
+    not_sent = ["pro_trial_offer"]
+  }
+}

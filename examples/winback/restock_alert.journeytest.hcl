@@ -92,3 +92,53 @@ test "a fourth marketing email in a week is capped: the restock alert after a wi
     sent    = []
   }
 }
+
+test "a late-night restock is held; unsubscribing before 08:00 exits and drops it" {
+  start = "2026-04-07T02:30:00Z" # Mon 6 April, 22:30 in New York: quiet hours
+  customer = {
+    id         = "ck-5103"
+    email      = "tess.morgan@example.com"
+    first_name = "Tess"
+    timezone   = "America/New_York"
+  }
+
+  event "back_in_stock" {
+    product_id   = "ken-aa-kirinyaga"
+    product_name = "Kenya AA Kirinyaga"
+  }
+  expect {
+    journey = "restock_alert"
+    stage   = "alert"
+    status  = "active"
+    sent    = []
+  }
+
+  wait "9h" {} # Tue 7 07:30: still quiet
+  event "unsubscribed" {}
+  expect {
+    journey = "restock_alert"
+    status  = "exited"
+    sent    = []
+  }
+
+  wait "1h" {} # 08:30: quiet hours are over, but the held alert was dropped with the exit
+  expect {
+    journey  = "restock_alert"
+    status   = "exited"
+    sent     = []
+    not_sent = ["restock_alert"]
+  }
+
+  # A purchase afterwards does not turn an exited instance into a conversion.
+  wait "1d" {}
+  event "purchase_completed" {
+    order_id = "CK-90801"
+    total    = 23.00
+    coupon   = ""
+  }
+  expect {
+    journey = "restock_alert"
+    status  = "exited"
+    sent    = []
+  }
+}

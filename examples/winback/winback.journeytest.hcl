@@ -83,6 +83,22 @@ test "a passive (7) hears about the new roasts" {
     sent     = ["new_roasts"]
     not_sent = ["referral_invite"]
   }
+
+  wait "6d 23h" {} # Sat 18 12:00: an hour before the week is up
+  expect {
+    journey = "winback"
+    stage   = "passive"
+    status  = "active"
+    sent    = []
+  }
+
+  wait "1h" {} # Sat 18 13:00: a week after the answer, the attempt ends
+  expect {
+    journey  = "winback"
+    status   = "completed"
+    sent     = []
+    not_sent = ["referral_invite", "last_chance"]
+  }
 }
 
 test "a detractor (6) gets no more marketing and a personal follow-up from Customer Care" {
@@ -194,6 +210,34 @@ test "a detractor on a Saturday: Customer Care writes on Monday at 09:00" {
     journey = "service_recovery"
     stage   = "reach_out"
     sent    = ["helpdesk_ticket", "care_note"]
+  }
+
+  # Tue 21 14:00: the care check-in, ten days after the hand-off. Sat 25 13:30: the win-back
+  # still holds the detractor stage, half an hour before its fortnight is up.
+  wait "12d 4h" {}
+  expect {
+    journey = "service_recovery"
+    stage   = "check_in"
+    sent    = ["care_check_in"]
+  }
+  expect {
+    journey = "winback"
+    stage   = "detractor"
+    status  = "active"
+    sent    = []
+  }
+
+  wait "1h" {} # Sat 25 14:30: two weeks after the answer, no purchase: the attempt ends
+  expect {
+    journey  = "winback"
+    status   = "completed"
+    sent     = []
+    not_sent = ["referral_invite", "new_roasts", "last_chance"]
+  }
+  expect {
+    journey = "service_recovery"
+    stage   = "check_in"
+    status  = "active"
   }
 }
 

@@ -12,7 +12,8 @@ const (
 	week = 7 * day
 
 	// maxDuration is the longest duration a time string may hold. Nothing a
-	// journey waits for is longer, and the limit keeps sums far from overflow.
+	// journey waits for is longer, and the limit keeps arithmetic on durations
+	// far from overflow.
 	maxDuration = 36500 * day
 )
 
@@ -220,27 +221,19 @@ func FormatDuration(d time.Duration) string {
 
 // formatDuration writes d in the given units, which must end with seconds.
 func formatDuration(d time.Duration, us []unit) string {
-	seconds := int64(d / time.Second)
-	if seconds == 0 {
+	amounts, negative := split(d, us)
+	if len(amounts) == 0 {
 		return "0s"
 	}
-	var b strings.Builder
-	if seconds < 0 {
-		b.WriteByte('-')
-		seconds = -seconds // |d| in seconds is far from the int64 limit
+	parts := make([]string, len(amounts))
+	for i, a := range amounts {
+		parts[i] = strconv.FormatInt(a.n, 10) + a.unit.symbol
 	}
-	for _, u := range us {
-		size := int64(u.size / time.Second)
-		if n := seconds / size; n > 0 {
-			if b.Len() > 0 && b.String() != "-" {
-				b.WriteByte(' ')
-			}
-			b.WriteString(strconv.FormatInt(n, 10))
-			b.WriteString(u.symbol)
-			seconds -= n * size
-		}
+	text := strings.Join(parts, " ")
+	if negative {
+		return "-" + text
 	}
-	return b.String()
+	return text
 }
 
 // DescribeDuration says d in words: "45 seconds", "2 days", "1 week, 2 days and
@@ -251,23 +244,42 @@ func DescribeDuration(d time.Duration) string {
 
 // describeDuration says d in words, in the given units, which must end with seconds.
 func describeDuration(d time.Duration, us []unit) string {
-	seconds := int64(d / time.Second)
-	if seconds == 0 {
+	amounts, negative := split(d, us)
+	if len(amounts) == 0 {
 		return "0 seconds"
 	}
-	sign := ""
-	if seconds < 0 {
-		sign, seconds = "minus ", -seconds
+	parts := make([]string, len(amounts))
+	for i, a := range amounts {
+		parts[i] = count(a.n, a.unit.name)
 	}
-	var parts []string
+	text := list(parts)
+	if negative {
+		return "minus " + text
+	}
+	return text
+}
+
+// amount is a whole number of one unit.
+type amount struct {
+	n    int64
+	unit unit
+}
+
+// split splits the whole seconds of |d| into amounts of the given units,
+// which must end with seconds, largest first and leaving out zeros.
+func split(d time.Duration, us []unit) (amounts []amount, negative bool) {
+	seconds := int64(d / time.Second)
+	if seconds < 0 {
+		seconds, negative = -seconds, true // |d| in seconds is far from the int64 limit
+	}
 	for _, u := range us {
 		size := int64(u.size / time.Second)
 		if n := seconds / size; n > 0 {
-			parts = append(parts, count(n, u.name))
+			amounts = append(amounts, amount{n, u})
 			seconds -= n * size
 		}
 	}
-	return sign + list(parts)
+	return amounts, negative
 }
 
 // count says n of a thing: "1 day", "2 days".

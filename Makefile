@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseWindow$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseCap$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseReentry$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/engine -run '^$$' -fuzz '^FuzzStep$$' -fuzztime $(FUZZTIME)
 
 generate:
 	$(GO) generate ./...

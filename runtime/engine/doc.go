@@ -83,7 +83,8 @@
 // set as soon as it is computed; later expressions see it), emit (queued).
 // Then the stage is left by goto, by the first branch whose `when` holds
 // ("branch:N", N counted from 1), by a split ("split:VARIANT", see split.go
-// for the hash, which never changes), or the stage waits: every after is
+// for the hash, which never changes; Variant exposes it to tools), or the
+// stage waits: every after is
 // due D after the stage was entered ("after:D"), every at when its time
 // expression says ("at", evaluated on entry; a time already past fires at
 // once). A stage without a transition, and goto = end, complete the
@@ -112,6 +113,7 @@
 //     at the moment the window allows it. If its instance ends by a goal or
 //     an exit (or the engine exits it) first, it is dropped at that moment
 //     ("dropped"); an instance that completes normally keeps its held sends.
+//     A window that never allows a send ("00:00-24:00") drops it at once.
 //   - frequency_cap "N per D": the send goes out only if fewer than N sends
 //     of this policy went out in the D before now (a send at exactly now-D
 //     no longer counts); otherwise "capped". Sends count when they go out,
@@ -134,6 +136,13 @@
 // those. New parses every expression and template once and refuses a
 // program that names unknown stages, channels, policies, journeys,
 // templates, variables or functions.
+//
+// Most expressions never reach hclsyntax at run time: New compiles the
+// common shapes (attributes of customer, event and entry, comparisons,
+// string templates, objects and lists of those) into closures that read the
+// customer's Go values directly and convert only what they touch (fast.go).
+// They give exactly the values hclsyntax gives, and hand anything unusual
+// to hclsyntax, which then also words the error.
 //
 // Nothing that data can do makes Step panic or lose the input. A run-time
 // problem is recorded in Result.Errors (with the expression's source range)

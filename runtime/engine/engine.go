@@ -84,7 +84,8 @@ type journey struct {
 
 type trigger struct {
 	event string
-	when  *expr // nil: always
+	when  *expr  // nil: always
+	cause string // "entry:E", "goal:E" or "exit:E", made once
 }
 
 type entryGroup struct {
@@ -106,26 +107,30 @@ type stage struct {
 }
 
 type branch struct {
-	when *expr
-	next *stage
+	when  *expr
+	next  *stage
+	cause string // "branch:N"
 }
 
 type variant struct {
 	name   string
 	weight uint64
 	next   *stage
+	cause  string // "split:NAME"
 }
 
 type on struct {
 	event string
 	when  *expr
 	next  *stage
+	cause string // "on:E"
 }
 
 type after struct {
-	d    time.Duration
-	spec string
-	next *stage
+	d     time.Duration
+	spec  string
+	next  *stage
+	cause string // "after:SPEC"
 }
 
 type at struct {
@@ -399,13 +404,13 @@ func (b *builder) journey(j *journey, policies map[string]*policy, channels map[
 	}
 	for _, t := range ij.Entries {
 		g := b.entryGroup(j, t.Event)
-		g.triggers = append(g.triggers, trigger{t.Event, b.optExpr(t.When, where+" entry "+t.Event)})
+		g.triggers = append(g.triggers, trigger{t.Event, b.optExpr(t.When, where+" entry "+t.Event), "entry:" + t.Event})
 	}
 	for _, t := range ij.Goals {
-		j.goals = append(j.goals, trigger{t.Event, b.optExpr(t.When, where+" goal "+t.Event)})
+		j.goals = append(j.goals, trigger{t.Event, b.optExpr(t.When, where+" goal "+t.Event), "goal:" + t.Event})
 	}
 	for _, t := range ij.Exits {
-		j.exits = append(j.exits, trigger{t.Event, b.optExpr(t.When, where+" exit "+t.Event)})
+		j.exits = append(j.exits, trigger{t.Event, b.optExpr(t.When, where+" exit "+t.Event), "exit:" + t.Event})
 	}
 	for i := range ij.Stages {
 		is := &ij.Stages[i]
@@ -423,8 +428,8 @@ func (b *builder) journey(j *journey, policies map[string]*policy, channels map[
 			if len(tr.Branches) == 0 || tr.Branches[len(tr.Branches)-1].When != nil {
 				b.errorf("%s: a branch list must end with a branch without when", sw)
 			}
-			for _, br := range tr.Branches {
-				st.branches = append(st.branches, branch{b.optExpr(br.When, sw+" branch"), target(br.Goto, "a branch")})
+			for k, br := range tr.Branches {
+				st.branches = append(st.branches, branch{b.optExpr(br.When, sw+" branch"), target(br.Goto, "a branch"), "branch:" + itoa(k+1)})
 			}
 		case ir.TransitionSplit:
 			if len(tr.Variants) == 0 {
@@ -435,12 +440,12 @@ func (b *builder) journey(j *journey, policies map[string]*policy, channels map[
 					b.errorf("%s: variant %q has weight %d; weights must be positive", sw, v.Name, v.Weight)
 					continue
 				}
-				st.variants = append(st.variants, variant{v.Name, uint64(v.Weight), target(v.Goto, "variant "+v.Name)})
+				st.variants = append(st.variants, variant{v.Name, uint64(v.Weight), target(v.Goto, "variant "+v.Name), "split:" + v.Name})
 				st.total += uint64(v.Weight)
 			}
 		case ir.TransitionWait:
 			for _, o := range tr.Ons {
-				st.ons = append(st.ons, on{o.Event, b.optExpr(o.When, sw+" on "+o.Event), target(o.Goto, "on "+o.Event)})
+				st.ons = append(st.ons, on{o.Event, b.optExpr(o.When, sw+" on "+o.Event), target(o.Goto, "on "+o.Event), "on:" + o.Event})
 			}
 			for _, a := range tr.Afters {
 				if a.Seconds < 0 {
@@ -450,7 +455,7 @@ func (b *builder) journey(j *journey, policies map[string]*policy, channels map[
 				if spec == "" {
 					spec = timespec.FormatDuration(time.Duration(a.Seconds) * time.Second)
 				}
-				st.afters = append(st.afters, after{time.Duration(a.Seconds) * time.Second, spec, target(a.Goto, "after "+spec)})
+				st.afters = append(st.afters, after{time.Duration(a.Seconds) * time.Second, spec, target(a.Goto, "after "+spec), "after:" + spec})
 			}
 			for k := range tr.Ats {
 				a := &tr.Ats[k]

@@ -400,12 +400,18 @@ journey "j" {
 		r := e.Step(c, Input{Kind: KindEvent, Event: "go"}, t0)
 		return r.Transitions[1].Cause
 	}
+	names := []string{"split:sms", "split:email", "split:holdout"}
 	for i := range n {
 		id := "cust-" + itoa(i)
 		v := variantOf(id)
 		counts[v]++
 		if i%97 == 0 && variantOf(id) != v {
 			t.Fatalf("customer %s landed in %s, then elsewhere", id, v)
+		}
+		if i%13 == 0 {
+			if k := Variant(id, "j", "nudge", []int{45, 45, 10}); names[k] != v {
+				t.Fatalf("Variant says %s for %s, the engine did %s", names[k], id, v)
+			}
 		}
 	}
 	want := map[string]float64{"split:sms": 0.45, "split:email": 0.45, "split:holdout": 0.10}

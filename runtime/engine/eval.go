@@ -206,7 +206,16 @@ func (r *run) eval(x *expr, sc scope) (v cty.Value, err error) {
 		v, diags = x.x.Value(ctx)
 	}
 	if diags.HasErrors() {
-		return cty.NilVal, errors.New(diagText(diags))
+		msg := diagText(diags)
+		// An error inside a template file: say where in it, since the
+		// recorded range is the expression that called template().
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError && d.Subject != nil && d.Subject.Filename != x.rng.File {
+				msg = fmt.Sprintf("%s:%d:%d: %s", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, msg)
+				break
+			}
+		}
+		return cty.NilVal, errors.New(msg)
 	}
 	return v, nil
 }
@@ -293,8 +302,8 @@ func (r *run) eventVal(ev *event) cty.Value {
 }
 
 func (r *run) entryVal(in *Instance) cty.Value {
-	if in.entryVal == cty.NilVal {
-		in.entryVal = r.propsVal(in.EntryEvent, in.Entry)
+	if in.entryVal == cty.NilVal || in.entryFor != r.e {
+		in.entryVal, in.entryFor = r.propsVal(in.EntryEvent, in.Entry), r.e
 	}
 	return in.entryVal
 }
@@ -463,6 +472,9 @@ func fromCty(v cty.Value) (any, error) {
 			}
 		}
 		x, _ := f.Float64()
+		if math.IsInf(x, 0) {
+			return nil, fmt.Errorf("the number %s is too large to store", f.Text('g', 10))
+		}
 		return x, nil
 	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
 		out := make([]any, 0, v.LengthInt())

@@ -47,7 +47,8 @@ func splitHash(customer, journey, stage string) uint64 {
 	return h
 }
 
-// pick chooses the split's variant for a customer (steps 3 and 4).
+// pick chooses the split's variant for a customer (steps 3 and 4), as
+// Variant does.
 func (st *stage) pick(customer, journey string) *variant {
 	x := splitHash(customer, journey, st.name) % st.total
 	for k := range st.variants {
@@ -58,4 +59,30 @@ func (st *stage) pick(customer, journey string) *variant {
 		x -= v.weight
 	}
 	return &st.variants[len(st.variants)-1] // not reached: x < total
+}
+
+// Variant returns the index of the variant, among variants with the given
+// integer weights in source order, that the split puts a customer in: the
+// same function the engine runs. Tools use it (a scenario test's author
+// picking a customer id for each variant, an editor showing where a
+// customer lands). It returns -1 when a weight is not positive.
+func Variant(customerID, journey, stage string, weights []int) int {
+	var total uint64
+	for _, w := range weights {
+		if w <= 0 {
+			return -1
+		}
+		total += uint64(w)
+	}
+	if total == 0 {
+		return -1
+	}
+	x := splitHash(customerID, journey, stage) % total
+	for i, w := range weights {
+		if x < uint64(w) {
+			return i
+		}
+		x -= uint64(w)
+	}
+	return len(weights) - 1
 }

@@ -68,7 +68,8 @@ type Instance struct {
 	Waits []Wait `json:"waits,omitempty"`
 
 	steps    int       // stage entries during the current Step: the step limit counts these
-	entryVal cty.Value // `entry` as a cty value, built on first use
+	entryVal cty.Value // `entry` as a cty value, built on first use ...
+	entryFor *Engine   // ... by this engine, whose event schema typed it
 }
 
 // Active reports whether the instance has not ended.

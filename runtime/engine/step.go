@@ -101,10 +101,11 @@ func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 	}
 	// Most steps record a few transitions: one allocation instead of the
 	// three that growing from nil takes.
-	res.Transitions = make([]Transition, 0, 4)
+	res.Transitions = make([]Transition, 0, 2)
 	r := e.getRun(c, &res, now)
 	defer e.putRun(r)
 	r.migrate()
+	r.flush() // a migrated instance may have entered stages that emit
 	r.drain(now)
 	r.at = now
 	switch in.Kind {
@@ -229,7 +230,7 @@ func (r *run) fire(in *Instance, k int) {
 	switch {
 	case st != nil && w.Kind == WaitAfter && w.Index < len(st.afters):
 		a := st.afters[w.Index]
-		r.enter(in, j, a.next, "after:"+a.spec)
+		r.enter(in, j, a.next, a.cause)
 	case st != nil && w.Kind == WaitAt && w.Index < len(st.ats):
 		r.enter(in, j, st.ats[w.Index].next, "at")
 	default:
@@ -260,10 +261,10 @@ func (r *run) event(name string, props map[string]any) {
 			continue // not reached: migrate ends instances of removed journeys
 		}
 		sc := scope{inst: in, ev: ev}
-		if t := r.match(j.goals, name, sc, j, "goal "); t != "" {
-			r.finish(in, j, StatusConverted, "goal:"+name)
-		} else if t := r.match(j.exits, name, sc, j, "exit "); t != "" {
-			r.finish(in, j, StatusExited, "exit:"+name)
+		if t := r.match(j.goals, name, sc, j, "goal "); t != nil {
+			r.finish(in, j, StatusConverted, t.cause)
+		} else if t := r.match(j.exits, name, sc, j, "exit "); t != nil {
+			r.finish(in, j, StatusExited, t.cause)
 		}
 	}
 	// Then the `on` transitions of the instances active now: each instance
@@ -280,7 +281,7 @@ func (r *run) event(name string, props map[string]any) {
 		st := j.stages[in.Stage]
 		for _, o := range st.ons {
 			if o.event == name && r.cond(o.when, scope{inst: in, ev: ev}, j, "on ", name) {
-				r.enter(in, j, o.next, "on:"+name)
+				r.enter(in, j, o.next, o.cause)
 				break
 			}
 		}
@@ -288,7 +289,8 @@ func (r *run) event(name string, props map[string]any) {
 	// Then entries, journey by journey in program order.
 	for _, g := range r.e.entries[name] {
 		j := g.j
-		if r.match(g.triggers, name, scope{ev: ev}, j, "entry ") == "" {
+		t := r.match(g.triggers, name, scope{ev: ev}, j, "entry ")
+		if t == nil {
 			continue
 		}
 		prev := c.Instance(j.name)
@@ -313,19 +315,18 @@ func (r *run) event(name string, props map[string]any) {
 			r.refuse(j, name, RefusedSuppressed, "the customer is in journey "+by)
 			continue
 		}
-		r.start(j, prev, name, props)
+		r.start(j, prev, t, props)
 	}
 }
 
-// match returns the event name of the first trigger for name whose `when`
-// holds, or "".
-func (r *run) match(ts []trigger, name string, sc scope, j *journey, what string) string {
-	for _, t := range ts {
-		if t.event == name && r.cond(t.when, sc, j, what, name) {
-			return name
+// match returns the first trigger for name whose `when` holds, or nil.
+func (r *run) match(ts []trigger, name string, sc scope, j *journey, what string) *trigger {
+	for k := range ts {
+		if t := &ts[k]; t.event == name && r.cond(t.when, sc, j, what, name) {
+			return t
 		}
 	}
-	return ""
+	return nil
 }
 
 func (r *run) refuse(j *journey, event, reason, detail string) {
@@ -334,7 +335,7 @@ func (r *run) refuse(j *journey, event, reason, detail string) {
 
 // start creates an instance (in the slot of the previous one, if any) and
 // enters the journey's first stage.
-func (r *run) start(j *journey, prev *Instance, event string, props map[string]any) {
+func (r *run) start(j *journey, prev *Instance, t *trigger, props map[string]any) {
 	seq := 1
 	if prev != nil {
 		seq = prev.Seq + 1
@@ -346,7 +347,7 @@ func (r *run) start(j *journey, prev *Instance, event string, props map[string]a
 		Seq:        seq,
 		Status:     StatusActive,
 		EnteredAt:  r.at,
-		EntryEvent: event,
+		EntryEvent: t.event,
 		Entry:      props, // kept, not copied: see Input.Properties
 	}
 	if i := slices.Index(r.c.Instances, prev); prev != nil && i >= 0 {
@@ -354,7 +355,7 @@ func (r *run) start(j *journey, prev *Instance, event string, props map[string]a
 	} else {
 		r.c.Instances = append(r.c.Instances, in)
 	}
-	r.enter(in, j, j.start, "entry:"+event)
+	r.enter(in, j, j.start, t.cause)
 }
 
 // enter moves an instance into a stage (nil: the end), runs the stage's
@@ -396,19 +397,19 @@ func (r *run) leave(in *Instance, j *journey, st *stage) (next *stage, cause str
 	case ir.TransitionBranch:
 		for k, b := range st.branches {
 			if r.cond(b.when, scope{inst: in}, j, "branch ", itoa(k+1)) {
-				return b.next, "branch:" + itoa(k+1), false
+				return b.next, b.cause, false
 			}
 		}
 		// New checks that the last branch has no when, so this is not reached.
 		return nil, "branch:none", false
 	case ir.TransitionSplit:
 		v := st.pick(r.c.ID, j.name)
-		return v.next, "split:" + v.name, false
+		return v.next, v.cause, false
 	case ir.TransitionWait:
 		if k, ok := r.setWaits(in, j, st); ok {
 			w := in.Waits[k]
 			if w.Kind == WaitAfter {
-				return st.afters[w.Index].next, "after:" + st.afters[w.Index].spec, false
+				return st.afters[w.Index].next, st.afters[w.Index].cause, false
 			}
 			return st.ats[w.Index].next, "at", false
 		}

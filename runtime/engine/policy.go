@@ -30,6 +30,7 @@ func (r *run) send(in *Instance, j *journey, st *stage, a *action) {
 		if err != nil {
 			s.Fate, s.Reason = FateFailed, "field "+f.name+": "+err.Error()
 			r.errorf(j, in, &f.expr.rng, "send "+a.name+" "+f.name, err)
+			s.Seq = r.nextSeq()
 			r.res.Sends = append(r.res.Sends, s)
 			return
 		}
@@ -61,6 +62,7 @@ func (r *run) decide(s Send, j *journey) {
 	}
 	if by := r.suppressor(j); by != "" {
 		s.Fate, s.Reason = FateSuppressed, "the customer is in journey "+by
+		s.Seq = r.nextSeq()
 		r.res.Sends = append(r.res.Sends, s)
 		return
 	}
@@ -82,10 +84,12 @@ func (r *run) decide(s Send, j *journey) {
 				// A window that never opens (or a zero-length one): holding
 				// would be forever. Record it rather than keep it.
 				s.Fate, s.Reason = FateDropped, reason+": the window never allows a send"
+				s.Seq = r.nextSeq()
 				r.res.Sends = append(r.res.Sends, s)
 				return
 			}
 			s.Fate, s.Reason, s.DueAt = FateHeld, reason, due.UTC()
+			s.Seq = r.nextSeq()
 			r.res.Sends = append(r.res.Sends, s)
 			r.c.Held = append(r.c.Held, s)
 			return
@@ -102,6 +106,7 @@ func (r *run) decide(s Send, j *journey) {
 		}
 		if n >= p.cap.N {
 			s.Fate, s.Reason = FateCapped, fmt.Sprintf("frequency cap %s: %d sent in the last %s", p.capSpec, n, formatSeconds(p.cap.PerSeconds))
+			s.Seq = r.nextSeq()
 			r.res.Sends = append(r.res.Sends, s)
 			return
 		}
@@ -114,6 +119,7 @@ func (r *run) decide(s Send, j *journey) {
 // holds at most N times per policy.
 func (r *run) deliver(s Send, p *policy) {
 	s.Fate, s.Reason = FateDeliver, ""
+	s.Seq = r.nextSeq()
 	r.res.Sends = append(r.res.Sends, s)
 	if p == nil || p.cap == nil {
 		return
@@ -135,6 +141,7 @@ func (r *run) release(k int) {
 	j := r.e.byName[s.Journey]
 	if j == nil {
 		s.Fate, s.Reason, s.At, s.DueAt = FateDropped, "journey "+s.Journey+" is no longer in the program", r.at, time.Time{}
+		s.Seq = r.nextSeq()
 		r.res.Sends = append(r.res.Sends, s)
 		return
 	}

@@ -129,6 +129,10 @@ const (
 // others are records of what happened and why. A held send appears twice:
 // once held, once with its final fate, under the same Key.
 type Send struct {
+	// Seq orders this record among everything one Result holds
+	// (transitions, sends, refusals, errors), from 1, in the order it
+	// happened: a history can interleave them exactly.
+	Seq int `json:"seq,omitempty"`
 	// Key is the idempotency key: instanceID/visit/sendName. It is the
 	// same on every replay of the same inputs.
 	Key         string         `json:"key"`
@@ -149,6 +153,7 @@ type Send struct {
 // From is "" when the instance is created; To is "end" (ir.End) when it
 // ends, with Status the status it ended with.
 type Transition struct {
+	Seq int `json:"seq,omitempty"` // see Send.Seq
 	Instance string    `json:"instance"`
 	Journey  string    `json:"journey"`
 	Version  string    `json:"version"`
@@ -168,6 +173,7 @@ const (
 
 // Refusal records an entry whose `when` held but which was refused.
 type Refusal struct {
+	Seq int `json:"seq,omitempty"` // see Send.Seq
 	Journey string    `json:"journey"`
 	Event   string    `json:"event"`
 	Reason  string    `json:"reason"`
@@ -194,6 +200,7 @@ type Emitted struct {
 // at run time, a bound that stopped a runaway chain. It never stops the Step:
 // each kind of problem has a documented safe course (see doc.go).
 type Error struct {
+	Seq int `json:"seq,omitempty"` // see Send.Seq
 	At       time.Time `json:"at"`
 	Journey  string    `json:"journey,omitempty"`
 	Instance string    `json:"instance,omitempty"`

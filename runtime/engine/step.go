@@ -330,7 +330,7 @@ func (r *run) match(ts []trigger, name string, sc scope, j *journey, what string
 }
 
 func (r *run) refuse(j *journey, event, reason, detail string) {
-	r.res.Refusals = append(r.res.Refusals, Refusal{Journey: j.name, Event: event, Reason: reason, Detail: detail, At: r.at})
+	r.res.Refusals = append(r.res.Refusals, Refusal{Seq: r.nextSeq(), Journey: j.name, Event: event, Reason: reason, Detail: detail, At: r.at})
 }
 
 // start creates an instance (in the slot of the previous one, if any) and
@@ -488,12 +488,14 @@ func (r *run) finish(in *Instance, j *journey, status, cause string) {
 		s := r.c.Held[k]
 		r.c.Held = slices.Delete(r.c.Held, k, k+1)
 		s.Fate, s.Reason, s.At, s.DueAt = FateDropped, "instance "+status+" ("+cause+") before the send was released", r.at, time.Time{}
+		s.Seq = r.nextSeq()
 		r.res.Sends = append(r.res.Sends, s)
 	}
 }
 
 func (r *run) transition(in *Instance, to, cause, status string) {
 	r.res.Transitions = append(r.res.Transitions, Transition{
+		Seq: r.nextSeq(),
 		Instance: in.ID, Journey: in.Journey, Version: in.Version,
 		From: in.Stage, To: to, Cause: cause, Status: status, At: r.at,
 	})
@@ -604,9 +606,17 @@ func (r *run) errorf(j *journey, in *Instance, rng *ir.Range, where string, err 
 			e.Journey = in.Journey
 		}
 	}
+	e.Seq = r.nextSeq()
 	r.res.Errors = append(r.res.Errors, e)
 }
 
 func formatSeconds(s int64) string {
 	return timespec.FormatDuration(time.Duration(s) * time.Second)
+}
+
+// nextSeq numbers the next record of the Result: one more than the records
+// it holds, so a Result's records can be put back in the order they
+// happened.
+func (r *run) nextSeq() int {
+	return len(r.res.Transitions) + len(r.res.Sends) + len(r.res.Refusals) + len(r.res.Errors) + 1
 }

@@ -166,6 +166,10 @@ func (r *runner) advance(until time.Time) {
 
 func (r *runner) step(in engine.Input) {
 	res := r.eng.Step(r.c, in, r.now)
+	// The engine numbers every record of a Result in the order it happened;
+	// put them back in that order so the path reads as the story it is.
+	var happened []seqHappening
+	add := func(seq int, h Happening) { happened = append(happened, seqHappening{seq, h}) }
 	for _, tr := range res.Transitions {
 		r.res.Reached = append(r.res.Reached, tr)
 		to := tr.To
@@ -176,8 +180,7 @@ func (r *runner) step(in engine.Input) {
 		if from == "" {
 			from = "∅"
 		}
-		r.res.Path = append(r.res.Path, Happening{At: tr.At, Kind: "transition",
-			Text: fmt.Sprintf("%s: %s → %s (%s)", tr.Journey, from, to, tr.Cause)})
+		add(tr.Seq, Happening{At: tr.At, Kind: "transition", Text: fmt.Sprintf("%s: %s → %s (%s)", tr.Journey, from, to, tr.Cause)})
 	}
 	for _, s := range res.Sends {
 		text := fmt.Sprintf("%s: send %s via %s: %s", s.Journey, s.Name, s.Channel, s.Fate)
@@ -190,16 +193,23 @@ func (r *runner) step(in engine.Input) {
 		if s.Reason != "" {
 			text += " (" + s.Reason + ")"
 		}
-		r.res.Path = append(r.res.Path, Happening{At: s.At, Kind: "send", Text: text})
+		add(s.Seq, Happening{At: s.At, Kind: "send", Text: text})
 	}
 	for _, rf := range res.Refusals {
-		r.res.Path = append(r.res.Path, Happening{At: rf.At, Kind: "refusal",
-			Text: fmt.Sprintf("%s: entry on %s refused: %s", rf.Journey, rf.Event, rf.Reason)})
+		add(rf.Seq, Happening{At: rf.At, Kind: "refusal", Text: fmt.Sprintf("%s: entry on %s refused: %s", rf.Journey, rf.Event, rf.Reason)})
 	}
 	for _, e := range res.Errors {
-		r.res.Path = append(r.res.Path, Happening{At: e.At, Kind: "error", Text: e.Error()})
+		add(e.Seq, Happening{At: e.At, Kind: "error", Text: e.Error()})
 	}
-	sort.SliceStable(r.res.Path, func(i, j int) bool { return r.res.Path[i].At.Before(r.res.Path[j].At) })
+	sort.Slice(happened, func(i, j int) bool { return happened[i].seq < happened[j].seq })
+	for _, h := range happened {
+		r.res.Path = append(r.res.Path, h.Happening)
+	}
+}
+
+type seqHappening struct {
+	seq int
+	Happening
 }
 
 func (r *runner) note(at hcl.Range, format string, args ...any) {

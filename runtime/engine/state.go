@@ -153,7 +153,7 @@ type Send struct {
 // From is "" when the instance is created; To is "end" (ir.End) when it
 // ends, with Status the status it ended with.
 type Transition struct {
-	Seq int `json:"seq,omitempty"` // see Send.Seq
+	Seq      int       `json:"seq,omitempty"` // see Send.Seq
 	Instance string    `json:"instance"`
 	Journey  string    `json:"journey"`
 	Version  string    `json:"version"`
@@ -173,7 +173,7 @@ const (
 
 // Refusal records an entry whose `when` held but which was refused.
 type Refusal struct {
-	Seq int `json:"seq,omitempty"` // see Send.Seq
+	Seq     int       `json:"seq,omitempty"` // see Send.Seq
 	Journey string    `json:"journey"`
 	Event   string    `json:"event"`
 	Reason  string    `json:"reason"`
@@ -200,7 +200,7 @@ type Emitted struct {
 // at run time, a bound that stopped a runaway chain. It never stops the Step:
 // each kind of problem has a documented safe course (see doc.go).
 type Error struct {
-	Seq int `json:"seq,omitempty"` // see Send.Seq
+	Seq      int       `json:"seq,omitempty"` // see Send.Seq
 	At       time.Time `json:"at"`
 	Journey  string    `json:"journey,omitempty"`
 	Instance string    `json:"instance,omitempty"`

@@ -495,7 +495,7 @@ func (r *run) finish(in *Instance, j *journey, status, cause string) {
 
 func (r *run) transition(in *Instance, to, cause, status string) {
 	r.res.Transitions = append(r.res.Transitions, Transition{
-		Seq: r.nextSeq(),
+		Seq:      r.nextSeq(),
 		Instance: in.ID, Journey: in.Journey, Version: in.Version,
 		From: in.Stage, To: to, Cause: cause, Status: status, At: r.at,
 	})

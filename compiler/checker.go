@@ -76,10 +76,16 @@ type journey struct {
 }
 
 func newChecker(ws *lang.Workspace, opts Options) *checker {
+	// Size the index once: a stage has a handful of references, and
+	// growing a slice of ranges thousands of times shows in profiles.
+	stages := 0
+	for _, j := range ws.Journeys {
+		stages += len(j.Stages)
+	}
 	return &checker{
 		ws:           ws,
 		opts:         opts,
-		index:        &Index{},
+		index:        &Index{Symbols: make([]*Symbol, 0, 2*stages+64), Refs: make([]Ref, 0, 6*stages+64)},
 		funcs:        lang.Functions(lang.FuncHooks{}),
 		traits:       map[string]*field{},
 		events:       map[string]*event{},

@@ -4,6 +4,7 @@ import (
 	"github.com/apparentlymart/go-textseg/v15/textseg"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Reference is a name an expression points at without evaluating it:
@@ -56,7 +57,7 @@ func StaticString(expr hclsyntax.Expression) (string, bool) {
 			return "", false
 		}
 		lit, ok := e.Parts[0].(*hclsyntax.LiteralValueExpr)
-		if !ok || !lit.Val.Type().Equals(ctyString) || lit.Val.IsNull() {
+		if !ok || lit.Val.Type() != cty.String || lit.Val.IsNull() {
 			return "", false
 		}
 		return lit.Val.AsString(), true

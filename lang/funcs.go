@@ -108,5 +108,3 @@ func FunctionNames() []string {
 	sort.Strings(names)
 	return names
 }
-
-var ctyString = cty.String

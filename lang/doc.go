@@ -1,0 +1,27 @@
+// Package lang is the Waymark language: its schema, the model of a
+// workspace, and the expression functions.
+//
+// Data flows one way. Files (*.journey.hcl, *.journeytest.hcl) are parsed
+// by hclsyntax; the loader (load.go) walks each body against the schema
+// (schema.go), reports unknown blocks and attributes, wrong labels and
+// missing required attributes, and builds the typed model (model.go) in
+// which every block, label, attribute and expression keeps its source
+// range. The loader never stops at the first problem: a file with syntax
+// errors still contributes what the parser recovered, so the compiler and
+// the language server work on broken files.
+//
+// The schema is the one description of the language. The loader checks
+// against it, the language server completes and hovers from it, and
+// docs/language.md is generated from it (reference.go); nothing else
+// describes a block or an attribute.
+//
+// The model holds what was written, valid or not: resolving names and
+// checking types is the compiler's job. Helpers that several layers need
+// live here too: AsReference and StaticString read expressions without
+// evaluating them, InString maps an offset inside a string literal to a
+// range (for errors in time strings), and Functions is the function table
+// of every expression, at compile time and at run time.
+//
+// Subpackages: timespec is the grammar of time strings (durations,
+// windows, caps, re-entry rules); suggest finds the name a person meant.
+package lang

@@ -1,0 +1,11 @@
+// Package store defines the runtime's durable state: the Store interface
+// that the worker, the scheduler, the dispatcher and the admin API use, and
+// the types that cross it. Implementations live in subpackages: sqlite (the
+// embedded default) and, later, postgres.
+//
+// Data flows in one direction per concern: the worker writes customers and
+// the effects of their inputs in group commits (Commit); the scheduler reads
+// the due-time index (Due); the dispatcher leases and settles outbox items;
+// the admin API reads history. Nothing is acknowledged to a client before
+// the Commit holding it has returned.
+package store

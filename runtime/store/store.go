@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+)
+
+// ErrNotFound is returned by lookups of a customer, journey version or
+// outbox item that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrClosed is returned by a store's methods after Close.
+var ErrClosed = errors.New("store is closed")
+
+// ErrSchemaTooNew is returned (wrapped) when a database was migrated by a
+// newer binary than the running one: its schema may mean things this binary
+// does not know, so the store refuses to touch it rather than guess.
+var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+
+// Store is the runtime's durable state behind one narrow interface, so that
+// the embedded SQLite store and PostgreSQL are interchangeable. Every method
+// is safe for concurrent use. Times are UTC.
+type Store interface {
+	// Commit writes one group commit atomically: the new state of every
+	// customer in it, with all the effects of the inputs that produced it.
+	// Nothing of the batch is visible before Commit returns nil, and all of
+	// it is after: that is when the inputs may be acknowledged.
+	Commit(ctx context.Context, b *Batch) error
+
+	// Customer returns a customer's state, or ErrNotFound.
+	Customer(ctx context.Context, id string) (*engine.Customer, error)
+
+	// SeenMessages returns which of ids were already committed (ingest
+	// deduplication by messageId, kept for at least the retention window).
+	SeenMessages(ctx context.Context, ids []string) (map[string]bool, error)
+
+	// Due lists customers whose next wake is at or before until, earliest
+	// first, at most limit: the timer index is the truth the scheduler reads.
+	Due(ctx context.Context, until time.Time, limit int) ([]Wake, error)
+
+	// ActiveCustomers lists, page by page after the id `after`, the ids of
+	// customers with an active instance: a reload migrates them.
+	ActiveCustomers(ctx context.Context, after string, limit int) ([]string, error)
+
+	// Outbox: ClaimOutbox leases up to limit deliverable items whose next
+	// attempt is due at or before now, for lease (so a crashed dispatcher's
+	// items come back); Delivered, Retry and Dead settle one.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
+	Delivered(ctx context.Context, key string, at time.Time) error
+	Retry(ctx context.Context, key string, attempt int, next time.Time, lastError string) error
+	Dead(ctx context.Context, key string, attempt int, at time.Time, lastError string) error
+
+	// History of one customer, oldest first: every transition and every
+	// send decision (with its delivery state for delivered sends).
+	Transitions(ctx context.Context, customerID string) ([]engine.Transition, error)
+	Sends(ctx context.Context, customerID string) ([]SendRecord, error)
+
+	// SaveProgram stores a journey program version (the IR JSON) keyed by
+	// the hash of the whole document; idempotent. Programs lists them,
+	// newest first.
+	SaveProgram(ctx context.Context, p Program) error
+	Programs(ctx context.Context) ([]Program, error)
+
+	// StageCounts counts active instances per (journey, version, stage).
+	StageCounts(ctx context.Context) ([]StageCount, error)
+
+	Close() error
+}
+
+// Batch is one group commit.
+type Batch struct {
+	Customers []CustomerWrite
+}
+
+// CustomerWrite is the new state of one customer and everything the inputs
+// handled for it in this batch produced.
+type CustomerWrite struct {
+	State    *engine.Customer
+	NextWake time.Time // zero: nothing due; the customer leaves the timer index
+	// MessageIDs of the inputs handled (ingest deduplication).
+	MessageIDs []string
+	// Results of each Step, in order. Sends with FateDeliver go to the
+	// outbox keyed by Send.Key (a key already there is left as it is: a
+	// replay never sends twice); every send, transition, refusal and error
+	// goes to the history.
+	Results []engine.Result
+}
+
+// Wake is a customer due for a timer.
+type Wake struct {
+	CustomerID string
+	At         time.Time
+}
+
+// Delivery states of an outbox item.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryDead      = "dead"
+)
+
+// OutboxItem is a send waiting for delivery.
+type OutboxItem struct {
+	Send    engine.Send
+	Attempt int // attempts made so far
+}
+
+// SendRecord is a send decision with its delivery state.
+type SendRecord struct {
+	engine.Send
+	Delivery    string    `json:"delivery,omitempty"` // for FateDeliver: pending | delivered | dead
+	Attempts    int       `json:"attempts,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+}
+
+// Program is a stored program version.
+type Program struct {
+	Hash      string
+	IR        []byte
+	CreatedAt time.Time
+}
+
+// StageCount is the number of active instances in one stage.
+type StageCount struct {
+	Journey, Version, Stage string
+	Active                  int
+}
+
+// MessagePruner is implemented by stores that keep ingest message ids (see
+// SeenMessages) in a table of their own: the ids are kept for a retention
+// window and then pruned, or the table would grow with every input ever
+// received. The server calls it periodically with now minus the window.
+type MessagePruner interface {
+	// PruneMessages forgets the message ids committed before before and
+	// returns how many it forgot.
+	PruneMessages(ctx context.Context, before time.Time) (int64, error)
+}
+
+// EventHistory is implemented by stores that keep, besides transitions and
+// sends, the other things the engine reports about a customer: refused
+// entries, run-time errors and emitted events. They answer "why is this
+// customer stuck?" when no transition or send does.
+type EventHistory interface {
+	// Events of one customer, oldest first.
+	Events(ctx context.Context, customerID string) ([]Event, error)
+}
+
+// Event kinds.
+const (
+	EventRefusal = "refusal"
+	EventError   = "error"
+	EventEmit    = "emit"
+)
+
+// Event is one refusal, error or emitted event; exactly the field named by
+// Kind is set.
+type Event struct {
+	Kind    string          `json:"kind"`
+	Refusal *engine.Refusal `json:"refusal,omitempty"`
+	Error   *engine.Error   `json:"error,omitempty"`
+	Emitted *engine.Emitted `json:"emitted,omitempty"`
+}

@@ -3,9 +3,9 @@ module github.com/waymark-dev/waymark
 go 1.26.8
 
 require (
-	github.com/emersion/go-smtp v0.25.1
 	github.com/alecthomas/participle/v2 v2.1.4
 	github.com/apparentlymart/go-textseg/v15 v15.0.0
+	github.com/emersion/go-smtp v0.25.1
 	github.com/hashicorp/hcl/v2 v2.25.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/zclconf/go-cty v1.19.0

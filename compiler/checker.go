@@ -75,6 +75,10 @@ type journey struct {
 	sendSym map[string]*Symbol
 }
 
+// checkFuncs is the function table for type checking: no hooks, so env()
+// and template() return unknown strings. Built once; it is read-only.
+var checkFuncs = lang.Functions(lang.FuncHooks{})
+
 func newChecker(ws *lang.Workspace, opts Options) *checker {
 	// Size the index once: a stage has a handful of references, and
 	// growing a slice of ranges thousands of times shows in profiles.
@@ -86,7 +90,7 @@ func newChecker(ws *lang.Workspace, opts Options) *checker {
 		ws:           ws,
 		opts:         opts,
 		index:        &Index{Symbols: make([]*Symbol, 0, 2*stages+64), Refs: make([]Ref, 0, 6*stages+64)},
-		funcs:        lang.Functions(lang.FuncHooks{}),
+		funcs:        checkFuncs,
 		traits:       map[string]*field{},
 		events:       map[string]*event{},
 		channels:     map[string]*lang.Channel{},

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/waymark-dev/waymark/lang"
@@ -60,7 +58,7 @@ func runFmt(e *env, args []string, check, showDiff bool) int {
 			status = exitProblem
 			continue
 		}
-		out, diags := format(path, src)
+		out, diags := lang.Format(path, src)
 		if diags.HasErrors() {
 			for _, d := range diags {
 				fmt.Fprintln(e.stderr, syntaxError(d))
@@ -127,29 +125,6 @@ func fmtFiles(e *env, args []string) ([]string, int) {
 		}
 	}
 	return files, exitOK
-}
-
-// format returns src in canonical form: as hclwrite.Format writes it, with
-// no blank lines before the first line and exactly one line break after the
-// last. It refuses a file with syntax errors, whose tokens could be
-// misread; formatting is idempotent.
-func format(filename string, src []byte) ([]byte, hcl.Diagnostics) {
-	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {
-		return nil, diags
-	}
-	out := hclwrite.Format(src)
-	out = bytes.TrimLeft(out, "\r\n")
-	if len(bytes.TrimSpace(out)) == 0 {
-		return nil, nil
-	}
-	eol := []byte("\n")
-	if bytes.Contains(out, []byte("\r\n")) {
-		eol = []byte("\r\n")
-	}
-	// Nothing after the last line break can be inside a string: the file
-	// parsed, and a heredoc ends with its marker.
-	out = bytes.TrimRight(out, " \t\r\n")
-	return append(out, eol...), nil
 }
 
 // syntaxError prints a parser diagnostic on one line: "file:line:col: summary: detail".

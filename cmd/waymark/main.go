@@ -20,6 +20,7 @@ var commands = []*command{
 	compileCommand,
 	graphCommand,
 	testCommand,
+	lspCommand,
 }
 
 // Exit codes.
@@ -216,7 +217,7 @@ func commandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 		fs = flag.NewFlagSet(cmd.name, flag.ContinueOnError)
 		cmd.setup(fs)
 	}
-	fmt.Fprintf(w, "Usage: waymark %s %s\n\n%s\n", cmd.name, cmd.synopsis, strings.TrimSpace(cmd.help))
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("waymark "+cmd.name+" "+cmd.synopsis), strings.TrimSpace(cmd.help))
 	var flags strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)

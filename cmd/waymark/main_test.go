@@ -85,11 +85,11 @@ func TestFormatExamplesIdempotent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				once, diags := format(path, src)
+				once, diags := lang.Format(path, src)
 				if diags.HasErrors() {
 					t.Fatalf("does not parse: %s", diags.Error())
 				}
-				twice, diags := format(path, once)
+				twice, diags := lang.Format(path, once)
 				if diags.HasErrors() {
 					t.Fatalf("formatted output does not parse: %s", diags.Error())
 				}
@@ -119,14 +119,14 @@ func TestFormat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, diags := format("x.journey.hcl", []byte(tt.src))
+			got, diags := lang.Format("x.journey.hcl", []byte(tt.src))
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
 			if string(got) != tt.want {
 				t.Errorf("format(%q) = %q, want %q", tt.src, got, tt.want)
 			}
-			again, _ := format("x.journey.hcl", got)
+			again, _ := lang.Format("x.journey.hcl", got)
 			if !bytes.Equal(again, got) {
 				t.Errorf("not idempotent: %q then %q", got, again)
 			}

@@ -23,7 +23,12 @@ func ReferenceDoc() []byte {
 	for _, bs := range TestSchema.Blocks {
 		writeBlock(&b, bs, nil)
 	}
-	b.WriteString("## Functions\n\n")
+	b.WriteString("## Variables\n\n")
+	b.WriteString("| variable | what it holds |\n| --- | --- |\n")
+	for _, v := range Variables {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", v.Name, tableCell(v.Doc))
+	}
+	b.WriteString("\n## Functions\n\n")
 	b.WriteString("Expressions may call go-cty's standard library and three functions of Waymark's own:\n\n")
 	for _, name := range []string{"duration", "env", "template"} {
 		fmt.Fprintf(&b, "- `%s`: %s\n", name, strings.TrimPrefix(FuncDocs[name], name))

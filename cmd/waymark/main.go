@@ -20,6 +20,7 @@ var commands = []*command{
 	compileCommand,
 	graphCommand,
 	testCommand,
+	runCommand,
 	lspCommand,
 }
 

@@ -39,6 +39,9 @@ type Store interface {
 
 	// Due lists customers whose next wake is at or before until, earliest
 	// first, at most limit: the timer index is the truth the scheduler reads.
+	// Wake.At may be rounded up to the store's precision (under a
+	// millisecond; both stores keep microseconds), never down, so a Step at
+	// Wake.At handles everything the wake was for.
 	Due(ctx context.Context, until time.Time, limit int) ([]Wake, error)
 
 	// ActiveCustomers lists, page by page after the id `after`, the ids of

@@ -1,0 +1,362 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/deliver"
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/reload"
+	"github.com/waymark-dev/waymark/runtime/sched"
+	"github.com/waymark-dev/waymark/runtime/server"
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/sqlite"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+var runCommand = &command{
+	name:     "run",
+	summary:  "run a workspace: take events over HTTP, fire timers, deliver sends, reload on edits",
+	synopsis: "[--listen ADDR] [--store sqlite:PATH] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] DIR",
+	help: `
+Run serves the workspace in DIR. It takes events over HTTP in the shape of
+Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
+RudderStack or Jitsu can point at it; runs every customer through the
+journeys; fires their timers; delivers their sends; and answers the admin API
+(GET /v1/journeys, /v1/customers/ID, /v1/status, /metrics, /healthz).
+
+An event is acknowledged (200) only once it is committed to the store. When
+a file of the workspace changes, run compiles it again: a workspace with
+errors is refused (the diagnostics are logged and shown by /v1/status) and
+the running program keeps serving; a good one is swapped in, and active
+customers move to the new version by stage name.
+
+Run refuses to start on a workspace with errors, printing them as validate
+does, and exits 1. --deliver log writes every send as a JSON line on
+standard output instead of sending it, and needs none of the channels'
+settings. The write key and the admin token may come from the environment
+(WAYMARK_WRITE_KEY, WAYMARK_ADMIN_TOKEN), which keeps them out of the
+process list; without them the API is open, so keep it on the loopback
+address. Logs go to standard error. SIGINT or SIGTERM stops run gracefully:
+it stops accepting, answers the requests in flight, commits what it holds,
+lets deliveries under way finish, and closes the store; a second signal
+stops it at once.`,
+	examples: `
+# Try a workspace on this machine: sends are logged, nothing leaves.
+waymark run --deliver log examples/phone_activation
+# Production: keys from the environment, a store on a volume, all interfaces.
+WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store sqlite:/var/lib/waymark/waymark.db journeys/`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		var o runOptions
+		fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "serve HTTP on `ADDR`, host:port; port 0 picks a free one (default 127.0.0.1:8080)")
+		fs.StringVar(&o.store, "store", "sqlite:./waymark.db", "the store, as `KIND:PATH`: sqlite:FILE (default sqlite:./waymark.db)")
+		deliverMode := newChoice(fs, "deliver", []string{"live", "log"}, "send through the channels, or log every send on standard output")
+		fs.StringVar(&o.writeKey, "write-key", "", "require `KEY` on ingest, as the HTTP Basic user or X-Write-Key (default $WAYMARK_WRITE_KEY)")
+		fs.StringVar(&o.adminToken, "admin-token", "", "require `TOKEN` as a bearer token on the admin API and /metrics (default $WAYMARK_ADMIN_TOKEN)")
+		fs.StringVar(&o.timezone, "timezone", "UTC", "the time zone (`TZ`, an IANA name) of customers without a valid timezone trait (default UTC)")
+		logFormat := newChoice(fs, "log-format", []string{"text", "json"}, "how to write the logs on standard error")
+		return func(e *env, args []string) int {
+			o.deliver, o.logFormat = deliverMode.value, logFormat.value
+			return runRun(e, args, o)
+		}
+	},
+}
+
+type runOptions struct {
+	listen, store, deliver string
+	writeKey, adminToken   string
+	timezone, logFormat    string
+}
+
+// shutdownTimeout bounds a graceful stop: past it, requests still in flight
+// are cut and parts that have not stopped are left behind.
+const shutdownTimeout = 30 * time.Second
+
+func runRun(e *env, args []string, o runOptions) int {
+	// Flags first: a typo in a flag should not wait for a compile.
+	zone, err := time.LoadLocation(o.timezone)
+	if err != nil || o.timezone == "" || o.timezone == "Local" {
+		return e.failf(exitUsage, "--timezone %q is not an IANA time zone name like Europe/Paris or UTC", o.timezone)
+	}
+	dbPath, err := parseStore(o.store)
+	if err != nil {
+		return e.failf(exitUsage, "--store: %v", err)
+	}
+	mode, err := deliver.ParseMode(o.deliver)
+	if err != nil {
+		return e.failf(exitUsage, "--deliver: %v", err)
+	}
+	if _, _, err := net.SplitHostPort(o.listen); err != nil {
+		return e.failf(exitUsage, "--listen %q: want HOST:PORT, like 127.0.0.1:8080 or :8080", o.listen)
+	}
+	if o.writeKey == "" {
+		o.writeKey = os.Getenv("WAYMARK_WRITE_KEY")
+	}
+	if o.adminToken == "" {
+		o.adminToken = os.Getenv("WAYMARK_ADMIN_TOKEN")
+	}
+
+	w, code := e.compileArg(args)
+	if w == nil {
+		return code
+	}
+	if w.diags.HasErrors() {
+		w.printText(e.stderr, w.diags)
+		fmt.Fprintf(e.stderr, "waymark run: %s has errors; fix them and start again\n", w.dir)
+		return exitProblem
+	}
+	if len(w.diags) > 0 {
+		w.printText(e.stderr, w.diags)
+	}
+	engOpts := engine.Options{DefaultZone: zone}
+	prog, err := reload.FromResult(w.result, engOpts)
+	if err != nil {
+		return e.failf(exitProblem, "%v", err)
+	}
+
+	var handler slog.Handler
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	} else {
+		handler = slog.NewTextHandler(e.stderr, nil)
+	}
+	log := slog.New(handler)
+
+	// The channels are checked before anything starts: a webhook whose
+	// env() variable is unset is a deployment error to fix now, not a dead
+	// letter an hour later.
+	sendLog := slog.New(slog.NewJSONHandler(e.stdout, nil))
+	channels, err := deliver.Setup(prog.IR, os.LookupEnv, mode, deliver.WithLogger(sendLog))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "waymark run: the channels of %s cannot be set up:\n%v\n", w.dir, err)
+		if mode == deliver.Live {
+			fmt.Fprintf(e.stderr, "(--deliver log runs the workspace without them)\n")
+		}
+		return exitProblem
+	}
+
+	// Listen before touching the store: an address in use fails the start
+	// without creating a database. Connections wait in the backlog until
+	// the server is ready.
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return e.failf(exitProblem, "cannot listen on %s: %v", o.listen, err)
+	}
+	st, err := sqlite.Open(dbPath)
+	if err != nil {
+		ln.Close()
+		return e.failf(exitProblem, "%v", err)
+	}
+	migrate, err := reload.Install(context.Background(), st, prog, time.Now())
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return e.failf(exitProblem, "%v", err)
+	}
+	rt := newRunner(st, prog, channels, sendLog, o, log, engOpts, w.dir, migrate)
+	return rt.serve(ln) // closes the store
+}
+
+// parseStore reads --store: sqlite:PATH.
+func parseStore(s string) (string, error) {
+	kind, path, ok := strings.Cut(s, ":")
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%q: want KIND:PATH, like sqlite:./waymark.db", s)
+	case kind != "sqlite":
+		return "", fmt.Errorf("%q: unknown store kind %q (this build has sqlite)", s, kind)
+	case path == "":
+		return "", fmt.Errorf("%q: the path is empty", s)
+	}
+	return path, nil
+}
+
+// runner is every part of a running server, wired together:
+//
+//	HTTP ingest ──Submit──► worker ──Commit──► store ◄──ClaimOutbox── dispatcher ──► channels
+//	scheduler ───Submit──►    │  OnCommit: dispatcher.Notify, scheduler.OnCommit
+//	reloader ──Swap, Submit──►┘
+type runner struct {
+	st   store.Store
+	w    *worker.Worker
+	sch  *sched.Scheduler
+	disp *deliver.Dispatcher
+	rl   *reload.Reloader
+	srv  *server.Server
+	log  *slog.Logger
+	o    runOptions
+}
+
+func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver.Channel, sendLog *slog.Logger,
+	o runOptions, log *slog.Logger, engOpts engine.Options, dir string, migrate bool) *runner {
+	rt := &runner{st: st, log: log, o: o}
+	rt.disp = deliver.New(st, channels, deliver.Options{Logger: log.With("component", "deliver")})
+	// The scheduler submits to the worker, and the worker tells the
+	// scheduler of new wake times: the closure breaks the cycle.
+	rt.sch = sched.New(st, func(ctx context.Context, items []worker.Item) error {
+		return rt.w.Submit(ctx, items)
+	}, sched.Options{Logger: log})
+	rt.w = worker.New(st, prog.Engine, worker.Options{
+		Logger: log,
+		OnCommit: func(b *store.Batch) {
+			rt.disp.Notify()
+			rt.sch.OnCommit(b)
+		},
+	})
+	mode, _ := deliver.ParseMode(o.deliver)
+	rt.rl = reload.New(dir, st, rt.w, prog, reload.Options{
+		Engine:      engOpts,
+		WakeOnStart: migrate,
+		Logger:      log.With("component", "reload"),
+		// A reload must not swap in a program whose channels cannot be
+		// set up (a new webhook whose env() variable is unset): it is
+		// refused like a workspace with errors.
+		Prepare: func(p *reload.Program) (func(), error) {
+			chs, err := deliver.Setup(p.IR, os.LookupEnv, mode, deliver.WithLogger(sendLog))
+			if err != nil {
+				return nil, fmt.Errorf("channels: %w", err)
+			}
+			return func() { rt.disp.SetChannels(chs) }, nil
+		},
+	})
+	rt.srv = server.New(st, rt.w, server.Options{
+		WriteKey:   o.writeKey,
+		AdminToken: o.adminToken,
+		Status:     func() any { return rt.rl.Status() },
+		Metrics: []func() []server.Family{
+			server.WorkerMetrics(rt.w.Stats),
+			server.SchedulerMetrics(rt.sch.Stats),
+			server.DispatcherMetrics(rt.disp.Stats),
+			server.ReloadMetrics(rt.rl.Status),
+		},
+		Logger: log.With("component", "http"),
+	})
+	return rt
+}
+
+// serve runs until SIGINT or SIGTERM, then shuts down in dependency order:
+// nothing stops while something upstream may still hand it work.
+func (rt *runner) serve(ln net.Listener) int {
+	sigCtx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+
+	// Each part runs under its own context, cancelled in order below. A
+	// vital part that stops by itself (the worker, the dispatcher, the
+	// scheduler) stops the server: serving without it would acknowledge
+	// nothing, or deliver nothing, while looking healthy. Hot reload and
+	// pruning are not vital: their failure is logged and serving goes on.
+	type part struct {
+		name   string
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	died := make(chan string, 1)
+	start := func(name string, vital bool, run func(ctx context.Context) error) *part {
+		ctx, cancel := context.WithCancel(context.Background())
+		p := &part{name: name, cancel: cancel, done: make(chan struct{})}
+		go func() {
+			defer close(p.done)
+			err := run(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			rt.log.Error("stopped unexpectedly", "component", name, "err", err)
+			if vital {
+				select {
+				case died <- name:
+				default:
+				}
+			}
+		}()
+		return p
+	}
+	wk := start("worker", true, rt.w.Run)
+	disp := start("deliver", true, rt.disp.Run)
+	sch := start("sched", true, rt.sch.Run)
+	rl := start("reload", false, rt.rl.Run)
+	prune := start("prune", false, func(ctx context.Context) error {
+		server.PruneMessages(ctx, rt.st, server.DefaultDedupWindow, time.Hour, rt.log)
+		<-ctx.Done() // it returns at once for a store that keeps no ids
+		return nil
+	})
+
+	httpSrv := &http.Server{
+		Handler:           rt.srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	rt.log.Info("listening", "addr", ln.Addr().String(), "version", rt.rl.Status().Version,
+		"deliver", rt.o.deliver, "write_key", rt.o.writeKey != "", "admin_token", rt.o.adminToken != "")
+	if rt.o.adminToken == "" && !isLoopback(ln.Addr()) {
+		rt.log.Warn("the admin API is open to the network: set WAYMARK_ADMIN_TOKEN", "addr", ln.Addr().String())
+	}
+
+	code := exitOK
+	select {
+	case <-sigCtx.Done():
+		rt.log.Info("shutting down")
+	case err := <-serveErr:
+		rt.log.Error("the HTTP server failed", "err", err)
+		code = exitProblem
+	case name := <-died:
+		rt.log.Error("shutting down: a vital part stopped", "component", name)
+		code = exitProblem
+	}
+	// A second signal now kills the process: the default behaviour again.
+	stopSignals()
+
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// 1. Stop accepting and answer the requests in flight: they wait on the
+	// worker, which still runs.
+	if err := httpSrv.Shutdown(ctx); err != nil {
+		rt.log.Warn("requests still in flight at the deadline were cut", "err", err)
+		httpSrv.Close()
+	}
+	// 2. Stop what submits to the worker, 3. the worker (it commits what it
+	// holds), 4. the dispatcher (deliveries under way finish), then the rest.
+	stop := func(ps ...*part) {
+		var wg sync.WaitGroup
+		for _, p := range ps {
+			p.cancel()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-p.done:
+				case <-ctx.Done():
+					rt.log.Warn("did not stop in time", "component", p.name)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	stop(rl, sch, prune)
+	stop(wk)
+	stop(disp)
+	if err := rt.st.Close(); err != nil {
+		rt.log.Error("closing the store", "err", err)
+		code = exitProblem
+	}
+	rt.log.Info("stopped")
+	return code
+}
+
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}

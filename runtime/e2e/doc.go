@@ -1,0 +1,23 @@
+// Package e2e holds Waymark's end-to-end tests and the ingest benchmark.
+// It has no code of its own: the tests build the waymark binary, run it on
+// the workspace in testdata/ws with a SQLite store in a temporary
+// directory, and talk to it over HTTP only, as an operator's pipeline
+// would; webhook sends go to a receiver in the test process on 127.0.0.1.
+//
+//   - TestCrashAndRestart: SIGKILL in the middle of a load; after a
+//     restart every acknowledged event's effects are in the store, a
+//     re-send of everything applies each event exactly once (messageId),
+//     and every send is delivered, redeliveries under the same
+//     Idempotency-Key.
+//   - TestGracefulStop: SIGTERM in the middle of a load; the server answers
+//     what it took, exits 0, and after a restart exactly the acknowledged
+//     events are there.
+//   - TestReloadUnderLoad: the workspace is edited while events stream
+//     in; the new version goes live, instances move by stage name (one in
+//     a removed stage ends exited, stage_removed), no event is lost or
+//     doubled; a broken edit is refused and shown by /v1/status while
+//     serving goes on.
+//   - BenchmarkIngestBatch: durable events per second through POST
+//     /v1/batch (server, worker and SQLite in process), and its ratio to
+//     the same store writes done directly with store.Commit.
+package e2e

@@ -1,0 +1,21 @@
+# The end-to-end tests' workspace: a counter journey whose every ping is a
+# committed trait update and a webhook send, so that lost or doubled events
+# and sends can be counted from outside.
+
+channel "hook" {
+  type   = "webhook"
+  url    = env("E2E_HOOK_URL")
+  secret = env("E2E_HOOK_SECRET")
+}
+
+customer {
+  trait "pings" { type = number }
+}
+
+event "signed_up" {}
+event "ping" {
+  property "n" { type = number }
+}
+event "park" {}
+event "unpark" {}
+event "ordered" {}

@@ -1,0 +1,364 @@
+package reload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/sqlite"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+const schema = `
+channel "log" {
+  type = "log"
+}
+
+policy "gentle" {
+  frequency_cap = "5 per 1d"
+}
+
+customer {
+  trait "pings" { type = number }
+}
+
+event "signed_up" {}
+event "ping" {}
+event "park" {}
+event "unpark" {}
+event "ordered" {}
+`
+
+// v1 has a parked stage; v2 removes it and changes count's timer.
+const v1 = `
+journey "welcome" {
+  policy  = policy.gentle
+  reentry = "never"
+
+  entry "signed_up" {}
+  goal "ordered" {}
+
+  stage "count" {
+    on "ping" { goto = stage.bump }
+    on "park" { goto = stage.parked }
+    after "30d" { goto = end }
+  }
+
+  stage "bump" {
+    update { pings = coalesce(customer.pings, 0) + 1 }
+    goto = stage.count
+  }
+
+  stage "parked" {
+    on "unpark" { goto = stage.count }
+  }
+}
+`
+
+const v2 = `
+journey "welcome" {
+  policy  = policy.gentle
+  reentry = "never"
+
+  entry "signed_up" {}
+  goal "ordered" {}
+
+  stage "count" {
+    on "ping" { goto = stage.bump }
+    after "60d" { goto = end }
+  }
+
+  stage "bump" {
+    update { pings = coalesce(customer.pings, 0) + 1 }
+    goto = stage.count
+  }
+}
+`
+
+type rig struct {
+	t   *testing.T
+	dir string
+	st  *sqlite.Store
+	w   *worker.Worker
+	r   *Reloader
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Through a rename, as editors save: the watcher must see it.
+	tmp := path + ".tmp~"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newRig starts a worker and a reloader (watching) on a workspace holding
+// journey, with a SQLite store in a temporary directory.
+func newRig(t *testing.T, journey string, opts Options) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "schema.journey.hcl"), schema)
+	write(t, filepath.Join(dir, "welcome.journey.hcl"), journey)
+	p, diags, err := Load(dir, engine.Options{})
+	if err != nil || p == nil {
+		t.Fatalf("load: %v %s", err, diags.Error())
+	}
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Install(context.Background(), st, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	w := worker.New(st, p.Engine, worker.Options{Logger: log})
+	if opts.Debounce == 0 {
+		opts.Debounce = 50 * time.Millisecond
+	}
+	opts.Logger = log
+	r := New(dir, st, w, p, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	wDone, rDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(wDone); w.Run(ctx) }()
+	rctx, rcancel := context.WithCancel(context.Background())
+	go func() { defer close(rDone); r.Run(rctx) }()
+	t.Cleanup(func() {
+		rcancel()
+		<-rDone
+		cancel()
+		<-wDone
+		st.Close()
+	})
+	// The watch is in place once Run has logged it; a short pause is
+	// enough since Run adds the watches before anything else.
+	time.Sleep(50 * time.Millisecond)
+	return &rig{t: t, dir: dir, st: st, w: w, r: r}
+}
+
+func (g *rig) submit(id string, events ...string) {
+	g.t.Helper()
+	items := make([]worker.Item, len(events))
+	for i, ev := range events {
+		items[i] = worker.Item{CustomerID: id, Input: engine.Input{Kind: engine.KindEvent, Event: ev}}
+	}
+	if err := g.w.Submit(context.Background(), items); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+func (g *rig) customer(id string) *engine.Customer {
+	g.t.Helper()
+	c, err := g.st.Customer(context.Background(), id)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return c
+}
+
+// waitStatus polls the status until cond holds.
+func (g *rig) waitStatus(what string, cond func(Status) bool) Status {
+	g.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := g.r.Status()
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			b, _ := json.MarshalIndent(s, "", "  ")
+			g.t.Fatalf("timed out waiting for %s; status:\n%s", what, b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestReloadMigratesByStageName(t *testing.T) {
+	g := newRig(t, v1, Options{})
+	g.submit("c1", "signed_up", "ping")
+	g.submit("c2", "signed_up", "park")
+	old := g.r.Status()
+	oldJourney := old.Journeys[0].Version
+
+	write(t, filepath.Join(g.dir, "welcome.journey.hcl"), v2)
+	s := g.waitStatus("the new program and its migration", func(s Status) bool {
+		return s.Version != old.Version && s.Migration != nil && !s.Migration.Finished.IsZero()
+	})
+	if s.Reloads != 1 || s.Refused != nil || s.LastReload.IsZero() || s.Migration.Woken != 2 || s.Migration.Error != "" {
+		t.Errorf("status after the reload: %+v, migration %+v", s, s.Migration)
+	}
+	newJourney := s.Journeys[0].Version
+	if newJourney == oldJourney {
+		t.Fatal("the journey version did not change")
+	}
+	if g.w.Engine() == nil || g.w.Engine().Program().Journey("welcome").Version != newJourney {
+		t.Error("the worker does not run the new program")
+	}
+	progs, err := g.st.Programs(context.Background())
+	if err != nil || len(progs) != 2 || progs[0].Hash != s.Version {
+		t.Errorf("stored programs: %v %v", len(progs), err)
+	}
+
+	// c1 stays in count, on the new version, with the new timer.
+	c1 := g.customer("c1").Instance("welcome")
+	if c1.Status != engine.StatusActive || c1.Stage != "count" || c1.Version != newJourney {
+		t.Errorf("c1 = %+v", c1)
+	}
+	if len(c1.Waits) != 1 || c1.Waits[0].Due.Sub(c1.StageEnteredAt) != 60*24*time.Hour {
+		t.Errorf("c1's timer was not recomputed: %+v", c1.Waits)
+	}
+	// c2 was in the removed stage: it ended exited, stage_removed.
+	c2 := g.customer("c2").Instance("welcome")
+	if c2.Status != engine.StatusExited || c2.Cause != "stage_removed" {
+		t.Errorf("c2 = %+v", c2)
+	}
+	trs, err := g.st.Transitions(context.Background(), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := trs[len(trs)-1]; last.Cause != "migrate" || last.From != "count" || last.To != "count" || last.Version != newJourney {
+		t.Errorf("c1's last transition = %+v", last)
+	}
+	// Events keep flowing on the new program.
+	g.submit("c1", "ping")
+	if got := g.customer("c1").Traits["pings"]; got != float64(2) {
+		t.Errorf("pings = %v, want 2", got)
+	}
+}
+
+func TestReloadRefusesABrokenEdit(t *testing.T) {
+	g := newRig(t, v1, Options{})
+	before := g.r.Status()
+	broken := strings.Replace(v1, "goto = stage.parked", "goto = stage.parkd", 1)
+	write(t, filepath.Join(g.dir, "welcome.journey.hcl"), broken)
+	s := g.waitStatus("the refusal", func(s Status) bool { return s.Refused != nil })
+	if s.Version != before.Version || s.Reloads != 0 || s.Refusals != 1 {
+		t.Errorf("status: %+v", s)
+	}
+	if s.Refused.Errors != 1 || !strings.Contains(string(s.Refused.Diagnostics), `"summary": "Unknown stage"`) ||
+		!strings.Contains(string(s.Refused.Diagnostics), `"file": "welcome.journey.hcl"`) {
+		t.Errorf("refused: %+v\n%s", s.Refused, s.Refused.Diagnostics)
+	}
+	// The running program keeps serving.
+	g.submit("c1", "signed_up", "park")
+	if in := g.customer("c1").Instance("welcome"); in.Stage != "parked" {
+		t.Errorf("c1 = %+v", in)
+	}
+	// Undoing the edit clears the refusal without a reload: the files are
+	// what runs.
+	write(t, filepath.Join(g.dir, "welcome.journey.hcl"), v1)
+	s = g.waitStatus("the refusal to clear", func(s Status) bool { return s.Refused == nil })
+	if s.Version != before.Version || s.Reloads != 0 {
+		t.Errorf("status: %+v", s)
+	}
+}
+
+// A journey in a directory created after the watch started is picked up.
+func TestReloadWatchesNewDirectories(t *testing.T) {
+	g := newRig(t, v1, Options{})
+	extra := strings.ReplaceAll(strings.ReplaceAll(v2, `journey "welcome"`, `journey "second"`), "pings", "pings")
+	if err := os.Mkdir(filepath.Join(g.dir, "more"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the new directory's watch is added
+	write(t, filepath.Join(g.dir, "more", "second.journey.hcl"), extra)
+	g.waitStatus("the second journey", func(s Status) bool { return len(s.Journeys) == 2 })
+	// The journeys already running did not change: no wake pass.
+	if s := g.r.Status(); s.Migration != nil {
+		t.Errorf("a reload that changed no running journey woke customers: %+v", s.Migration)
+	}
+}
+
+// Changes to hidden files and editor backups are not reloads.
+func TestIgnored(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/ws/a.journey.hcl":         false,
+		"/ws/templates/x.html":      false,
+		"/ws/.git/index":            true,
+		"/ws/.a.journey.hcl.swp":    true,
+		"/ws/a.journey.hcl~":        true,
+		"/ws/sub/.hidden/x":         true,
+		"/ws/a.journey.hcl.tmp~":    true,
+		"/ws/sub/b.journeytest.hcl": false,
+	} {
+		if got := ignored("/ws", path); got != want {
+			t.Errorf("ignored(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// A program whose other parts cannot be prepared (Options.Prepare: the
+// channels) is refused, and the running one keeps serving.
+func TestReloadPrepareRefuses(t *testing.T) {
+	applied := false
+	g := newRig(t, v1, Options{Prepare: func(p *Program) (func(), error) {
+		if p.IR.Journey("welcome").Stage("parked") == nil {
+			return nil, errors.New(`channel "log": no`)
+		}
+		return func() { applied = true }, nil
+	}})
+	before := g.r.Status()
+	write(t, filepath.Join(g.dir, "welcome.journey.hcl"), v2)
+	s := g.waitStatus("the refusal", func(s Status) bool { return s.Refused != nil })
+	if s.Version != before.Version || !strings.Contains(s.Refused.Error, `channel "log": no`) || applied {
+		t.Errorf("status: %+v %+v", s, s.Refused)
+	}
+}
+
+// Install tells a start on a store that last ran other journey versions,
+// so that the active customers are woken to migrate.
+func TestInstallReportsAMigration(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "schema.journey.hcl"), schema)
+	write(t, filepath.Join(dir, "welcome.journey.hcl"), v1)
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	load := func() *Program {
+		p, diags, err := Load(dir, engine.Options{})
+		if p == nil {
+			t.Fatalf("%v %s", err, diags.Error())
+		}
+		return p
+	}
+	install := func(p *Program, at time.Time) bool {
+		m, err := Install(ctx, st, p, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	t0 := time.Now()
+	if install(load(), t0) {
+		t.Error("first start: a migration on an empty store")
+	}
+	if install(load(), t0.Add(time.Second)) {
+		t.Error("same program: a migration")
+	}
+	// A comment changes ranges, not journey versions.
+	write(t, filepath.Join(dir, "welcome.journey.hcl"), "# moved\n"+v1)
+	if install(load(), t0.Add(2*time.Second)) {
+		t.Error("only ranges changed: a migration")
+	}
+	write(t, filepath.Join(dir, "welcome.journey.hcl"), v2)
+	if !install(load(), t0.Add(3*time.Second)) {
+		t.Error("a changed journey: no migration")
+	}
+	var _ store.Store = st
+}

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// The admin API's documents. Field names are part of the API: add fields,
+// never rename or remove them.
+type (
+	journeysDoc struct {
+		Journeys []journeyDoc `json:"journeys"`
+	}
+	journeyDoc struct {
+		Name        string `json:"name"`
+		Description string `json:"description,omitempty"`
+		Version     string `json:"version"`
+		// Removed is set for a journey that is no longer in the program but
+		// still has active instances: they end (journey_removed) at their
+		// next step.
+		Removed bool `json:"removed,omitempty"`
+		Active  int  `json:"active"` // active instances on every version
+		// Stages lists every stage of the running version, in program order,
+		// with its active instances on that version.
+		Stages []stageDoc `json:"stages"`
+		// OlderVersions holds active instances still recorded on another
+		// version: a reload migrates them, so they are transient.
+		OlderVersions []versionCount `json:"older_versions,omitempty"`
+	}
+	stageDoc struct {
+		Name   string `json:"name"`
+		Active int    `json:"active"`
+	}
+	versionCount struct {
+		Version string `json:"version"`
+		Stage   string `json:"stage"`
+		Active  int    `json:"active"`
+	}
+
+	customerDoc struct {
+		ID       string         `json:"id"`
+		Traits   map[string]any `json:"traits"`
+		NextWake time.Time      `json:"next_wake,omitzero"`
+		// Instances are the customer's journey runs, the current one of
+		// each journey first, then earlier ones known only from history.
+		Instances []instanceDoc `json:"instances"`
+		// Held are sends waiting for quiet hours to end or a send window to
+		// open.
+		Held  []sendDoc `json:"held"`
+		Sends []sendDoc `json:"sends"`
+		// Events are the refused entries, run-time errors and emitted
+		// events, when the store keeps them (store.EventHistory): the
+		// answer when no transition or send explains where a customer is.
+		Events []store.Event `json:"events,omitempty"`
+	}
+	instanceDoc struct {
+		ID             string          `json:"id"`
+		Journey        string          `json:"journey"`
+		Version        string          `json:"version"`
+		Stage          string          `json:"stage"`
+		Status         string          `json:"status"`
+		Cause          string          `json:"cause,omitempty"`
+		EnteredAt      time.Time       `json:"entered_at,omitzero"`
+		StageEnteredAt time.Time       `json:"stage_entered_at,omitzero"`
+		EndedAt        time.Time       `json:"ended_at,omitzero"`
+		Waits          []engine.Wait   `json:"waits,omitempty"`
+		History        []transitionDoc `json:"history"`
+	}
+	transitionDoc struct {
+		From    string    `json:"from"`
+		To      string    `json:"to"`
+		Cause   string    `json:"cause"`
+		Status  string    `json:"status"`
+		Version string    `json:"version"`
+		At      time.Time `json:"at"`
+	}
+	sendDoc struct {
+		Key         string         `json:"key"`
+		Journey     string         `json:"journey"`
+		Instance    string         `json:"instance"`
+		Stage       string         `json:"stage"`
+		Name        string         `json:"name"`
+		Channel     string         `json:"channel"`
+		Fate        string         `json:"fate"`
+		Reason      string         `json:"reason,omitempty"`
+		At          time.Time      `json:"at"`
+		DueAt       time.Time      `json:"due_at,omitzero"`
+		Delivery    string         `json:"delivery,omitempty"`
+		Attempts    int            `json:"attempts,omitempty"`
+		LastError   string         `json:"last_error,omitempty"`
+		DeliveredAt time.Time      `json:"delivered_at,omitzero"`
+		Fields      map[string]any `json:"fields,omitempty"`
+	}
+)
+
+// handleJourneys lists the running program's journeys with the active
+// instances in each stage.
+func (s *Server) handleJourneys(w http.ResponseWriter, r *http.Request) {
+	counts, err := s.st.StageCounts(r.Context())
+	if err != nil {
+		s.storeFailed(w, "stage counts", err)
+		return
+	}
+	prog := s.w.Engine().Program()
+	doc := journeysDoc{Journeys: make([]journeyDoc, 0, len(prog.Journeys))}
+	index := map[string]int{}
+	for _, j := range prog.Journeys {
+		jd := journeyDoc{Name: j.Name, Description: j.Description, Version: j.Version, Stages: make([]stageDoc, len(j.Stages))}
+		for i, st := range j.Stages {
+			jd.Stages[i].Name = st.Name
+		}
+		index[j.Name] = len(doc.Journeys)
+		doc.Journeys = append(doc.Journeys, jd)
+	}
+	for _, c := range counts {
+		i, ok := index[c.Journey]
+		if !ok {
+			i = len(doc.Journeys)
+			index[c.Journey] = i
+			doc.Journeys = append(doc.Journeys, journeyDoc{Name: c.Journey, Removed: true, Stages: []stageDoc{}})
+		}
+		jd := &doc.Journeys[i]
+		jd.Active += c.Active
+		k := slices.IndexFunc(jd.Stages, func(sd stageDoc) bool { return sd.Name == c.Stage })
+		if c.Version == jd.Version && k >= 0 {
+			jd.Stages[k].Active += c.Active
+			continue
+		}
+		jd.OlderVersions = append(jd.OlderVersions, versionCount{Version: c.Version, Stage: c.Stage, Active: c.Active})
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// handleCustomer answers "why is this customer where they are": their
+// traits, every journey run with its history of transitions and causes, and
+// every send decision with its fate and delivery state. ?fields=1 adds each
+// send's evaluated fields (the message itself).
+func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ctx := r.Context()
+	c, err := s.st.Customer(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no customer "+quote(id)+": no event or identify call has named this id")
+		return
+	}
+	if err != nil {
+		s.storeFailed(w, "customer", err)
+		return
+	}
+	trs, err := s.st.Transitions(ctx, id)
+	if err != nil {
+		s.storeFailed(w, "transitions", err)
+		return
+	}
+	sends, err := s.st.Sends(ctx, id)
+	if err != nil {
+		s.storeFailed(w, "sends", err)
+		return
+	}
+	var events []store.Event
+	if eh, ok := s.st.(store.EventHistory); ok {
+		if events, err = eh.Events(ctx, id); err != nil {
+			s.storeFailed(w, "events", err)
+			return
+		}
+	}
+	withFields := r.URL.Query().Get("fields") != ""
+
+	doc := customerDoc{ID: c.ID, Traits: c.Traits, NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events}
+	if doc.Traits == nil {
+		doc.Traits = map[string]any{}
+	}
+	byID := map[string]int{}
+	for _, in := range c.Instances {
+		byID[in.ID] = len(doc.Instances)
+		doc.Instances = append(doc.Instances, instanceDoc{
+			ID: in.ID, Journey: in.Journey, Version: in.Version, Stage: in.Stage, Status: in.Status, Cause: in.Cause,
+			EnteredAt: in.EnteredAt, StageEnteredAt: in.StageEnteredAt, EndedAt: in.EndedAt, Waits: in.Waits,
+			History: []transitionDoc{},
+		})
+	}
+	for _, t := range trs {
+		i, ok := byID[t.Instance]
+		if !ok {
+			// An earlier run, replaced in the state by a newer one of the
+			// same journey: rebuilt from its history.
+			i = len(doc.Instances)
+			byID[t.Instance] = i
+			doc.Instances = append(doc.Instances, instanceDoc{ID: t.Instance, Journey: t.Journey, History: []transitionDoc{}})
+		}
+		in := &doc.Instances[i]
+		in.History = append(in.History, transitionDoc{From: t.From, To: t.To, Cause: t.Cause, Status: t.Status, Version: t.Version, At: t.At})
+		if i >= len(c.Instances) { // rebuilt: the last transition says where it is
+			in.Version, in.Status = t.Version, t.Status
+			if t.From == "" {
+				in.EnteredAt = t.At
+			}
+			if t.To == "end" {
+				in.Stage, in.Cause, in.EndedAt = t.From, t.Cause, t.At
+			} else {
+				in.Stage = t.To
+			}
+		}
+	}
+	for _, h := range c.Held {
+		doc.Held = append(doc.Held, sendDocOf(store.SendRecord{Send: h}, withFields))
+	}
+	for _, sr := range sends {
+		doc.Sends = append(doc.Sends, sendDocOf(sr, withFields))
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func sendDocOf(sr store.SendRecord, withFields bool) sendDoc {
+	d := sendDoc{
+		Key: sr.Key, Journey: sr.Journey, Instance: sr.Instance, Stage: sr.Stage, Name: sr.Name, Channel: sr.Channel,
+		Fate: sr.Fate, Reason: sr.Reason, At: sr.At, DueAt: sr.DueAt,
+		Delivery: sr.Delivery, Attempts: sr.Attempts, LastError: sr.LastError, DeliveredAt: sr.DeliveredAt,
+	}
+	if withFields {
+		d.Fields = sr.Fields
+	}
+	return d
+}
+
+// handleStatus shows the running program's version, the last reload and
+// the diagnostics of a refused edit.
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Status != nil {
+		writeJSON(w, http.StatusOK, s.opts.Status())
+		return
+	}
+	type jv struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	var js []jv
+	for _, j := range s.w.Engine().Program().Journeys {
+		js = append(js, jv{j.Name, j.Version})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"journeys": js})
+}
+
+func (s *Server) storeFailed(w http.ResponseWriter, what string, err error) {
+	s.log.Error("admin: store read failed", "what", what, "err", err)
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, "store: reading "+what+" failed: "+err.Error())
+}
+
+func quote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,59 @@
+// Package server is Waymark's HTTP API: ingest in the shape of Segment's
+// tracking API, the admin API that answers "why is this customer where they
+// are", Prometheus metrics and a health check. It is an http.Handler built
+// on net/http's pattern routing; the caller (`waymark run`) owns the
+// listener and the shutdown sequence.
+//
+// # Routes
+//
+//	POST /v1/track            one event                    write key
+//	POST /v1/identify         one trait update             write key
+//	POST /v1/batch            {"batch": [calls]}           write key
+//	GET  /v1/journeys         journeys, versions, active instances per stage   admin token
+//	GET  /v1/customers/{id}   traits, instances with their history, sends with their fate and delivery (id path-escaped)
+//	GET  /v1/status           program version, last reload, diagnostics of a refused edit
+//	GET  /metrics             Prometheus text format                           admin token
+//	GET  /healthz             {"status":"ok"}, always open
+//
+// The write key (Options.WriteKey) is the HTTP Basic user name, Segment's
+// convention, or the X-Write-Key header; the admin token is a bearer token.
+// Either is only required when set, and both are compared in constant time.
+//
+// # Ingest: data flow
+//
+//	body (≤ 32 KB a call, ≤ 500 KB a batch: http.MaxBytesReader; 413 above)
+//	  -> parse: one JSON object per call, every field checked, a 400 naming the field
+//	  -> calls -> worker.Items in request order, a messageId repeated in the request kept once
+//	  -> worker.Submit (blocks until the group commit holding them is durable)
+//	  -> 200 {"success":true}; or 503 with Retry-After when the commit failed or the worker stops
+//
+// A client may retry anything that did not get a 200: the worker drops an
+// input whose messageId was committed before (store.SeenMessages, kept for
+// DefaultDedupWindow; PruneMessages forgets older ids), so a retry never
+// applies an event twice. A customer's calls are handled in the order they
+// arrive: the worker runs one queue.
+//
+// Bodies are JSON whatever the Content-Type says (curl's default form type
+// included): tracking libraries all send JSON. The fields read, as Segment
+// defines them: userId (the customer id) or,
+// when it is absent, anonymousId (an anonymous visitor is a customer of its
+// own; alias calls are not used to merge them); event and properties
+// (track); traits (identify, and on track merged before the event is
+// handled, an extension); messageId; timestamp (checked, not used: every
+// input runs at the moment the server handles it, so that timers, quiet
+// hours and caps count on one clock); type in batch items. Other members
+// (context, integrations, sentAt, ...) are ignored. Batch items of type
+// page, screen, group and alias are valid Segment calls that journeys have
+// no use for: accepted and ignored. An event the workspace does not declare
+// is accepted too; the engine handles it like any other, and since no
+// journey names it, nothing happens (a pipeline sends everything it tracks).
+//
+// # Admin
+//
+// The admin documents are built from the store's history (store.Store's
+// Transitions and Sends, and store.EventHistory's refusals, errors and
+// emitted events where the store keeps them) and the worker's running
+// engine. Status comes from Options.Status (the reloader's), metrics from
+// the server's own counters plus Options.Metrics (worker, dispatcher,
+// scheduler, reloader), written by hand in the text exposition format.
+package server

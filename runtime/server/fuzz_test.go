@@ -1,0 +1,104 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+// checkingWorker accepts every Submit after checking that what the parser
+// produced is something the worker and the engine can run: a customer id,
+// a known input kind, an event name for an event.
+type checkingWorker struct{ t *testing.T }
+
+func (w checkingWorker) Submit(_ context.Context, items []worker.Item) error {
+	if len(items) == 0 {
+		w.t.Fatal("Submit of no items")
+	}
+	for _, it := range items {
+		if it.CustomerID == "" {
+			w.t.Fatalf("item without a customer: %+v", it)
+		}
+		switch it.Input.Kind {
+		case engine.KindEvent:
+			if it.Input.Event == "" {
+				w.t.Fatalf("event without a name: %+v", it)
+			}
+		case engine.KindIdentify:
+			if it.Input.Event != "" || it.Input.Properties != nil {
+				w.t.Fatalf("identify with an event: %+v", it)
+			}
+		default:
+			w.t.Fatalf("input kind %q", it.Input.Kind)
+		}
+		// The engine's state must stay JSON: what the parser keeps has to
+		// encode again.
+		if _, err := json.Marshal(it.Input); err != nil {
+			w.t.Fatalf("input does not encode: %v", err)
+		}
+	}
+	return nil
+}
+
+func (checkingWorker) Engine() *engine.Engine { return nil }
+
+var fuzzPaths = []string{"/v1/track", "/v1/identify", "/v1/batch"}
+
+// FuzzIngest posts arbitrary bodies to the ingest handlers: nothing may
+// panic, and the answer is 200, 400 or 413, with a JSON body.
+func FuzzIngest(f *testing.F) {
+	seeds := []struct {
+		path int
+		body string
+	}{
+		{0, `{"userId":"u1","event":"signed_up","properties":{"source":"ads","n":1e400},"messageId":"m1","timestamp":"2024-05-01T12:00:00Z"}`},
+		{0, `{"anonymousId":"a1","event":"x","traits":{"plan":null},"context":{"ip":"1.2.3.4"}}`},
+		{0, `{"userId":"u1","event":"e","properties":[1]}`},
+		{0, `{"userId":"u1","event":"e"} x`},
+		{0, `{"userId":"\ud800","event":"\u0000"}`},
+		{1, `{"userId":"u1","traits":{"email":"a@b.c","tags":["x",{"y":[]}]}}`},
+		{1, `{"userId":12,"traits":{}}`},
+		{1, `nul`},
+		{2, `{"batch":[{"type":"track","userId":"u","event":"e","messageId":"m"},{"type":"track","userId":"u","event":"e","messageId":"m"},{"type":"page","userId":"u"},{"type":"identify","userId":"u","traits":{"a":1}}]}`},
+		{2, `{"batch":[{"type":"teleport"}]}`},
+		{2, `{"batch":null}`},
+		{2, `{"batch":[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]}`},
+		{2, ` {"batch":[]} `},
+		{2, ``},
+		{2, `{"batch":[{"type":"track","userId":"u","event":"e","timestamp":"2024-05-01T12:00:00.5+0530"}],"sentAt":1}`},
+	}
+	for _, s := range seeds {
+		f.Add(uint8(s.path), []byte(s.body))
+	}
+	// No seed over the size limits (TestSizeLimits covers them): mutating
+	// and minimizing 32 KB inputs stalls the fuzzer for no new coverage.
+
+	f.Fuzz(func(t *testing.T, path uint8, body []byte) {
+		srv := New(nil, checkingWorker{t}, Options{})
+		p := fuzzPaths[int(path)%len(fuzzPaths)]
+		req := httptest.NewRequest("POST", p, bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 400, 413:
+		default:
+			t.Fatalf("POST %s: status %d: %s", p, rec.Code, rec.Body)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			t.Fatalf("POST %s: answer is not JSON: %q", p, rec.Body)
+		}
+		if rec.Code != 200 {
+			if msg, _ := doc["error"].(string); msg == "" || !strings.HasPrefix(msg, strings.TrimPrefix(p, "/v1/")) {
+				t.Fatalf("POST %s: %d without an error that names the call: %s", p, rec.Code, fmt.Sprint(doc))
+			}
+		}
+	})
+}

@@ -1,0 +1,309 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+// Segment's limits, which RudderStack and Jitsu follow too: a pipeline that
+// works against Segment works against Waymark.
+const (
+	MaxEventBytes = 32 << 10  // one call: a /v1/track or /v1/identify body, or one item of a batch
+	MaxBatchBytes = 500 << 10 // a /v1/batch body
+	// maxIDBytes bounds userId, anonymousId, messageId and event names: they
+	// become keys in the store and in every send's idempotency key.
+	maxIDBytes = 1024
+)
+
+// Call types. Segment's page, screen, group and alias calls are valid
+// tracking calls that journeys have no use for: a batch holding them is
+// accepted and they are ignored (counted in waymark_ingest_ignored_total),
+// so that a pipeline forwarding everything is not refused. Any other type is
+// a 400.
+const (
+	typeTrack    = "track"
+	typeIdentify = "identify"
+)
+
+var ignoredTypes = map[string]bool{"page": true, "screen": true, "group": true, "alias": true}
+
+// httpError is a refusal of a request, with the status and the message the
+// client gets as {"error": msg}.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) *httpError {
+	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// call is one parsed tracking call.
+type call struct {
+	kind      string // typeTrack, typeIdentify, or an ignored type
+	item      worker.Item
+	messageID string
+}
+
+// readBody reads a request body of at most limit bytes. A larger body is a
+// 413; what gets read is bounded by http.MaxBytesReader, so a huge body costs
+// no more than limit bytes of memory.
+func readBody(w http.ResponseWriter, r *http.Request, what string, limit int64) ([]byte, *httpError) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the body is larger than %d bytes", what, limit)}
+	case err != nil:
+		return nil, badRequest("%s: reading the body: %v", what, err)
+	}
+	return body, nil
+}
+
+// parseObject decodes data, which must be exactly one JSON object, into its
+// members. Keys are matched exactly (encoding/json's struct decoding would
+// match "userid" to userId).
+func parseObject(data []byte, where string) (map[string]json.RawMessage, *httpError) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, badRequest("%s: the body is empty: send a JSON object", where)
+	}
+	if data[0] != '{' {
+		return nil, badRequest("%s: must be a JSON object", where)
+	}
+	var obj map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&obj); err != nil {
+		return nil, badRequest("%s: invalid JSON: %s", where, jsonMessage(err))
+	}
+	if dec.More() || dec.InputOffset() != int64(len(data)) {
+		return nil, badRequest("%s: unexpected data after the JSON object", where)
+	}
+	return obj, nil
+}
+
+// jsonMessage words a decoding error without encoding/json's Go-isms.
+func jsonMessage(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("%s (at byte %d)", syn.Error(), syn.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of the body"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// parseCall parses one track or identify call: the body of /v1/track or
+// /v1/identify (kind given by the endpoint), or an item of a batch (kind ""
+// : read from its type).
+func parseCall(obj map[string]json.RawMessage, kind, where string) (call, *httpError) {
+	if kind == "" {
+		t, ok, err := stringField(obj, "type", where)
+		if err != nil {
+			return call{}, err
+		}
+		if !ok || t == "" {
+			return call{}, badRequest("%s: type is required: track or identify", where)
+		}
+		if ignoredTypes[t] {
+			return call{kind: t}, nil
+		}
+		if t != typeTrack && t != typeIdentify {
+			return call{}, badRequest("%s: type %q is not a known call: use track or identify (page, screen, group and alias are accepted and ignored)", where, t)
+		}
+		kind = t
+		where += " (" + t + ")"
+	}
+	c := call{kind: kind}
+
+	// The customer is userId; an anonymous visitor (anonymousId alone) is a
+	// customer of its own, keyed by the anonymous id. Segment requires one of
+	// the two. Waymark does not merge an anonymous customer into a known one
+	// (alias is ignored): journeys key on the id the events carry.
+	user, _, err := stringField(obj, "userId", where)
+	if err != nil {
+		return call{}, err
+	}
+	anon, _, err := stringField(obj, "anonymousId", where)
+	if err != nil {
+		return call{}, err
+	}
+	id := user
+	if id == "" {
+		id = anon
+	}
+	if id == "" {
+		return call{}, badRequest("%s: userId is required (or anonymousId)", where)
+	}
+	if len(user) > maxIDBytes || len(anon) > maxIDBytes {
+		return call{}, badRequest("%s: userId and anonymousId must be at most %d bytes", where, maxIDBytes)
+	}
+	c.item.CustomerID = id
+
+	if c.messageID, _, err = stringField(obj, "messageId", where); err != nil {
+		return call{}, err
+	}
+	if len(c.messageID) > maxIDBytes {
+		return call{}, badRequest("%s: messageId must be at most %d bytes", where, maxIDBytes)
+	}
+	// The timestamp is checked but not used: the engine runs every input at
+	// the moment the server handles it, so that timers, quiet hours and caps
+	// all count on one clock (a replayed backlog would otherwise fire timers
+	// in the past).
+	ts, ok, err := stringField(obj, "timestamp", where)
+	if err != nil {
+		return call{}, err
+	}
+	if ok && !validTime(ts) {
+		return call{}, badRequest("%s: timestamp %q is not an ISO 8601 time like 2024-05-01T12:00:00Z", where, ts)
+	}
+	traits, err := objectField(obj, "traits", where)
+	if err != nil {
+		return call{}, err
+	}
+	c.item.Input = engine.Input{Traits: traits, MessageID: c.messageID}
+
+	switch kind {
+	case typeTrack:
+		ev, _, err := stringField(obj, "event", where)
+		if err != nil {
+			return call{}, err
+		}
+		if ev == "" {
+			return call{}, badRequest("%s: event is required", where)
+		}
+		if len(ev) > maxIDBytes {
+			return call{}, badRequest("%s: event must be at most %d bytes", where, maxIDBytes)
+		}
+		props, err := objectField(obj, "properties", where)
+		if err != nil {
+			return call{}, err
+		}
+		c.item.Input.Kind = engine.KindEvent
+		c.item.Input.Event = ev
+		c.item.Input.Properties = props
+	case typeIdentify:
+		c.item.Input.Kind = engine.KindIdentify
+	}
+	return c, nil
+}
+
+// stringField reads an optional string member; null and absent are the
+// same. ok reports whether it was present and not null.
+func stringField(obj map[string]json.RawMessage, name, where string) (s string, ok bool, _ *httpError) {
+	raw, present := obj[name]
+	if !present || isNull(raw) {
+		return "", false, nil
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false, badRequest("%s: %s must be a string, got %s", where, name, jsonKind(raw))
+	}
+	return s, true, nil
+}
+
+// objectField reads an optional object member (properties, traits) with
+// numbers kept as json.Number, so that a large integer id survives
+// unrounded; the engine accepts json.Number.
+func objectField(obj map[string]json.RawMessage, name, where string) (map[string]any, *httpError) {
+	raw, present := obj[name]
+	if !present || isNull(raw) {
+		return nil, nil
+	}
+	if jsonKind(raw) != "an object" {
+		return nil, badRequest("%s: %s must be an object, got %s", where, name, jsonKind(raw))
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, badRequest("%s: %s: %s", where, name, jsonMessage(err))
+	}
+	return m, nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// jsonKind names the kind of a JSON value for error messages.
+func jsonKind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// validTime accepts the ISO 8601 forms that tracking libraries send: RFC
+// 3339 with or without fractional seconds, and offsets without a colon
+// (+0000).
+func validTime(s string) bool {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// parseBatch parses a /v1/batch body: {"batch": [call, ...]} with other
+// members (context, sentAt, writeKey, ...) ignored.
+func parseBatch(body []byte) ([]call, *httpError) {
+	obj, herr := parseObject(body, "batch")
+	if herr != nil {
+		return nil, herr
+	}
+	raw, present := obj["batch"]
+	if !present || isNull(raw) {
+		return nil, badRequest("batch: batch is required: an array of calls")
+	}
+	if jsonKind(raw) != "an array" {
+		return nil, badRequest("batch: batch must be an array, got %s", jsonKind(raw))
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, badRequest("batch: batch: %s", jsonMessage(err))
+	}
+	calls := make([]call, 0, len(items))
+	for i, it := range items {
+		where := fmt.Sprintf("batch[%d]", i)
+		if len(it) > MaxEventBytes {
+			return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the call is larger than %d bytes", where, MaxEventBytes)}
+		}
+		if jsonKind(it) != "an object" {
+			return nil, badRequest("%s: must be an object, got %s", where, jsonKind(it))
+		}
+		var o map[string]json.RawMessage
+		if err := json.Unmarshal(it, &o); err != nil {
+			return nil, badRequest("%s: %s", where, jsonMessage(err))
+		}
+		c, herr := parseCall(o, "", where)
+		if herr != nil {
+			return nil, herr
+		}
+		calls = append(calls, c)
+	}
+	return calls, nil
+}

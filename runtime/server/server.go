@@ -1,0 +1,310 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+// Worker is what the server needs of the worker (*worker.Worker): a durable
+// Submit for ingest, and the engine it runs for the admin API's view of the
+// program.
+type Worker interface {
+	// Submit returns nil once the commit holding every item is durable.
+	Submit(ctx context.Context, items []worker.Item) error
+	Engine() *engine.Engine
+}
+
+// Options configure a Server. The zero value serves an open API (no write
+// key, no admin token): fine on the loopback interface, which is where
+// `waymark run` listens by default.
+type Options struct {
+	// WriteKey, when set, is required on ingest, as the HTTP Basic user
+	// (Segment's convention: the password is empty) or in X-Write-Key.
+	WriteKey string
+	// AdminToken, when set, is required on the admin API and /metrics as
+	// "Authorization: Bearer TOKEN". /healthz is always open, for load
+	// balancers.
+	AdminToken string
+	// Status returns what GET /v1/status shows: the program version, the
+	// last reload and the diagnostics of a refused edit
+	// (reload.(*Reloader).Status). Nil serves only the running program's
+	// journey versions.
+	Status func() any
+	// Metrics are the other components' figures, appended to the server's
+	// own on GET /metrics.
+	Metrics []func() []Family
+	// RetryAfter is the Retry-After a 503 carries (default 1s).
+	RetryAfter time.Duration
+	Logger     *slog.Logger
+}
+
+// Server is the HTTP API. It is an http.Handler; the caller owns the
+// listener and the http.Server, and so the shutdown sequence.
+type Server struct {
+	st       store.Store
+	w        Worker
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	writeKey [32]byte
+	admin    [32]byte
+	started  time.Time
+
+	requests  *counterVec // route, code
+	durations *histVec    // route
+	events    *counterVec // type
+	ignored   *counterVec // type
+	dups      *counterVec // (none)
+	submit    *Hist
+}
+
+// New returns a server over st that hands ingested calls to w.
+func New(st store.Store, w Worker, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = time.Second
+	}
+	s := &Server{
+		st: st, w: w, opts: opts, log: opts.Logger, mux: http.NewServeMux(), started: time.Now(),
+		requests:  newCounterVec("route", "code"),
+		durations: newHistVec("route", DurationBuckets),
+		events:    newCounterVec("type"),
+		ignored:   newCounterVec("type"),
+		dups:      newCounterVec(),
+		submit:    NewHist(DurationBuckets),
+	}
+	// Secrets are compared as digests: equal lengths, so that the compare
+	// is constant-time whatever the length of the guess.
+	s.writeKey = sha256.Sum256([]byte(opts.WriteKey))
+	s.admin = sha256.Sum256([]byte(opts.AdminToken))
+
+	s.mux.HandleFunc("POST /v1/track", s.ingest(s.handleTrack))
+	s.mux.HandleFunc("POST /v1/identify", s.ingest(s.handleIdentify))
+	s.mux.HandleFunc("POST /v1/batch", s.ingest(s.handleBatch))
+
+	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))
+	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
+	s.mux.HandleFunc("GET /v1/status", s.admined(s.handleStatus))
+	s.mux.HandleFunc("GET /metrics", s.admined(s.handleMetrics))
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	return s
+}
+
+// ServeHTTP serves the API and counts every request by route and status.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	// The mux set r.Pattern; an unmatched request has none. Labelling by
+	// pattern, never by path, keeps the label set bounded.
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	s.requests.add(1, route, strconv.Itoa(rec.code))
+	s.durations.observe(route, time.Since(start).Seconds())
+	if rec.code >= 500 {
+		s.log.Warn("request failed", "route", route, "status", rec.code, "remote", r.RemoteAddr)
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.code, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController (and MaxBytesReader's connection
+// close) reach the real writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// ingest wraps an ingest handler with the write-key check.
+func (s *Server) ingest(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.WriteKey != "" && !s.validWriteKey(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="waymark"`)
+			writeError(w, http.StatusUnauthorized, "write key missing or wrong: send it as the HTTP Basic user name or in X-Write-Key")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) validWriteKey(r *http.Request) bool {
+	key := r.Header.Get("X-Write-Key")
+	if key == "" {
+		key, _, _ = r.BasicAuth()
+	}
+	sum := sha256.Sum256([]byte(key))
+	return subtle.ConstantTimeCompare(sum[:], s.writeKey[:]) == 1
+}
+
+// admined wraps an admin handler with the bearer-token check.
+func (s *Server) admined(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.AdminToken != "" {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+			if !ok || subtle.ConstantTimeCompare(sum[:], s.admin[:]) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
+				writeError(w, http.StatusUnauthorized, "admin token missing or wrong: send Authorization: Bearer TOKEN")
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
+	s.handleOne(w, r, typeTrack)
+}
+
+func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
+	s.handleOne(w, r, typeIdentify)
+}
+
+func (s *Server) handleOne(w http.ResponseWriter, r *http.Request, kind string) {
+	body, herr := readBody(w, r, kind, MaxEventBytes)
+	if herr != nil {
+		writeError(w, herr.status, herr.msg)
+		return
+	}
+	obj, herr := parseObject(body, kind)
+	if herr != nil {
+		writeError(w, herr.status, herr.msg)
+		return
+	}
+	c, herr := parseCall(obj, kind, kind)
+	if herr != nil {
+		writeError(w, herr.status, herr.msg)
+		return
+	}
+	s.submitCalls(w, r, []call{c})
+}
+
+func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
+	body, herr := readBody(w, r, "batch", MaxBatchBytes)
+	if herr != nil {
+		writeError(w, herr.status, herr.msg)
+		return
+	}
+	calls, herr := parseBatch(body)
+	if herr != nil {
+		writeError(w, herr.status, herr.msg)
+		return
+	}
+	s.submitCalls(w, r, calls)
+}
+
+// submitCalls hands the calls to the worker in their order (so a customer's
+// events are handled in the order the request lists them) and answers 200
+// only once they are durable. A messageId repeated within the request is
+// handled once: the first call with it counts. Ids seen in earlier requests
+// are the worker's to drop (it asks the store), which makes a client's retry
+// of a request whose answer it lost harmless.
+func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []call) {
+	items := make([]worker.Item, 0, len(calls))
+	var seen map[string]bool
+	dups := 0
+	for _, c := range calls {
+		if ignoredTypes[c.kind] {
+			s.ignored.add(1, c.kind)
+			continue
+		}
+		if c.messageID != "" {
+			if seen[c.messageID] {
+				dups++
+				continue
+			}
+			if seen == nil {
+				seen = make(map[string]bool, len(calls))
+			}
+			seen[c.messageID] = true
+		}
+		items = append(items, c.item)
+	}
+	if dups > 0 {
+		s.dups.add(uint64(dups))
+	}
+	if len(items) > 0 {
+		start := time.Now()
+		err := s.w.Submit(r.Context(), items)
+		s.submit.Observe(time.Since(start).Seconds())
+		if err != nil {
+			if r.Context().Err() != nil {
+				return // the client left; it will retry, and messageId makes that safe
+			}
+			msg := "not stored, retry later: " + err.Error()
+			if errors.Is(err, worker.ErrClosed) {
+				msg = "not stored: the server is shutting down, retry later"
+			} else {
+				s.log.Warn("ingest not committed", "calls", len(items), "err", err)
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int((s.opts.RetryAfter+time.Second-1)/time.Second)))
+			writeError(w, http.StatusServiceUnavailable, msg)
+			return
+		}
+		for _, it := range items {
+			s.events.add(1, it.Input.Kind)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"success":true}` + "\n"))
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	fams := []Family{
+		{Name: "waymark_http_requests_total", Help: "HTTP requests by route pattern and status code.", Type: Counter, Samples: s.requests.samples()},
+		{Name: "waymark_http_request_duration_seconds", Help: "HTTP request latency by route pattern, from the request to the last byte of the answer.", Type: Histogram, Samples: s.durations.samples()},
+		{Name: "waymark_ingest_events_total", Help: "Tracking calls committed through the ingest API, by input kind (event, identify).", Type: Counter, Samples: s.events.samples()},
+		{Name: "waymark_ingest_ignored_total", Help: "Tracking calls accepted and ignored: page, screen, group and alias.", Type: Counter, Samples: s.ignored.samples()},
+		{Name: "waymark_ingest_duplicates_total", Help: "Calls dropped because their messageId was repeated within one request.", Type: Counter, Samples: s.dups.samples()},
+		{Name: "waymark_ingest_commit_seconds", Help: "Time an ingest request waited for its calls to be committed (worker.Submit).", Type: Histogram, Samples: s.submit.Samples()},
+		GaugeFamily("waymark_start_time_seconds", "When the server started, in Unix seconds.", float64(s.started.UnixMilli())/1e3),
+	}
+	for _, m := range s.opts.Metrics {
+		fams = append(fams, m()...)
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	if err := WriteText(w, fams); err != nil {
+		s.log.Debug("writing metrics", "err", err)
+	}
+}
+
+// writeError answers {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

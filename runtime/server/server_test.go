@@ -1,0 +1,458 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/deliver"
+	"github.com/waymark-dev/waymark/runtime/reload"
+	"github.com/waymark-dev/waymark/runtime/sched"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+func TestTrackIdentifyBatch(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/identify", `{"userId":"u1","traits":{"email":"u1@example.com","plan":"pro"},"messageId":"m0","timestamp":"2024-05-01T12:00:00.123Z"}`)
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up","properties":{"source":"ads"},"messageId":"m1","context":{"ip":"1.2.3.4"}}`)
+	h.mustPost("/v1/batch", `{"batch":[
+		{"type":"track","userId":"u1","event":"ping","messageId":"m2"},
+		{"type":"track","userId":"u1","event":"ping","messageId":"m3","timestamp":"2024-05-01T12:00:00+0000"},
+		{"type":"page","userId":"u1","name":"Home"},
+		{"type":"identify","userId":"u1","traits":{"plan":"team"},"messageId":"m4"},
+		{"type":"track","anonymousId":"anon-7","event":"signed_up","messageId":"m5"}
+	],"sentAt":"2024-05-01T12:00:01Z"}`)
+
+	c := h.customer("u1")
+	if c.Traits["email"] != "u1@example.com" || c.Traits["plan"] != "team" {
+		t.Errorf("traits = %v", c.Traits)
+	}
+	if c.Traits["pings"] != float64(2) {
+		t.Errorf("pings = %v, want 2", c.Traits["pings"])
+	}
+	if len(c.Instances) != 1 || c.Instances[0].Journey != "welcome" || c.Instances[0].Stage != "count" || c.Instances[0].Status != "active" {
+		t.Fatalf("instances = %+v", c.Instances)
+	}
+	// An anonymous visitor is a customer keyed by the anonymous id.
+	if a := h.customer("anon-7"); len(a.Instances) != 1 {
+		t.Errorf("anonymous customer's instances = %+v", a.Instances)
+	}
+}
+
+func TestUnknownEventIsAcceptedAndIgnored(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/track", `{"userId":"u1","event":"never_declared","properties":{"x":1}}`)
+	c := h.customer("u1")
+	if len(c.Instances) != 0 || len(c.Sends) != 0 {
+		t.Errorf("an undeclared event did something: %+v", c)
+	}
+}
+
+// Every malformed call gets a 400 whose message names the field.
+func TestBadRequestsNameTheField(t *testing.T) {
+	h := newHarness(t, Options{})
+	big := `"` + strings.Repeat("x", 2000) + `"`
+	tests := []struct {
+		path, body, want string
+	}{
+		{"/v1/track", ``, "track: the body is empty"},
+		{"/v1/track", `[1]`, "track: must be a JSON object"},
+		{"/v1/track", `{"userId":"u1","event":"x"`, "track: invalid JSON"},
+		{"/v1/track", `{"userId":"u1","event":"x"} {}`, "track: unexpected data after the JSON object"},
+		{"/v1/track", `{"event":"signed_up"}`, "track: userId is required (or anonymousId)"},
+		{"/v1/track", `{"userId":"","anonymousId":null,"event":"signed_up"}`, "track: userId is required"},
+		{"/v1/track", `{"userId":42,"event":"signed_up"}`, "track: userId must be a string, got a number"},
+		{"/v1/track", `{"anonymousId":["a"],"event":"signed_up"}`, "track: anonymousId must be a string, got an array"},
+		{"/v1/track", `{"userId":"u1"}`, "track: event is required"},
+		{"/v1/track", `{"userId":"u1","event":true}`, "track: event must be a string, got a boolean"},
+		{"/v1/track", `{"userId":"u1","event":"e","properties":[1,2]}`, "track: properties must be an object, got an array"},
+		{"/v1/track", `{"userId":"u1","event":"e","properties":"x"}`, "track: properties must be an object, got a string"},
+		{"/v1/track", `{"userId":"u1","event":"e","traits":5}`, "track: traits must be an object, got a number"},
+		{"/v1/track", `{"userId":"u1","event":"e","messageId":{}}`, "track: messageId must be a string, got an object"},
+		{"/v1/track", `{"userId":"u1","event":"e","timestamp":"yesterday"}`, `track: timestamp "yesterday" is not an ISO 8601 time`},
+		{"/v1/track", `{"userId":"u1","event":"e","timestamp":1714564800}`, "track: timestamp must be a string, got a number"},
+		{"/v1/track", `{"userId":` + strings.Replace(big, `"`, `"`, 1) + `,"event":"e"}`, "track: userId and anonymousId must be at most 1024 bytes"},
+		{"/v1/identify", `{"traits":{"plan":"pro"}}`, "identify: userId is required"},
+		{"/v1/identify", `{"userId":"u1","traits":[]}`, "identify: traits must be an object, got an array"},
+		{"/v1/batch", `{}`, "batch: batch is required"},
+		{"/v1/batch", `{"batch":{}}`, "batch: batch must be an array, got an object"},
+		{"/v1/batch", `{"batch":[1]}`, "batch[0]: must be an object, got a number"},
+		{"/v1/batch", `{"batch":[{"userId":"u1","event":"e"}]}`, "batch[0]: type is required"},
+		{"/v1/batch", `{"batch":[{"type":7,"userId":"u1"}]}`, "batch[0]: type must be a string, got a number"},
+		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"},{"type":"teleport","userId":"u1"}]}`, `batch[1]: type "teleport" is not a known call`},
+		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"},{"type":"track","userId":"u1"}]}`, "batch[1] (track): event is required"},
+		{"/v1/batch", `{"batch":[{"type":"identify","anonymousId":false}]}`, "batch[0] (identify): anonymousId must be a string, got a boolean"},
+	}
+	for _, tt := range tests {
+		r := h.post(tt.path, tt.body)
+		if r.code != 400 {
+			t.Errorf("POST %s %.60s: status %d, want 400 (%s)", tt.path, tt.body, r.code, r.body)
+			continue
+		}
+		if msg := r.errorText(t); !strings.HasPrefix(msg, tt.want) {
+			t.Errorf("POST %s %.60s:\n got error %q\nwant prefix %q", tt.path, tt.body, msg, tt.want)
+		}
+	}
+	// A refused batch has no effect at all, not even its valid calls.
+	if r := h.get("/v1/customers/u1"); r.code != 404 {
+		t.Errorf("a refused request left a customer: %d %s", r.code, r.body)
+	}
+}
+
+func TestWriteKey(t *testing.T) {
+	h := newHarness(t, Options{WriteKey: "wk_secret"})
+	body := []byte(`{"userId":"u1","event":"signed_up"}`)
+	basic := func(user, pass string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	}
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"none", nil, 401},
+		{"wrong basic user", map[string]string{"Authorization": basic("wk_wrong", "")}, 401},
+		{"key as the password only", map[string]string{"Authorization": basic("", "wk_secret")}, 401},
+		{"prefix of the key", map[string]string{"X-Write-Key": "wk_secre"}, 401},
+		{"basic user", map[string]string{"Authorization": basic("wk_secret", "")}, 200},
+		{"X-Write-Key", map[string]string{"X-Write-Key": "wk_secret"}, 200},
+	}
+	for _, tt := range tests {
+		r := h.do("POST", "/v1/track", body, tt.header)
+		if r.code != tt.want {
+			t.Errorf("%s: status %d, want %d (%s)", tt.name, r.code, tt.want, r.body)
+		}
+		if r.code == 401 && !strings.Contains(r.errorText(t), "write key") {
+			t.Errorf("%s: 401 does not say why: %s", tt.name, r.body)
+		}
+	}
+	// The admin API is not behind the write key.
+	if r := h.get("/v1/journeys"); r.code != 200 {
+		t.Errorf("GET /v1/journeys: %d", r.code)
+	}
+}
+
+func TestSizeLimits(t *testing.T) {
+	h := newHarness(t, Options{})
+	pad := func(n int) string { return strings.Repeat("x", n) }
+	call := func(n int) string {
+		return fmt.Sprintf(`{"type":"track","userId":"u1","event":"e","properties":{"pad":"%s"}}`, pad(n))
+	}
+	// Just under the limits: accepted.
+	h.mustPost("/v1/track", call(MaxEventBytes-100))
+	tests := []struct {
+		name, path, body, want string
+	}{
+		{"track over 32 KB", "/v1/track", call(MaxEventBytes), "track: the body is larger than 32768 bytes"},
+		{"identify over 32 KB", "/v1/identify", call(MaxEventBytes), "identify: the body is larger than 32768 bytes"},
+		{"batch item over 32 KB", "/v1/batch", `{"batch":[` + call(10) + `,` + call(MaxEventBytes) + `]}`, "batch[1]: the call is larger than 32768 bytes"},
+		{"batch over 500 KB", "/v1/batch", `{"batch":[` + strings.TrimSuffix(strings.Repeat(call(20000)+",", 30), ",") + `]}`, "batch: the body is larger than 512000 bytes"},
+	}
+	for _, tt := range tests {
+		r := h.post(tt.path, tt.body)
+		if r.code != 413 {
+			t.Errorf("%s: status %d, want 413", tt.name, r.code)
+			continue
+		}
+		if msg := r.errorText(t); msg != tt.want {
+			t.Errorf("%s: error %q, want %q", tt.name, msg, tt.want)
+		}
+	}
+	// A batch of many calls under 500 KB is fine.
+	h.mustPost("/v1/batch", `{"batch":[`+strings.TrimSuffix(strings.Repeat(call(20000)+",", 20), ",")+`]}`)
+}
+
+// A messageId is handled once: repeated in one batch, and sent again in a
+// later request (a client retrying a request whose answer it lost).
+func TestMessageIDDedup(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up","messageId":"s1"}`)
+	h.mustPost("/v1/batch", `{"batch":[
+		{"type":"track","userId":"u1","event":"ping","messageId":"p1"},
+		{"type":"track","userId":"u1","event":"ping","messageId":"p1"},
+		{"type":"track","userId":"u1","event":"ping","messageId":"p2"}]}`)
+	h.mustPost("/v1/batch", `{"batch":[
+		{"type":"track","userId":"u1","event":"ping","messageId":"p2"},
+		{"type":"track","userId":"u1","event":"ping","messageId":"p3"}]}`)
+	h.mustPost("/v1/track", `{"userId":"u1","event":"ping","messageId":"p1"}`)
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up","messageId":"s1"}`)
+	if got := h.customer("u1").Traits["pings"]; got != float64(3) {
+		t.Errorf("pings = %v, want 3 (p1, p2, p3 once each)", got)
+	}
+	// Without messageIds nothing is deduplicated.
+	h.mustPost("/v1/track", `{"userId":"u1","event":"ping"}`)
+	h.mustPost("/v1/track", `{"userId":"u1","event":"ping"}`)
+	if got := h.customer("u1").Traits["pings"]; got != float64(5) {
+		t.Errorf("pings = %v, want 5", got)
+	}
+	m := h.metrics()
+	if v := m.value("waymark_ingest_duplicates_total", nil); v != 1 {
+		t.Errorf("waymark_ingest_duplicates_total = %v, want 1", v)
+	}
+}
+
+func TestAdminAuth(t *testing.T) {
+	h := newHarness(t, Options{AdminToken: "adm_secret", WriteKey: "wk"})
+	for _, path := range []string{"/v1/journeys", "/v1/customers/u1", "/v1/status", "/metrics"} {
+		for _, hdr := range []map[string]string{nil, {"Authorization": "Bearer nope"}, {"Authorization": "adm_secret"}, {"Authorization": "Basic adm_secret"}, {"X-Write-Key": "wk"}} {
+			if r := h.do("GET", path, nil, hdr); r.code != 401 {
+				t.Errorf("GET %s with %v: %d, want 401", path, hdr, r.code)
+			}
+		}
+	}
+	ok := map[string]string{"Authorization": "Bearer adm_secret"}
+	for _, path := range []string{"/v1/journeys", "/v1/status", "/metrics"} {
+		if r := h.do("GET", path, nil, ok); r.code != 200 {
+			t.Errorf("GET %s with the token: %d %s", path, r.code, r.body)
+		}
+	}
+	if r := h.do("GET", "/v1/customers/nobody", nil, ok); r.code != 404 || !strings.Contains(r.errorText(t), `"nobody"`) {
+		t.Errorf("GET an unknown customer: %d %s", r.code, r.body)
+	}
+	// The admin token is not a write key.
+	if r := h.do("POST", "/v1/track", []byte(`{"userId":"u","event":"e"}`), ok); r.code != 401 {
+		t.Errorf("ingest with the admin token: %d", r.code)
+	}
+	// Health is open.
+	if r := h.get("/healthz"); r.code != 200 || !bytes.Contains(r.body, []byte(`"ok"`)) {
+		t.Errorf("GET /healthz: %d %s", r.code, r.body)
+	}
+}
+
+// GET /v1/customers/{id} tells the customer's story: each instance with
+// its transitions and causes, and each send with its fate and delivery.
+func TestCustomerHistory(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up"}`)
+	h.mustPost("/v1/track", `{"userId":"u1","event":"ping"}`)
+	h.mustPost("/v1/track", `{"userId":"u1","event":"ordered","properties":{"amount":30}}`)
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up"}`) // reentry never: refused
+
+	c := h.customer("u1")
+	if len(c.Instances) != 1 {
+		t.Fatalf("instances: %+v", c.Instances)
+	}
+	in := c.Instances[0]
+	if in.Status != "converted" || in.Cause != "goal:ordered" || in.EndedAt.IsZero() || in.Version == "" {
+		t.Errorf("instance = %+v", in)
+	}
+	var path []string
+	for _, tr := range in.History {
+		path = append(path, fmt.Sprintf("%s>%s(%s)", tr.From, tr.To, tr.Cause))
+	}
+	want := []string{">greet(entry:signed_up)", "greet>count(goto)", "count>bump(on:ping)", "bump>count(goto)", "count>end(goal:ordered)"}
+	if strings.Join(path, " ") != strings.Join(want, " ") {
+		t.Errorf("history:\n got %v\nwant %v", path, want)
+	}
+	if len(c.Sends) != 1 {
+		t.Fatalf("sends: %+v", c.Sends)
+	}
+	s := c.Sends[0]
+	if s.Name != "hello" || s.Fate != "deliver" || s.Delivery != "pending" || s.Key == "" || s.Fields != nil {
+		t.Errorf("send = %+v", s)
+	}
+	if r := h.get("/v1/customers/u1?fields=1"); !bytes.Contains(r.body, []byte(`"Hello, u1"`)) {
+		t.Errorf("?fields=1 does not show the message: %s", r.body)
+	}
+	var refused bool
+	for _, ev := range c.Events {
+		if ev.Refusal != nil && ev.Refusal.Journey == "welcome" && ev.Refusal.Reason == "reentry" {
+			refused = true
+		}
+	}
+	if !refused {
+		t.Errorf("the refused re-entry is not in the events: %+v", c.Events)
+	}
+}
+
+func TestJourneysCounts(t *testing.T) {
+	h := newHarness(t, Options{})
+	for _, id := range []string{"a", "b", "c"} {
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"signed_up"}`)
+	}
+	h.mustPost("/v1/track", `{"userId":"c","event":"ordered"}`)
+	var doc journeysDoc
+	h.get("/v1/journeys").json(t, &doc)
+	if len(doc.Journeys) != 1 {
+		t.Fatalf("journeys: %+v", doc)
+	}
+	j := doc.Journeys[0]
+	if j.Name != "welcome" || j.Version == "" || j.Active != 2 {
+		t.Errorf("journey = %+v", j)
+	}
+	got := map[string]int{}
+	for _, s := range j.Stages {
+		got[s.Name] = s.Active
+	}
+	if len(j.Stages) != 3 || got["count"] != 2 || got["greet"] != 0 || got["bump"] != 0 {
+		t.Errorf("stages = %+v", j.Stages)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	h := newHarness(t, Options{})
+	var doc struct {
+		Journeys []struct{ Name, Version string }
+	}
+	h.get("/v1/status").json(t, &doc)
+	if len(doc.Journeys) != 1 || doc.Journeys[0].Name != "welcome" {
+		t.Errorf("status without a reloader: %+v", doc)
+	}
+	h2 := newHarness(t, Options{Status: func() any { return map[string]string{"version": "sha256:abc"} }})
+	if r := h2.get("/v1/status"); !bytes.Contains(r.body, []byte(`"sha256:abc"`)) {
+		t.Errorf("status: %s", r.body)
+	}
+}
+
+// When the worker has stopped, ingest answers 503 with Retry-After: the
+// client keeps the events and retries.
+func TestUnavailableWhenTheWorkerStops(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.stopWorker()
+	r := h.post("/v1/track", `{"userId":"u1","event":"signed_up"}`)
+	if r.code != 503 || r.header.Get("Retry-After") == "" || !strings.Contains(r.errorText(t), "shutting down") {
+		t.Errorf("after the worker stopped: %d %v %s", r.code, r.header, r.body)
+	}
+}
+
+func TestMetricsParse(t *testing.T) {
+	h := newHarness(t, Options{Metrics: []func() []Family{func() []Family {
+		return []Family{
+			CounterFamily("waymark_test_total", "A \"test\" counter\nwith a line break and a \\.", 3),
+			{Name: "waymark_test_info", Help: "Labels with awkward values.", Type: Gauge, Samples: []Sample{{Labels: []Label{{"v", "a\"b\\c\nd"}}, Value: 1}}},
+		}
+	}}})
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up"}`)
+	h.post("/v1/track", `{}`)
+	h.get("/nowhere")
+	m := h.metrics()
+	if v := m.value("waymark_http_requests_total", map[string]string{"route": "POST /v1/track", "code": "200"}); v != 1 {
+		t.Errorf("requests 200 = %v", v)
+	}
+	if v := m.value("waymark_http_requests_total", map[string]string{"route": "POST /v1/track", "code": "400"}); v != 1 {
+		t.Errorf("requests 400 = %v", v)
+	}
+	if v := m.value("waymark_http_requests_total", map[string]string{"route": "unmatched", "code": "404"}); v != 1 {
+		t.Errorf("requests unmatched = %v", v)
+	}
+	if v := m.value("waymark_ingest_events_total", map[string]string{"type": "event"}); v != 1 {
+		t.Errorf("ingest events = %v", v)
+	}
+	if v := m.value("waymark_ingest_commit_seconds_count", nil); v != 1 {
+		t.Errorf("commit histogram count = %v", v)
+	}
+	if v := m.value("waymark_test_info", map[string]string{"v": "a\"b\\c\nd"}); v != 1 {
+		t.Errorf("escaped label = %v", v)
+	}
+	if f := m["waymark_test_total"]; f == nil || f.help != `A "test" counter\nwith a line break and a \\.` {
+		t.Errorf("help = %+v", f)
+	}
+}
+
+type promSet map[string]*promFamily
+
+func (h *harness) metrics() promSet {
+	h.t.Helper()
+	r := h.get("/metrics")
+	if r.code != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain; version=0.0.4") {
+		h.t.Fatalf("GET /metrics: %d %v", r.code, r.header)
+	}
+	fams, err := parsePromText(bytes.NewReader(r.body))
+	if err != nil {
+		h.t.Fatalf("/metrics is not valid Prometheus text: %v\n%s", err, r.body)
+	}
+	return fams
+}
+
+// value returns the value of the series name with exactly labels, or -1.
+func (m promSet) value(name string, labels map[string]string) float64 {
+	for _, f := range m {
+		for _, s := range f.series {
+			if s.name == name && canonicalLabels(s.labels) == canonicalLabels(labels) {
+				return s.value
+			}
+		}
+	}
+	return -1
+}
+
+// The collectors of the other components write valid exposition too.
+func TestCollectorsParse(t *testing.T) {
+	hist := worker.Histogram{Bounds: worker.LatencyBounds, Counts: make([]uint64, len(worker.LatencyBounds)), Count: 3, Sum: 0.5}
+	for i := range hist.Counts {
+		hist.Counts[i] = min(uint64(i), 2)
+	}
+	h := newHarness(t, Options{})
+	h.srv.opts.Metrics = []func() []Family{
+		WorkerMetrics(h.w.Stats),
+		SchedulerMetrics(func() sched.Stats { return sched.Stats{Fired: 4, Lag: hist} }),
+		DispatcherMetrics(func() deliver.Stats {
+			return deliver.Stats{Delivered: 2, Channels: map[string]deliver.ChannelStats{"sms": {Delivered: 1}, "email": {Delivered: 1, Seconds: 0.25}}}
+		}),
+		ReloadMetrics(func() reload.Status {
+			return reload.Status{Version: "sha256:0123", Reloads: 2, Refused: &reload.Refused{}, LastReload: time.Now()}
+		}),
+	}
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up"}`)
+	m := h.metrics()
+	for name, want := range map[string]float64{
+		"waymark_worker_inputs_total":     1,
+		"waymark_worker_batches_total":    1,
+		"waymark_sched_fired_total":       4,
+		"waymark_sched_lag_seconds_count": 3,
+		"waymark_deliver_delivered_total": 2,
+		"waymark_reload_swaps_total":      2,
+		"waymark_reload_refused":          1,
+	} {
+		if got := m.value(name, nil); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := m.value("waymark_deliver_channel_seconds_total", map[string]string{"channel": "email"}); got != 0.25 {
+		t.Errorf("email seconds = %v", got)
+	}
+	if got := m.value("waymark_program_info", map[string]string{"version": "sha256:0123"}); got != 1 {
+		t.Errorf("program info = %v", got)
+	}
+}
+
+// Customer ids are path segments: any id works once escaped.
+func TestCustomerIDEscaped(t *testing.T) {
+	h := newHarness(t, Options{})
+	id := "li@example.com/a b?c#d"
+	h.mustPost("/v1/track", `{"userId":"`+id+`","event":"signed_up"}`)
+	if c := h.customer(url.PathEscape(id)); c.ID != id || len(c.Instances) != 1 {
+		t.Errorf("customer %q: %+v", id, c)
+	}
+}
+
+// Message ids older than the window are forgotten: the same id is then a
+// new event.
+func TestPruneMessages(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up","messageId":"old"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); PruneMessages(ctx, h.st, 0, time.Hour, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		seen, err := h.st.SeenMessages(context.Background(), []string{"old"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !seen["old"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the message id was not pruned")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}

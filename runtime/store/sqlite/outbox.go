@@ -1,0 +1,217 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+const (
+	qClaim = `UPDATE outbox SET next_attempt = ?1, lease_until = ?1
+		WHERE rowid IN (SELECT rowid FROM outbox WHERE state = 'pending' AND next_attempt <= ?2
+			ORDER BY next_attempt LIMIT ?3)
+		RETURNING key, send_seq, attempt`
+	qClaimSends = "SELECT h.seq, h.data FROM json_each(?) AS j CROSS JOIN history AS h ON h.seq = j.value"
+)
+
+// ClaimOutbox implements store.Store. A claim moves the items' next attempt
+// to the end of the lease: until then no other claim sees them, and if the
+// dispatcher that holds them dies they are deliverable again, with no
+// sweeper. Items come earliest decision first.
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.OutboxItem, error) {
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	var items []store.OutboxItem
+	until := micros(now.Add(lease))
+	err := s.write(ctx, func(w *writer) error {
+		items = items[:0] // the writer may run this twice (see runGroup)
+		st, err := w.stmt(qClaim)
+		if err != nil {
+			return err
+		}
+		rs, err := st.QueryContext(bg, until, micros(now), limit)
+		if err != nil {
+			return err
+		}
+		attempts := make(map[int64]int)
+		keys := make(map[int64]string)
+		var seqs []int64
+		for rs.Next() {
+			var key string
+			var seq int64
+			var attempt int
+			if err := rs.Scan(&key, &seq, &attempt); err != nil {
+				rs.Close()
+				return err
+			}
+			attempts[seq], keys[seq] = attempt, key
+			seqs = append(seqs, seq)
+		}
+		if err := rs.Close(); err != nil {
+			return err
+		}
+		if len(seqs) == 0 {
+			return nil
+		}
+		// The sends themselves are in the history.
+		arg, err := json.Marshal(seqs)
+		if err != nil {
+			return err
+		}
+		st, err = w.stmt(qClaimSends)
+		if err != nil {
+			return err
+		}
+		rs, err = st.QueryContext(bg, string(arg))
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var seq int64
+			var data []byte
+			if err := rs.Scan(&seq, &data); err != nil {
+				return err
+			}
+			it := store.OutboxItem{Attempt: attempts[seq]}
+			delete(keys, seq)
+			if err := json.Unmarshal(data, &it.Send); err != nil {
+				return fmt.Errorf("decoding an outbox item: %w", err)
+			}
+			items = append(items, it)
+		}
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		if len(items) == len(seqs) {
+			return nil
+		}
+		// An item whose send is gone from the history (deleted by hand)
+		// can never be delivered: dead-letter it rather than fail every
+		// claim after it.
+		for _, key := range keys {
+			if _, err := w.execStmt(`UPDATE outbox SET state = 'dead', last_error = 'the send is missing from the history',
+				lease_until = NULL, dead_at = ? WHERE key = ?`, micros(now), key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim outbox: %w", err)
+	}
+	// RETURNING has no order of its own.
+	slices.SortFunc(items, func(a, b store.OutboxItem) int {
+		if c := a.Send.At.Compare(b.Send.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Send.Key, b.Send.Key)
+	})
+	return items, nil
+}
+
+// settle runs one settling UPDATE of the item under key; when it changed
+// nothing, the item is either settled already (fine: a late dispatcher after
+// its lease ran out) or unknown (ErrNotFound).
+func (s *Store) settle(ctx context.Context, what, key, query string, args ...any) error {
+	err := s.write(ctx, func(w *writer) error {
+		res, err := w.execStmt(query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		var one int
+		err = w.conn.QueryRowContext(bg, "SELECT 1 FROM outbox WHERE key = ?", key).Scan(&one)
+		if err == sql.ErrNoRows {
+			return store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: %s %q: %w", what, key, err)
+	}
+	return nil
+}
+
+// Delivered implements store.Store. The successful attempt counts as one.
+// It wins over an earlier Dead (the message did go out) and keeps the
+// first delivery time when two dispatchers both delivered.
+func (s *Store) Delivered(ctx context.Context, key string, at time.Time) error {
+	return s.settle(ctx, "delivered", key, `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempt = attempt + 1,
+		lease_until = NULL WHERE key = ? AND state != 'delivered'`, micros(at), key)
+}
+
+// Retry implements store.Store: attempt attempts were made, the next is due
+// at next. An item already delivered or dead stays so.
+func (s *Store) Retry(ctx context.Context, key string, attempt int, next time.Time, lastError string) error {
+	return s.settle(ctx, "retry", key, `UPDATE outbox SET attempt = ?, next_attempt = ?, last_error = ?, lease_until = NULL
+		WHERE key = ? AND state = 'pending'`, attempt, micros(next), lastError, key)
+}
+
+// Dead implements store.Store: the item is given up after attempt attempts.
+func (s *Store) Dead(ctx context.Context, key string, attempt int, at time.Time, lastError string) error {
+	return s.settle(ctx, "dead", key, `UPDATE outbox SET state = 'dead', attempt = ?, dead_at = ?, last_error = ?,
+		lease_until = NULL WHERE key = ? AND state = 'pending'`, attempt, micros(at), lastError, key)
+}
+
+// SaveProgram implements store.Store. A zero CreatedAt is the time of
+// saving; saving a hash again keeps the first row, time included.
+func (s *Store) SaveProgram(ctx context.Context, p store.Program) error {
+	if p.Hash == "" {
+		return fmt.Errorf("sqlite: save program: empty hash")
+	}
+	at := p.CreatedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	ir := p.IR
+	if ir == nil {
+		ir = []byte{} // NOT NULL: an empty document is still a document
+	}
+	err := s.write(ctx, func(w *writer) error {
+		_, err := w.execStmt("INSERT INTO programs(hash, ir, created_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING",
+			p.Hash, ir, micros(at))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: save program %s: %w", p.Hash, err)
+	}
+	return nil
+}
+
+// pruneChunk bounds one delete, so that a prune of millions of ids is many
+// short transactions between which commits go on.
+const pruneChunk = 10000
+
+// PruneMessages implements store.MessagePruner.
+func (s *Store) PruneMessages(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := s.write(ctx, func(w *writer) error {
+			res, err := w.execStmt("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE at < ? LIMIT ?)",
+				micros(before), pruneChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune messages: %w", err)
+		}
+		total += n
+		if n < pruneChunk {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,344 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// batch is one group commit on its way: the requests it answers and the
+// store.Batch it writes.
+type batch struct {
+	reqs []*request
+	sb   store.Batch
+	// states are the customers written, by id: a batch prepared while this
+	// one commits starts from copies of them.
+	states map[string]*engine.Customer
+	// msgs are the message ids handled: a batch prepared while this one
+	// commits treats them as seen.
+	msgs map[string]struct{}
+	// dependsOnPrev is set when preparing read the previous batch's states
+	// or message ids before that batch's commit had returned.
+	dependsOnPrev bool
+	inputs        int // inputs stepped
+	dups          int // inputs skipped as duplicates
+
+	done chan struct{} // closed when the commit has returned and every request is answered
+	err  error         // the commit's error; read after done
+}
+
+// group is one customer's inputs in a batch, in arrival order.
+type group struct {
+	id    string
+	items []*Item
+	c     *engine.Customer
+	// fromPrev: c is a copy of the previous batch's state (so it must not go
+	// back to the cache before that batch's commit has returned).
+	fromPrev bool
+	err      error // loading failed
+}
+
+// loadParallelism is how many store.Customer calls run at once for one
+// batch. A burst of wakes (everything overdue after a restart) is mostly
+// cache misses: loading them one by one left a core idle. The SQLite
+// store's read pool has at least this many connections.
+const loadParallelism = 4
+
+// load reads the states of gs from the store, several at a time; a customer
+// the store does not know starts empty.
+func (w *Worker) load(ctx context.Context, gs []*group) {
+	one := func(g *group) {
+		c, err := w.st.Customer(ctx, g.id)
+		switch {
+		case err == nil:
+			g.c = c
+		case errors.Is(err, store.ErrNotFound):
+			g.c = &engine.Customer{ID: g.id}
+		default:
+			g.err = fmt.Errorf("worker: load customer %q: %w", g.id, err)
+		}
+	}
+	if len(gs) < 2*loadParallelism {
+		for _, g := range gs {
+			one(g)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range loadParallelism {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(gs) {
+					return
+				}
+				one(gs[i])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// prepare builds the batch for reqs on eng: it loads, deduplicates and steps.
+// Requests whose customer cannot be loaded, or whose Step panics, are failed
+// on their own and the rest is prepared again without them, so one broken
+// customer does not fail everybody sharing its commit. It returns nil when
+// no request is left.
+func (w *Worker) prepare(ctx context.Context, eng *engine.Engine, reqs []*request, prev *batch) *batch {
+	live := reqs[:0:0]
+	for _, r := range reqs {
+		if r.ctx.Err() != nil {
+			// Its Submit has returned an error already: doing the work now
+			// would commit inputs nobody will acknowledge.
+			w.n.abandoned.Add(uint64(len(r.items)))
+			r.done <- r.ctx.Err()
+			continue
+		}
+		live = append(live, r)
+	}
+	reqs = live
+	now := w.opts.Now()
+	for len(reqs) > 0 {
+		b, bad, err := w.tryPrepare(ctx, eng, reqs, prev, now)
+		if err != nil {
+			w.n.errors.Add(1)
+			w.log.Error("batch failed before commit", "err", err, "inputs", countItems(reqs))
+			w.fail(reqs, err)
+			return nil
+		}
+		if len(bad) == 0 {
+			return b
+		}
+		keep := reqs[:0:0]
+		for _, r := range reqs {
+			var rerr error
+			for i := range r.items {
+				if e, ok := bad[r.items[i].CustomerID]; ok {
+					rerr = e
+					break
+				}
+			}
+			if rerr != nil {
+				w.fail([]*request{r}, rerr)
+			} else {
+				keep = append(keep, r)
+			}
+		}
+		reqs = keep
+	}
+	return nil
+}
+
+// tryPrepare prepares reqs, or reports the customers (bad) that could not be
+// loaded or whose Step panicked, or a store error (err) that fails all.
+func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*request, prev *batch, now time.Time) (b *batch, bad map[string]error, err error) {
+	b = &batch{reqs: reqs, done: make(chan struct{})}
+
+	// Group by customer, keeping arrival order within each customer.
+	byID := make(map[string]*group)
+	var groups []*group
+	var ids []string
+	for _, r := range reqs {
+		for i := range r.items {
+			it := &r.items[i]
+			g := byID[it.CustomerID]
+			if g == nil {
+				g = &group{id: it.CustomerID}
+				byID[it.CustomerID] = g
+				groups = append(groups, g)
+			}
+			g.items = append(g.items, it)
+			if id := it.Input.MessageID; id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+
+	// Ingest dedup across restarts: one query for the whole batch.
+	var seen map[string]bool
+	if len(ids) > 0 {
+		seen, err = w.st.SeenMessages(ctx, ids)
+		if err != nil {
+			return nil, nil, fmt.Errorf("worker: seen messages: %w", err)
+		}
+	}
+
+	// Load: the previous batch's state while it commits (a copy: the store
+	// may be encoding the original), else the cache, else the store.
+	var misses []*group
+	for _, g := range groups {
+		if prev != nil {
+			if c, ok := prev.states[g.id]; ok {
+				g.c, g.fromPrev = cloneCustomer(c), true
+				b.dependsOnPrev = true
+				continue
+			}
+		}
+		if c, ok := w.cache.take(g.id); ok {
+			w.n.cacheHits.Add(1)
+			g.c = c
+			continue
+		}
+		misses = append(misses, g)
+	}
+	w.n.cacheLoads.Add(uint64(len(misses)))
+	w.load(ctx, misses)
+	for _, g := range misses {
+		if g.err != nil {
+			if bad == nil {
+				bad = map[string]error{}
+			}
+			bad[g.id] = g.err
+		}
+	}
+	if bad != nil {
+		// Nothing was stepped: the states taken are still the committed ones.
+		for _, g := range groups {
+			if g.c != nil && !g.fromPrev {
+				w.cache.put(g.c)
+			}
+		}
+		return nil, bad, nil
+	}
+
+	// Step, customer by customer, each customer's inputs in order.
+	b.msgs = make(map[string]struct{}, len(ids))
+	b.states = make(map[string]*engine.Customer, len(groups))
+	b.sb.Customers = make([]store.CustomerWrite, 0, len(groups))
+	for _, g := range groups {
+		var cw store.CustomerWrite
+		for _, it := range g.items {
+			if id := it.Input.MessageID; id != "" {
+				if seen[id] {
+					b.dups++
+					continue
+				}
+				if _, ok := b.msgs[id]; ok {
+					b.dups++
+					continue
+				}
+				if prev != nil {
+					if _, ok := prev.msgs[id]; ok {
+						b.dups++
+						b.dependsOnPrev = true
+						continue
+					}
+				}
+				b.msgs[id] = struct{}{}
+				cw.MessageIDs = append(cw.MessageIDs, id)
+			}
+			res, perr := w.step(eng, g.c, it.Input, now)
+			if perr != nil {
+				// g.c is half-mutated and is dropped; the states already
+				// stepped are dropped too (they are not committed states any
+				// more), so the retry reloads them from the store.
+				return nil, map[string]error{g.id: perr}, nil
+			}
+			cw.Results = append(cw.Results, res)
+			b.inputs++
+		}
+		if len(cw.Results) == 0 {
+			// Only duplicates: the state is untouched and still committed.
+			if !g.fromPrev {
+				w.cache.put(g.c)
+			}
+			continue
+		}
+		cw.State = g.c
+		cw.NextWake = g.c.NextWake()
+		b.sb.Customers = append(b.sb.Customers, cw)
+		b.states[g.id] = g.c
+	}
+	return b, nil, nil
+}
+
+// step runs one engine Step, turning a panic into an error: the engine
+// promises not to panic, but if it ever does, one customer's requests fail
+// and the writer goes on.
+func (w *Worker) step(eng *engine.Engine, c *engine.Customer, in engine.Input, now time.Time) (res engine.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.log.Error("engine panic", "customer", c.ID, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("worker: engine failed on customer %q: %v", c.ID, p)
+		}
+	}()
+	return eng.Step(c, in, now), nil
+}
+
+// commit writes b, calls OnCommit, closes b.done and answers b's requests.
+// It may run on its own goroutine while the next batch is prepared; it
+// touches nothing the Run goroutine owns.
+//
+// b.done closes before any request is answered: whatever a client does
+// after its answer (a retry, above all) is prepared after Run can see that
+// b has finished, so a retry never builds on the failed batch it retries.
+func (w *Worker) commit(ctx context.Context, b *batch) {
+	var err error
+	if len(b.sb.Customers) > 0 {
+		start := time.Now()
+		err = w.st.Commit(ctx, &b.sb)
+		w.n.commit.Observe(time.Since(start))
+	}
+	if err != nil {
+		err = fmt.Errorf("worker: commit: %w", err)
+		w.n.errors.Add(1)
+		w.log.Error("commit failed", "err", err, "customers", len(b.sb.Customers), "inputs", b.inputs)
+		b.err = err
+		close(b.done)
+		w.fail(b.reqs, err)
+		return
+	}
+	if len(b.sb.Customers) > 0 {
+		w.n.batches.Add(1)
+		w.n.inputs.Add(uint64(b.inputs))
+		w.n.customers.Add(uint64(len(b.sb.Customers)))
+		// Before done: once Run sees done, the states go back to the cache
+		// and later batches mutate them.
+		if w.opts.OnCommit != nil {
+			w.opts.OnCommit(&b.sb)
+		}
+	}
+	w.n.duplicates.Add(uint64(b.dups))
+	close(b.done)
+	for _, r := range b.reqs {
+		r.done <- nil
+	}
+}
+
+// finished reports whether b's commit has returned.
+func (b *batch) finished() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish waits for b's commit and, when it succeeded, puts its states in the
+// cache: they are committed now. A failed batch's states are dropped.
+func (w *Worker) finish(b *batch) {
+	<-b.done
+	if b.err != nil {
+		return
+	}
+	for i := range b.sb.Customers {
+		w.cache.put(b.sb.Customers[i].State)
+	}
+}
+
+func countItems(reqs []*request) int {
+	n := 0
+	for _, r := range reqs {
+		n += len(r.items)
+	}
+	return n
+}

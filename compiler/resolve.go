@@ -87,7 +87,7 @@ func (c *checker) fieldType(f *lang.Field) cty.Type {
 		for _, d := range diags {
 			d.Detail += " Types are written as HCL type expressions: string, number, bool, list(string), map(string), object({...}) or any."
 		}
-		c.diags = append(c.diags, diags...)
+		c.addDiags(diags)
 		return cty.DynamicPseudoType
 	}
 	return t

@@ -115,7 +115,7 @@ func (c *checker) testValue(a *lang.Attr, ev *event, what string) {
 // testLiteral evaluates a test value: data, with functions but no variables.
 func (c *checker) testLiteral(a *lang.Attr) cty.Value {
 	v, diags := a.Expr.Value(&hcl.EvalContext{Functions: c.funcs})
-	c.diags = append(c.diags, diags...)
+	c.addDiags(diags)
 	if diags.HasErrors() {
 		return cty.DynamicVal
 	}

@@ -261,7 +261,7 @@ func (c *checker) checkExprDepth(e hclsyntax.Expression, sc *scope, depth int) c
 		return cty.DynamicPseudoType
 	}
 	v, diags := e.Value(c.evalContext(sc))
-	c.diags = append(c.diags, diags...)
+	c.addDiags(diags)
 	if diags.HasErrors() {
 		return cty.DynamicPseudoType
 	}
@@ -292,7 +292,7 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 	}
 	tmpl, diags := hclsyntax.ParseTemplate(content, path, hcl.InitialPos)
 	if diags.HasErrors() {
-		c.diags = append(c.diags, diags...)
+		c.addDiags(diags)
 		return false
 	}
 	c.templates[path] = string(content)

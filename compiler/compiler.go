@@ -36,8 +36,8 @@ func CompileDir(dir string) (*Result, hcl.Diagnostics) {
 }
 
 // Check runs every pass over a loaded workspace and returns all problems,
-// sorted by file and position. The IR is produced only when there are no
-// errors; warnings do not stop it.
+// sorted by file and position. The IR is produced only when neither loading
+// nor checking found an error; warnings do not stop it.
 func Check(ws *lang.Workspace, opts Options) (*Result, hcl.Diagnostics) {
 	return run(ws, opts, true)
 }
@@ -63,7 +63,7 @@ func run(ws *lang.Workspace, opts Options, lower bool) (*Result, hcl.Diagnostics
 	c.tests()
 	c.diags = dropAtSyntaxErrors(c.diags, ws.SyntaxErrors)
 	res := &Result{Workspace: ws, Index: c.index}
-	if lower && !c.diags.HasErrors() {
+	if lower && !c.diags.HasErrors() && !ws.LoadErrors {
 		res.Program = c.lower()
 	}
 	return res, Sort(c.diags)

@@ -92,6 +92,7 @@ func LoadDir(root string) (*Workspace, hcl.Diagnostics) {
 		files = append(files, SourceFile{Path: p, Src: src})
 	}
 	ws, more := Parse(root, files)
+	ws.LoadErrors = ws.LoadErrors || diags.HasErrors()
 	return ws, append(diags, more...)
 }
 
@@ -125,6 +126,7 @@ func Parse(root string, files []SourceFile) (*Workspace, hcl.Diagnostics) {
 		}
 		diags = append(diags, d.diags...)
 	}
+	ws.LoadErrors = diags.HasErrors()
 	return ws, diags
 }
 

@@ -64,6 +64,9 @@ type Workspace struct {
 	// SyntaxErrors holds the ranges of the parser's errors, so that later
 	// checks do not report the same broken spot a second time.
 	SyntaxErrors []hcl.Range
+	// LoadErrors tells that loading reported an error (syntax, schema): the
+	// model may miss required parts, so it must not be lowered to IR.
+	LoadErrors bool
 }
 
 // File returns the file with the given workspace-relative path, or nil.

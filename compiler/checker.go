@@ -195,16 +195,6 @@ func upperFirst(s string) string {
 }
 
 // addDiags takes diagnostics from HCL's own evaluation and type parsing.
-// Some of them carry a subject whose end lies before its start (seen from
-// typeexpr on truncated input); such a range would point outside the file,
-// so it is shrunk to its start.
 func (c *checker) addDiags(diags hcl.Diagnostics) {
-	for _, d := range diags {
-		for _, r := range []*hcl.Range{d.Subject, d.Context} {
-			if r != nil && r.End.Byte < r.Start.Byte {
-				r.End = r.Start
-			}
-		}
-		c.diags = append(c.diags, d)
-	}
+	c.diags = append(c.diags, diags...)
 }

@@ -61,12 +61,27 @@ func run(ws *lang.Workspace, opts Options, lower bool) (*Result, hcl.Diagnostics
 	c.graph()
 	c.lint()
 	c.tests()
-	c.diags = dropAtSyntaxErrors(c.diags, ws.SyntaxErrors)
+	c.diags = clampRanges(dropAtSyntaxErrors(c.diags, ws.SyntaxErrors))
 	res := &Result{Workspace: ws, Index: c.index}
 	if lower && !c.diags.HasErrors() && !ws.LoadErrors {
 		res.Program = c.lower()
 	}
 	return res, Sort(c.diags)
+}
+
+// clampRanges shrinks a subject whose end lies before its start to its
+// start. hclsyntax gives such ranges to expressions it could not finish
+// parsing (an unclosed call), and typeexpr to types it could not read; left
+// alone they would point outside the file.
+func clampRanges(diags hcl.Diagnostics) hcl.Diagnostics {
+	for _, d := range diags {
+		for _, r := range []*hcl.Range{d.Subject, d.Context} {
+			if r != nil && r.End.Byte < r.Start.Byte {
+				r.End = r.Start
+			}
+		}
+	}
+	return diags
 }
 
 // dropAtSyntaxErrors removes diagnostics about a spot the parser already

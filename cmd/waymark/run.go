@@ -20,6 +20,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/sched"
 	"github.com/waymark-dev/waymark/runtime/server"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/pebble"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -27,7 +28,7 @@ import (
 var runCommand = &command{
 	name:     "run",
 	summary:  "run a workspace: take events over HTTP, fire timers, deliver sends, reload on edits",
-	synopsis: "[--listen ADDR] [--store sqlite:PATH] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] DIR",
+	synopsis: "[--listen ADDR] [--store sqlite:FILE|pebble:DIR] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] DIR",
 	help: `
 Run serves the workspace in DIR. It takes events over HTTP in the shape of
 Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
@@ -59,7 +60,7 @@ WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o runOptions
 		fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "serve HTTP on `ADDR`, host:port; port 0 picks a free one (default 127.0.0.1:8080)")
-		fs.StringVar(&o.store, "store", "sqlite:./waymark.db", "the store, as `KIND:PATH`: sqlite:FILE (default sqlite:./waymark.db)")
+		fs.StringVar(&o.store, "store", "sqlite:./waymark.db", "the store, as `KIND:PATH`: sqlite:FILE or pebble:DIR (default sqlite:./waymark.db)")
 		deliverMode := newChoice(fs, "deliver", []string{"live", "log"}, "send through the channels, or log every send on standard output")
 		fs.StringVar(&o.writeKey, "write-key", "", "require `KEY` on ingest, as the HTTP Basic user or X-Write-Key (default $WAYMARK_WRITE_KEY)")
 		fs.StringVar(&o.adminToken, "admin-token", "", "require `TOKEN` as a bearer token on the admin API and /metrics (default $WAYMARK_ADMIN_TOKEN)")
@@ -88,7 +89,7 @@ func runRun(e *env, args []string, o runOptions) int {
 	if err != nil || o.timezone == "" || o.timezone == "Local" {
 		return e.failf(exitUsage, "--timezone %q is not an IANA time zone name like Europe/Paris or UTC", o.timezone)
 	}
-	dbPath, err := parseStore(o.store)
+	storeKind, dbPath, err := parseStore(o.store)
 	if err != nil {
 		return e.failf(exitUsage, "--store: %v", err)
 	}
@@ -152,7 +153,7 @@ func runRun(e *env, args []string, o runOptions) int {
 	if err != nil {
 		return e.failf(exitProblem, "cannot listen on %s: %v", o.listen, err)
 	}
-	st, err := sqlite.Open(dbPath)
+	st, err := openStore(storeKind, dbPath)
 	if err != nil {
 		ln.Close()
 		return e.failf(exitProblem, "%v", err)
@@ -167,18 +168,26 @@ func runRun(e *env, args []string, o runOptions) int {
 	return rt.serve(ln) // closes the store
 }
 
-// parseStore reads --store: sqlite:PATH.
-func parseStore(s string) (string, error) {
+// parseStore reads --store: sqlite:FILE or pebble:DIR.
+func parseStore(s string) (kind, path string, err error) {
 	kind, path, ok := strings.Cut(s, ":")
 	switch {
 	case !ok:
-		return "", fmt.Errorf("%q: want KIND:PATH, like sqlite:./waymark.db", s)
-	case kind != "sqlite":
-		return "", fmt.Errorf("%q: unknown store kind %q (this build has sqlite)", s, kind)
+		return "", "", fmt.Errorf("%q: want KIND:PATH, like sqlite:./waymark.db", s)
+	case kind != "sqlite" && kind != "pebble":
+		return "", "", fmt.Errorf("%q: unknown store kind %q (this build has sqlite and pebble)", s, kind)
 	case path == "":
-		return "", fmt.Errorf("%q: the path is empty", s)
+		return "", "", fmt.Errorf("%q: the path is empty", s)
 	}
-	return path, nil
+	return kind, path, nil
+}
+
+// openStore opens the store parseStore named.
+func openStore(kind, path string) (store.Store, error) {
+	if kind == "pebble" {
+		return pebble.Open(path)
+	}
+	return sqlite.Open(path)
 }
 
 // runner is every part of a running server, wired together:

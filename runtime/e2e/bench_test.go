@@ -18,6 +18,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/server"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/pebble"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -76,12 +77,30 @@ func benchEvent(load string, i int) (customer string, in engine.Input) {
 //
 //	go test ./runtime/e2e -run '^$' -bench BenchmarkIngestBatch -benchtime 3x
 func BenchmarkIngestBatch(b *testing.B) {
-	for _, load := range []string{"journey", "untracked"} {
-		b.Run(load, func(b *testing.B) { benchIngest(b, load) })
+	for _, kind := range []string{"sqlite", "pebble"} {
+		for _, load := range []string{"journey", "untracked"} {
+			b.Run(kind+"/"+load, func(b *testing.B) { benchIngest(b, kind, load) })
+		}
 	}
 }
 
-func benchIngest(b *testing.B, load string) {
+// openBenchStore opens a fresh store of the kind in a temporary directory.
+func openBenchStore(b *testing.B, kind, name string) store.Store {
+	b.Helper()
+	var st store.Store
+	var err error
+	if kind == "pebble" {
+		st, err = pebble.Open(filepath.Join(b.TempDir(), name))
+	} else {
+		st, err = sqlite.Open(filepath.Join(b.TempDir(), name+".db"))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+func benchIngest(b *testing.B, kind, load string) {
 	eng := benchEngine(b)
 	total := b.N * benchUnit * benchBatch
 
@@ -100,10 +119,7 @@ func benchIngest(b *testing.B, load string) {
 		bodies = append(bodies, body)
 	}
 
-	st, err := sqlite.Open(filepath.Join(b.TempDir(), "http.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := openBenchStore(b, kind, "http")
 	defer st.Close()
 	log := slog.New(slog.DiscardHandler)
 	w := worker.New(st, eng, worker.Options{Logger: log})
@@ -167,10 +183,7 @@ func benchIngest(b *testing.B, load string) {
 	// The baseline: the same events stepped on the same engine, grouped in
 	// Commits of benchBatch events, committed one after another.
 	direct := directBatches(b, eng, load, total)
-	dst, err := sqlite.Open(filepath.Join(b.TempDir(), "direct.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	dst := openBenchStore(b, kind, "direct")
 	defer dst.Close()
 	dstart := time.Now()
 	for _, sb := range direct {

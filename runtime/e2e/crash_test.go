@@ -105,14 +105,20 @@ func (o *outcome) record(b []call, pings map[string]int, signed map[string]bool)
 }
 
 // TestCrashAndRestart: SIGKILL the server in the middle of a load, restart
-// it on the same SQLite file, and check that every acknowledged event's
-// effects survived, that re-sending everything applies each event exactly
-// once, and that every send is delivered, redeliveries under the same
-// Idempotency-Key.
+// it on the same store (SQLite file, then Pebble directory), and check that
+// every acknowledged event's effects survived, that re-sending everything
+// applies each event exactly once, and that every send is delivered,
+// redeliveries under the same Idempotency-Key.
 func TestCrashAndRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the waymark binary")
 	}
+	for _, kind := range []string{"sqlite", "pebble"} {
+		t.Run(kind, func(t *testing.T) { crashAndRestart(t, kind) })
+	}
+}
+
+func crashAndRestart(t *testing.T, kind string) {
 	const (
 		customers = 300
 		pingsEach = 30
@@ -123,7 +129,7 @@ func TestCrashAndRestart(t *testing.T) {
 	hook := newReceiver(t, secret, 10, 2*time.Millisecond) // every 10th request fails: retries happen
 	env := []string{"E2E_HOOK_URL=" + hook.srv.URL, "E2E_HOOK_SECRET=" + secret}
 	ws := copyDir(t, filepath.Join("testdata", "ws"))
-	db := "sqlite:" + filepath.Join(t.TempDir(), "waymark.db")
+	db := kind + ":" + filepath.Join(t.TempDir(), "waymark.store")
 	l := newLoad(customers, pingsEach, senders, batchSize, "c")
 
 	// 1. Load, and SIGKILL once a third of the batches are acknowledged:

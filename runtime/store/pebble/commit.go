@@ -1,0 +1,238 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// History record kinds: the first byte of a value under h/, followed by
+// the engine's JSON of the record.
+const (
+	kindTransition = 't'
+	kindSend       = 's'
+	kindRefusal    = 'r'
+	kindError      = 'e'
+	kindEmit       = 'm'
+)
+
+// prepared is a batch encoded by the caller's goroutine (JSON encoding is
+// most of the CPU a commit costs), so the writer only reads a few keys and
+// stages writes.
+type prepared struct {
+	custs []custWrite // one per customer: its last state in the batch
+	msgs  []string    // distinct message ids
+	hist  []histRec   // in batch order
+	at    int64       // commit time (messages, outbox creation)
+}
+
+type custWrite struct {
+	id  string
+	rec custRec
+}
+
+type histRec struct {
+	customer string
+	val      []byte
+	outbox   string // a send to deliver: its key, first occurrence in the batch
+	outAt    int64  // and when it was decided (its first attempt is due then)
+}
+
+// Commit implements store.Store. A customer that appears more than once in
+// the batch ends with its last state; the history and outbox records of
+// every write are kept, in batch order.
+func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
+	if b == nil || len(b.Customers) == 0 {
+		return s.read(func() error { return nil })
+	}
+	p, err := prepare(b, s.now())
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error { return t.commit(p) })
+}
+
+func prepare(b *store.Batch, now time.Time) (*prepared, error) {
+	last := make(map[string]int, len(b.Customers))
+	for i, cw := range b.Customers {
+		if cw.State == nil {
+			return nil, fmt.Errorf("pebble: commit: write %d has no state", i)
+		}
+		if cw.State.ID == "" {
+			return nil, fmt.Errorf("pebble: commit: write %d: customer without an id", i)
+		}
+		last[cw.State.ID] = i
+	}
+	p := &prepared{custs: make([]custWrite, 0, len(last)), at: micros(now)}
+	seenMsg := make(map[string]bool)
+	seenOut := make(map[string]bool)
+	for i, cw := range b.Customers {
+		c := cw.State
+		if last[c.ID] == i {
+			rec, err := customerRec(c, cw.NextWake)
+			if err != nil {
+				return nil, err
+			}
+			p.custs = append(p.custs, custWrite{id: c.ID, rec: rec})
+		}
+		for _, id := range cw.MessageIDs {
+			if id != "" && !seenMsg[id] {
+				seenMsg[id] = true
+				p.msgs = append(p.msgs, id)
+			}
+		}
+		for k := range cw.Results {
+			if err := p.result(c.ID, &cw.Results[k], seenOut); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
+
+func customerRec(c *engine.Customer, nextWake time.Time) (custRec, error) {
+	state, err := json.Marshal(c)
+	if err != nil {
+		return custRec{}, fmt.Errorf("pebble: commit: customer %q: encoding the state: %w", c.ID, err)
+	}
+	r := custRec{state: state}
+	if !nextWake.IsZero() {
+		r.hasWake, r.wake = true, ceilMicros(nextWake)
+	}
+	for _, in := range c.Instances {
+		if in != nil && in.Active() {
+			r.active = append(r.active, activeInst{id: in.ID, journey: in.Journey, version: in.Version, stage: in.Stage})
+		}
+	}
+	slices.SortFunc(r.active, func(a, b activeInst) int { return strings.Compare(a.id, b.id) })
+	return r, nil
+}
+
+func (p *prepared) result(customer string, res *engine.Result, seenOut map[string]bool) error {
+	for k := range res.Transitions {
+		if err := p.record(customer, kindTransition, &res.Transitions[k]); err != nil {
+			return err
+		}
+	}
+	for k := range res.Sends {
+		sd := &res.Sends[k]
+		if err := p.record(customer, kindSend, sd); err != nil {
+			return err
+		}
+		// The first item under a key stays: a replay never enqueues twice.
+		if sd.Fate == engine.FateDeliver && !seenOut[sd.Key] {
+			seenOut[sd.Key] = true
+			h := &p.hist[len(p.hist)-1]
+			h.outbox, h.outAt = sd.Key, micros(sd.At)
+		}
+	}
+	for k := range res.Refusals {
+		if err := p.record(customer, kindRefusal, &res.Refusals[k]); err != nil {
+			return err
+		}
+	}
+	for k := range res.Errors {
+		if err := p.record(customer, kindError, &res.Errors[k]); err != nil {
+			return err
+		}
+	}
+	for k := range res.Emitted {
+		if err := p.record(customer, kindEmit, &res.Emitted[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *prepared) record(customer string, kind byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("pebble: commit: customer %q: encoding a history record: %w", customer, err)
+	}
+	val := make([]byte, 0, 1+len(data))
+	val = append(append(val, kind), data...)
+	p.hist = append(p.hist, histRec{customer: customer, val: val})
+	return nil
+}
+
+// commit stages p: for each customer, its record and the index entries
+// that changed (the previous record says where it was filed); the message
+// ids; the history; and an outbox item for each send to deliver whose key
+// is new.
+func (t *tx) commit(p *prepared) error {
+	for _, c := range p.custs {
+		key := customerKey(c.id)
+		v, found, err := t.get(key)
+		if err != nil {
+			return fmt.Errorf("pebble: commit: customer %q: %w", c.id, err)
+		}
+		var old custRec
+		if found {
+			if old, err = decodeCust(v, true); err != nil {
+				return fmt.Errorf("pebble: commit: customer %q: %w", c.id, err)
+			}
+		}
+		t.set(key, c.rec.encode())
+		if old.hasWake != c.rec.hasWake || old.wake != c.rec.wake {
+			if old.hasWake {
+				t.del(wakeKey(old.wake, c.id))
+			}
+			if c.rec.hasWake {
+				t.set(wakeKey(c.rec.wake, c.id), nil)
+			}
+		}
+		if !sameActive(old.active, c.rec.active) {
+			for _, a := range old.active {
+				t.del(activeKey(a, c.id))
+			}
+			for _, a := range c.rec.active {
+				t.set(activeKey(a, c.id), nil)
+			}
+			switch {
+			case len(old.active) == 0:
+				t.set(actCustKey(c.id), nil)
+			case len(c.rec.active) == 0:
+				t.del(actCustKey(c.id))
+			}
+		}
+	}
+	if t.s.failHook != nil {
+		if err := t.s.failHook(p); err != nil {
+			return err
+		}
+	}
+	at := binary.AppendVarint(nil, p.at)
+	for _, id := range p.msgs {
+		// Written blind (no read): an id seen again is filed again under
+		// the later time, and PruneMessages forgets an id only at the time
+		// m/<id> holds.
+		t.set(messageKey(id), at)
+		t.set(msgTimeKey(p.at, id), nil)
+	}
+	for _, h := range p.hist {
+		seq := t.nextSeq()
+		t.set(historyKey(h.customer, seq), h.val)
+		if h.outbox == "" {
+			continue
+		}
+		key := outboxKey(h.outbox)
+		_, found, err := t.get(key)
+		if err != nil {
+			return fmt.Errorf("pebble: commit: outbox %q: %w", h.outbox, err)
+		}
+		if found {
+			continue
+		}
+		r := outRec{state: statePending, next: h.outAt, customer: h.customer, seq: seq}
+		t.set(key, r.encode())
+		t.set(outDueKey(h.outAt, h.outbox), nil)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+// Package pebble is a store.Store on an embedded LSM tree
+// (github.com/cockroachdb/pebble/v2), for write loads beyond what the SQLite
+// store sustains: an event there dirties a few B-tree pages at random
+// places, each written twice (WAL and checkpoint); here it appends its
+// keys to one log and one in-memory table, and compaction later writes
+// them out sequentially. It also implements store.MessagePruner and
+// store.EventHistory, and passes storetest like every store.
+//
+//	st, err := pebble.Open("/var/lib/waymark/pebble")
+//	defer st.Close()
+//
+// # Data flow
+//
+// Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, SaveProgram,
+// PruneMessages) is a request to one writer goroutine (writer.go). Callers
+// do their CPU work first, in their own goroutines: Commit encodes states
+// and history records to JSON before handing them over. The writer takes
+// every request queued while it was busy, runs them in order against one
+// indexed batch (so each reads the database plus the requests before it:
+// a customer's previous record, whether an outbox key exists) and commits
+// the batch with pebble.Sync: one fsync of the WAL for the whole group. No
+// request is answered before that fsync returns, so a Commit that returned
+// survives a crash of the process or of the machine. A request's writes
+// reach the batch only if it succeeds, so a failing request leaves nothing
+// and its neighbours in the group are written whole.
+//
+// Reads never go through the writer: point reads are Gets on the database,
+// scans are iterators (one consistent state each), and Sends reads the
+// history and the outbox in one snapshot.
+//
+// # Keys
+//
+// Keys are order-preserving binary: a prefix per kind, then components. A
+// time is unix microseconds, big-endian with the sign bit flipped; a
+// string followed by further components is escaped (0x00 as 0x00 0xFF) and
+// terminated (0x00 0x01); the last component is raw. Values are small
+// binary records with a format byte (records.go), or JSON where the
+// engine's types are stored.
+//
+//	meta/schema                      schema version (decimal)
+//	meta/seq                         last history sequence number
+//	c/<id>                           customer: next wake, active instances, state JSON
+//	w/<wake><id>                     timer index: Due walks it in time order
+//	a/<journey><version><stage><customer><instance>
+//	                                 active instances: StageCounts walks it
+//	ac/<id>                          customers with an active instance: ActiveCustomers
+//	h/<customer><seq>                history: kind byte + the engine's JSON
+//	o/<key>                          outbox item: state, attempts, next attempt, its send's h/ key
+//	od/<next attempt><key>           pending outbox items by next attempt: ClaimOutbox
+//	m/<id>                           ingest message id: when it was committed
+//	mt/<at><id>                      message ids by time: PruneMessages
+//	p/<hash>                         program: created at, save order, IR
+//
+// A customer's record carries where its index entries are (its wake and
+// its active instances), so a commit updates w/, a/ and ac/ only when they
+// change, and without decoding the old state: reading the record it
+// replaces is the only read a customer costs. History sequence numbers are
+// global (gaps allowed), so a customer's records come back in commit
+// order. The outbox points at the send in the history instead of copying
+// it; a claim leases an item by moving its od/ entry to the end of the
+// lease, so a crashed dispatcher's items come back with no sweeper. A
+// message id is written blind (no read): an id committed again is filed
+// again under the later time, and a prune forgets an id only at the time
+// m/<id> holds.
+//
+// Times are kept in microseconds, PostgreSQL's precision; a wake is
+// rounded up, never down, so the scheduler never wakes a customer early.
+//
+// # Schema
+//
+// meta/schema holds the layout version (SchemaVersion). Open records it in
+// a new store and refuses a store of a newer version with an error
+// wrapping store.ErrSchemaTooNew, writing nothing. A change of layout is a
+// new version with a migration step in Open.
+//
+// # Configuration and costs
+//
+// Pebble is configured for a small machine (see options in pebble.go):
+// 64 MiB memtables, a 256 MiB block cache, bloom filters on every level,
+// compaction concurrency 1 (2 under debt), default L0 thresholds, a pinned
+// format version. In BenchmarkCommit's workload an event is about ten
+// keys (the customer, two wake entries, three history records, the outbox
+// item and its due entry, the message id twice) and two reads; the CPU
+// goes to JSON encoding (in the callers), memtable inserts, the reads and
+// compaction in about equal parts.
+package pebble

@@ -1,0 +1,220 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// Store is the Pebble implementation of store.Store. It also implements
+// store.MessagePruner and store.EventHistory.
+type Store struct {
+	dir string
+	db  *pdb.DB
+
+	// mu guards closed. Reads hold it shared for their whole duration and
+	// writes while they hand a request to the writer, so Close waits for
+	// them instead of closing the database under them.
+	mu     sync.RWMutex
+	closed bool
+
+	reqs chan *request // to the writer goroutine
+	done chan struct{} // closed when the writer goroutine has returned
+
+	// The history's sequence: owned by the writer goroutine (and Open).
+	seq, savedSeq uint64
+
+	now func() time.Time // wall clock for the times the store stamps itself
+
+	// failHook, when set (tests only), is called inside Commit's write
+	// after the customers are staged, and may fail it there.
+	failHook func(p *prepared) error
+}
+
+var _ interface {
+	store.Store
+	store.MessagePruner
+	store.EventHistory
+} = (*Store)(nil)
+
+// SchemaVersion is the layout version this binary writes and understands,
+// kept under meta/schema. A change of layout is a new version with a
+// migration step in Open.
+const SchemaVersion = 1
+
+// options is the Pebble configuration, for a small machine (2 cores) whose
+// write load is many small synced batches:
+//
+//   - MemTableSize 64 MiB (default 4): fewer, larger flushes, so fewer L0
+//     files and less compaction per event; a customer rewritten many times
+//     between flushes is flushed once. MemTableStopWritesThreshold 4 lets
+//     up to 256 MiB of memtables queue behind a slow flush before writes
+//     stall.
+//   - A 256 MiB block cache (default 8): the customer records and the
+//     upper levels' blocks that every commit's reads touch stay in memory.
+//   - Bloom filters (10 bits a key) on every level: a commit looks up each
+//     deliverable send's outbox key, nearly always absent, and each
+//     customer; a filter answers most tables without reading a block.
+//   - L0 compaction thresholds and the base level size stay Pebble's
+//     defaults; compaction concurrency is 1, up to 2 when L0 or compaction
+//     debt builds up (there are 2 cores and the writer needs one).
+//   - The format major version is pinned, so a Pebble upgrade never
+//     ratchets the files to a format an older binary cannot read.
+//   - Info logging is dropped (flushes and compactions are routine);
+//     errors still go to the standard logger.
+func options(fs vfs.FS) *pdb.Options {
+	o := &pdb.Options{
+		FS:                          fs,
+		FormatMajorVersion:          pdb.FormatValueSeparation,
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		CacheSize:                   256 << 20,
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+		Logger:                      quietLogger{},
+	}
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	return o
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	pdb.DefaultLogger.Errorf(format, args...)
+}
+func (quietLogger) Fatalf(format string, args ...any) {
+	pdb.DefaultLogger.Fatalf(format, args...)
+}
+
+// Open opens the store in directory dir, creating it if it does not exist.
+// A store written by a newer binary (a higher schema version) is refused
+// with an error wrapping store.ErrSchemaTooNew, and its data left untouched.
+func Open(dir string) (*Store, error) { return open(dir, vfs.Default) }
+
+func open(dir string, fs vfs.FS) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("pebble: empty directory")
+	}
+	db, err := pdb.Open(dir, options(fs))
+	if err != nil {
+		return nil, fmt.Errorf("pebble: %s: %w", dir, err)
+	}
+	s := &Store{
+		dir:  dir,
+		db:   db,
+		reqs: make(chan *request, 1024),
+		done: make(chan struct{}),
+		now:  func() time.Time { return time.Now().UTC() },
+	}
+	if err := s.migrate(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	go s.writeLoop()
+	return s, nil
+}
+
+// migrate brings the layout to SchemaVersion. Version 1 is the first: a new
+// store only records it.
+func (s *Store) migrate() error {
+	v, err := readVersion(s.db)
+	if err != nil {
+		return fmt.Errorf("pebble: %s: reading the schema version: %w", s.dir, err)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("pebble: %s has schema version %d, and this binary knows versions up to %d: run a newer waymark: %w",
+			s.dir, v, SchemaVersion, store.ErrSchemaTooNew)
+	}
+	if v < SchemaVersion {
+		if err := writeVersion(s.db, SchemaVersion); err != nil {
+			return fmt.Errorf("pebble: %s: recording the schema version: %w", s.dir, err)
+		}
+	}
+	val, ok, err := get(s.db, kSeq)
+	if err != nil {
+		return fmt.Errorf("pebble: %s: reading the history sequence: %w", s.dir, err)
+	}
+	if ok {
+		if len(val) != 8 {
+			return fmt.Errorf("pebble: %s: malformed history sequence", s.dir)
+		}
+		s.seq = binary.BigEndian.Uint64(val)
+		s.savedSeq = s.seq
+	}
+	return nil
+}
+
+// readVersion returns the schema version recorded in db, 0 if none.
+func readVersion(db *pdb.DB) (int, error) {
+	v, ok, err := get(db, kSchema)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return strconv.Atoi(string(v))
+}
+
+func writeVersion(db *pdb.DB, v int) error {
+	return db.Set(kSchema, []byte(strconv.Itoa(v)), pdb.Sync)
+}
+
+// reader is what point reads go through: the database, a snapshot or the
+// writer's batch.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// get returns a copy of the value under key.
+func get(r reader, key []byte) ([]byte, bool, error) {
+	v, c, err := r.Get(key)
+	if errors.Is(err, pdb.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := append([]byte(nil), v...)
+	return out, true, c.Close()
+}
+
+// Dir is the directory the store was opened on.
+func (s *Store) Dir() string { return s.dir }
+
+// Close waits for the writes already handed to the store and for the reads
+// in progress, then closes the database. Later calls return nil; other
+// methods return store.ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.mu.Unlock()
+	<-s.done
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("pebble: %s: close: %w", s.dir, err)
+	}
+	return nil
+}
+
+// read runs f with the store held open.
+func (s *Store) read(f func() error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	return f()
+}

@@ -1,0 +1,222 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/storetest"
+)
+
+// dirs gives each test (or subtest) its own directory, the same one on
+// every call with the same t: the storetest open contract.
+type dirs struct {
+	mu sync.Mutex
+	m  map[*testing.T]string
+}
+
+func (d *dirs) of(t *testing.T) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.m == nil {
+		d.m = make(map[*testing.T]string)
+	}
+	if dir, ok := d.m[t]; ok {
+		return dir
+	}
+	dir := filepath.Join(t.TempDir(), "way mark")
+	d.m[t] = dir
+	return dir
+}
+
+func TestConformance(t *testing.T) {
+	var d dirs
+	t.Run("Run", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store {
+			s, err := Open(d.of(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
+	})
+	t.Run("Schema", func(t *testing.T) {
+		// raw opens the database without the store, while no store has it.
+		raw := func(t *testing.T, f func(db *pdb.DB)) {
+			t.Helper()
+			db, err := pdb.Open(d.of(t), options(vfs.Default))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(db)
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		storetest.RunSchema(t, storetest.Schema{
+			Open: func(t *testing.T) (store.Store, error) { return Open(d.of(t)) },
+			Version: func(t *testing.T) int {
+				var v int
+				raw(t, func(db *pdb.DB) {
+					var err error
+					if v, err = readVersion(db); err != nil {
+						t.Fatal(err)
+					}
+				})
+				return v
+			},
+			SetVersion: func(t *testing.T, v int) {
+				raw(t, func(db *pdb.DB) {
+					if err := writeVersion(db, v); err != nil {
+						t.Fatal(err)
+					}
+				})
+			},
+			Latest: SchemaVersion,
+		})
+	})
+}
+
+var bg = context.Background()
+
+// TestCrashDurability: a Commit that returned is on disk. The store runs on
+// a file system that can be cloned as a crash at that moment would leave
+// it: only what was synced. The clone, opened, has every committed write.
+func TestCrashDurability(t *testing.T) {
+	fs := vfs.NewCrashableMem()
+	s, err := open("db", fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := storetest.T0
+	var ws []store.CustomerWrite
+	for i, id := range []string{"c1", "c2", "c3"} {
+		w := storetest.Write(id, 1, at.Add(time.Duration(i)*time.Second))
+		ws = append(ws, w)
+		if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{w}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveProgram(bg, store.Program{Hash: "h", IR: []byte("{}"), CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delivered(bg, ws[0].Results[0].Sends[0].Key, at); err != nil {
+		t.Fatal(err)
+	}
+
+	crashed := fs.CrashClone(vfs.CrashCloneCfg{}) // exactly what was synced
+	c, err := open("db", crashed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, w := range ws {
+		got, err := c.Customer(bg, w.State.ID)
+		if err != nil {
+			t.Fatalf("after the crash: %v", err)
+		}
+		if got.ID != w.State.ID || len(got.Instances) != 2 {
+			t.Fatalf("after the crash: %+v", got)
+		}
+		if ts, err := c.Transitions(bg, w.State.ID); err != nil || len(ts) != 2 {
+			t.Errorf("transitions of %s after the crash: %v, %v", w.State.ID, ts, err)
+		}
+	}
+	if ds, err := c.Due(bg, at.Add(1000*time.Hour), 10); err != nil || len(ds) != 3 {
+		t.Errorf("Due after the crash: %v, %v", ds, err)
+	}
+	if rs, err := c.Sends(bg, "c1"); err != nil || len(rs) != 1 || rs[0].Delivery != store.DeliveryDelivered {
+		t.Errorf("c1's send after the crash: %+v, %v", rs, err)
+	}
+	if ps, err := c.Programs(bg); err != nil || len(ps) != 1 {
+		t.Errorf("programs after the crash: %v, %v", ps, err)
+	}
+	// The history sequence went on from where it was: new records sort
+	// after the old ones.
+	w := storetest.Write("c1", 2, at.Add(time.Hour))
+	if err := c.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{w}}); err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := c.Transitions(bg, "c1"); err != nil || len(ts) != 4 || !ts[3].At.Equal(at.Add(time.Hour)) {
+		t.Errorf("transitions of c1 after a commit on the recovered store: %+v, %v", ts, err)
+	}
+}
+
+// TestFailedWriteLeavesNothing: a Commit that fails inside the writer, after
+// its customers were staged, leaves nothing, and the Commits grouped with it
+// in the same batch are written whole.
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	boom := errors.New("boom")
+	s.failHook = func(p *prepared) error {
+		if strings.HasPrefix(p.custs[0].id, "bad") {
+			return boom
+		}
+		return nil
+	}
+	// Many commits at once, so that good and bad ones share groups.
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("good%02d", i)
+			if i%2 == 1 {
+				id = fmt.Sprintf("bad%02d", i)
+			}
+			w := storetest.Write(id, 1, storetest.T0)
+			if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{w}}); (i%2 == 1) != errors.Is(err, boom) {
+				errs <- fmt.Errorf("Commit of %s: %v", id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	ids, err := s.ActiveCustomers(bg, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != n/2 || !strings.HasPrefix(ids[0], "good") || !strings.HasPrefix(ids[n/2-1], "good") {
+		t.Errorf("active customers %v, want the %d good ones", ids, n/2)
+	}
+	items, err := s.ClaimOutbox(bg, storetest.T0.Add(time.Hour), time.Minute, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != n/2 {
+		t.Errorf("%d outbox items, want %d", len(items), n/2)
+	}
+	for _, id := range []string{"bad01", "bad63"} {
+		if _, err := s.Customer(bg, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Customer(%s) after its failed commit: %v", id, err)
+		}
+		if ts, _ := s.Transitions(bg, id); len(ts) != 0 {
+			t.Errorf("transitions of %s after its failed commit: %v", id, ts)
+		}
+		if m, _ := s.SeenMessages(bg, []string{id + "-m1"}); len(m) != 0 {
+			t.Errorf("message of %s seen after its failed commit", id)
+		}
+	}
+	if ws, _ := s.Due(bg, storetest.T0.Add(1000*time.Hour), 1000); len(ws) != n/2 {
+		t.Errorf("%d wakes, want %d", len(ws), n/2)
+	}
+}

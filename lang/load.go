@@ -5,8 +5,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -104,9 +107,10 @@ func Parse(root string, files []SourceFile) (*Workspace, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	sorted := append([]SourceFile(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
-	for _, sf := range sorted {
+	parsed := parseAll(sorted)
+	for i, sf := range sorted {
 		kind, _ := KindOf(sf.Path)
-		f, fileDiags := hclsyntax.ParseConfig(sf.Src, sf.Path, hcl.InitialPos)
+		f, fileDiags := parsed[i].file, parsed[i].diags
 		diags = append(diags, fileDiags...)
 		for _, d := range fileDiags {
 			if d.Severity == hcl.DiagError && d.Subject != nil {
@@ -128,6 +132,38 @@ func Parse(root string, files []SourceFile) (*Workspace, hcl.Diagnostics) {
 	}
 	ws.LoadErrors = diags.HasErrors()
 	return ws, diags
+}
+
+type parsedFile struct {
+	file  *hcl.File
+	diags hcl.Diagnostics
+}
+
+// parseAll parses files on every core: parsing is most of a load, and files
+// are independent. Results keep the order of files, so the model does not
+// depend on scheduling.
+func parseAll(files []SourceFile) []parsedFile {
+	out := make([]parsedFile, len(files))
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	if workers <= 1 {
+		for i, sf := range files {
+			out[i].file, out[i].diags = hclsyntax.ParseConfig(sf.Src, sf.Path, hcl.InitialPos)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
+				out[i].file, out[i].diags = hclsyntax.ParseConfig(files[i].Src, files[i].Path, hcl.InitialPos)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // decoder turns hclsyntax bodies into model nodes, checking each body against

@@ -20,7 +20,8 @@ import (
 // check of the same text finds: the same diagnostics in every file (and in
 // the templates), the same symbols, the same references.
 func TestIncrementalMatchesFullCheck(t *testing.T) {
-	root, err := filepath.Abs("testdata/incremental")
+	// A real workspace: the phone activation example, read, never written.
+	root, err := filepath.Abs("../examples/phone_activation")
 	if err != nil {
 		t.Fatal(err)
 	}

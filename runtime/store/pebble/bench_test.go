@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"syscall"
 	"testing"
@@ -41,52 +40,18 @@ func BenchmarkCommit(b *testing.B) {
 	}
 }
 
-const benchPool = 20000
-
-// events hands out the writes of the benchmark: first every customer of
-// the pool once, in a random order, then customers drawn at random, each
-// with its next input; the clock moves a millisecond per event.
-type events struct {
-	mu   sync.Mutex
-	rng  *rand.Rand
-	perm []int
-	i    int
-	n    []int
-}
-
-func newEvents() *events {
-	rng := rand.New(rand.NewPCG(1, 2))
-	return &events{rng: rng, perm: rng.Perm(benchPool), n: make([]int, benchPool)}
-}
-
-func (e *events) batch(size int) *store.Batch {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	bt := &store.Batch{Customers: make([]store.CustomerWrite, size)}
-	for k := range bt.Customers {
-		c := e.rng.IntN(benchPool)
-		if e.i < benchPool {
-			c = e.perm[e.i]
-		}
-		e.n[c]++
-		bt.Customers[k] = storetest.Write(fmt.Sprintf("customer-%07d", c), e.n[c], storetest.T0.Add(time.Duration(e.i)*time.Millisecond))
-		e.i++
-	}
-	return bt
-}
-
 // timed commits n batches of size from ev with parallel committers and
 // returns the wall and process CPU time of the commits alone (making the
 // batches is the engine's work, not the store's); with timer, b's timer
 // runs during the commits only.
-func timed(b *testing.B, timer bool, ev *events, n, size, parallel int, commit func(*store.Batch) error) (wall, cpu time.Duration) {
+func timed(b *testing.B, timer bool, ev *storetest.Events, n, size, parallel int, commit func(*store.Batch) error) (wall, cpu time.Duration) {
 	b.Helper()
 	const ahead = 64
 	for done := 0; done < n; {
 		k := min(ahead, n-done)
 		ch := make(chan *store.Batch, k)
 		for range k {
-			ch <- ev.batch(size)
+			ch <- ev.Batch(size)
 		}
 		close(ch)
 		if timer {
@@ -132,10 +97,10 @@ func benchCommit(b *testing.B, size, parallel int) {
 	}
 	b.Cleanup(func() { s.Close() })
 	commit := func(bt *store.Batch) error { return s.Commit(ctx, bt) }
-	ev := newEvents()
+	ev := storetest.NewEvents()
 	start := time.Now()
-	timed(b, false, ev, benchPool/500, 500, 1, commit)
-	b.Logf("pool of %d customers written in %v", benchPool, time.Since(start).Round(time.Millisecond))
+	timed(b, false, ev, storetest.Pool/500, 500, 1, commit)
+	b.Logf("pool of %d customers written in %v", storetest.Pool, time.Since(start).Round(time.Millisecond))
 
 	b.ResetTimer()
 	b.StopTimer()
@@ -185,8 +150,8 @@ func floorPerEvent(b *testing.B, size, parallel int) time.Duration {
 		}
 		return wb.Commit(pdb.Sync)
 	}
-	ev := newEvents()
-	ev.i = benchPool // the pool is a store's matter
+	ev := storetest.NewEvents()
+	ev.SkipPool() // the pool is a store's matter
 	n := max(20, 10000/size)
 	el, _ := timed(b, false, ev, n, size, parallel, commit)
 	return el / time.Duration(n*size)

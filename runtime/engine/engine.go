@@ -162,6 +162,7 @@ type policy struct {
 	windowSpec   string
 	cap          *ir.Cap
 	capSpec      string
+	capPer       string // the cap's window as text, for the reason of a capped send
 	suppressedBy []string
 }
 
@@ -349,7 +350,8 @@ func (b *builder) policies() map[string]*policy {
 			if c.N <= 0 || c.PerSeconds <= 0 {
 				b.errorf("policy %q: frequency cap %d per %ds is not positive", ip.Name, c.N, c.PerSeconds)
 			}
-			pol.capSpec = strconv.Itoa(c.N) + " per " + timespec.FormatDuration(time.Duration(c.PerSeconds)*time.Second)
+			pol.capPer = timespec.FormatDuration(time.Duration(c.PerSeconds) * time.Second)
+			pol.capSpec = strconv.Itoa(c.N) + " per " + pol.capPer
 		}
 		if _, dup := out[ip.Name]; dup {
 			b.errorf("policy %q is declared twice", ip.Name)

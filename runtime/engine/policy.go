@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/waymark-dev/waymark/lang/timespec"
@@ -105,7 +106,7 @@ func (r *run) decide(s Send, j *journey) {
 			}
 		}
 		if n >= p.cap.N {
-			s.Fate, s.Reason = FateCapped, fmt.Sprintf("frequency cap %s: %d sent in the last %s", p.capSpec, n, formatSeconds(p.cap.PerSeconds))
+			s.Fate, s.Reason = FateCapped, "frequency cap "+p.capSpec+": "+strconv.Itoa(n)+" sent in the last "+p.capPer
 			s.Seq = r.nextSeq()
 			r.res.Sends = append(r.res.Sends, s)
 			return

@@ -216,7 +216,7 @@ func diffLines(want, got string) string {
 // the one lang.Parse makes of them all at once: the assembly knows every
 // part of the model.
 func TestAssembleMatchesParse(t *testing.T) {
-	root, _ := filepath.Abs("testdata/incremental")
+	root, _ := filepath.Abs("../examples/phone_activation")
 	paths, err := lang.FindFiles(root)
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ func TestAssembleMatchesParse(t *testing.T) {
 	v := reflect.ValueOf(want).Elem()
 	for i := range v.NumField() {
 		if f := v.Field(i); f.Kind() == reflect.Slice && f.Len() == 0 && v.Type().Field(i).Name != "SyntaxErrors" {
-			t.Errorf("testdata/incremental has no %s: add one so the assembly is checked for it", v.Type().Field(i).Name)
+			t.Errorf("examples/phone_activation has no %s: add one so the assembly is checked for it", v.Type().Field(i).Name)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // is while being typed), answers completion, hover, definition, code
 // actions, symbols and semantic tokens at every few bytes.
 func TestNoPanicAnywhere(t *testing.T) {
-	root, _ := filepath.Abs("testdata/incremental")
+	root, _ := filepath.Abs("../examples/phone_activation")
 	paths, err := lang.FindFiles(root)
 	if err != nil {
 		t.Fatal(err)

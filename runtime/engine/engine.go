@@ -80,6 +80,9 @@ type journey struct {
 	exits   []trigger
 	start   *stage // nil: the journey has no stages and completes at once
 	stages  map[string]*stage
+	// maxWaits is the most timers a stage of the journey sets: a new
+	// instance's Waits get that capacity up front.
+	maxWaits int
 }
 
 type trigger struct {
@@ -163,6 +166,7 @@ type policy struct {
 	cap          *ir.Cap
 	capSpec      string
 	capPer       string // the cap's window as text, for the reason of a capped send
+	capped       string // that reason for the usual count, N: made once, not per send
 	suppressedBy []string
 }
 
@@ -320,6 +324,7 @@ func (b *builder) templates() {
 	// Compiled once all are parsed, so that a template may render another.
 	for _, path := range slices.Sorted(maps.Keys(b.e.templates)) {
 		t := b.e.templates[path]
+		t.text = b.text(t.expr)
 		t.fast = b.fast(t.expr)
 	}
 }
@@ -352,6 +357,7 @@ func (b *builder) policies() map[string]*policy {
 			}
 			pol.capPer = timespec.FormatDuration(time.Duration(c.PerSeconds) * time.Second)
 			pol.capSpec = strconv.Itoa(c.N) + " per " + pol.capPer
+			pol.capped = cappedReason(pol.capSpec, c.N, pol.capPer)
 		}
 		if _, dup := out[ip.Name]; dup {
 			b.errorf("policy %q is declared twice", ip.Name)
@@ -466,6 +472,7 @@ func (b *builder) journey(j *journey, policies map[string]*policy, channels map[
 			if len(st.ons)+len(st.afters)+len(st.ats) == 0 {
 				b.errorf("%s: a waiting stage with nothing to wait for", sw)
 			}
+			j.maxWaits = max(j.maxWaits, len(st.afters)+len(st.ats))
 		default:
 			b.errorf("%s: unknown transition kind %q", sw, tr.Kind)
 		}

@@ -47,6 +47,9 @@ type expr struct {
 	// fast evaluates the expression without hclsyntax when its shape
 	// allows (fast.go); nil when it does not.
 	fast fastFn
+	// str is the text form (text.go), for expressions whose value is
+	// always a string; nil for other shapes.
+	str func(r *run, sc scope) (any, bool)
 }
 
 type template struct {
@@ -55,6 +58,7 @@ type template struct {
 	uses  uses
 	calls bool   // the template itself calls template()
 	fast  fastFn // nil when its shape is not covered
+	text  *text  // likewise
 }
 
 // expr parses an IR expression with its original position, so that
@@ -70,6 +74,9 @@ func (b *builder) expr(e *ir.Expr, where string) *expr {
 		return &expr{x: &hclsyntax.LiteralValueExpr{Val: cty.NullVal(cty.DynamicPseudoType)}, rng: e.Range}
 	}
 	out := &expr{x: x, rng: e.Range, uses: b.uses(x, where), fast: b.fast(x)}
+	if t := b.text(x); t != nil {
+		out.str = t.str
+	}
 	hclsyntax.VisitAll(x, func(n hclsyntax.Node) hcl.Diagnostics {
 		call, ok := n.(*hclsyntax.FunctionCallExpr)
 		if !ok {

@@ -226,30 +226,22 @@ func typedQuiet(v any, f field) (cty.Value, bool) {
 	return cty.NilVal, false
 }
 
-// fastTemplate concatenates string parts; any other part value (a number
-// HCL would format, a null it would reject) bails.
+// fastTemplate is the cty form of a template: its text form (text.go)
+// concatenates the parts, and cty.StringVal normalises the result once, as
+// hclsyntax does.
 func (b *builder) fastTemplate(e *hclsyntax.TemplateExpr) fastFn {
 	if e.IsStringLiteral() {
 		v := cty.StringVal(literalString(e))
 		return func(*run, scope) (cty.Value, bool) { return v, true }
 	}
-	parts := make([]fastFn, len(e.Parts))
-	for i, p := range e.Parts {
-		if parts[i] = b.fast(p); parts[i] == nil {
-			return nil
-		}
+	parts := b.textParts(e)
+	if parts == nil {
+		return nil
 	}
 	return func(r *run, sc scope) (cty.Value, bool) {
-		// Parts append to the run's buffer; a nested template appends after
-		// this one's text and truncates back before returning.
 		start := len(r.buf)
-		for _, p := range parts {
-			v, ok := p(r, sc)
-			if !ok || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
-				r.buf = r.buf[:start]
-				return cty.NilVal, false
-			}
-			r.buf = append(r.buf, v.AsString()...)
+		if _, ok := parts(r, sc); !ok {
+			return cty.NilVal, false
 		}
 		s := string(r.buf[start:])
 		r.buf = r.buf[:start]
@@ -309,7 +301,7 @@ func (b *builder) fastBinary(e *hclsyntax.BinaryOpExpr) fastFn {
 	default:
 		return nil
 	}
-	return func(r *run, sc scope) (cty.Value, bool) {
+	general := func(r *run, sc scope) (cty.Value, bool) {
 		l, ok := lhs(r, sc)
 		if !ok {
 			return cty.NilVal, false
@@ -320,6 +312,24 @@ func (b *builder) fastBinary(e *hclsyntax.BinaryOpExpr) fastFn {
 		}
 		return op(l, rv)
 	}
+	if e.Op == hclsyntax.OpEqual || e.Op == hclsyntax.OpNotEqual {
+		if lt, rt := b.text(e.LHS), b.text(e.RHS); lt != nil && rt != nil {
+			// Comparing two strings (`event.category == "phone"`) needs no
+			// cty.Value: Equals compares known strings as Go strings, both
+			// NFC, and the text forms give them NFC. Anything else (a null,
+			// a number) takes the general form.
+			want := e.Op == hclsyntax.OpEqual
+			return func(r *run, sc scope) (cty.Value, bool) {
+				if l, ok := lt.str(r, sc); ok {
+					if rv, ok := rt.str(r, sc); ok {
+						return cty.BoolVal((l.(string) == rv.(string)) == want), true
+					}
+				}
+				return general(r, sc)
+			}
+		}
+	}
+	return general
 }
 
 // boolOp and numOp take operands that need no conversion and are not null;

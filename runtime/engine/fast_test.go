@@ -3,6 +3,7 @@ package engine
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,14 +51,41 @@ func allExprs(e *Engine) map[string]*expr {
 		}
 	}
 	for path, t := range e.templates {
-		out["template "+path] = &expr{x: t.expr, uses: useAll, fast: t.fast}
+		x := &expr{x: t.expr, uses: useAll, calls: t.calls, fast: t.fast}
+		if t.text != nil {
+			x.str = t.text.str
+		}
+		out["template "+path] = x
 	}
 	return out
 }
 
 // sampleValue is a plausible value of a declared type, or a wrong one.
 func sampleValue(ty cty.Type, wrong bool, name string) any {
+	return sampleVariant(ty, map[bool]string{true: "wrong"}[wrong], name)
+}
+
+// unicodeText is a string whose NFC form differs from it: it starts with
+// more combining marks than NFC allows in a row (x/text inserts a grapheme
+// joiner after 30) and ends with a few, so that two of them in a row, or
+// one after a normalised string that ends in marks, normalise differently
+// from their concatenation. The text forms must normalise exactly where
+// cty does, and no more.
+func unicodeText(name string) string {
+	return strings.Repeat("\u0301", 35) + name + "e\u0301" + strings.Repeat("\u0308", 12)
+}
+
+// sampleVariant is sampleValue for a test variant: "wrong" gives values of
+// the wrong type, "unicode" strings that NFC changes.
+func sampleVariant(ty cty.Type, variant, name string) any {
+	wrong := variant == "wrong"
 	switch {
+	case variant == "unicode" && ty == cty.String && name == "email":
+		// Marks only: a template that puts it before another of these
+		// normalises differently from its enclosing template.
+		return strings.Repeat("\u0308", 20)
+	case variant == "unicode" && ty == cty.String && name != "category" && name != "topic" && name != "plan":
+		return unicodeText(name)
 	case wrong && ty == cty.String:
 		return []any{1}
 	case wrong:
@@ -118,12 +146,28 @@ journey "shapes" {
         pick = entry.flag ? "yes" : "no"
         tmpl = "%{ if entry.flag }yes ${entry.category}%{ else }no%{ endif }"
         expr = "${entry.category == "phone"}"
+        same_text = entry.category == "${entry.category}"
+        not_text = "${customer.first_name}" != entry.category
         paren = (customer.plan)
         raw = entry
         fn = upper(entry.category)
       }
     }
+    send "b" {
+      channel  = channel.email
+      to       = customer.email
+      reply_to = "r\u00e9ply@example.com"
+      subject  = "e${customer.first_name}${customer.first_name} ${customer.id} at ${now} ${entry.category}"
+      body     = template("t.txt")
+    }
+    send "c" {
+      channel = channel.email
+      to      = "${customer.id}"
+      subject = entry.flag ? "yes e${customer.first_name}" : "no ${entry.category}"
+      body    = template("a_wrap.txt")
+    }
     update { plan = customer.plan == "premium" ? "gold" : customer.plan }
+    update { first_name = "e${customer.first_name}" }
     on "ping" {
       when = event.category == entry.category
       goto = end
@@ -137,8 +181,9 @@ journey "shapes" {
       goto = end
     }
   }
-}`)
-	tested, fastHits := 0, 0
+}`, "t.txt", "Hi ${customer.first_name}%{ if entry.category == \"phone\" }${customer.email}${customer.email}${customer.first_name}${template(\"a_wrap.txt\")}%{ else }no\u0301 ${entry.category}%{ endif }bye",
+		"a_wrap.txt", "${entry.category}")
+	tested, fastHits, strHits := 0, 0, 0
 	for name, p := range programs {
 		e := newEngine(t, p, Options{})
 		exprs := allExprs(e)
@@ -147,21 +192,24 @@ journey "shapes" {
 			events = append(events, ev)
 		}
 		events = append(events, "go", "undeclared")
-		for _, variant := range []string{"full", "empty", "wrong"} {
+		for _, variant := range []string{"full", "empty", "wrong", "unicode"} {
 			traits := map[string]any{}
 			if variant != "empty" {
 				for _, f := range e.traits {
-					traits[f.name] = sampleValue(f.ty, variant == "wrong", f.name)
+					traits[f.name] = sampleVariant(f.ty, variant, f.name)
 				}
 				if e.traits == nil || name == "shapes" {
 					traits["first_name"], traits["plan"], traits["needs_call"], traits["score"] = "Li", "premium", false, 3
+					if variant == "unicode" {
+						traits["first_name"] = unicodeText("first_name")
+					}
 				}
 			}
 			for _, evName := range events {
 				props := map[string]any{}
 				if variant != "empty" {
 					for _, f := range e.events[evName] {
-						props[f.name] = sampleValue(f.ty, variant == "wrong", f.name)
+						props[f.name] = sampleVariant(f.ty, variant, f.name)
 					}
 					if _, declared := e.events[evName]; !declared {
 						props["category"], props["amount"], props["n"], props["flag"] = "phone", 150, 5, true
@@ -179,9 +227,23 @@ journey "shapes" {
 						if x.fast != nil {
 							fv, ok = x.fast(r, sc)
 						}
+						var str any
+						strOK := false
+						if x.str != nil {
+							str, strOK = x.str(r, sc)
+						}
 						r.slow = true
 						sv, err := r.eval(x, sc)
 						e.putRun(r)
+						if strOK {
+							// The text form must give the string fromCty would.
+							strHits++
+							if err != nil {
+								t.Errorf("%s %s (%s, event %s): the text form gave %q, HCL failed: %v", name, where, variant, evName, str, err)
+							} else if g, gerr := fromCty(sv); gerr != nil || g != str {
+								t.Errorf("%s %s (%s, event %s):\n text %q\n hcl  %#v", name, where, variant, evName, str, sv)
+							}
+						}
 						if !ok {
 							continue
 						}
@@ -196,7 +258,10 @@ journey "shapes" {
 			}
 		}
 	}
-	t.Logf("%d evaluations compared, %d on the fast path", tested, fastHits)
+	t.Logf("%d evaluations compared, %d on the fast path, %d on the text form", tested, fastHits, strHits)
+	if strHits < tested/10 {
+		t.Errorf("only %d of %d evaluations took the text form", strHits, tested)
+	}
 	if fastHits < tested/4 {
 		t.Errorf("only %d of %d evaluations took the fast path", fastHits, tested)
 	}

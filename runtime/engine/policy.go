@@ -20,11 +20,7 @@ func (r *run) send(in *Instance, j *journey, st *stage, a *action) {
 	}
 	s.Fields = make(map[string]any, len(a.fields))
 	for _, f := range a.fields {
-		v, err := r.eval(f.expr, scope{inst: in})
-		var g any
-		if err == nil {
-			g, err = fromCty(v)
-		}
+		g, err := r.value(f.expr, scope{inst: in})
 		if err == nil && g == nil && required[a.channelType][f.name] {
 			err = fmt.Errorf("%s is null", f.name)
 		}
@@ -106,13 +102,22 @@ func (r *run) decide(s Send, j *journey) {
 			}
 		}
 		if n >= p.cap.N {
-			s.Fate, s.Reason = FateCapped, "frequency cap "+p.capSpec+": "+strconv.Itoa(n)+" sent in the last "+p.capPer
+			reason := p.capped // n is N, unless the state was written under another cap
+			if n != p.cap.N {
+				reason = cappedReason(p.capSpec, n, p.capPer)
+			}
+			s.Fate, s.Reason = FateCapped, reason
 			s.Seq = r.nextSeq()
 			r.res.Sends = append(r.res.Sends, s)
 			return
 		}
 	}
 	r.deliver(s, p)
+}
+
+// cappedReason is the reason of a send the cap stops, n sends counted.
+func cappedReason(spec string, n int, per string) string {
+	return "frequency cap " + spec + ": " + strconv.Itoa(n) + " sent in the last " + per
 }
 
 // deliver records a send that goes out, and counts it for the cap. The
@@ -129,7 +134,13 @@ func (r *run) deliver(s Send, p *policy) {
 		r.c.Sends = map[string][]time.Time{}
 	}
 	since := r.at.Add(-time.Duration(p.cap.PerSeconds) * time.Second)
-	times := slices.DeleteFunc(r.c.Sends[p.name], func(t time.Time) bool { return !t.After(since) })
+	times := r.c.Sends[p.name]
+	if times == nil {
+		// The cap keeps at most N times: room for them (up to a few) at
+		// once, rather than growing the slice send by send.
+		times = make([]time.Time, 0, min(p.cap.N, 4))
+	}
+	times = slices.DeleteFunc(times, func(t time.Time) bool { return !t.After(since) })
 	r.c.Sends[p.name] = append(times, r.at)
 }
 

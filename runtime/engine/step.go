@@ -19,6 +19,9 @@ type run struct {
 	e   *Engine
 	c   *Customer
 	res *Result
+	// own is the Result of a Step: held here, in the pooled run, rather
+	// than in a variable of Step, which res would make escape to the heap.
+	own Result
 	// at is when the thing being handled happens: the input's time, or the
 	// due time of the timer or held send being handled.
 	at time.Time
@@ -58,8 +61,12 @@ func newRun() *run {
 	return r
 }
 
+// getRun takes a run from the pool for c; res nil means the run's own.
 func (e *Engine) getRun(c *Customer, res *Result, now time.Time) *run {
 	r := e.pool.Get().(*run)
+	if res == nil {
+		res = &r.own
+	}
 	r.e, r.c, r.res, r.at = e, c, res, now
 	r.ctx.Functions = e.funcs
 	for _, in := range c.Instances {
@@ -93,17 +100,15 @@ func (r *run) traitsChanged() {
 // it. Result.NextWake says when to call again with a Wake input.
 func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 	now = now.UTC() // state holds UTC times only, so that it compares and encodes the same everywhere
-	var res Result
 	if e.seen(c, in.MessageID) {
-		res.Duplicate = true
-		res.NextWake = c.NextWake()
-		return res
+		return Result{Duplicate: true, NextWake: c.NextWake()}
 	}
+	r := e.getRun(c, nil, now)
+	defer e.putRun(r) // after the return value is copied out of r.own
+	res := r.res
 	// Most steps record a few transitions: one allocation instead of the
 	// three that growing from nil takes.
 	res.Transitions = make([]Transition, 0, 2)
-	r := e.getRun(c, &res, now)
-	defer e.putRun(r)
 	r.migrate()
 	r.flush() // a migrated instance may have entered stages that emit
 	r.drain(now)
@@ -133,7 +138,7 @@ func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 	r.drain(now)
 	r.pruneSends()
 	res.NextWake = c.NextWake()
-	return res
+	return *res
 }
 
 // seen records a message id and reports whether it was already there.
@@ -340,7 +345,8 @@ func (r *run) start(j *journey, prev *Instance, t *trigger, props map[string]any
 	if prev != nil {
 		seq = prev.Seq + 1
 	}
-	in := &Instance{
+	in := newInstance(j.maxWaits)
+	*in = Instance{
 		ID:         r.c.ID + "/" + j.name + "/" + itoa(seq),
 		Journey:    j.name,
 		Version:    j.version,
@@ -349,6 +355,7 @@ func (r *run) start(j *journey, prev *Instance, t *trigger, props map[string]any
 		EnteredAt:  r.at,
 		EntryEvent: t.event,
 		Entry:      props, // kept, not copied: see Input.Properties
+		Waits:      in.Waits,
 	}
 	if i := slices.Index(r.c.Instances, prev); prev != nil && i >= 0 {
 		r.c.Instances[i] = in
@@ -356,6 +363,31 @@ func (r *run) start(j *journey, prev *Instance, t *trigger, props map[string]any
 		r.c.Instances = append(r.c.Instances, in)
 	}
 	r.enter(in, j, j.start, t.cause)
+}
+
+// newInstance allocates an Instance and room for n waits in one piece:
+// most instances set a timer in their first stage, and growing Waits from
+// nil would be a second allocation. Waits has length 0 and capacity n.
+func newInstance(n int) *Instance {
+	switch n {
+	case 0:
+		return &Instance{}
+	case 1:
+		a := &struct {
+			in    Instance
+			waits [1]Wait
+		}{}
+		a.in.Waits = a.waits[:0]
+		return &a.in
+	case 2:
+		a := &struct {
+			in    Instance
+			waits [2]Wait
+		}{}
+		a.in.Waits = a.waits[:0]
+		return &a.in
+	}
+	return &Instance{Waits: make([]Wait, 0, n)}
 }
 
 // enter moves an instance into a stage (nil: the end), runs the stage's
@@ -451,19 +483,16 @@ func (r *run) setWaits(in *Instance, j *journey, st *stage) (int, bool) {
 // atTime evaluates an at block's time. An error is recorded and the wait
 // ignored: the stage still waits for its other transitions.
 func (r *run) atTime(in *Instance, j *journey, a *at) (time.Time, bool) {
-	v, err := r.eval(a.time, scope{inst: in})
+	s, err := r.value(a.time, scope{inst: in})
 	if err == nil {
-		var s any
-		if s, err = fromCty(v); err == nil {
-			str, isString := s.(string)
-			switch {
-			case !isString:
-				err = fmt.Errorf("the time is %v, not an RFC 3339 string", s)
-			default:
-				var t time.Time
-				if t, err = time.Parse(time.RFC3339, str); err == nil {
-					return t.UTC(), true
-				}
+		str, isString := s.(string)
+		switch {
+		case !isString:
+			err = fmt.Errorf("the time is %v, not an RFC 3339 string", s)
+		default:
+			var t time.Time
+			if t, err = time.Parse(time.RFC3339, str); err == nil {
+				return t.UTC(), true
 			}
 		}
 	}
@@ -511,11 +540,7 @@ func (r *run) act(in *Instance, j *journey, st *stage, a *action) {
 		// same update, and later actions, see the new value. A trait that
 		// fails keeps its old value.
 		for _, f := range a.fields {
-			v, err := r.eval(f.expr, scope{inst: in})
-			var g any
-			if err == nil {
-				g, err = fromCty(v)
-			}
+			g, err := r.value(f.expr, scope{inst: in})
 			if err != nil {
 				r.errorf(j, in, &f.expr.rng, "update "+f.name, fmt.Errorf("%v; the trait keeps its value", err))
 				continue

@@ -19,6 +19,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/sched"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/pebble"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 	"github.com/waymark-dev/waymark/runtime/worker"
 	"github.com/waymark-dev/waymark/runtime/worker/workertest"
@@ -69,6 +70,7 @@ func pendingWaits() int {
 // store kind in the process.
 type fixture struct {
 	st     store.Store
+	open   func() (store.Store, error) // reopens a real store at the same place
 	fake   *workertest.Store
 	eng    *engine.Engine
 	base   time.Time       // group g of size index k is due at groupDue(k, g)
@@ -103,7 +105,7 @@ func getFixture(b *testing.B, kind string, pending int) *fixture {
 	case "fake":
 		f.fake = workertest.NewStore()
 		f.st = f.fake
-	case "sqlite":
+	case "sqlite", "pebble":
 		if benchDir == "" {
 			d, err := os.MkdirTemp("", "waymark-sched-bench-")
 			if err != nil {
@@ -111,7 +113,14 @@ func getFixture(b *testing.B, kind string, pending int) *fixture {
 			}
 			benchDir = d
 		}
-		st, err := sqlite.Open(filepath.Join(benchDir, fmt.Sprintf("pending-%d.db", pending)))
+		path := filepath.Join(benchDir, fmt.Sprintf("pending-%d.%s", pending, kind))
+		f.open = func() (store.Store, error) {
+			if kind == "pebble" {
+				return pebble.Open(path)
+			}
+			return sqlite.Open(path)
+		}
+		st, err := f.open()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -167,13 +176,13 @@ func getFixture(b *testing.B, kind string, pending int) *fixture {
 	}
 	flush()
 	if f.fake == nil {
-		// Restart: Close checkpoints the WAL into the file, as a stopping
-		// process does; the bursts run on the reopened file.
-		path := f.st.(*sqlite.Store).Path()
+		// Restart: Close checkpoints the WAL into the file (flushes the
+		// memtable, for Pebble), as a stopping process does; the bursts run
+		// on the reopened store.
 		if err := f.st.Close(); err != nil {
 			b.Fatal(err)
 		}
-		st, err := sqlite.Open(path)
+		st, err := f.open()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -192,7 +201,7 @@ func (f *fixture) groupDue(k, g int) time.Time {
 
 func BenchmarkTimerLag(b *testing.B) {
 	pending := pendingWaits()
-	for _, kind := range []string{"fake", "sqlite"} {
+	for _, kind := range []string{"fake", "sqlite", "pebble"} {
 		for k, size := range burstSizes {
 			b.Run(fmt.Sprintf("store=%s/pending=%d/burst=%d", kind, pending, size), func(b *testing.B) {
 				f := getFixture(b, kind, pending)

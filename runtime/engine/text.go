@@ -1,0 +1,344 @@
+package engine
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The string fast path. Most send fields are text: an address read from a
+// trait, a subject template, a body template. Going through the cty fast
+// path costs a cty string per attribute read (a boxed copy, and an NFC
+// check), a cty string for the result, and fromCty's boxing of it again.
+// The text form produces the Go string directly.
+//
+// It follows the fast path's contract: it gives exactly the text of the
+// value hclsyntax would give (value.AsString(), the value being a known,
+// non-null string), or ok = false, and then the caller takes the general
+// path. That includes cty's normalisation: every cty string is NFC, made
+// so by cty.StringVal each time a value is built (an attribute read, a
+// template's result). The text form normalises at the same points, and
+// skips it where the text is ASCII, which NFC leaves unchanged.
+// TestFastPathMatchesHCL compares it with hclsyntax too.
+type text struct {
+	// str returns the string in an interface, ready for Send.Fields. A
+	// string that is already held in one (a trait, a property, a literal)
+	// is handed back as it is rather than boxed again.
+	str func(r *run, sc scope) (any, bool)
+	// app appends the string to r.buf and reports whether it is all ASCII,
+	// so that an enclosing template knows whether it must normalise. On
+	// failure r.buf is as it was.
+	app func(r *run, sc scope) (ascii, ok bool)
+}
+
+// text compiles the text form of x, or returns nil when x is not a shape
+// whose value is always a string.
+func (b *builder) text(x hclsyntax.Expression) *text {
+	switch e := x.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		if v := e.Val; v.Type() == cty.String && v.IsKnown() && !v.IsNull() && !v.IsMarked() {
+			return literalText(v.AsString())
+		}
+	case *hclsyntax.ParenthesesExpr:
+		return b.text(e.Expression)
+	case *hclsyntax.TemplateWrapExpr:
+		// "${x}" is x itself.
+		return b.text(e.Wrapped)
+	case *hclsyntax.ScopeTraversalExpr:
+		if get := b.traversalString(e.Traversal); get != nil {
+			return stringText(get)
+		}
+	case *hclsyntax.TemplateExpr:
+		return b.templateText(e)
+	case *hclsyntax.ConditionalExpr:
+		return b.conditionalText(e)
+	case *hclsyntax.FunctionCallExpr:
+		// template("literal path"): the template's own text form (nil
+		// until it is compiled, which keeps templates from recursing).
+		if e.Name != "template" || len(e.Args) != 1 || e.ExpandFinal {
+			return nil
+		}
+		lit, ok := e.Args[0].(*hclsyntax.TemplateExpr)
+		if !ok || !lit.IsStringLiteral() {
+			return nil
+		}
+		if t := b.e.templates[literalString(lit)]; t != nil {
+			return t.text
+		}
+	}
+	return nil
+}
+
+// literalText is a string known at New: boxed once, its ASCII-ness known.
+func literalText(s string) *text {
+	boxed, ascii := any(s), isASCII(s)
+	return &text{
+		str: func(*run, scope) (any, bool) { return boxed, true },
+		app: func(r *run, _ scope) (bool, bool) {
+			r.buf = append(r.buf, s...)
+			return ascii, true
+		},
+	}
+}
+
+// getString reads a string attribute of a variable as the customer's state
+// holds it: s, and the interface it is stored in (nil when it is not stored
+// in one). ok is false when the attribute is missing or is not a Go string
+// of a type that makes it a cty string: a null, a number HCL would format,
+// a value the slow path converts or reports.
+type getString func(r *run, sc scope) (s string, held any, ok bool)
+
+// stringText is the text form of an attribute read: cty.StringVal would
+// normalise it, so a non-ASCII string is normalised here too.
+func stringText(get getString) *text {
+	return &text{
+		str: func(r *run, sc scope) (any, bool) {
+			s, held, ok := get(r, sc)
+			if !ok {
+				return nil, false
+			}
+			if !isASCII(s) {
+				if n := cty.NormalizeString(s); n != s {
+					return n, true
+				}
+			}
+			if held != nil {
+				return held, true
+			}
+			return s, true
+		},
+		app: func(r *run, sc scope) (bool, bool) {
+			s, _, ok := get(r, sc)
+			if !ok {
+				return false, false
+			}
+			ascii := isASCII(s)
+			if !ascii {
+				s = cty.NormalizeString(s)
+			}
+			r.buf = append(r.buf, s...)
+			return ascii, true
+		},
+	}
+}
+
+// traversalString is fastTraversal for string attributes: now,
+// customer.id, and one attribute of customer, event or entry, read where
+// fastTraversal reads it and accepted where it would give a cty string.
+func (b *builder) traversalString(tr hcl.Traversal) getString {
+	root := tr.RootName()
+	if root == "now" && len(tr) == 1 {
+		return func(r *run, _ scope) (string, any, bool) { return r.nowVal().AsString(), nil, true }
+	}
+	if len(tr) != 2 {
+		return nil
+	}
+	attr, ok := tr[1].(hcl.TraverseAttr)
+	if !ok {
+		return nil
+	}
+	name := attr.Name
+	switch root {
+	case "customer":
+		if name == "id" {
+			return func(r *run, _ scope) (string, any, bool) { return r.c.ID, nil, true }
+		}
+		if b.e.traits != nil {
+			k := -1
+			for i, f := range b.e.traits {
+				if f.name == name {
+					k = i
+				}
+			}
+			if k < 0 || !stringTyped(b.e.traits[k]) {
+				return nil // undeclared (HCL reports it), or never a string
+			}
+		}
+		// Declared or not, a trait that is a Go string is that cty string
+		// (typedQuiet and toCty); a missing one bails.
+		return func(r *run, _ scope) (string, any, bool) {
+			v := r.c.Traits[name]
+			s, ok := v.(string)
+			return s, v, ok
+		}
+	case "event":
+		return func(r *run, sc scope) (string, any, bool) {
+			if sc.ev == nil {
+				return "", nil, false
+			}
+			return r.propString(sc.ev.name, sc.ev.props, name)
+		}
+	case "entry":
+		return func(r *run, sc scope) (string, any, bool) {
+			if sc.inst == nil {
+				return "", nil, false
+			}
+			return r.propString(sc.inst.EntryEvent, sc.inst.Entry, name)
+		}
+	}
+	return nil
+}
+
+// stringTyped says whether a declared field holding a Go string reads as
+// that string (typedQuiet), rather than converted or refused.
+func stringTyped(f field) bool {
+	return f.ty == cty.String || f.ty == cty.DynamicPseudoType
+}
+
+// propString is prop for string properties.
+func (r *run) propString(event string, props map[string]any, name string) (string, any, bool) {
+	decl, declared := r.e.events[event]
+	if !declared {
+		v := props[name]
+		s, ok := v.(string)
+		return s, v, ok
+	}
+	for _, f := range decl {
+		if f.name == name {
+			if !stringTyped(f) {
+				return "", nil, false
+			}
+			v := props[name]
+			s, ok := v.(string)
+			return s, v, ok
+		}
+	}
+	return "", nil, false
+}
+
+// textParts compiles the parts of a template into one function that
+// appends their texts to r.buf, reporting whether all of it is ASCII; nil
+// when a part has no text form. Every part value is a cty string that
+// hclsyntax concatenates as it is, so a part that is a template normalises
+// its own result (app), as hclsyntax does when it builds that value.
+func (b *builder) textParts(e *hclsyntax.TemplateExpr) func(r *run, sc scope) (ascii, ok bool) {
+	parts := make([]*text, len(e.Parts))
+	for i, p := range e.Parts {
+		if parts[i] = b.text(p); parts[i] == nil {
+			return nil
+		}
+	}
+	return func(r *run, sc scope) (bool, bool) {
+		start, ascii := len(r.buf), true
+		for _, p := range parts {
+			a, ok := p.app(r, sc)
+			if !ok {
+				r.buf = r.buf[:start]
+				return false, false
+			}
+			ascii = ascii && a
+		}
+		return ascii, true
+	}
+}
+
+// templateText is a template's text: its parts concatenated, normalised
+// unless they are all ASCII. Literal parts have their ASCII-ness worked out
+// at New, so a long body is not scanned on every send.
+func (b *builder) templateText(e *hclsyntax.TemplateExpr) *text {
+	if e.IsStringLiteral() {
+		return literalText(literalString(e))
+	}
+	parts := b.textParts(e)
+	if parts == nil {
+		return nil
+	}
+	return &text{
+		str: func(r *run, sc scope) (any, bool) {
+			start := len(r.buf)
+			ascii, ok := parts(r, sc)
+			if !ok {
+				return nil, false
+			}
+			s := string(r.buf[start:])
+			r.buf = r.buf[:start]
+			if !ascii {
+				s = cty.NormalizeString(s)
+			}
+			return s, true
+		},
+		app: func(r *run, sc scope) (bool, bool) {
+			start := len(r.buf)
+			ascii, ok := parts(r, sc)
+			if ok && !ascii {
+				s := cty.NormalizeString(string(r.buf[start:]))
+				r.buf = append(r.buf[:start], s...)
+			}
+			return ascii, ok
+		},
+	}
+}
+
+// conditionalText is fastConditional's text form: the chosen template's
+// text.
+func (b *builder) conditionalText(e *hclsyntax.ConditionalExpr) *text {
+	_, t1 := e.TrueResult.(*hclsyntax.TemplateExpr)
+	_, t2 := e.FalseResult.(*hclsyntax.TemplateExpr)
+	if !t1 || !t2 {
+		return nil
+	}
+	cond, yes, no := b.fast(e.Condition), b.text(e.TrueResult), b.text(e.FalseResult)
+	if cond == nil || yes == nil || no == nil {
+		return nil
+	}
+	pick := func(r *run, sc scope) *text {
+		c, ok := cond(r, sc)
+		switch {
+		case !ok || !isBool(c):
+			return nil
+		case c.True():
+			return yes
+		}
+		return no
+	}
+	return &text{
+		str: func(r *run, sc scope) (any, bool) {
+			if t := pick(r, sc); t != nil {
+				return t.str(r, sc)
+			}
+			return nil, false
+		},
+		app: func(r *run, sc scope) (bool, bool) {
+			if t := pick(r, sc); t != nil {
+				return t.app(r, sc)
+			}
+			return false, false
+		},
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// value evaluates x to the JSON-like Go value fromCty gives, through the
+// text form when x has one and it applies.
+func (r *run) value(x *expr, sc scope) (any, error) {
+	if x.str != nil && !r.slow {
+		if v, ok := r.strValue(x, sc); ok {
+			return v, nil
+		}
+	}
+	v, err := r.eval(x, sc)
+	if err != nil {
+		return nil, err
+	}
+	return fromCty(v)
+}
+
+// strValue runs x's text form. A condition in it runs cty operations, which
+// panic on a few unexpected inputs: like eval, it must not take Step down,
+// and eval then reports the problem.
+func (r *run) strValue(x *expr, sc scope) (v any, ok bool) {
+	defer func() {
+		if recover() != nil {
+			v, ok = nil, false
+		}
+	}()
+	return x.str(r, sc)
+}

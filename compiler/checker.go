@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
@@ -38,8 +39,22 @@ type checker struct {
 	weights   map[*lang.Variant]int
 	templates map[string]string // path -> content of every template() that resolved
 	contexts  map[scopeKey]*hcl.EvalContext
+	traitsID  map[string]*field        // the traits and id, built once by traitsWithID
+	entries   map[*journey]entryFields // by entryFields
+	// The unknown values evaluation contexts give customer and each
+	// event, built once by newEvalContext.
+	customerVal cty.Value
+	eventVals   map[*event]cty.Value
+
+	// travs and calls are scratch stacks for checkExprDepth.
+	travs []hcl.Traversal
+	calls []*hclsyntax.FunctionCallExpr
+	// inferHook, when set (by a test), sees every expression the types
+	// pass is about to type, with its evaluation context.
+	inferHook func(e hclsyntax.Expression, ctx *hcl.EvalContext)
 
 	durationMemo map[string]parsedDuration
+	reentryMemo  map[string]parsedReentry
 }
 
 type field struct {
@@ -102,7 +117,10 @@ func newChecker(ws *lang.Workspace, opts Options) *checker {
 		weights:      map[*lang.Variant]int{},
 		templates:    map[string]string{},
 		contexts:     map[scopeKey]*hcl.EvalContext{},
+		entries:      map[*journey]entryFields{},
+		eventVals:    map[*event]cty.Value{},
 		durationMemo: map[string]parsedDuration{},
+		reentryMemo:  map[string]parsedReentry{},
 	}
 }
 

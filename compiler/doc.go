@@ -8,9 +8,12 @@
 //	         labels, time strings (parsed once, kept for lowering)
 //	types    check every expression against the declared customer and
 //	         event schemas by evaluating it with unknown values of the
-//	         declared types: unknown traits and properties, variables out
-//	         of scope, conditions that are not bool, wrong send fields,
-//	         env() outside channels, template files (read and checked)
+//	         declared types (common shapes such as customer.email, string
+//	         templates, comparisons and && || are typed from the syntax
+//	         instead, see infer.go): unknown traits and properties,
+//	         variables out of scope, conditions that are not bool, wrong
+//	         send fields, env() outside channels, template files (read and
+//	         checked)
 //	graph    one kind of transition per stage, default branches last,
 //	         reachability, cycles of stages that never wait
 //	lint     legal but suspicious: no goal, no entry, sends without a

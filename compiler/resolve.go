@@ -300,7 +300,7 @@ func (c *checker) resolveJourney(jr *journey) {
 	}
 	if j.Reentry != nil {
 		if v, ok := c.staticString(j.Reentry, "a re-entry rule: \"never\", \"always\" or \"after 30d\""); ok {
-			r, err := timespec.ParseReentry(v)
+			r, err := c.parseReentry(v)
 			if err != nil {
 				c.timeError(j.Reentry.Expr.Range(), v, "Invalid re-entry rule", err)
 			}
@@ -402,6 +402,22 @@ func (c *checker) parseDuration(s string) (time.Duration, error) {
 	d, err := timespec.ParseDuration(s)
 	c.durationMemo[s] = parsedDuration{d, err}
 	return d, err
+}
+
+// parseReentry memoises timespec.ParseReentry: most journeys of a
+// workspace share their re-entry rule, and its parser allocates heavily.
+func (c *checker) parseReentry(s string) (timespec.Reentry, error) {
+	if r, ok := c.reentryMemo[s]; ok {
+		return r.r, r.err
+	}
+	r, err := timespec.ParseReentry(s)
+	c.reentryMemo[s] = parsedReentry{r, err}
+	return r, err
+}
+
+type parsedReentry struct {
+	r   timespec.Reentry
+	err error
 }
 
 type parsedDuration struct {

@@ -23,6 +23,8 @@ type scope struct {
 	entry    *journey
 	now      bool
 	env      bool
+
+	ctx *hcl.EvalContext // set by evalContext on first use
 }
 
 // types checks every expression against the declared schemas.
@@ -53,6 +55,9 @@ func (c *checker) types() {
 		}
 		for _, group := range [][]*lang.Trigger{j.Goals, j.Exits} {
 			for _, t := range group {
+				if t.When == nil {
+					continue
+				}
 				c.condition(t.When, &scope{where: "a " + t.Type + "'s when", customer: true, event: true, eventOf: c.events[t.Event.Value], entry: jr, now: true})
 			}
 		}
@@ -227,22 +232,35 @@ func (c *checker) expectType(e hclsyntax.Expression, got, want cty.Type, what st
 }
 
 // checkExpr checks the names an expression uses against sc and the
-// schemas, then evaluates it with unknown values to find its type. It
-// returns cty.DynamicPseudoType when the type cannot be known.
+// schemas, then finds its type: from the syntax when infer can, else by
+// evaluating it with unknown values. It returns cty.DynamicPseudoType when
+// the type cannot be known.
 func (c *checker) checkExpr(e hclsyntax.Expression, sc *scope) cty.Type {
 	return c.checkExprDepth(e, sc, 0)
 }
 
 func (c *checker) checkExprDepth(e hclsyntax.Expression, sc *scope, depth int) cty.Type {
-	ok := true
-	for _, tr := range e.Variables() {
-		ok = c.checkTraversal(tr, sc) && ok
-	}
-	hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
-		call, isCall := n.(*hclsyntax.FunctionCallExpr)
-		if !isCall {
+	// The variables and calls go on c.travs and c.calls above what the
+	// caller has there (a template() call checks its template from inside
+	// this loop), and come off again before returning.
+	ts, cs := len(c.travs), len(c.calls)
+	defer func() { c.travs, c.calls = c.travs[:ts], c.calls[:cs] }()
+	if !c.collect(e) {
+		c.travs = append(c.travs, e.Variables()...)
+		hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
+			if call, isCall := n.(*hclsyntax.FunctionCallExpr); isCall {
+				c.calls = append(c.calls, call)
+			}
 			return nil
-		}
+		})
+	}
+	te, ce := len(c.travs), len(c.calls)
+	ok := true
+	for i := ts; i < te; i++ {
+		ok = c.checkTraversal(c.travs[i], sc) && ok
+	}
+	for i := cs; i < ce; i++ {
+		call := c.calls[i]
 		switch call.Name {
 		case "env":
 			if !sc.env {
@@ -255,12 +273,18 @@ func (c *checker) checkExprDepth(e hclsyntax.Expression, sc *scope, depth int) c
 				ok = false
 			}
 		}
-		return nil
-	})
+	}
+	if c.inferHook != nil {
+		c.inferHook(e, c.evalContext(sc))
+	}
 	if !ok {
 		return cty.DynamicPseudoType
 	}
-	v, diags := e.Value(c.evalContext(sc))
+	ctx := c.evalContext(sc)
+	if t, ok := infer(e, ctx); ok {
+		return t.typ
+	}
+	v, diags := e.Value(ctx)
 	c.addDiags(diags)
 	if diags.HasErrors() {
 		return cty.DynamicPseudoType
@@ -300,12 +324,12 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 	return t != cty.NilType
 }
 
-// checkTraversal checks one variable use like customer.email.
+// checkTraversal checks one variable use like customer.email. The list of
+// declared names and the wording for an error are built only for an error.
 func (c *checker) checkTraversal(tr hcl.Traversal, sc *scope) bool {
 	root := tr.RootName()
 	var fields map[string]*field
-	var names []string
-	var kind, owner string
+	var kind string
 	switch root {
 	case "customer":
 		if !sc.customer {
@@ -314,7 +338,7 @@ func (c *checker) checkTraversal(tr hcl.Traversal, sc *scope) bool {
 		if !c.customerDeclared {
 			return true
 		}
-		fields, names, kind, owner = c.traitsWithID(), append([]string{"id"}, c.traitNames()...), "trait", "The customer schema declares"
+		fields, kind = c.traitsWithID(), "trait"
 	case "event":
 		if !sc.event {
 			return c.notInScope(tr, sc, "`event` is the event being handled, available in entry, goal, exit and on and their `when`; in "+
@@ -323,18 +347,17 @@ func (c *checker) checkTraversal(tr hcl.Traversal, sc *scope) bool {
 		if sc.eventOf == nil {
 			return true
 		}
-		fields, names, kind = sc.eventOf.props, fieldNames(sc.eventOf.order), "property"
-		owner = fmt.Sprintf("Event %q declares", sc.eventOf.decl.Name.Value)
+		fields, kind = sc.eventOf.props, "property"
 	case "entry":
 		if sc.entry == nil {
 			return c.notInScope(tr, sc, "`entry` is the event that admitted the customer; an entry's own `when` uses `event`.")
 		}
 		var known bool
-		fields, names, known = c.entryFields(sc.entry)
+		fields, _, known = c.entryFields(sc.entry)
 		if !known {
 			return true
 		}
-		kind, owner = "property", fmt.Sprintf("The entry events of journey %q declare", sc.entry.decl.Name.Value)
+		kind = "property"
 	case "now":
 		if !sc.now {
 			return c.notInScope(tr, sc, "`now` is not available in "+sc.where+".")
@@ -372,6 +395,17 @@ func (c *checker) checkTraversal(tr hcl.Traversal, sc *scope) bool {
 	}
 	f := fields[name]
 	if f == nil {
+		var names []string
+		var owner string
+		switch root {
+		case "customer":
+			names, owner = append([]string{"id"}, c.traitNames()...), "The customer schema declares"
+		case "event":
+			names, owner = fieldNames(sc.eventOf.order), fmt.Sprintf("Event %q declares", sc.eventOf.decl.Name.Value)
+		case "entry":
+			_, names, _ = c.entryFields(sc.entry)
+			owner = fmt.Sprintf("The entry events of journey %q declare", sc.entry.decl.Name.Value)
+		}
 		c.errorf(r, "Unknown "+kind, "%s no %s named %q.%s", owner, kind, name,
 			suggest.Hint(name, names, "Declared: "))
 		return false
@@ -405,12 +439,19 @@ func stepName(t hcl.Traverser) (string, hcl.Range, bool) {
 	return "", hcl.Range{}, false
 }
 
+// traitsWithID is the customer's fields: the declared traits and id. It
+// is built once, on first use after resolve has declared every trait, and
+// must not be changed.
 func (c *checker) traitsWithID() map[string]*field {
+	if c.traitsID != nil {
+		return c.traitsID
+	}
 	m := make(map[string]*field, len(c.traits)+1)
 	for k, v := range c.traits {
 		m[k] = v
 	}
 	m["id"] = &field{typ: cty.String}
+	c.traitsID = m
 	return m
 }
 
@@ -426,7 +467,23 @@ func fieldNames(fs []*field) []string {
 
 // entryFields is the union of the properties of a journey's entry events.
 // known is false when an entry event has no declared schema.
+// They are worked out once per journey; the results must not be changed.
 func (c *checker) entryFields(jr *journey) (fields map[string]*field, names []string, known bool) {
+	if ef, ok := c.entries[jr]; ok {
+		return ef.fields, ef.names, ef.known
+	}
+	fields, names, known = c.newEntryFields(jr)
+	c.entries[jr] = entryFields{fields, names, known}
+	return fields, names, known
+}
+
+type entryFields struct {
+	fields map[string]*field
+	names  []string
+	known  bool
+}
+
+func (c *checker) newEntryFields(jr *journey) (fields map[string]*field, names []string, known bool) {
 	if len(jr.decl.Entries) == 0 {
 		return nil, nil, false
 	}
@@ -453,6 +510,15 @@ func (c *checker) entryFields(jr *journey) (fields map[string]*field, names []st
 // evalContext gives each variable in scope an unknown value of its declared
 // type, so evaluation yields the expression's type without any data.
 func (c *checker) evalContext(sc *scope) *hcl.EvalContext {
+	if sc.ctx != nil {
+		return sc.ctx
+	}
+	sc.ctx = c.sharedEvalContext(sc)
+	return sc.ctx
+}
+
+// sharedEvalContext gives scopes that see the same variables one context.
+func (c *checker) sharedEvalContext(sc *scope) *hcl.EvalContext {
 	key := scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now}
 	if ctx, ok := c.contexts[key]; ok {
 		return ctx
@@ -471,13 +537,21 @@ type scopeKey struct {
 }
 
 func (c *checker) newEvalContext(sc *scope) *hcl.EvalContext {
-	vars := map[string]cty.Value{}
+	vars := make(map[string]cty.Value, 4)
 	if sc.customer {
-		vars["customer"] = c.objectOf(c.customerDeclared, c.traitsWithID())
+		if c.customerVal == cty.NilVal {
+			c.customerVal = c.objectOf(c.customerDeclared, c.traitsWithID())
+		}
+		vars["customer"] = c.customerVal
 	}
 	if sc.event {
 		if sc.eventOf != nil {
-			vars["event"] = c.objectOf(true, sc.eventOf.props)
+			v, ok := c.eventVals[sc.eventOf]
+			if !ok {
+				v = c.objectOf(true, sc.eventOf.props)
+				c.eventVals[sc.eventOf] = v
+			}
+			vars["event"] = v
 		} else {
 			vars["event"] = cty.DynamicVal
 		}

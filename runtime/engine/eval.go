@@ -50,6 +50,9 @@ type expr struct {
 	// str is the text form (text.go), for expressions whose value is
 	// always a string; nil for other shapes.
 	str func(r *run, sc scope) (any, bool)
+	// obj is the object form (text.go), for object constructors; nil for
+	// other shapes.
+	obj goFn
 }
 
 type template struct {
@@ -77,6 +80,7 @@ func (b *builder) expr(e *ir.Expr, where string) *expr {
 	if t := b.text(x); t != nil {
 		out.str = t.str
 	}
+	out.obj = b.object(x)
 	hclsyntax.VisitAll(x, func(n hclsyntax.Node) hcl.Diagnostics {
 		call, ok := n.(*hclsyntax.FunctionCallExpr)
 		if !ok {

@@ -3,10 +3,12 @@ package engine
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/waymark-dev/waymark/compiler"
@@ -153,6 +155,25 @@ journey "shapes" {
         fn = upper(entry.category)
       }
     }
+    send "d" {
+      channel = channel.hook
+      data = {
+        "k-${entry.category}" = entry.n
+        "caf\u00e9" = "e\u0301"
+        (customer.first_name) = customer.score
+        plain = customer.plan
+        num = 1.5
+        big = 12345678901234567890
+        int = 3
+        flag = true
+        none = null
+        list = [1, "b", customer.id, now]
+        nested = { deep = entry.category, more = { n = entry.amount, f = entry.flag, e = {} } }
+        text = "${customer.first_name} in ${entry.category}"
+        wrapped = "${entry.n}"
+        paren = ({ a = entry.category })
+      }
+    }
     send "b" {
       channel  = channel.email
       to       = customer.email
@@ -183,7 +204,7 @@ journey "shapes" {
   }
 }`, "t.txt", "Hi ${customer.first_name}%{ if entry.category == \"phone\" }${customer.email}${customer.email}${customer.first_name}${template(\"a_wrap.txt\")}%{ else }no\u0301 ${entry.category}%{ endif }bye",
 		"a_wrap.txt", "${entry.category}")
-	tested, fastHits, strHits := 0, 0, 0
+	tested, fastHits, strHits, objHits := 0, 0, 0, 0
 	for name, p := range programs {
 		e := newEngine(t, p, Options{})
 		exprs := allExprs(e)
@@ -232,6 +253,11 @@ journey "shapes" {
 						if x.str != nil {
 							str, strOK = x.str(r, sc)
 						}
+						var obj any
+						objOK := false
+						if x.obj != nil {
+							obj, objOK = x.obj(r, sc)
+						}
 						r.slow = true
 						sv, err := r.eval(x, sc)
 						e.putRun(r)
@@ -242,6 +268,16 @@ journey "shapes" {
 								t.Errorf("%s %s (%s, event %s): the text form gave %q, HCL failed: %v", name, where, variant, evName, str, err)
 							} else if g, gerr := fromCty(sv); gerr != nil || g != str {
 								t.Errorf("%s %s (%s, event %s):\n text %q\n hcl  %#v", name, where, variant, evName, str, sv)
+							}
+						}
+						if objOK {
+							// The object form must give the map fromCty
+							// would: the same Go types, nested.
+							objHits++
+							if err != nil {
+								t.Errorf("%s %s (%s, event %s): the object form gave %#v, HCL failed: %v", name, where, variant, evName, obj, err)
+							} else if g, gerr := fromCty(sv); gerr != nil || !reflect.DeepEqual(g, obj) {
+								t.Errorf("%s %s (%s, event %s):\n object %#v\n hcl    %#v", name, where, variant, evName, obj, g)
 							}
 						}
 						if !ok {
@@ -258,7 +294,10 @@ journey "shapes" {
 			}
 		}
 	}
-	t.Logf("%d evaluations compared, %d on the fast path, %d on the text form", tested, fastHits, strHits)
+	t.Logf("%d evaluations compared, %d on the fast path, %d on the text form, %d on the object form", tested, fastHits, strHits, objHits)
+	if objHits == 0 {
+		t.Error("no evaluation took the object form")
+	}
 	if strHits < tested/10 {
 		t.Errorf("only %d of %d evaluations took the text form", strHits, tested)
 	}
@@ -271,6 +310,9 @@ journey "shapes" {
 	for where, x := range allExprs(e) {
 		if x.fast == nil {
 			t.Errorf("phone_activation %s has no fast form", where)
+		}
+		if _, isObj := x.x.(*hclsyntax.ObjectConsExpr); isObj && x.obj == nil {
+			t.Errorf("phone_activation %s has no object form", where)
 		}
 	}
 }

@@ -320,7 +320,12 @@ func isASCII(s string) bool {
 // text form when x has one and it applies.
 func (r *run) value(x *expr, sc scope) (any, error) {
 	if x.str != nil && !r.slow {
-		if v, ok := r.strValue(x, sc); ok {
+		if v, ok := r.strValue(x.str, sc); ok {
+			return v, nil
+		}
+	}
+	if x.obj != nil && !r.slow {
+		if v, ok := r.strValue(x.obj, sc); ok {
 			return v, nil
 		}
 	}
@@ -331,14 +336,141 @@ func (r *run) value(x *expr, sc scope) (any, error) {
 	return fromCty(v)
 }
 
-// strValue runs x's text form. A condition in it runs cty operations, which
-// panic on a few unexpected inputs: like eval, it must not take Step down,
-// and eval then reports the problem.
-func (r *run) strValue(x *expr, sc scope) (v any, ok bool) {
+// strValue runs x's text or object form. A condition in it runs cty
+// operations, which panic on a few unexpected inputs: like eval, it must
+// not take Step down, and eval then reports the problem.
+func (r *run) strValue(f goFn, sc scope) (v any, ok bool) {
 	defer func() {
 		if recover() != nil {
 			v, ok = nil, false
 		}
 	}()
-	return x.str(r, sc)
+	return f(r, sc)
+}
+
+// The object form. A send's data is most often an object of text fields
+// (`{ customer = customer.id, reason = "activation" }`): through cty it
+// costs a cty value per field, the object, and fromCty's walk to turn it
+// back into Go. The object form builds the map fromCty would give directly.
+//
+// It follows the fast path's contract with fromCty(value) as the result:
+// exactly what fromCty gives for the value hclsyntax would give, or ok =
+// false, and then the caller takes the general path. TestFastPathMatchesHCL
+// compares it with hclsyntax and fromCty too.
+type goFn func(r *run, sc scope) (any, bool)
+
+// goValue compiles the Go form of x, the value of an object item: its text
+// form where it has one, an object's object form, and otherwise (or when
+// the text form declines, say a trait that is a number) the fast path's
+// value through fromCty. nil when x has none of these.
+func (b *builder) goValue(x hclsyntax.Expression) goFn {
+	if obj := b.object(x); obj != nil {
+		return obj
+	}
+	var str goFn
+	if t := b.text(x); t != nil {
+		str = t.str
+	}
+	var conv goFn
+	if lit, ok := unwrap(x).(*hclsyntax.LiteralValueExpr); ok {
+		// A literal's Go value is worked out once: a scalar, shared.
+		v, err := fromCty(lit.Val)
+		if err != nil || !lit.Val.Type().IsPrimitiveType() && !lit.Val.IsNull() {
+			return nil
+		}
+		conv = func(*run, scope) (any, bool) { return v, true }
+	} else if f := b.fast(x); f != nil {
+		conv = func(r *run, sc scope) (any, bool) {
+			v, ok := f(r, sc)
+			if !ok {
+				return nil, false
+			}
+			g, err := fromCty(v)
+			return g, err == nil
+		}
+	}
+	switch {
+	case str == nil:
+		return conv
+	case conv == nil:
+		return str
+	}
+	return func(r *run, sc scope) (any, bool) {
+		if v, ok := str(r, sc); ok {
+			return v, true
+		}
+		return conv(r, sc)
+	}
+}
+
+// unwrap strips the parentheses and "${...}" wrappers that leave a value as
+// it is.
+func unwrap(x hclsyntax.Expression) hclsyntax.Expression {
+	for {
+		switch e := x.(type) {
+		case *hclsyntax.ParenthesesExpr:
+			x = e.Expression
+		case *hclsyntax.TemplateWrapExpr:
+			x = e.Wrapped
+		default:
+			return x
+		}
+	}
+}
+
+// object compiles the object form of an object constructor whose keys are
+// names or have a text form and whose values have a Go form; nil for any
+// other expression.
+func (b *builder) object(x hclsyntax.Expression) goFn {
+	e, ok := unwrap(x).(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return nil
+	}
+	type item struct {
+		key   string // a name, NFC as cty.ObjectVal makes it
+		keyFn *text  // or a computed key
+		val   goFn
+	}
+	items := make([]item, len(e.Items))
+	for i, it := range e.Items {
+		k, ok := it.KeyExpr.(*hclsyntax.ObjectConsKeyExpr)
+		if !ok {
+			return nil
+		}
+		name := ""
+		if !k.ForceNonLiteral {
+			if st, isTr := k.Wrapped.(*hclsyntax.ScopeTraversalExpr); isTr && len(st.Traversal) > 1 {
+				return nil // HCL refuses an ambiguous dotted key
+			}
+			name = hcl.ExprAsKeyword(k.Wrapped)
+		}
+		if name != "" {
+			items[i].key = cty.NormalizeString(name)
+		} else if items[i].keyFn = b.text(k.Wrapped); items[i].keyFn == nil {
+			return nil
+		}
+		if items[i].val = b.goValue(it.ValueExpr); items[i].val == nil {
+			return nil
+		}
+	}
+	return func(r *run, sc scope) (any, bool) {
+		out := make(map[string]any, len(items))
+		for _, it := range items {
+			key := it.key
+			if it.keyFn != nil {
+				k, ok := it.keyFn.str(r, sc)
+				if !ok {
+					return nil, false
+				}
+				key = k.(string)
+			}
+			v, ok := it.val(r, sc)
+			if !ok {
+				return nil, false
+			}
+			// Later items win, as in hclsyntax.
+			out[key] = v
+		}
+		return out, true
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -52,8 +53,28 @@ type fileResult struct {
 	sig     signature
 	diags   hcl.Diagnostics // the compiler's, in this file and in templates it renders
 	symbols []*compiler.Symbol
-	byKey   map[symKey]*compiler.Symbol // the first of symbols with each key
 	refs    []compiler.Ref
+
+	byKeyOnce sync.Once
+	byKeyMap  map[symKey]*compiler.Symbol // the first of symbols with each key, made on first use
+}
+
+// byKey returns the first of the file's symbols with each key. It is made on
+// first use, not by the check: a full check would otherwise build a thousand
+// tables before it publishes anything, and a lookup seldom needs them all.
+func (f *fileResult) byKey() map[symKey]*compiler.Symbol {
+	f.byKeyOnce.Do(func() {
+		if len(f.symbols) == 0 {
+			return
+		}
+		f.byKeyMap = make(map[symKey]*compiler.Symbol, len(f.symbols))
+		for _, sym := range f.symbols {
+			if k := keyOf(sym); f.byKeyMap[k] == nil {
+				f.byKeyMap[k] = sym
+			}
+		}
+	})
+	return f.byKeyMap
 }
 
 // analyze checks docs, reusing what prev found in files that did not change
@@ -255,8 +276,13 @@ func runCheck(root string, next *snapshot, check map[string]bool) {
 		}
 	}
 	// What the compiler found in a template file belongs to the checked
-	// files that render that template.
+	// files that render that template. Each template's owners are found
+	// once, not again for each of its diagnostics and references.
+	ownersOf := map[string][]*fileResult{}
 	templateOwners := func(path string) []*fileResult {
+		if out, ok := ownersOf[path]; ok {
+			return out
+		}
 		var out []*fileResult
 		for _, f := range owners {
 			if bytes.Contains(f.doc.src, []byte(path)) {
@@ -266,6 +292,7 @@ func runCheck(root string, next *snapshot, check map[string]bool) {
 		if len(out) == 0 && len(owners) > 0 {
 			out = owners[:1]
 		}
+		ownersOf[path] = out
 		return out
 	}
 	for _, d := range diags {
@@ -285,24 +312,55 @@ func runCheck(root string, next *snapshot, check map[string]bool) {
 			f.diags = append(f.diags, d)
 		}
 	}
-	for _, sym := range res.Index.Symbols {
-		if check[sym.NameRange.Filename] {
-			f := next.files[sym.NameRange.Filename]
-			f.symbols = append(f.symbols, sym)
-			if f.byKey == nil {
-				f.byKey = map[symKey]*compiler.Symbol{}
-			}
-			if k := keyOf(sym); f.byKey[k] == nil {
-				f.byKey[k] = sym
+	// The compiler lists symbols and references in runs of one file: each
+	// run's file is looked up once, and each checked file's lists are
+	// counted first and made at their size (a full check files some 60,000
+	// references).
+	var run struct {
+		name    string
+		f       *fileResult // the checked file named name, or nil
+		inWS    bool        // name is a workspace file
+		started bool
+	}
+	fileOf := func(name string) (*fileResult, bool) {
+		if !run.started || run.name != name {
+			f := next.files[name]
+			run.name, run.inWS, run.f, run.started = name, f != nil, nil, true
+			if check[name] {
+				run.f = f
 			}
 		}
+		return run.f, run.inWS
+	}
+	nsyms := map[*fileResult]int{}
+	for _, sym := range res.Index.Symbols {
+		if f, _ := fileOf(sym.NameRange.Filename); f != nil {
+			nsyms[f]++
+		}
+	}
+	for f, n := range nsyms {
+		f.symbols = make([]*compiler.Symbol, 0, n)
+	}
+	for _, sym := range res.Index.Symbols {
+		if f, _ := fileOf(sym.NameRange.Filename); f != nil {
+			f.symbols = append(f.symbols, sym)
+		}
+	}
+	nrefs := map[*fileResult]int{}
+	for _, r := range res.Index.Refs {
+		if f, _ := fileOf(r.Range.Filename); f != nil {
+			nrefs[f]++
+		}
+	}
+	for f, n := range nrefs {
+		f.refs = make([]compiler.Ref, 0, n)
 	}
 	for _, r := range res.Index.Refs {
+		f, inWS := fileOf(r.Range.Filename)
 		switch {
-		case check[r.Range.Filename]:
-			f := next.files[r.Range.Filename]
+		case f != nil:
 			f.refs = append(f.refs, r)
-		case next.files[r.Range.Filename] == nil:
+		case !inWS:
 			// In a template: renaming a trait must rename it there too.
 			for _, f := range templateOwners(r.Range.Filename) {
 				f.refs = append(f.refs, r)

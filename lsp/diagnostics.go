@@ -2,10 +2,9 @@ package lsp
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 	"go.lsp.dev/protocol"
@@ -77,7 +76,7 @@ func (w *workspace) publishFile(ctx context.Context, snap *snapshot, path string
 	if same && !force {
 		return
 	}
-	params := &protocol.PublishDiagnosticsParams{Diagnostics: []protocol.Diagnostic{}}
+	params := &protocol.PublishDiagnosticsParams{Diagnostics: make([]protocol.Diagnostic, 0, len(diags))}
 	var lines *lineIndex
 	if doc := snap.docs[path]; doc != nil {
 		params.URI = doc.uri
@@ -125,13 +124,22 @@ func message(d *hcl.Diagnostic) string {
 
 // fingerprint identifies a list of diagnostics by content, "" for none.
 func fingerprint(diags hcl.Diagnostics) string {
-	var b strings.Builder
+	var b []byte
 	for _, d := range diags {
-		fmt.Fprintf(&b, "%d|%s|%s|", d.Severity, d.Summary, d.Detail)
+		b = strconv.AppendInt(b, int64(d.Severity), 10)
+		b = append(b, '|')
+		b = append(b, d.Summary...)
+		b = append(b, '|')
+		b = append(b, d.Detail...)
+		b = append(b, '|')
 		if r := d.Subject; r != nil {
-			fmt.Fprintf(&b, "%s:%d-%d", r.Filename, r.Start.Byte, r.End.Byte)
+			b = append(b, r.Filename...)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(r.Start.Byte), 10)
+			b = append(b, '-')
+			b = strconv.AppendInt(b, int64(r.End.Byte), 10)
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return b.String()
+	return string(b)
 }

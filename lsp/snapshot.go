@@ -62,7 +62,7 @@ func (s *snapshot) symbol(sym *compiler.Symbol) *compiler.Symbol {
 	}
 	var cur *compiler.Symbol
 	for _, p := range s.paths {
-		if c := s.files[p].byKey[k]; c != nil {
+		if c := s.files[p].byKey()[k]; c != nil {
 			cur = c
 			break
 		}

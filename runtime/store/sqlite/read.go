@@ -173,87 +173,42 @@ func (s *Store) ActiveCustomers(ctx context.Context, after string, limit int) ([
 	if limit <= 0 {
 		return nil, s.read(func() error { return nil })
 	}
-	var out []string
-	err := s.read(func() error {
-		rs, err := s.reads.active.QueryContext(ctx, after, limit)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
-			var id string
-			if err := rs.Scan(&id); err != nil {
-				return err
-			}
-			out = append(out, id)
-		}
-		return rs.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: active customers: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, s.reads.active, "active customers", func(rs *sql.Rows) (id string, err error) {
+		return id, rs.Scan(&id)
+	}, after, limit)
 }
 
 // Transitions implements store.Store. A customer without history (or
 // unknown) has none: an empty list, not an error.
 func (s *Store) Transitions(ctx context.Context, customerID string) ([]engine.Transition, error) {
-	var out []engine.Transition
-	err := s.read(func() error {
-		rs, err := s.reads.transitions.QueryContext(ctx, customerID)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
-			var t engine.Transition
-			var at int64
-			if err := rs.Scan(&t.Instance, &t.Journey, &t.Version, &t.From, &t.To, &t.Cause, &t.Status, &at); err != nil {
-				return err
-			}
-			t.At = fromMicros(at)
-			out = append(out, t)
-		}
-		return rs.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: transitions of %q: %w", customerID, err)
-	}
-	return out, nil
+	return queryAll(ctx, s, s.reads.transitions, fmt.Sprintf("transitions of %q", customerID), func(rs *sql.Rows) (engine.Transition, error) {
+		var t engine.Transition
+		var at int64
+		err := rs.Scan(&t.Instance, &t.Journey, &t.Version, &t.From, &t.To, &t.Cause, &t.Status, &at)
+		t.At = fromMicros(at)
+		return t, err
+	}, customerID)
 }
 
 // Sends implements store.Store.
 func (s *Store) Sends(ctx context.Context, customerID string) ([]store.SendRecord, error) {
-	var out []store.SendRecord
-	err := s.read(func() error {
-		rs, err := s.reads.sends.QueryContext(ctx, customerID)
-		if err != nil {
-			return err
+	return queryAll(ctx, s, s.reads.sends, fmt.Sprintf("sends of %q", customerID), func(rs *sql.Rows) (store.SendRecord, error) {
+		var rec store.SendRecord
+		var data []byte
+		var state, lastError sql.NullString
+		var attempt, deliveredAt sql.NullInt64
+		if err := rs.Scan(&data, &state, &attempt, &lastError, &deliveredAt); err != nil {
+			return rec, err
 		}
-		defer rs.Close()
-		for rs.Next() {
-			var data []byte
-			var state, lastError sql.NullString
-			var attempt, deliveredAt sql.NullInt64
-			if err := rs.Scan(&data, &state, &attempt, &lastError, &deliveredAt); err != nil {
-				return err
-			}
-			var rec store.SendRecord
-			if err := json.Unmarshal(data, &rec.Send); err != nil {
-				return fmt.Errorf("decoding a send: %w", err)
-			}
-			rec.Delivery = state.String
-			rec.Attempts = int(attempt.Int64)
-			rec.LastError = lastError.String
-			rec.DeliveredAt = nullMicros(deliveredAt)
-			out = append(out, rec)
+		if err := json.Unmarshal(data, &rec.Send); err != nil {
+			return rec, fmt.Errorf("decoding a send: %w", err)
 		}
-		return rs.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: sends of %q: %w", customerID, err)
-	}
-	return out, nil
+		rec.Delivery = state.String
+		rec.Attempts = int(attempt.Int64)
+		rec.LastError = lastError.String
+		rec.DeliveredAt = nullMicros(deliveredAt)
+		return rec, nil
+	}, customerID)
 }
 
 // Events implements store.EventHistory.
@@ -300,51 +255,44 @@ func (s *Store) Events(ctx context.Context, customerID string) ([]store.Event, e
 
 // Programs implements store.Store.
 func (s *Store) Programs(ctx context.Context) ([]store.Program, error) {
-	var out []store.Program
-	err := s.read(func() error {
-		rs, err := s.reads.programs.QueryContext(ctx)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
-			var p store.Program
-			var at int64
-			if err := rs.Scan(&p.Hash, &p.IR, &at); err != nil {
-				return err
-			}
-			p.CreatedAt = fromMicros(at)
-			out = append(out, p)
-		}
-		return rs.Err()
+	return queryAll(ctx, s, s.reads.programs, "programs", func(rs *sql.Rows) (store.Program, error) {
+		var p store.Program
+		var at int64
+		err := rs.Scan(&p.Hash, &p.IR, &at)
+		p.CreatedAt = fromMicros(at)
+		return p, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: programs: %w", err)
-	}
-	return out, nil
 }
 
 // StageCounts implements store.Store: one scan of the active_instances
 // stage index, never of the customers' states.
 func (s *Store) StageCounts(ctx context.Context) ([]store.StageCount, error) {
-	var out []store.StageCount
+	return queryAll(ctx, s, s.reads.stageCounts, "stage counts", func(rs *sql.Rows) (c store.StageCount, err error) {
+		return c, rs.Scan(&c.Journey, &c.Version, &c.Stage, &c.Active)
+	})
+}
+
+// queryAll runs a prepared read under the store's read lock and scans each
+// row with scan; an error is wrapped with what was being read.
+func queryAll[T any](ctx context.Context, s *Store, stmt *sql.Stmt, what string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	var out []T
 	err := s.read(func() error {
-		rs, err := s.reads.stageCounts.QueryContext(ctx)
+		rs, err := stmt.QueryContext(ctx, args...)
 		if err != nil {
 			return err
 		}
 		defer rs.Close()
 		for rs.Next() {
-			var c store.StageCount
-			if err := rs.Scan(&c.Journey, &c.Version, &c.Stage, &c.Active); err != nil {
+			v, err := scan(rs)
+			if err != nil {
 				return err
 			}
-			out = append(out, c)
+			out = append(out, v)
 		}
 		return rs.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: stage counts: %w", err)
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	return out, nil
 }

@@ -141,6 +141,11 @@ func TestOrderPerCustomer(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			st := workertest.NewStore()
+			// A commit that takes as long as a fast fsync, so that Submits
+			// queue behind it and batches really mix submitters: with an
+			// instant store, one commit per Submit is a legitimate schedule,
+			// and the order would go untested across batches.
+			st.CommitDelay = 200 * time.Microsecond
 			w := start(t, st, newEngine(t, onboarding, engine.Options{DedupWindow: -1}),
 				worker.Options{MaxBatch: 64, FlushInterval: time.Millisecond, Pipeline: m.pipeline})
 			const goroutines, rounds = 8, 60

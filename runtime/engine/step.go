@@ -40,6 +40,12 @@ type run struct {
 	traitVals []cty.Value
 	traitOK   []bool
 	buf       []byte
+
+	// trans and sends are scratch space Step records into; the Result gets
+	// exact-size copies. Growing a fresh slice per Step cost more than
+	// half the engine's garbage.
+	trans []Transition
+	sends []Send
 	slow      bool // tests: evaluate everything through hclsyntax
 
 	ev      event    // the event being handled
@@ -79,7 +85,8 @@ func (e *Engine) putRun(r *run) {
 	clear(r.vars)
 	clear(r.traitOK)
 	*r = run{vars: r.vars, ctx: hcl.EvalContext{Variables: r.vars}, queue: r.queue[:0],
-		traitVals: r.traitVals, traitOK: r.traitOK, buf: r.buf[:0]}
+		traitVals: r.traitVals, traitOK: r.traitOK, buf: r.buf[:0],
+		trans: r.trans[:0], sends: r.sends[:0]}
 	e.pool.Put(r)
 }
 
@@ -106,9 +113,7 @@ func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 	r := e.getRun(c, nil, now)
 	defer e.putRun(r) // after the return value is copied out of r.own
 	res := r.res
-	// Most steps record a few transitions: one allocation instead of the
-	// three that growing from nil takes.
-	res.Transitions = make([]Transition, 0, 2)
+	res.Transitions, res.Sends = r.trans[:0], r.sends[:0]
 	r.migrate()
 	r.flush() // a migrated instance may have entered stages that emit
 	r.drain(now)
@@ -138,7 +143,19 @@ func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 	r.drain(now)
 	r.pruneSends()
 	res.NextWake = c.NextWake()
+	r.trans, r.sends = res.Transitions, res.Sends
+	res.Transitions, res.Sends = exact(res.Transitions), exact(res.Sends)
+	clear(r.trans) // the pooled scratch must not keep this customer's strings alive
+	clear(r.sends)
 	return *res
+}
+
+// exact copies a scratch slice into one of its exact length, nil when empty.
+func exact[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
 }
 
 // seen records a message id and reports whether it was already there.

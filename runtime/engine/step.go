@@ -46,7 +46,7 @@ type run struct {
 	// half the engine's garbage.
 	trans []Transition
 	sends []Send
-	slow      bool // tests: evaluate everything through hclsyntax
+	slow  bool // tests: evaluate everything through hclsyntax
 
 	ev      event    // the event being handled
 	queue   []queued // emitted events waiting to be handled

@@ -90,9 +90,9 @@
 //
 // One conversation per message: EHLO, STARTTLS when offered (starttls unset)
 // or required (starttls = true), never (starttls = false); TLS from the
-// first byte on port 465. AUTH PLAIN with username and password, only over
-// TLS unless the server is this machine (localhost, a loopback address):
-// Setup refuses a channel that would send a password in the clear, and an
+// first byte on port 465. AUTH PLAIN (or LOGIN, when a relay offers only
+// that) with username and password, only over TLS unless the server is this
+// machine (localhost, a loopback address): Setup refuses a channel that would send a password in the clear, and an
 // attempt stops before AUTH when the server does not offer STARTTLS. The
 // message has Date, From, To, Reply-To, Subject (RFC 2047 when not plain
 // ASCII), Message-ID derived from the send key (the same on every attempt),

@@ -178,10 +178,18 @@ func (c *SMTP) Deliver(ctx context.Context, s engine.Send) error {
 		if !ok {
 			return permanentf("smtp %s: the channel has a username, but the server offers no AUTH", c.cfg.Addr)
 		}
-		if !hasWord(mechs, "PLAIN") {
-			return permanentf("smtp %s: the server offers AUTH %s, not PLAIN", c.cfg.Addr, mechs)
+		var auth smtp.Auth
+		switch {
+		case hasWord(mechs, "PLAIN"):
+			auth = plainAuth{user: c.cfg.Username, pass: c.cfg.Password, host: c.host}
+		case hasWord(mechs, "LOGIN"):
+			// Some relays (older Exchange set-ups among them) offer only
+			// LOGIN: the same secrets, asked for one at a time.
+			auth = &loginAuth{user: c.cfg.Username, pass: c.cfg.Password, host: c.host}
+		default:
+			return permanentf("smtp %s: the server offers AUTH %s; waymark speaks PLAIN and LOGIN", c.cfg.Addr, mechs)
 		}
-		if err := cl.Auth(plainAuth{user: c.cfg.Username, pass: c.cfg.Password, host: c.host}); err != nil {
+		if err := cl.Auth(auth); err != nil {
 			return c.replyErr(ctx, "AUTH", err)
 		}
 	}
@@ -260,4 +268,36 @@ func (a plainAuth) Next(_ []byte, more bool) ([]byte, error) {
 		return nil, errors.New("unexpected challenge after AUTH PLAIN")
 	}
 	return nil, nil
+}
+
+// loginAuth is the LOGIN mechanism (draft-murchison-sasl-login): the server
+// prompts "Username:" then "Password:". The prompts are read rather than
+// counted, since servers vary in how they word them, and anything else is
+// refused rather than answered with a secret.
+type loginAuth struct {
+	user, pass, host string
+	step             int
+}
+
+func (a *loginAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
+	if !server.TLS && !isLocalHost(a.host) {
+		return "", nil, errors.New("refusing AUTH LOGIN without TLS")
+	}
+	a.step = 0
+	return "LOGIN", nil, nil
+}
+
+func (a *loginAuth) Next(challenge []byte, more bool) ([]byte, error) {
+	if !more {
+		return nil, nil
+	}
+	a.step++
+	prompt := strings.ToLower(strings.TrimSpace(string(challenge)))
+	switch {
+	case strings.HasPrefix(prompt, "user") || prompt == "" && a.step == 1:
+		return []byte(a.user), nil
+	case strings.HasPrefix(prompt, "pass") || prompt == "" && a.step == 2:
+		return []byte(a.pass), nil
+	}
+	return nil, fmt.Errorf("unexpected AUTH LOGIN prompt %q", challenge)
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -73,6 +74,8 @@ func (m *mailbox) snapshot() ([]gotMail, []gotAuth, int) {
 type backend struct {
 	box                                *mailbox
 	mailErr, rcptErr, dataErr, authErr error
+	// mechs are the AUTH mechanisms offered (default PLAIN).
+	mechs []string
 	// mailFn, when set, answers MAIL FROM (n counts from 1).
 	mailFn func(n int) error
 }
@@ -91,10 +94,15 @@ type session struct {
 	cur    gotMail
 }
 
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *session) AuthMechanisms() []string {
+	if s.b.mechs != nil {
+		return s.b.mechs
+	}
+	return []string{sasl.Plain}
+}
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, user, pass string) error {
+	check := func(identity, user, pass string) error {
 		_, isTLS := s.c.TLSConnectionState()
 		s.b.box.mu.Lock()
 		s.b.box.auths = append(s.b.box.auths, gotAuth{user: user, pass: pass, tls: isTLS})
@@ -107,7 +115,35 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 		}
 		s.authed = user
 		return nil
-	}), nil
+	}
+	if mech == sasl.Login {
+		return &loginServer{check: check}, nil
+	}
+	return sasl.NewPlainServer(check), nil
+}
+
+// loginServer is the server side of AUTH LOGIN, which go-sasl no longer
+// has: two prompts, then the credentials are checked.
+type loginServer struct {
+	check func(identity, user, pass string) error
+	user  string
+	step  int
+}
+
+func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err error) {
+	l.step++
+	switch l.step {
+	case 1:
+		if response != nil { // an initial response is not part of LOGIN
+			return nil, true, errors.New("unexpected initial response")
+		}
+		return []byte("Username:"), false, nil
+	case 2:
+		l.user = string(response)
+		return []byte("Password:"), false, nil
+	default:
+		return nil, true, l.check("", l.user, string(response))
+	}
 }
 
 func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {
@@ -480,6 +516,28 @@ func TestSMTPImplicitTLS(t *testing.T) {
 	}
 }
 
+// A relay that offers only LOGIN gets the same credentials through it, over
+// TLS, and the message goes out.
+func TestSMTPAuthLogin(t *testing.T) {
+	cert, pool := selfSigned(t)
+	box := &mailbox{}
+	addr := startSMTP(t, &backend{box: box, mechs: []string{sasl.Login}}, serverOpts{cert: cert})
+	c := mustSMTP(t, SMTPConfig{
+		Channel: "email", Addr: mailHost + ":587", Username: smtpUser, Password: smtpPass,
+		TLSConfig: &tls.Config{RootCAs: pool}, Dial: dialTo(addr, nil),
+	})
+	if err := c.Deliver(context.Background(), emailSend("k")); err != nil {
+		t.Fatal(err)
+	}
+	msgs, auths, _ := box.snapshot()
+	if len(auths) != 1 || auths[0] != (gotAuth{user: smtpUser, pass: smtpPass, tls: true}) {
+		t.Fatalf("auths %+v, want LOGIN over TLS with the channel's credentials", auths)
+	}
+	if len(msgs) != 1 || msgs[0].authed != smtpUser {
+		t.Fatalf("msgs %+v", msgs)
+	}
+}
+
 // A certificate the client does not trust stops the conversation before
 // AUTH: retryable (certificates get fixed), and the password stays home.
 func TestSMTPUntrustedCertificate(t *testing.T) {
@@ -518,6 +576,8 @@ func TestSMTPReplyCodes(t *testing.T) {
 		{name: "DATA 421", be: backend{dataErr: smtpErr(421, "shutting down")}, want: "end of DATA: 421"},
 		{name: "AUTH 535", pass: "wrong", perm: true, want: "AUTH: 535"},
 		{name: "AUTH 454", be: backend{authErr: smtpErr(454, "temporary auth failure")}, want: "AUTH: 454"},
+		{name: "AUTH LOGIN 535", be: backend{mechs: []string{sasl.Login}}, pass: "wrong", perm: true, want: "AUTH: 535"},
+		{name: "AUTH CRAM-MD5 only", be: backend{mechs: []string{"CRAM-MD5"}}, perm: true, want: "offers AUTH CRAM-MD5; waymark speaks PLAIN and LOGIN"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,16 +133,28 @@ func crashAndRestart(t *testing.T, kind string) {
 	l := newLoad(customers, pingsEach, senders, batchSize, "c")
 
 	// 1. Load, and SIGKILL once a third of the batches are acknowledged:
-	// requests are in flight, commits under way, deliveries leased.
+	// requests are in flight, commits under way, deliveries leased. The
+	// receiver holds the deliveries that reach it from then on, so that at
+	// least one has been taken and not answered when the kill comes: it must
+	// go out again after the restart, under the same key.
 	p1 := startWaymark(t, env, nil, "--store", db, "--deliver", "live", ws)
 	killAt := int64(l.batches() / 3)
 	var killOnce sync.Once
+	kill := func() {
+		select {
+		case <-hook.holdRequests():
+		case <-time.After(30 * time.Second):
+			t.Error("no delivery reached the receiver in 30s before the kill")
+		}
+		p1.kill()
+	}
 	first := l.run(newClient(p1.base), func(n int64) {
 		if n >= killAt {
-			killOnce.Do(p1.kill)
+			killOnce.Do(kill)
 		}
 	})
-	killOnce.Do(p1.kill) // in case the load finished first
+	killOnce.Do(kill) // in case the load finished first
+	held := hook.releaseHeld()
 	ackedPings := 0
 	for _, n := range first.acked {
 		ackedPings += n
@@ -210,9 +222,9 @@ func crashAndRestart(t *testing.T, kind string) {
 		t.FailNow()
 	}
 
-	// 4. Every send is delivered: items the killed process had leased come
-	// back when their lease (30s) runs out, and go out again under the same
-	// key. The receiver has seen exactly the store's keys, a key seen twice
+	// 4. Every send is delivered: items the killed process had leased (the
+	// held ones among them) come back when their lease (30s) runs out, and
+	// go out again under the same key. The receiver has seen exactly the store's keys, a key seen twice
 	// carried the same data both times, and the store says delivered.
 	eventually(t, 3*time.Minute, func() error {
 		got, _, _ := hook.snapshot()
@@ -224,6 +236,11 @@ func crashAndRestart(t *testing.T, kind string) {
 		}
 		if missing > 0 {
 			return fmt.Errorf("%d of %d sends not delivered yet", missing, len(keys))
+		}
+		for _, k := range held {
+			if len(got[k]) < 2 {
+				return fmt.Errorf("%s, in flight at the kill, not delivered again yet", k)
+			}
 		}
 		return nil
 	})
@@ -251,7 +268,17 @@ func crashAndRestart(t *testing.T, kind string) {
 			}
 		}
 	}
-	t.Logf("%d sends delivered; %d retried after a 503, %d taken twice (in flight at the kill), each under its key", len(got), len(failed), redelivered)
+	// The deliveries held at the kill were taken by the receiver, never
+	// answered, and so went out again from the restarted process.
+	if len(held) == 0 {
+		t.Error("no delivery was in flight at the kill")
+	}
+	for _, k := range held {
+		if len(got[k]) < 2 {
+			t.Errorf("%s was in flight at the kill and was not delivered again", k)
+		}
+	}
+	t.Logf("%d sends delivered; %d retried after a 503, %d taken twice (%d in flight at the kill), each under its key", len(got), len(failed), redelivered, len(held))
 	eventually(t, time.Minute, func() error {
 		for _, id := range l.ids {
 			var doc customerDoc

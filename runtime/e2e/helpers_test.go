@@ -333,6 +333,37 @@ type receiver struct {
 	failed   map[string]int               // by Idempotency-Key: attempts answered 503
 	problems []string
 	srv      *httptest.Server
+
+	// While hold is set, a request is taken (its data recorded in got, as
+	// a receiver that acts before it answers would) and then left
+	// unanswered until release closes or its client goes away: a delivery
+	// that is certainly in flight. held lists the keys taken so, and
+	// heldOne is closed at the first.
+	hold    bool
+	held    []string
+	heldOne chan struct{}
+	release chan struct{}
+}
+
+// holdRequests starts holding requests (see receiver.hold) and returns a
+// channel closed once one is held.
+func (r *receiver) holdRequests() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hold, r.heldOne, r.release = true, make(chan struct{}), make(chan struct{})
+	return r.heldOne
+}
+
+// releaseHeld stops holding and lets the held requests end; it returns the
+// keys that were held.
+func (r *receiver) releaseHeld() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hold {
+		r.hold = false
+		close(r.release)
+	}
+	return append([]string(nil), r.held...)
 }
 
 func newReceiver(t *testing.T, secret string, failEvery int, delay time.Duration) *receiver {
@@ -359,6 +390,20 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	time.Sleep(r.delay)
 
 	r.mu.Lock()
+	if r.hold && err == nil {
+		r.got[key] = append(r.got[key], payload.Data)
+		r.held = append(r.held, key)
+		if len(r.held) == 1 {
+			close(r.heldOne)
+		}
+		release := r.release
+		r.mu.Unlock()
+		select {
+		case <-release:
+		case <-req.Context().Done():
+		}
+		return
+	}
 	defer r.mu.Unlock()
 	r.requests++
 	switch {

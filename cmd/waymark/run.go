@@ -34,7 +34,8 @@ Run serves the workspace in DIR. It takes events over HTTP in the shape of
 Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
 RudderStack or Jitsu can point at it; runs every customer through the
 journeys; fires their timers; delivers their sends; and answers the admin API
-(GET /v1/journeys, /v1/customers/ID, /v1/status, /metrics, /healthz).
+(GET /v1/journeys, /v1/customers/ID, /v1/status, /v1/dead-letters,
+/metrics, /healthz; POST /v1/dead-letters/requeue).
 
 An event is acknowledged (200) only once it is committed to the store. When
 a file of the workspace changes, run compiles it again: a workspace with
@@ -248,7 +249,8 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 			server.DispatcherMetrics(rt.disp.Stats),
 			server.ReloadMetrics(rt.rl.Status),
 		},
-		Logger: log.With("component", "http"),
+		Requeued: rt.disp.Notify,
+		Logger:   log.With("component", "http"),
 	})
 	return rt
 }

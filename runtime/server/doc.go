@@ -12,6 +12,8 @@
 //	GET  /v1/journeys         journeys, versions, active instances per stage   admin token
 //	GET  /v1/customers/{id}   traits, instances with their history, sends with their fate and delivery (id path-escaped)
 //	GET  /v1/status           program version, last reload, diagnostics of a refused edit
+//	GET  /v1/dead-letters     sends delivery gave up on, across customers, by key (?after=KEY&limit=N)
+//	POST /v1/dead-letters/requeue  {"keys": [...]}: deliver them again, same idempotency keys
 //	GET  /metrics             Prometheus text format                           admin token
 //	GET  /healthz             {"status":"ok"}, always open
 //

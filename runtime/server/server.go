@@ -45,6 +45,9 @@ type Options struct {
 	// Metrics are the other components' figures, appended to the server's
 	// own on GET /metrics.
 	Metrics []func() []Family
+	// Requeued, when set, is called after dead letters were made pending
+	// again: the delivery dispatcher's Notify, so they go out at once.
+	Requeued func()
 	// RetryAfter is the Retry-After a 503 carries (default 1s).
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -99,6 +102,8 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))
 	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
 	s.mux.HandleFunc("GET /v1/status", s.admined(s.handleStatus))
+	s.mux.HandleFunc("GET /v1/dead-letters", s.admined(s.handleDeadLetters))
+	s.mux.HandleFunc("POST /v1/dead-letters/requeue", s.admined(s.handleRequeue))
 	s.mux.HandleFunc("GET /metrics", s.admined(s.handleMetrics))
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	return s

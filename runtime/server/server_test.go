@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,15 +200,18 @@ func TestMessageIDDedup(t *testing.T) {
 
 func TestAdminAuth(t *testing.T) {
 	h := newHarness(t, Options{AdminToken: "adm_secret", WriteKey: "wk"})
-	for _, path := range []string{"/v1/journeys", "/v1/customers/u1", "/v1/status", "/metrics"} {
+	for _, path := range []string{"/v1/journeys", "/v1/customers/u1", "/v1/status", "/metrics", "/v1/dead-letters"} {
 		for _, hdr := range []map[string]string{nil, {"Authorization": "Bearer nope"}, {"Authorization": "adm_secret"}, {"Authorization": "Basic adm_secret"}, {"X-Write-Key": "wk"}} {
 			if r := h.do("GET", path, nil, hdr); r.code != 401 {
 				t.Errorf("GET %s with %v: %d, want 401", path, hdr, r.code)
 			}
 		}
 	}
+	if r := h.do("POST", "/v1/dead-letters/requeue", []byte(`{"keys":["k"]}`), nil); r.code != 401 {
+		t.Errorf("requeue without the token: %d, want 401", r.code)
+	}
 	ok := map[string]string{"Authorization": "Bearer adm_secret"}
-	for _, path := range []string{"/v1/journeys", "/v1/status", "/metrics"} {
+	for _, path := range []string{"/v1/journeys", "/v1/status", "/metrics", "/v1/dead-letters"} {
 		if r := h.do("GET", path, nil, ok); r.code != 200 {
 			t.Errorf("GET %s with the token: %d %s", path, r.code, r.body)
 		}
@@ -455,4 +460,111 @@ func TestPruneMessages(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// The dead-letter queue over HTTP: a send delivery gave up on shows on the
+// customer (delivery "dead", attempts, last error) and in
+// GET /v1/dead-letters, page by page; POST /v1/dead-letters/requeue makes
+// it deliverable again under the same key.
+func TestDeadLetters(t *testing.T) {
+	requeued := 0
+	h := newHarness(t, Options{Requeued: func() { requeued++ }})
+	for _, id := range []string{"u1", "u2", "u3"} {
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"signed_up"}`)
+	}
+	ctx := context.Background()
+	items, err := h.st.ClaimOutbox(ctx, time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil || len(items) != 3 {
+		t.Fatalf("claim: %v %+v", err, items)
+	}
+	var keys []string
+	for _, it := range items[:2] {
+		if err := h.st.Dead(ctx, it.Send.Key, 10, time.Now(), "webhook https://hooks.example: 410 Gone"); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, it.Send.Key)
+	}
+	slices.Sort(keys)
+
+	// The raw documents, key by key: these names are the API.
+	var raw struct {
+		DeadLetters []map[string]json.RawMessage `json:"dead_letters"`
+		Next        string                       `json:"next"`
+	}
+	r := h.get("/v1/dead-letters?limit=1")
+	if r.code != 200 {
+		t.Fatalf("GET /v1/dead-letters: %d %s", r.code, r.body)
+	}
+	r.json(t, &raw)
+	if len(raw.DeadLetters) != 1 || raw.Next == "" {
+		t.Fatalf("first page: %s", r.body)
+	}
+	d := raw.DeadLetters[0]
+	for _, k := range []string{"send", "customer", "attempts", "last_error", "dead_at"} {
+		if _, ok := d[k]; !ok {
+			t.Errorf("a dead letter has no %q: %s", k, r.body)
+		}
+	}
+	if string(d["attempts"]) != "10" || string(d["last_error"]) != `"webhook https://hooks.example: 410 Gone"` {
+		t.Errorf("attempts %s, last_error %s", d["attempts"], d["last_error"])
+	}
+	var typed deadLettersDoc
+	r.json(t, &typed)
+	first := typed.DeadLetters[0]
+	if first.Send.Key != keys[0] || first.Send.Name != "hello" || first.Send.Journey != "welcome" || first.Send.Fields != nil {
+		t.Errorf("first dead letter: %+v", first)
+	}
+	var page deadLettersDoc
+	h.get("/v1/dead-letters?limit=1&after="+url.QueryEscape(raw.Next)).json(t, &page)
+	if len(page.DeadLetters) != 1 || page.DeadLetters[0].Send.Key != keys[1] {
+		t.Errorf("second page: %+v", page)
+	}
+	if r := h.get("/v1/dead-letters?fields=1"); !bytes.Contains(r.body, []byte(`"Hello, u`)) {
+		t.Errorf("?fields=1 does not show the message: %s", r.body)
+	}
+
+	// The customer's view says the same.
+	owner := strings.SplitN(keys[0], "/", 2)[0]
+	r = h.get("/v1/customers/" + owner)
+	var cust struct {
+		Sends []map[string]json.RawMessage `json:"sends"`
+	}
+	r.json(t, &cust)
+	if len(cust.Sends) != 1 || string(cust.Sends[0]["delivery"]) != `"dead"` || string(cust.Sends[0]["attempts"]) != "10" ||
+		!strings.Contains(string(cust.Sends[0]["last_error"]), "410 Gone") {
+		t.Errorf("the customer's sends do not show the dead letter: %s", r.body)
+	}
+
+	// Requeue one known key and one unknown.
+	r = h.post("/v1/dead-letters/requeue", `{"keys":["`+keys[0]+`","no/such/key"]}`)
+	var rq requeueDoc
+	r.json(t, &rq)
+	if r.code != 200 || len(rq.Requeued) != 1 || rq.Requeued[0] != keys[0] || len(rq.NotFound) != 1 || rq.NotFound[0] != "no/such/key" {
+		t.Errorf("requeue: %d %s", r.code, r.body)
+	}
+	if requeued != 1 {
+		t.Errorf("Options.Requeued called %d times, want 1", requeued)
+	}
+	var rest deadLettersDoc
+	h.get("/v1/dead-letters").json(t, &rest)
+	if len(rest.DeadLetters) != 1 || rest.DeadLetters[0].Send.Key != keys[1] || rest.Next != "" {
+		t.Errorf("after the requeue: %+v", rest)
+	}
+	items, err = h.st.ClaimOutbox(ctx, time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil || len(items) != 1 || items[0].Send.Key != keys[0] || items[0].Attempt != 0 {
+		t.Errorf("claim after the requeue: %v %+v", err, items)
+	}
+
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"GET", "/v1/dead-letters?limit=0", "", "limit"},
+		{"GET", "/v1/dead-letters?limit=x", "", "limit"},
+		{"POST", "/v1/dead-letters/requeue", `{}`, "keys is required"},
+		{"POST", "/v1/dead-letters/requeue", `["k"]`, "JSON object"},
+		{"POST", "/v1/dead-letters/requeue", ``, "JSON object"},
+	} {
+		r := h.do(tc.method, tc.path, []byte(tc.body), nil)
+		if r.code != 400 || !strings.Contains(r.errorText(t), tc.want) {
+			t.Errorf("%s %s %s: %d %s, want 400 naming %q", tc.method, tc.path, tc.body, r.code, r.body, tc.want)
+		}
+	}
 }

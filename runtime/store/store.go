@@ -143,6 +143,29 @@ type MessagePruner interface {
 	PruneMessages(ctx context.Context, before time.Time) (int64, error)
 }
 
+// DeadLetterQueue is implemented by stores that can list the outbox items
+// delivery gave up on across customers, and put them back: the operator's
+// view after an outage or a misconfigured channel ("what did not go out,
+// and why"), and the way to send them once it is fixed.
+type DeadLetterQueue interface {
+	// DeadLetters lists dead items by key, after the key `after`, at most
+	// limit, each with its send and the last error.
+	DeadLetters(ctx context.Context, after string, limit int) ([]DeadLetter, error)
+	// Requeue makes the dead item under key pending again, due at at, with
+	// its attempts counted from zero and its key unchanged (the receiver
+	// still deduplicates by it). ErrNotFound when no dead item has the key.
+	Requeue(ctx context.Context, key string, at time.Time) error
+}
+
+// DeadLetter is an outbox item in the dead state.
+type DeadLetter struct {
+	Send      engine.Send `json:"send"`
+	Customer  string      `json:"customer"`
+	Attempts  int         `json:"attempts"`
+	LastError string      `json:"last_error"`
+	DeadAt    time.Time   `json:"dead_at"`
+}
+
 // EventHistory is implemented by stores that keep, besides transitions and
 // sends, the other things the engine reports about a customer: refused
 // entries, run-time errors and emitted events. They answer "why is this

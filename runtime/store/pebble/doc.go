@@ -3,8 +3,9 @@
 // store sustains: an event there dirties a few B-tree pages at random
 // places, each written twice (WAL and checkpoint); here it appends its
 // keys to one log and one in-memory table, and compaction later writes
-// them out sequentially. It also implements store.MessagePruner and
-// store.EventHistory, and passes storetest like every store.
+// them out sequentially. It also implements store.MessagePruner,
+// store.EventHistory and store.DeadLetterQueue, and passes storetest like
+// every store.
 //
 //	st, err := pebble.Open("/var/lib/waymark/pebble")
 //	defer st.Close()
@@ -47,6 +48,7 @@
 //	h/<customer><seq>                history: kind byte + the engine's JSON
 //	o/<key>                          outbox item: state, attempts, next attempt, its send's h/ key
 //	od/<next attempt><key>           pending outbox items by next attempt: ClaimOutbox
+//	d/<key>                          dead outbox items: DeadLetters (schema 2)
 //	m/<id>                           ingest message id: when it was committed
 //	mt/<at><id>                      message ids by time: PruneMessages
 //	p/<hash>                         program: created at, save order, IR

@@ -17,6 +17,7 @@ var (
 	pHistory  = []byte("h/")    // h/<customer><seq>
 	pOutbox   = []byte("o/")    // o/<key>
 	pOutDue   = []byte("od/")   // od/<next attempt><key>
+	pDead     = []byte("d/")    // d/<key>: the dead-letter queue (schema 2)
 	pMessage  = []byte("m/")    // m/<id>
 	pMsgTime  = []byte("mt/")   // mt/<at><id>
 	pProgram  = []byte("p/")    // p/<hash>
@@ -125,6 +126,8 @@ func historyKey(customer string, seq uint64) []byte {
 }
 
 func outboxKey(key string) []byte { return append(mk(pOutbox, len(key)), key...) }
+
+func deadKey(key string) []byte { return append(mk(pDead, len(key)), key...) }
 
 func outDueKey(at int64, key string) []byte {
 	return append(appendTime(mk(pOutDue, 8+len(key)), at), key...)

@@ -67,6 +67,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 				// claim after it.
 				r.state, r.settledAt, r.lastError = stateDead, at, "the send is missing from the history"
 				t.set(outboxKey(key), r.encode())
+				t.set(deadKey(key), nil)
 				continue
 			}
 			r.next = until
@@ -123,6 +124,12 @@ func (s *Store) settle(ctx context.Context, what, key string, change func(r *out
 		if r.state == statePending {
 			t.set(outDueKey(r.next, key), nil)
 		}
+		switch {
+		case was != stateDead && r.state == stateDead:
+			t.set(deadKey(key), nil)
+		case was == stateDead && r.state != stateDead:
+			t.del(deadKey(key))
+		}
 		t.set(k, r.encode())
 		return nil
 	})
@@ -166,6 +173,70 @@ func (s *Store) Dead(ctx context.Context, key string, attempt int, at time.Time,
 		r.state, r.attempt, r.settledAt, r.lastError = stateDead, attempt, micros(at), lastError
 		return true
 	})
+}
+
+// DeadLetters implements store.DeadLetterQueue: d/ in key order, each
+// with its outbox record and its send from the history, from one snapshot.
+func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]store.DeadLetter, error) {
+	var out []store.DeadLetter
+	err := s.read(func() error {
+		if limit <= 0 {
+			return nil
+		}
+		snap := s.db.NewSnapshot()
+		defer snap.Close()
+		lower := pDead
+		if after != "" {
+			lower = append(deadKey(after), 0) // the first key after `after`
+		}
+		return scan(snap, lower, upper(pDead), func(k, _ []byte) (bool, error) {
+			key := string(k[len(pDead):])
+			v, found, err := get(snap, outboxKey(key))
+			if err != nil || !found {
+				return err == nil, err // a stray entry: skip it
+			}
+			r, err := decodeOut(v)
+			if err != nil {
+				return false, fmt.Errorf("outbox item %q: %w", key, err)
+			}
+			if r.state != stateDead {
+				return true, nil
+			}
+			d := store.DeadLetter{Customer: r.customer, Attempts: r.attempt, LastError: r.lastError, DeadAt: fromMicros(r.settledAt)}
+			d.Send.Key = key
+			send, found, err := get(snap, historyKey(r.customer, r.seq))
+			if err != nil {
+				return false, err
+			}
+			if found && len(send) > 0 && send[0] == kindSend {
+				if err := json.Unmarshal(send[1:], &d.Send); err != nil {
+					return false, fmt.Errorf("decoding the send of %q: %w", key, err)
+				}
+			}
+			out = append(out, d)
+			return len(out) < limit, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pebble: dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Requeue implements store.DeadLetterQueue.
+func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
+	dead := false
+	err := s.settle(ctx, "requeue", key, func(r *outRec) bool {
+		if dead = r.state == stateDead; !dead {
+			return false
+		}
+		r.state, r.attempt, r.next, r.settledAt = statePending, 0, micros(at), 0
+		return true
+	})
+	if err == nil && !dead {
+		err = fmt.Errorf("pebble: requeue %q: no dead item: %w", key, store.ErrNotFound)
+	}
+	return err
 }
 
 // SaveProgram implements store.Store. A zero CreatedAt is the time of

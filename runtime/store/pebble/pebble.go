@@ -17,7 +17,7 @@ import (
 )
 
 // Store is the Pebble implementation of store.Store. It also implements
-// store.MessagePruner and store.EventHistory.
+// store.MessagePruner, store.EventHistory and store.DeadLetterQueue.
 type Store struct {
 	dir string
 	db  *pdb.DB
@@ -45,12 +45,16 @@ var _ interface {
 	store.Store
 	store.MessagePruner
 	store.EventHistory
+	store.DeadLetterQueue
 } = (*Store)(nil)
 
 // SchemaVersion is the layout version this binary writes and understands,
 // kept under meta/schema. A change of layout is a new version with a
 // migration step in Open.
-const SchemaVersion = 1
+//
+//	1  the first layout
+//	2  d/<key>: the dead-letter queue, an entry per dead outbox item
+const SchemaVersion = 2
 
 // options is the Pebble configuration, for a small machine (2 cores) whose
 // write load is many small synced batches:
@@ -125,8 +129,9 @@ func open(dir string, fs vfs.FS) (*Store, error) {
 	return s, nil
 }
 
-// migrate brings the layout to SchemaVersion. Version 1 is the first: a new
-// store only records it.
+// migrate brings the layout to SchemaVersion, one step at a time, each
+// step's writes and its version number in one synced batch. A new store
+// (version 0) has nothing to migrate: it only records the version.
 func (s *Store) migrate() error {
 	v, err := readVersion(s.db)
 	if err != nil {
@@ -136,9 +141,24 @@ func (s *Store) migrate() error {
 		return fmt.Errorf("pebble: %s has schema version %d, and this binary knows versions up to %d: run a newer waymark: %w",
 			s.dir, v, SchemaVersion, store.ErrSchemaTooNew)
 	}
-	if v < SchemaVersion {
-		if err := writeVersion(s.db, SchemaVersion); err != nil {
+	if v == 0 {
+		v = SchemaVersion
+		if err := writeVersion(s.db, v); err != nil {
 			return fmt.Errorf("pebble: %s: recording the schema version: %w", s.dir, err)
+		}
+	}
+	for ; v < SchemaVersion; v++ {
+		b := s.db.NewBatch()
+		if err := migrations[v](s.db, b); err != nil {
+			b.Close()
+			return fmt.Errorf("pebble: %s: migration to version %d: %w", s.dir, v+1, err)
+		}
+		if err := b.Set(kSchema, []byte(strconv.Itoa(v+1)), nil); err != nil {
+			b.Close()
+			return err
+		}
+		if err := b.Commit(pdb.Sync); err != nil {
+			return fmt.Errorf("pebble: %s: migration to version %d: %w", s.dir, v+1, err)
 		}
 	}
 	val, ok, err := get(s.db, kSeq)
@@ -153,6 +173,23 @@ func (s *Store) migrate() error {
 		s.savedSeq = s.seq
 	}
 	return nil
+}
+
+// migrations[v] brings a store at version v to v+1, writing into b.
+var migrations = map[int]func(db *pdb.DB, b *pdb.Batch) error{
+	// 2: index the dead outbox items under d/.
+	1: func(db *pdb.DB, b *pdb.Batch) error {
+		return scan(db, pOutbox, upper(pOutbox), func(k, v []byte) (bool, error) {
+			r, err := decodeOut(v)
+			if err != nil {
+				return false, fmt.Errorf("outbox item %q: %w", k[len(pOutbox):], err)
+			}
+			if r.state == stateDead {
+				return true, b.Set(deadKey(string(k[len(pOutbox):])), nil, nil)
+			}
+			return true, nil
+		})
+	},
 }
 
 // readVersion returns the schema version recorded in db, 0 if none.

@@ -220,3 +220,37 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 		t.Errorf("%d wakes, want %d", len(ws), n/2)
 	}
 }
+
+// A store of schema 1 (before d/) is migrated on open: the items that died
+// before the upgrade are in the dead-letter queue.
+func TestUpgradeFromSchema1(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "v1")
+	var s *Store
+	storetest.RunDeadLetterUpgrade(t,
+		func() (store.Store, error) {
+			var err error
+			s, err = Open(dir)
+			return s, err
+		},
+		func() { // back to what a schema-1 binary left: no d/ entries, version 1
+			db, err := pdb.Open(dir, options(vfs.Default))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.DeleteRange(pDead, upper(pDead), pdb.Sync); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeVersion(db, 1); err != nil {
+				t.Fatal(err)
+			}
+		},
+		func() int {
+			v, err := readVersion(s.db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		},
+		SchemaVersion)
+}

@@ -163,6 +163,54 @@ func (s *Store) Dead(ctx context.Context, key string, attempt int, at time.Time,
 		lease_until = NULL WHERE key = ? AND state = 'pending'`, attempt, micros(at), lastError, key)
 }
 
+// qDeadLetters reads the dead-letter queue through outbox_dead, in key
+// order; an item whose send is missing from the history still shows.
+const qDeadLetters = `SELECT o.key, o.customer, o.attempt, o.last_error, o.dead_at, h.data
+	FROM outbox AS o LEFT JOIN history AS h ON h.seq = o.send_seq
+	WHERE o.state = 'dead' AND o.key > ? ORDER BY o.key LIMIT ?`
+
+// DeadLetters implements store.DeadLetterQueue.
+func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]store.DeadLetter, error) {
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	return queryAll(ctx, s, s.reads.dead, "dead letters", func(rs *sql.Rows) (store.DeadLetter, error) {
+		var d store.DeadLetter
+		var deadAt sql.NullInt64
+		var data []byte
+		if err := rs.Scan(&d.Send.Key, &d.Customer, &d.Attempts, &d.LastError, &deadAt, &data); err != nil {
+			return d, err
+		}
+		d.DeadAt = nullMicros(deadAt)
+		if data != nil {
+			key := d.Send.Key
+			if err := json.Unmarshal(data, &d.Send); err != nil {
+				return d, fmt.Errorf("decoding the send of %q: %w", key, err)
+			}
+		}
+		return d, nil
+	}, after, limit)
+}
+
+// Requeue implements store.DeadLetterQueue.
+func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
+	err := s.write(ctx, func(w *writer) error {
+		res, err := w.execStmt(`UPDATE outbox SET state = 'pending', attempt = 0, next_attempt = ?, lease_until = NULL, dead_at = NULL
+			WHERE key = ? AND state = 'dead'`, micros(at), key)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: requeue %q: %w", key, err)
+	}
+	return nil
+}
+
 // SaveProgram implements store.Store. A zero CreatedAt is the time of
 // saving; saving a hash again keeps the first row, time included.
 func (s *Store) SaveProgram(ctx context.Context, p store.Program) error {

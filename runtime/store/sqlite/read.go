@@ -18,6 +18,7 @@ type readStmts struct {
 	customer, seen, due, active *sql.Stmt
 	transitions, sends, events  *sql.Stmt
 	programs, stageCounts       *sql.Stmt
+	dead                        *sql.Stmt
 }
 
 // The read queries. TestQueryPlans checks the index each one uses.
@@ -60,6 +61,7 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&r.events, qEvents},
 		{&r.programs, qPrograms},
 		{&r.stageCounts, qStageCounts},
+		{&r.dead, qDeadLetters},
 	} {
 		st, err := db.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -72,7 +74,7 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (r *readStmts) close() error {
 	var err error
-	for _, st := range []*sql.Stmt{r.customer, r.seen, r.due, r.active, r.transitions, r.sends, r.events, r.programs, r.stageCounts} {
+	for _, st := range []*sql.Stmt{r.customer, r.seen, r.due, r.active, r.transitions, r.sends, r.events, r.programs, r.stageCounts, r.dead} {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}

@@ -135,11 +135,17 @@ CREATE TABLE programs (
 	created_at INTEGER NOT NULL
 );
 `},
+	{name: "dead letters", sql: `
+-- The dead-letter queue (DeadLetters, Requeue): dead items by key. Partial,
+-- so the outbox's pending and delivered rows, nearly all of them, cost
+-- nothing in it.
+CREATE INDEX outbox_dead ON outbox(key) WHERE state = 'dead';
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate brings the database on conn to SchemaVersion, one step per
 // transaction. BEGIN IMMEDIATE takes the write lock before the version is

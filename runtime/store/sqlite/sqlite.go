@@ -17,7 +17,7 @@ import (
 )
 
 // Store is the SQLite implementation of store.Store. It also implements
-// store.MessagePruner and store.EventHistory.
+// store.MessagePruner, store.EventHistory and store.DeadLetterQueue.
 type Store struct {
 	path string
 
@@ -47,6 +47,7 @@ var _ interface {
 	store.Store
 	store.MessagePruner
 	store.EventHistory
+	store.DeadLetterQueue
 } = (*Store)(nil)
 
 // Settings every connection gets. busy_timeout: another process (the

@@ -189,6 +189,7 @@ func TestQueryPlans(t *testing.T) {
 		qSends:       "history_customer",
 		qEvents:      "history_customer",
 		qStageCounts: "active_instances_stage",
+		qDeadLetters: "outbox_dead",
 		qClaim:       "USING COVERING INDEX outbox_due",
 		qClaimSends:  "INTEGER PRIMARY KEY",
 		qActiveSigs:  "sqlite_autoindex_customers_1",
@@ -384,4 +385,29 @@ func TestWriterSurvivesPanic(t *testing.T) {
 	if err := s.Commit(ctx, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("c", 1, storetest.T0)}}); err != nil {
 		t.Fatalf("a commit after the panic: %v", err)
 	}
+}
+
+// A database of schema 1 (before the dead-letter index) is migrated on
+// open, and the items that died before the upgrade are in the queue.
+func TestUpgradeFromSchema1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	storetest.RunDeadLetterUpgrade(t,
+		func() (store.Store, error) { return Open(path) },
+		func() { // back to what a schema-1 binary left
+			db := rawDB(t, path)
+			defer db.Close()
+			for _, q := range []string{"DROP INDEX outbox_dead", "DELETE FROM schema_migrations WHERE version > 1"} {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		func() int {
+			var v int
+			if err := rawDB(t, path).QueryRow("SELECT max(version) FROM schema_migrations").Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		},
+		SchemaVersion)
 }

@@ -40,13 +40,6 @@ func RunSchema(t *testing.T, h Schema) {
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	}
-	closeIt := func(t *testing.T, s store.Store) {
-		t.Helper()
-		if err := s.Close(); err != nil {
-			t.Fatalf("Close: %v", err)
-		}
-	}
-
 	t.Run("FromEmpty", func(t *testing.T) {
 		s := open(t)
 		commit(t, s, Write("c", 1, at(0)))
@@ -88,4 +81,11 @@ func RunSchema(t *testing.T, h Schema) {
 			t.Errorf("Due: %v", ids)
 		}
 	})
+}
+
+func closeIt(t *testing.T, s store.Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ActiveCustomers", testActiveCustomers},
 		{"OutboxIdempotent", testOutboxIdempotent},
 		{"OutboxLifecycle", testOutboxLifecycle},
+		{"DeadLetters", testDeadLetters},
 		{"SeenMessages", testSeenMessages},
 		{"History", testHistory},
 		{"Events", testEvents},
@@ -960,4 +961,157 @@ func testClosed(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}
 	}
+}
+
+// testDeadLetters: dead items are listed by key, page by page, with their
+// send and last error; Requeue makes one deliverable again under the same
+// key with its attempts from zero, and only a dead one.
+func testDeadLetters(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	q, ok := s.(store.DeadLetterQueue)
+	if !ok {
+		t.Fatalf("%T does not implement store.DeadLetterQueue", s)
+	}
+	list := func(after string, limit int) []store.DeadLetter {
+		t.Helper()
+		ds, err := q.DeadLetters(bg, after, limit)
+		if err != nil {
+			t.Fatalf("DeadLetters(%q, %d): %v", after, limit, err)
+		}
+		return ds
+	}
+	keys := func(ds []store.DeadLetter) []string {
+		out := []string{}
+		for _, d := range ds {
+			out = append(out, d.Send.Key)
+		}
+		return out
+	}
+	if ds := list("", 10); len(ds) != 0 {
+		t.Errorf("dead letters of an empty store: %v", keys(ds))
+	}
+	var all []engine.Send
+	for _, c := range []string{"a", "b", "c"} {
+		w := simple(c, "j", "s", time.Time{})
+		one := send(c+"/j/1", "one", 1, engine.FateDeliver, at(0))
+		two := send(c+"/j/1", "two", 1, engine.FateDeliver, at(0))
+		w.Results = []engine.Result{{Sends: []engine.Send{one, two}}}
+		commit(t, s, w)
+		all = append(all, one, two)
+	}
+	claimed := claim(t, s, at(time.Second), time.Minute, 10)
+	if len(claimed) != len(all) {
+		t.Fatalf("claimed %v", claimed)
+	}
+	deadAt := at(2 * time.Second)
+	// Every "one" dies; every "two" is delivered, except b's, which dies
+	// and is then delivered after all (a late dispatcher): not dead then.
+	for _, sd := range all {
+		switch {
+		case sd.Name == "one":
+			if err := s.Dead(bg, sd.Key, 3, deadAt, "550 no such user at "+sd.Instance); err != nil {
+				t.Fatal(err)
+			}
+		case strings.HasPrefix(sd.Key, "b/"):
+			if err := s.Dead(bg, sd.Key, 3, deadAt, "timeout"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Delivered(bg, sd.Key, deadAt.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if err := s.Delivered(bg, sd.Key, deadAt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := []string{"a/j/1/1/one", "b/j/1/1/one", "c/j/1/1/one"}
+	ds := list("", 10)
+	same(t, "dead letters", keys(ds), want)
+	if len(ds) == 3 {
+		d := ds[1]
+		if d.Customer != "b" || d.Attempts != 3 || d.LastError != "550 no such user at b/j/1" || !d.DeadAt.Equal(deadAt) {
+			t.Errorf("dead letter %+v", d)
+		}
+		same(t, "the dead letter's send", d.Send, all[2])
+	}
+	same(t, "first page", keys(list("", 2)), want[:2])
+	same(t, "next page", keys(list(want[1], 2)), want[2:])
+	if ds := list("c", 10); len(ds) != 1 {
+		t.Errorf("after \"c\": %v, want the key after it", keys(ds))
+	}
+	if ds := list("", 0); len(ds) != 0 {
+		t.Errorf("limit 0 listed %v", keys(ds))
+	}
+
+	// Requeue: pending again, due at the given time, attempts from zero.
+	requeueAt := at(time.Hour)
+	if err := q.Requeue(bg, want[1], requeueAt); err != nil {
+		t.Fatalf("Requeue: %v", err)
+	}
+	same(t, "dead letters after a requeue", keys(list("", 10)), []string{want[0], want[2]})
+	if ks := claim(t, s, requeueAt.Add(-time.Millisecond), time.Minute, 10); len(ks) != 0 {
+		t.Errorf("claimed before the requeued item was due: %v", ks)
+	}
+	items, err := s.ClaimOutbox(bg, requeueAt, time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].Send.Key != want[1] || items[0].Attempt != 0 {
+		t.Fatalf("claim after the requeue = %+v, want %s with 0 attempts", items, want[1])
+	}
+	same(t, "the requeued item's send", items[0].Send, all[2])
+	for _, k := range []string{want[1], "a/j/1/1/two", "no/such/key"} {
+		if err := q.Requeue(bg, k, requeueAt); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Requeue(%q) of an item that is not dead: %v, want store.ErrNotFound", k, err)
+		}
+	}
+	// Dead again after the requeue: back in the queue.
+	if err := s.Dead(bg, want[1], 2, requeueAt, "still failing"); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "dead letters after dying again", keys(list("", 10)), want)
+}
+
+// RunDeadLetterUpgrade checks a store's upgrade from schema 1, which had no
+// dead-letter queue: a dead item committed, the database taken back to
+// schema 1 by downgrade (while closed), the items that died before are in
+// the queue after the next open, and version then reads latest.
+func RunDeadLetterUpgrade(t *testing.T, open func() (store.Store, error), downgrade func(), version func() int, latest int) {
+	t.Helper()
+	s, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := commitDead(t, s, "c")
+	closeIt(t, s)
+	downgrade()
+	if s, err = open(); err != nil {
+		t.Fatalf("opening a schema-1 database: %v", err)
+	}
+	defer closeIt(t, s)
+	ds, err := s.(store.DeadLetterQueue).DeadLetters(bg, "", 10)
+	if err != nil || len(ds) != 1 || ds[0].Send.Key != key {
+		t.Errorf("dead letters after the upgrade: %+v (%v), want %s", ds, err, key)
+	}
+	if v := version(); v != latest {
+		t.Errorf("schema version %d after the upgrade, want %d", v, latest)
+	}
+}
+
+// commitDead commits customer id with one send to deliver, claims it and
+// makes it dead, and returns its key.
+func commitDead(t *testing.T, s store.Store, id string) string {
+	t.Helper()
+	w := simple(id, "j", "s", time.Time{})
+	sd := send(id+"/j/1", "one", 1, engine.FateDeliver, at(0))
+	w.Results = []engine.Result{{Sends: []engine.Send{sd}}}
+	commit(t, s, w)
+	if ks := claim(t, s, at(time.Second), time.Minute, 10); len(ks) != 1 {
+		t.Fatalf("claimed %v", ks)
+	}
+	if err := s.Dead(bg, sd.Key, 1, at(time.Second), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	return sd.Key
 }

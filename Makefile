@@ -28,6 +28,7 @@ fuzz:
 	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseReentry$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/engine -run '^$$' -fuzz '^FuzzStep$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzIngest$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzAdmin$$' -fuzztime $(FUZZTIME)
 
 generate:
 	$(GO) generate ./...

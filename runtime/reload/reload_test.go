@@ -1,16 +1,21 @@
 package reload
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
@@ -84,11 +89,13 @@ journey "welcome" {
 `
 
 type rig struct {
-	t   *testing.T
-	dir string
-	st  *sqlite.Store
-	w   *worker.Worker
-	r   *Reloader
+	t     *testing.T
+	dir   string
+	st    *sqlite.Store
+	w     *worker.Worker
+	swaps *atomic.Int32 // calls of the reloader to Worker.Swap
+	r     *Reloader
+	log   *logBuffer // what the reloader and the worker logged, as JSON lines
 }
 
 func write(t *testing.T, path, content string) {
@@ -106,13 +113,50 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
+// logBuffer collects log output; it is written by the reloader's and the
+// worker's goroutines while the test reads it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// countingWorker counts the swaps the reloader makes.
+type countingWorker struct {
+	*worker.Worker
+	swaps atomic.Int32
+}
+
+func (w *countingWorker) Swap(eng *engine.Engine) {
+	w.swaps.Add(1)
+	w.Worker.Swap(eng)
+}
+
 // newRig starts a worker and a reloader (watching) on a workspace holding
 // journey, with a SQLite store in a temporary directory.
 func newRig(t *testing.T, journey string, opts Options) *rig {
 	t.Helper()
+	return newRigFiles(t, map[string]string{"schema.journey.hcl": schema, "welcome.journey.hcl": journey}, opts)
+}
+
+// newRigFiles is newRig on a workspace holding files (name: content).
+func newRigFiles(t *testing.T, files map[string]string, opts Options) *rig {
+	t.Helper()
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "schema.journey.hcl"), schema)
-	write(t, filepath.Join(dir, "welcome.journey.hcl"), journey)
+	for name, content := range files {
+		write(t, filepath.Join(dir, name), content)
+	}
 	p, diags, err := Load(dir, engine.Options{})
 	if err != nil || p == nil {
 		t.Fatalf("load: %v %s", err, diags.Error())
@@ -124,13 +168,15 @@ func newRig(t *testing.T, journey string, opts Options) *rig {
 	if _, err := Install(context.Background(), st, p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
+	logs := &logBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	w := worker.New(st, p.Engine, worker.Options{Logger: log})
+	cw := &countingWorker{Worker: w}
 	if opts.Debounce == 0 {
 		opts.Debounce = 50 * time.Millisecond
 	}
 	opts.Logger = log
-	r := New(dir, st, w, p, opts)
+	r := New(dir, st, cw, p, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	wDone, rDone := make(chan struct{}), make(chan struct{})
 	go func() { defer close(wDone); w.Run(ctx) }()
@@ -143,10 +189,15 @@ func newRig(t *testing.T, journey string, opts Options) *rig {
 		<-wDone
 		st.Close()
 	})
-	// The watch is in place once Run has logged it; a short pause is
-	// enough since Run adds the watches before anything else.
-	time.Sleep(50 * time.Millisecond)
-	return &rig{t: t, dir: dir, st: st, w: w, r: r}
+	// Run adds the watches before it logs this.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), `"msg":"watching the workspace for changes"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the reloader did not start watching; log:\n%s", logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return &rig{t: t, dir: dir, st: st, w: w, swaps: &cw.swaps, r: r, log: logs}
 }
 
 func (g *rig) submit(id string, events ...string) {
@@ -172,7 +223,7 @@ func (g *rig) customer(id string) *engine.Customer {
 // waitStatus polls the status until cond holds.
 func (g *rig) waitStatus(what string, cond func(Status) bool) Status {
 	g.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		s := g.r.Status()
 		if cond(s) {

@@ -23,7 +23,8 @@
 //
 // # Ingest: data flow
 //
-//	body (≤ 32 KB a call, ≤ 500 KB a batch: http.MaxBytesReader; 413 above)
+//	body (≤ 32 KB a call, ≤ 500 KB a batch: http.MaxBytesReader; 413 above;
+//	      Content-Encoding gzip decompressed, the limits applying after too)
 //	  -> parse: one JSON object per call, every field checked, a 400 naming the field
 //	  -> calls -> worker.Items in request order, a messageId repeated in the request kept once
 //	  -> worker.Submit (blocks until the group commit holding them is durable)

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/worker"
@@ -99,6 +101,63 @@ func FuzzIngest(f *testing.F) {
 			if msg, _ := doc["error"].(string); msg == "" || !strings.HasPrefix(msg, strings.TrimPrefix(p, "/v1/")) {
 				t.Fatalf("POST %s: %d without an error that names the call: %s", p, rec.Code, fmt.Sprint(doc))
 			}
+		}
+	})
+}
+
+var fuzzAdminRoutes = []struct{ method, prefix string }{
+	{"GET", "/v1/customers/"},
+	{"GET", "/v1/dead-letters?"},
+	{"POST", "/v1/dead-letters/requeue?"},
+	{"GET", "/v1/journeys?"},
+	{"GET", "/v1/status?"},
+	{"GET", "/metrics?"},
+	{"GET", "/"},
+}
+
+// FuzzAdmin sends arbitrary paths, queries and bodies to the admin API over
+// a real SQLite store holding a few customers and a dead letter: nothing may
+// panic, nothing is a 5xx, and every answer of a matched route is JSON (or
+// Prometheus text for /metrics).
+func FuzzAdmin(f *testing.F) {
+	h := newHarness(f, Options{})
+	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up"}`)
+	h.mustPost("/v1/track", `{"userId":"u/2 é","event":"signed_up"}`)
+	items, err := h.st.ClaimOutbox(context.Background(), time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil || len(items) == 0 {
+		f.Fatalf("claim: %v", err)
+	}
+	if err := h.st.Dead(context.Background(), items[0].Send.Key, 3, time.Now(), "gone"); err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []struct {
+		route      uint8
+		path, body string
+	}{
+		{0, "u1", ""}, {0, "u1?fields=1", ""}, {0, "u%2F2%20%C3%A9", ""}, {0, "%zz", ""}, {0, "", ""},
+		{1, "limit=1&after=u1", ""}, {1, "limit=-1", ""}, {1, "limit=99999999999999999999", ""}, {1, "fields=1&after=%00", ""},
+		{2, "", `{"keys":["` + items[0].Send.Key + `","x"]}`}, {2, "", `{"keys":[1]}`}, {2, "", `{"keys":null}`}, {2, "", `[`},
+		{3, "", ""}, {4, "x=1", ""}, {5, "", ""}, {6, "v1/../v1/status", ""}, {6, "v1/customers/", ""},
+	} {
+		f.Add(s.route, s.path, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, route uint8, path string, body []byte) {
+		rt := fuzzAdminRoutes[int(route)%len(fuzzAdminRoutes)]
+		target := rt.prefix + path
+		if _, err := url.ParseRequestURI(target); err != nil || strings.ContainsAny(target, " \t\r\n#") {
+			return // not a request line a client can send
+		}
+		req := httptest.NewRequest(rt.method, target, bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.srv.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s: %d: %s", rt.method, target, rec.Code, rec.Body)
+		}
+		if req.Pattern == "" || strings.HasPrefix(req.Pattern, "GET /metrics") || rec.Code/100 == 3 {
+			return // the mux's own 404/405 text or path-cleaning redirect, or Prometheus text
+		}
+		if !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("%s %s (%s): %d, not JSON: %q", rt.method, target, req.Pattern, rec.Code, rec.Body)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,16 +60,44 @@ type call struct {
 // readBody reads a request body of at most limit bytes. A larger body is a
 // 413; what gets read is bounded by http.MaxBytesReader, so a huge body costs
 // no more than limit bytes of memory.
+//
+// A gzip body (Content-Encoding: gzip, which some tracking libraries send)
+// is decompressed, and the limit applies to the decompressed bytes too:
+// a small bomb is a 413, never a large allocation.
 func readBody(w http.ResponseWriter, r *http.Request, what string, limit int64) ([]byte, *httpError) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the body is larger than %d bytes", what, limit)}
-	case err != nil:
-		return nil, badRequest("%s: reading the body: %v", what, err)
+	in := io.Reader(http.MaxBytesReader(w, r.Body, limit))
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(in)
+		if err != nil {
+			return nil, readError(what, limit, err)
+		}
+		defer zr.Close()
+		body, err := io.ReadAll(io.LimitReader(zr, limit+1))
+		if err != nil {
+			return nil, readError(what, limit, err)
+		}
+		if int64(len(body)) > limit {
+			return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the body is larger than %d bytes once decompressed", what, limit)}
+		}
+		return body, nil
+	default:
+		return nil, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("%s: Content-Encoding %q is not supported: send the body plain or gzip", what, enc)}
+	}
+	body, err := io.ReadAll(in)
+	if err != nil {
+		return nil, readError(what, limit, err)
 	}
 	return body, nil
+}
+
+func readError(what string, limit int64, err error) *httpError {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the body is larger than %d bytes", what, limit)}
+	}
+	return badRequest("%s: reading the body: %v", what, err)
 }
 
 // parseObject decodes data, which must be exactly one JSON object, into its

@@ -413,3 +413,216 @@ func TestInstallReportsAMigration(t *testing.T) {
 	}
 	var _ store.Store = st
 }
+
+// A burst of changes is one compile: every change restarts the debounce
+// timer, so the workspace is compiled once, after the last change.
+//
+// Every write leaves the workspace in a state it was never in before (a
+// new timer, a new file, an error), so every compile, wherever it fell in
+// the burst, would count: a good state it saw would be swapped in (a
+// reload and a swap), a broken one refused (a refusal). One compile after
+// the last write is exactly one reload and one swap, and no refusal.
+func TestReloadDebounces(t *testing.T) {
+	second := strings.ReplaceAll(v2, `journey "welcome"`, `journey "second"`)
+	for _, tc := range []struct {
+		name     string
+		debounce time.Duration
+		writes   int
+		gap      time.Duration // between two writes
+	}{
+		// A save-all, or a checkout: writes a few ms apart.
+		{name: "burst", debounce: 300 * time.Millisecond, writes: 8, gap: 5 * time.Millisecond},
+		// Changes that go on for longer than the interval, never pausing
+		// as long: still one compile, after the last (a timer started by
+		// the first change rather than restarted by each would compile
+		// midway).
+		{name: "longer than the interval", debounce: 500 * time.Millisecond, writes: 14, gap: 50 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newRig(t, v1, Options{Debounce: tc.debounce})
+			before := g.r.Status()
+			type step struct{ file, content string }
+			var steps []step
+			for i := 0; i < tc.writes-2; i++ {
+				// Alternately welcome's timer and a second journey
+				// (created by the first such write), each time a new one.
+				after := fmt.Sprintf(`after "%dd"`, 31+i)
+				if i%2 == 0 {
+					steps = append(steps, step{"welcome.journey.hcl", strings.Replace(v1, `after "30d"`, after, 1)})
+				} else {
+					steps = append(steps, step{"second.journey.hcl", strings.Replace(second, `after "60d"`, after, 1)})
+				}
+			}
+			steps = append(steps,
+				step{"welcome.journey.hcl", strings.Replace(v1, "goto = stage.parked", "goto = stage.parkd", 1)},
+				step{"welcome.journey.hcl", strings.Replace(v1, `after "30d"`, `after "99d"`, 1)})
+
+			start := time.Now()
+			var longest time.Duration
+			last := start
+			for i, s := range steps {
+				if i > 0 {
+					time.Sleep(tc.gap)
+				}
+				write(t, filepath.Join(g.dir, s.file), s.content)
+				now := time.Now()
+				longest, last = max(longest, now.Sub(last)), now
+			}
+			took := last.Sub(start)
+			if longest >= tc.debounce {
+				// The debounce was right to compile midway.
+				t.Skipf("the test was stalled for %v between two writes (debounce %v)", longest, tc.debounce)
+			}
+			t.Logf("%d writes in %v, at most %v apart", len(steps), took, longest)
+
+			p, diags, err := Load(g.dir, engine.Options{})
+			if err != nil || p == nil {
+				t.Fatalf("the final workspace: %v %s", err, diags.Error())
+			}
+			if p.Version == before.Version {
+				t.Fatal("the burst did not change the program")
+			}
+			g.waitStatus("the final program", func(s Status) bool { return s.Version == p.Version })
+			// Any further compile would come within a debounce of the last
+			// event: wait a few, then count.
+			time.Sleep(3 * tc.debounce)
+			s := g.r.Status()
+			if s.Reloads != 1 || s.Refusals != 0 || s.Refused != nil || s.Version != p.Version {
+				b, _ := json.MarshalIndent(s, "", "  ")
+				t.Errorf("want one reload and no refusal after %d writes; status:\n%s", len(steps), b)
+			}
+			if n := g.swaps.Load(); n != 1 {
+				t.Errorf("%d swaps after %d writes, want 1", n, len(steps))
+			}
+			if n := strings.Count(g.log.String(), `"msg":"program reloaded"`); n != 1 {
+				t.Errorf("%d reloads logged, want 1:\n%s", n, g.log)
+			}
+		})
+	}
+}
+
+// channelSchema is schema with a webhook channel set up from the
+// environment, its secret included.
+const channelSchema = schema + `
+channel "hook" {
+  type   = "webhook"
+  url    = env("WAYMARK_RELOAD_TEST_URL")
+  secret = env("WAYMARK_RELOAD_TEST_SECRET")
+}
+`
+
+// secretValue is the channel's secret: it must never be logged.
+const secretValue = "wm-reload-secret-5e1f0c9a7b3d"
+
+// position returns where sub first occurs in src as "LINE:COL" (src is
+// ASCII, so a byte is a column); a caret in sub marks the character meant,
+// when not the first.
+func position(t *testing.T, src, sub string) string {
+	t.Helper()
+	caret := max(strings.Index(sub, "^"), 0)
+	i := strings.Index(src, strings.Replace(sub, "^", "", 1))
+	if i < 0 {
+		t.Fatalf("%q is not in the source", sub)
+	}
+	i += caret
+	return fmt.Sprintf("%d:%d", strings.Count(src[:i], "\n")+1, i-strings.LastIndex(src[:i], "\n"))
+}
+
+// A refused edit is logged, as an error (or a warning), with what is wrong and where:
+// the operator watching the log need not run `waymark validate`. Nothing
+// logged holds a secret the workspace reads with env().
+func TestReloadLogsARefusal(t *testing.T) {
+	unknownStage := strings.Replace(v1, "goto = stage.parked", "goto = stage.parkd", 1)
+	syntax := strings.Replace(v1, `on "unpark" { goto = stage.count }`, `on "unpark" { goto = }`, 1)
+	badSetting := strings.Replace(channelSchema, `secret = env("WAYMARK_RELOAD_TEST_SECRET")`, `secret = env(WAYMARK_RELOAD_TEST_SECRET)`, 1)
+	unsetURL := strings.Replace(channelSchema, `env("WAYMARK_RELOAD_TEST_URL")`, `env("WAYMARK_RELOAD_TEST_UNSET")`, 1)
+	for _, tc := range []struct {
+		name, file, content string
+		msg                 string   // the record's message starts so
+		attr                string   // the attribute that says what is wrong
+		want                []string // in attr
+		errors              int      // the record's count of errors; -1: none
+	}{
+		{
+			name: "unknown stage", file: "welcome.journey.hcl", content: unknownStage,
+			msg: "edit refused", attr: "diagnostics", errors: 1,
+			want: []string{"welcome.journey.hcl:" + position(t, unknownStage, "stage.^parkd") + ": error: Unknown stage", `no stage named "parkd"`},
+		},
+		{
+			name: "syntax error", file: "welcome.journey.hcl", content: syntax,
+			msg: "edit refused", attr: "diagnostics", errors: 1,
+			want: []string{"welcome.journey.hcl:" + position(t, syntax, "goto = ^}") + ": error: Invalid expression"},
+		},
+		{
+			name: "channel setting", file: "schema.journey.hcl", content: badSetting,
+			msg: "edit refused", attr: "diagnostics", errors: 1,
+			want: []string{
+				"schema.journey.hcl:" + position(t, badSetting, "WAYMARK_RELOAD_TEST_SECRET)") + ": error: Unknown variable",
+				`no variable named "WAYMARK_RELOAD_TEST_SECRET"`,
+			},
+		},
+		{
+			// The workspace compiles, but its channels cannot be set up
+			// (Options.Prepare, as `waymark run` does it): the secret was
+			// read this time.
+			name: "channel setup", file: "schema.journey.hcl", content: unsetURL,
+			msg: "reload failed", attr: "err", errors: -1,
+			want: []string{
+				`schema.journey.hcl:` + position(t, unsetURL, `env("WAYMARK_RELOAD_TEST_UNSET")`) + `: channel "hook" setting url: `,
+				"WAYMARK_RELOAD_TEST_UNSET is not set",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("WAYMARK_RELOAD_TEST_URL", "https://hooks.example.com/in")
+			t.Setenv("WAYMARK_RELOAD_TEST_SECRET", secretValue)
+			g := newRigFiles(t, map[string]string{"schema.journey.hcl": channelSchema, "welcome.journey.hcl": v1}, Options{
+				Prepare: func(p *Program) (func(), error) {
+					if _, err := deliver.Setup(p.IR, os.LookupEnv, deliver.Live); err != nil {
+						return nil, fmt.Errorf("channels: %w", err)
+					}
+					return nil, nil
+				},
+			})
+			write(t, filepath.Join(g.dir, tc.file), tc.content)
+			s := g.waitStatus("the refusal", func(s Status) bool { return s.Refused != nil })
+			logged := g.log.String()
+
+			var found []map[string]any
+			for line := range strings.Lines(logged) {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatalf("a log line is not JSON: %v\n%s", err, line)
+				}
+				if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, tc.msg) {
+					found = append(found, rec)
+				}
+			}
+			if len(found) != 1 {
+				t.Fatalf("%d records %q..., want 1; log:\n%s", len(found), tc.msg, logged)
+			}
+			rec := found[0]
+			if lv := rec["level"]; lv != slog.LevelError.String() && lv != slog.LevelWarn.String() {
+				t.Errorf("logged at level %v, want ERROR or WARN", lv)
+			}
+			text, _ := rec[tc.attr].(string)
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s = %q\nwant it to contain %q", tc.attr, text, w)
+				}
+			}
+			if tc.errors >= 0 {
+				if n, _ := rec["errors"].(float64); int(n) != tc.errors || s.Refused.Errors != tc.errors {
+					t.Errorf("errors: logged %v, status %d, want %d", rec["errors"], s.Refused.Errors, tc.errors)
+				}
+			}
+			if strings.Contains(logged, secretValue) {
+				t.Errorf("the log holds the secret:\n%s", logged)
+			}
+			if b, _ := json.Marshal(s); bytes.Contains(b, []byte(secretValue)) {
+				t.Errorf("the status holds the secret:\n%s", b)
+			}
+			t.Logf("%s: %s", tc.attr, text)
+		})
+	}
+}

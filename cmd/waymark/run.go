@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/waymark-dev/waymark/lang/timespec"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/reload"
@@ -28,7 +29,7 @@ import (
 var runCommand = &command{
 	name:     "run",
 	summary:  "run a workspace: take events over HTTP, fire timers, deliver sends, reload on edits",
-	synopsis: "[--listen ADDR] [--store sqlite:FILE|pebble:DIR] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] DIR",
+	synopsis: "[--listen ADDR] [--store sqlite:FILE|pebble:DIR] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] [--retention DURATION] DIR",
 	help: `
 Run serves the workspace in DIR. It takes events over HTTP in the shape of
 Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
@@ -67,6 +68,7 @@ WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store
 		fs.StringVar(&o.adminToken, "admin-token", "", "require `TOKEN` as a bearer token on the admin API and /metrics (default $WAYMARK_ADMIN_TOKEN)")
 		fs.StringVar(&o.timezone, "timezone", "UTC", "the time zone (`TZ`, an IANA name) of customers without a valid timezone trait (default UTC)")
 		logFormat := newChoice(fs, "log-format", []string{"text", "json"}, "how to write the logs on standard error")
+		fs.StringVar(&o.retention, "retention", "0", "forget history records and delivered outbox items older than `DURATION` (like 90d), checked hourly; 0 keeps everything")
 		return func(e *env, args []string) int {
 			o.deliver, o.logFormat = deliverMode.value, logFormat.value
 			return runRun(e, args, o)
@@ -78,6 +80,8 @@ type runOptions struct {
 	listen, store, deliver string
 	writeKey, adminToken   string
 	timezone, logFormat    string
+	retention              string
+	keep                   time.Duration // retention, parsed
 }
 
 // shutdownTimeout bounds a graceful stop: past it, requests still in flight
@@ -97,6 +101,16 @@ func runRun(e *env, args []string, o runOptions) int {
 	mode, err := deliver.ParseMode(o.deliver)
 	if err != nil {
 		return e.failf(exitUsage, "--deliver: %v", err)
+	}
+	if o.retention != "0" {
+		// Not under the ingest dedup window: a delivered outbox item is what
+		// stops a replayed input from sending again once its message id is
+		// forgotten, so it must outlive the id.
+		d, err := timespec.ParseDuration(o.retention)
+		if err != nil || d < server.DefaultDedupWindow {
+			return e.failf(exitUsage, "--retention %q: want a duration of 7d or more (the ingest dedup window), like 90d or 12w, or 0 to keep everything", o.retention)
+		}
+		o.keep = d
 	}
 	if _, _, err := net.SplitHostPort(o.listen); err != nil {
 		return e.failf(exitUsage, "--listen %q: want HOST:PORT, like 127.0.0.1:8080 or :8080", o.listen)
@@ -296,8 +310,11 @@ func (rt *runner) serve(ln net.Listener) int {
 	sch := start("sched", true, rt.sch.Run)
 	rl := start("reload", false, rt.rl.Run)
 	prune := start("prune", false, func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		wg.Go(func() { server.PruneHistory(ctx, rt.st, rt.o.keep, time.Hour, rt.log) })
 		server.PruneMessages(ctx, rt.st, server.DefaultDedupWindow, time.Hour, rt.log)
-		<-ctx.Done() // it returns at once for a store that keeps no ids
+		<-ctx.Done() // both return at once when there is nothing to prune
+		wg.Wait()
 		return nil
 	})
 

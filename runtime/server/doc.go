@@ -59,4 +59,12 @@
 // engine. Status comes from Options.Status (the reloader's), metrics from
 // the server's own counters plus Options.Metrics (worker, dispatcher,
 // scheduler, reloader), written by hand in the text exposition format.
+// The dead-letter routes read and requeue through store.DeadLetterQueue.
+//
+// # Retention
+//
+// PruneMessages (ingest message ids, DefaultDedupWindow) and PruneHistory
+// (history and delivered outbox items, the retention `waymark run
+// --retention` sets; off by default) run hourly beside the server, each only
+// where the store implements it.
 package server

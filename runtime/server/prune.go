@@ -23,25 +23,58 @@ func PruneMessages(ctx context.Context, st store.Store, window, interval time.Du
 	if !ok {
 		return
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	log = orDiscard(log)
+	every(ctx, interval, func() {
 		n, err := p.PruneMessages(ctx, time.Now().Add(-window))
 		switch {
 		case ctx.Err() != nil:
-			return
 		case err != nil:
 			log.Warn("pruning ingest message ids", "err", err)
 		case n > 0:
 			log.Info("pruned ingest message ids", "count", n, "older_than", window.String())
 		}
+	})
+}
+
+// PruneHistory forgets, every interval until ctx ends, the history older
+// than retention and the outbox items delivered before then, when st can
+// (store.HistoryPruner); otherwise, or with retention 0 (keep everything),
+// it returns at once.
+func PruneHistory(ctx context.Context, st store.Store, retention, interval time.Duration, log *slog.Logger) {
+	p, ok := st.(store.HistoryPruner)
+	if !ok || retention <= 0 {
+		return
+	}
+	log = orDiscard(log)
+	every(ctx, interval, func() {
+		records, items, err := p.PruneHistory(ctx, time.Now().Add(-retention))
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			log.Warn("pruning the history", "err", err)
+		case records > 0 || items > 0:
+			log.Info("pruned the history", "records", records, "delivered_items", items, "older_than", retention.String())
+		}
+	})
+}
+
+// every calls f at once, then every interval, until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		f()
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }

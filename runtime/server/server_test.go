@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/deliver"
+	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/reload"
 	"github.com/waymark-dev/waymark/runtime/sched"
+	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
@@ -674,4 +676,42 @@ func TestAdminDocumentNames(t *testing.T) {
 		t.Fatalf("journeys: %+v", j)
 	}
 	has("a journey", j.Journeys[0], "name", "version", "active", "stages")
+}
+
+// PruneHistory forgets what is older than the retention on its first pass,
+// and with retention 0 returns at once, keeping everything.
+func TestPruneHistoryLoop(t *testing.T) {
+	h := newHarness(t, Options{})
+	now := time.Now().UTC()
+	tr := func(id string, at time.Time) store.CustomerWrite {
+		return store.CustomerWrite{State: &engine.Customer{ID: id}, Results: []engine.Result{{Transitions: []engine.Transition{
+			{Instance: id + "/welcome/1", Journey: "welcome", Version: "v", To: "greet", Cause: "entry:signed_up", Status: "active", At: at}}}}}
+	}
+	ctx := context.Background()
+	if err := h.st.Commit(ctx, &store.Batch{Customers: []store.CustomerWrite{tr("old", now.Add(-48*time.Hour)), tr("new", now)}}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(id string) int {
+		ts, err := h.st.Transitions(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ts)
+	}
+	PruneHistory(ctx, h.st, 0, time.Millisecond, nil) // returns: nothing to do
+	if count("old") != 1 {
+		t.Fatal("retention 0 pruned")
+	}
+	loopCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); PruneHistory(loopCtx, h.st, 24*time.Hour, time.Hour, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for count("old") != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if count("old") != 0 || count("new") != 1 {
+		t.Errorf("after a pass with 24h retention: old %d, new %d transitions; want 0, 1", count("old"), count("new"))
+	}
 }

@@ -143,6 +143,24 @@ type MessagePruner interface {
 	PruneMessages(ctx context.Context, before time.Time) (int64, error)
 }
 
+// HistoryPruner is implemented by stores that can forget old history, which
+// otherwise grows with every input ever handled. The server calls it
+// periodically with now minus the retention (waymark run --retention).
+type HistoryPruner interface {
+	// PruneHistory forgets the history records (transitions, send
+	// decisions, refusals, errors, emitted events) whose time (their At)
+	// is before before, and the outbox items delivered before it. It keeps
+	// what is still needed: the send decision of an outbox item that is
+	// pending or dead, which delivery and the dead-letter queue read. It
+	// returns how many records and delivered items it forgot. Customers'
+	// states are never touched: an active instance keeps its stage, waits
+	// and entry; only the story of how it got there shortens. A delivered
+	// item is what keeps a replayed input from sending again once its
+	// message id is forgotten, so the retention must not be shorter than
+	// the ingest dedup window.
+	PruneHistory(ctx context.Context, before time.Time) (records, items int64, err error)
+}
+
 // DeadLetterQueue is implemented by stores that can list the outbox items
 // delivery gave up on across customers, and put them back: the operator's
 // view after an outage or a misconfigured channel ("what did not go out,

@@ -4,8 +4,8 @@
 // places, each written twice (WAL and checkpoint); here it appends its
 // keys to one log and one in-memory table, and compaction later writes
 // them out sequentially. It also implements store.MessagePruner,
-// store.EventHistory and store.DeadLetterQueue, and passes storetest like
-// every store.
+// store.HistoryPruner, store.EventHistory and store.DeadLetterQueue, and
+// passes storetest like every store.
 //
 //	st, err := pebble.Open("/var/lib/waymark/pebble")
 //	defer st.Close()
@@ -13,17 +13,18 @@
 // # Data flow
 //
 // Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, SaveProgram,
-// PruneMessages) is a request to one writer goroutine (writer.go). Callers
-// do their CPU work first, in their own goroutines: Commit encodes states
-// and history records to JSON before handing them over. The writer takes
-// every request queued while it was busy, runs them in order against one
-// indexed batch (so each reads the database plus the requests before it:
-// a customer's previous record, whether an outbox key exists) and commits
-// the batch with pebble.Sync: one fsync of the WAL for the whole group. No
-// request is answered before that fsync returns, so a Commit that returned
-// survives a crash of the process or of the machine. A request's writes
-// reach the batch only if it succeeds, so a failing request leaves nothing
-// and its neighbours in the group are written whole.
+// and each chunk of PruneMessages and PruneHistory) is a request to one
+// writer goroutine (writer.go). Callers do their CPU work first, in their
+// own goroutines: Commit encodes states and history records to JSON before
+// handing them over. The writer takes every request queued while it was
+// busy, runs them in order against one indexed batch (so each reads the
+// database plus the requests before it: a customer's previous record,
+// whether an outbox key exists) and commits the batch with pebble.Sync:
+// one fsync of the WAL for the whole group. No request is answered before
+// that fsync returns, so a Commit that returned survives a crash of the
+// process or of the machine. A request's writes reach the batch only if it
+// succeeds, so a failing request leaves nothing and its neighbours in the
+// group are written whole.
 //
 // Reads never go through the writer: point reads are Gets on the database,
 // scans are iterators (one consistent state each), and Sends reads the
@@ -64,6 +65,19 @@
 // message id is written blind (no read): an id committed again is filed
 // again under the later time, and a prune forgets an id only at the time
 // m/<id> holds.
+//
+// # Pruning the history
+//
+// PruneHistory (prune.go) uses the layout above as it is: no time index
+// on h/, so a prune reads the whole history once, decoding of each record
+// only its time (the "at" member of the engine's JSON), and then o/. Its
+// cost is one scan of the history and of the outbox per prune, which the
+// server runs periodically (hourly or so); both scans go in chunks of
+// pruneChunk keys, each one write request, so commits go on between them.
+// A send decision stays as long as it is the send of a pending or dead
+// item (o/<key> points at its customer and sequence number): ClaimOutbox
+// and DeadLetters read it there. A delivered item is o/<key> alone (no
+// od/ or d/ entry), deleted once delivered before the cut.
 //
 // Times are kept in microseconds, PostgreSQL's precision; a wake is
 // rounded up, never down, so the scheduler never wakes a customer early.

@@ -267,9 +267,11 @@ func (s *Store) SaveProgram(ctx context.Context, p store.Program) error {
 	return nil
 }
 
-// pruneChunk bounds one prune request, so that a prune of millions of ids
-// is many short batches between which commits go on.
-const pruneChunk = 10000
+// pruneChunk bounds one prune request (PruneMessages, PruneHistory) in
+// keys visited, so that a prune of millions of keys is many short batches
+// between which commits go on. A variable so that tests can make prunes
+// span several chunks.
+var pruneChunk = 10000
 
 // PruneMessages implements store.MessagePruner. It walks mt/ up to before
 // and forgets an id only if m/<id> still holds the time of that entry (an

@@ -17,7 +17,8 @@ import (
 )
 
 // Store is the Pebble implementation of store.Store. It also implements
-// store.MessagePruner, store.EventHistory and store.DeadLetterQueue.
+// store.MessagePruner, store.HistoryPruner, store.EventHistory and
+// store.DeadLetterQueue.
 type Store struct {
 	dir string
 	db  *pdb.DB
@@ -44,6 +45,7 @@ type Store struct {
 var _ interface {
 	store.Store
 	store.MessagePruner
+	store.HistoryPruner
 	store.EventHistory
 	store.DeadLetterQueue
 } = (*Store)(nil)

@@ -10,15 +10,15 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
-// Every write (Commit, ClaimOutbox, the settlements, SaveProgram,
-// PruneMessages) is a request to one writer goroutine: writes read what
-// they change (a customer's previous wake and active instances, whether an
-// outbox key exists, an outbox item's state), so they must see each other
-// in order. The writer takes every request queued while it was busy, runs
-// them one after the other against one indexed batch (reads see the
-// database plus the earlier requests of the group), and commits the batch
-// with one fsync: group commit. No request is answered before that fsync
-// has returned.
+// Every write (Commit, ClaimOutbox, the settlements, SaveProgram, each
+// chunk of PruneMessages and PruneHistory) is a request to one writer
+// goroutine: writes read what they change (a customer's previous wake and
+// active instances, whether an outbox key exists, an outbox item's state),
+// so they must see each other in order. The writer takes every request
+// queued while it was busy, runs them one after the other against one
+// indexed batch (reads see the database plus the earlier requests of the
+// group), and commits the batch with one fsync: group commit. No request
+// is answered before that fsync has returned.
 //
 // A request stages its writes and they reach the batch only if it returns
 // nil, so a request that fails (or panics) leaves nothing, and the others

@@ -1,8 +1,8 @@
 // Package sqlite is the embedded store.Store: one SQLite file through
 // modernc.org/sqlite (pure Go, no cgo), in WAL mode with synchronous=FULL,
 // so that a Commit that returned survives a crash of the process or of the
-// machine. It also implements store.MessagePruner, store.EventHistory and
-// store.DeadLetterQueue.
+// machine. It also implements store.MessagePruner, store.EventHistory,
+// store.DeadLetterQueue and store.HistoryPruner.
 //
 //	st, err := sqlite.Open("/var/lib/waymark/waymark.db")
 //	defer st.Close()

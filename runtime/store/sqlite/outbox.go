@@ -236,9 +236,78 @@ func (s *Store) SaveProgram(ctx context.Context, p store.Program) error {
 	return nil
 }
 
-// pruneChunk bounds one delete, so that a prune of millions of ids is many
-// short transactions between which commits go on.
-const pruneChunk = 10000
+// PruneHistory implements store.HistoryPruner. Both tables are walked in
+// insertion order (seq, rowid), a chunk per transaction so that commits go
+// on between chunks, from the oldest row kept.
+//
+// The history has no index on time (one would cost every commit): the walk
+// stops at the first chunk whose records all lie at or after the cut.
+// Commit order follows time closely; a record committed well after its
+// time (timers handled after an outage) may outlive the cut until a later
+// prune. Outbox items are exact: one created after the cut cannot have
+// been delivered before it.
+func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, items int64, err error) {
+	cut := micros(before)
+	// The outbox first: a delivered item's send is then no longer needed.
+	items, err = s.pruneChunks(ctx, "outbox", cut, qOutboxChunk, qPruneOutbox)
+	if err != nil {
+		return 0, items, err
+	}
+	records, err = s.pruneChunks(ctx, "history", cut, qHistoryChunk, qPruneHistory)
+	return records, items, err
+}
+
+// The prune's statements (TestQueryPlans checks their plans): the next
+// chunk's last id and earliest time, then the delete within it.
+const (
+	qOutboxChunk  = "SELECT max(rowid), min(created_at) FROM (SELECT rowid, created_at FROM outbox WHERE rowid > ? ORDER BY rowid LIMIT ?)"
+	qPruneOutbox  = "DELETE FROM outbox WHERE rowid > ?1 AND rowid <= ?2 AND state = 'delivered' AND delivered_at < ?3"
+	qHistoryChunk = "SELECT max(seq), min(at) FROM (SELECT seq, at FROM history WHERE seq > ? ORDER BY seq LIMIT ?)"
+	// The send of a pending or dead item stays: delivery and the
+	// dead-letter queue read it (outbox.send_seq).
+	qPruneHistory = `DELETE FROM history WHERE seq > ?1 AND seq <= ?2 AND at < ?3
+		AND NOT (kind = 'send' AND EXISTS (SELECT 1 FROM outbox AS o
+			WHERE o.key = history.key AND o.send_seq = history.seq AND o.state != 'delivered'))`
+)
+
+// pruneChunks runs del over the table chunk by chunk: bounds gives the last
+// id of the next pruneChunk rows after an id and their earliest time; del
+// deletes among ids (?1, ?2] what is older than ?3. It stops after the
+// chunk whose rows are all at or after cut.
+func (s *Store) pruneChunks(ctx context.Context, what string, cut int64, bounds, del string) (int64, error) {
+	var total, from int64
+	for {
+		var hi, oldest sql.NullInt64
+		var n int64
+		err := s.write(ctx, func(w *writer) error {
+			if err := w.conn.QueryRowContext(bg, bounds, from, pruneChunk).Scan(&hi, &oldest); err != nil {
+				return err
+			}
+			if !hi.Valid {
+				return nil
+			}
+			res, err := w.execStmt(del, from, hi.Int64, cut)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune %s: %w", what, err)
+		}
+		total += n
+		if !hi.Valid || oldest.Int64 >= cut {
+			return total, nil
+		}
+		from = hi.Int64
+	}
+}
+
+// pruneChunk bounds one delete, so that a prune of millions of rows is many
+// short transactions between which commits go on. A variable: tests make
+// chunks small.
+var pruneChunk = 10000
 
 // PruneMessages implements store.MessagePruner.
 func (s *Store) PruneMessages(ctx context.Context, before time.Time) (int64, error) {
@@ -258,7 +327,7 @@ func (s *Store) PruneMessages(ctx context.Context, before time.Time) (int64, err
 			return total, fmt.Errorf("sqlite: prune messages: %w", err)
 		}
 		total += n
-		if n < pruneChunk {
+		if n < int64(pruneChunk) {
 			return total, nil
 		}
 	}

@@ -17,7 +17,8 @@ import (
 )
 
 // Store is the SQLite implementation of store.Store. It also implements
-// store.MessagePruner, store.EventHistory and store.DeadLetterQueue.
+// store.MessagePruner, store.EventHistory, store.DeadLetterQueue and
+// store.HistoryPruner.
 type Store struct {
 	path string
 
@@ -48,6 +49,7 @@ var _ interface {
 	store.MessagePruner
 	store.EventHistory
 	store.DeadLetterQueue
+	store.HistoryPruner
 } = (*Store)(nil)
 
 // Settings every connection gets. busy_timeout: another process (the

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"History", testHistory},
 		{"Events", testEvents},
 		{"PruneMessages", testPruneMessages},
+		{"PruneHistory", testPruneHistory},
 		{"StageCounts", testStageCounts},
 		{"Programs", testPrograms},
 		{"Reopen", testReopen},
@@ -1114,4 +1115,112 @@ func commitDead(t *testing.T, s store.Store, id string) string {
 		t.Fatal(err)
 	}
 	return sd.Key
+}
+
+// testPruneHistory: records before the cut go, later ones stay, whatever
+// their kind and whoever they belong to; delivered outbox items before the
+// cut go; the sends of pending and dead items stay, claimable and listed.
+func testPruneHistory(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	p, ok := s.(store.HistoryPruner)
+	if !ok {
+		t.Fatalf("%T does not implement store.HistoryPruner", s)
+	}
+	tr := func(id, from, to string, d time.Duration) engine.Transition {
+		return engine.Transition{Instance: id + "/j/1", Journey: "j", Version: "v1", From: from, To: to, Cause: "on:x", Status: engine.StatusActive, At: at(d)}
+	}
+	day := 24 * time.Hour
+	oldDelivered := send("c/j/1", "old_delivered", 1, engine.FateDeliver, at(0))
+	oldPending := send("c/j/1", "old_pending", 1, engine.FateDeliver, at(0))
+	oldDead := send("c/j/1", "old_dead", 1, engine.FateDeliver, at(0))
+	oldCapped := send("c/j/1", "old_capped", 1, engine.FateCapped, at(0))
+	newDelivered := send("c/j/1", "new_delivered", 1, engine.FateDeliver, at(10*day))
+	ref := engine.Refusal{Journey: "j", Event: "e", Reason: engine.RefusedReentry, At: at(time.Hour)}
+	newRef := engine.Refusal{Journey: "j", Event: "e", Reason: engine.RefusedReentry, At: at(10 * day)}
+
+	c := simple("c", "j", "s", time.Time{})
+	c.Results = []engine.Result{
+		{Transitions: []engine.Transition{tr("c", "", "s", 0)}, Sends: []engine.Send{oldDelivered, oldPending, oldDead, oldCapped}, Refusals: []engine.Refusal{ref}},
+	}
+	d := simple("d", "j", "s", time.Time{})
+	d.Results = []engine.Result{{Transitions: []engine.Transition{tr("d", "", "s", time.Hour)}}}
+	commit(t, s, c, d)
+	c.Results = []engine.Result{
+		{Transitions: []engine.Transition{tr("c", "s", "s", 10*day)}, Sends: []engine.Send{newDelivered}, Refusals: []engine.Refusal{newRef}},
+	}
+	commit(t, s, c)
+	if ks := claim(t, s, at(11*day), time.Minute, 10); len(ks) != 4 {
+		t.Fatalf("claimed %v", ks)
+	}
+	for _, k := range []string{oldDelivered.Key, newDelivered.Key} {
+		if err := s.Delivered(bg, k, at(11*day)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delivered(bg, oldDelivered.Key, at(day)); err != nil { // the first delivery time is kept: 11 days
+		t.Fatal(err)
+	}
+	if err := s.Dead(bg, oldDead.Key, 5, at(11*day), "gone"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A cut before everything forgets nothing.
+	if n, m, err := p.PruneHistory(bg, at(-time.Hour)); err != nil || n != 0 || m != 0 {
+		t.Errorf("PruneHistory(before all) = %d, %d, %v; want 0, 0", n, m, err)
+	}
+	// A cut at day 5: the old transitions, refusal and decisions go, except
+	// the pending and the dead item's sends. No outbox item was delivered
+	// before day 5 (both at day 11).
+	n, m, err := p.PruneHistory(bg, at(5*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 || m != 0 {
+		t.Errorf("PruneHistory(day 5) = %d records, %d items; want 5 (2 transitions, a refusal, 2 sends), 0", n, m)
+	}
+	same(t, "transitions of c", transitions(t, s, "c"), []engine.Transition{tr("c", "s", "s", 10*day)})
+	if ts := transitions(t, s, "d"); len(ts) != 0 {
+		t.Errorf("transitions of d: %+v", ts)
+	}
+	var names []string
+	for _, r := range sends(t, s, "c") {
+		names = append(names, r.Name+":"+r.Delivery)
+	}
+	same(t, "sends of c", names, []string{"old_pending:pending", "old_dead:dead", "new_delivered:delivered"})
+	if eh, ok := s.(store.EventHistory); ok {
+		evs, err := eh.Events(bg, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(t, "events of c", evs, []store.Event{{Kind: store.EventRefusal, Refusal: &newRef}})
+	}
+	if ds, err := s.(store.DeadLetterQueue).DeadLetters(bg, "", 10); err != nil || len(ds) != 1 || ds[0].Send.Name != "old_dead" {
+		t.Errorf("dead letters after the prune: %+v, %v", ds, err)
+	}
+	// The pending item still goes out, with its send.
+	items, err := s.ClaimOutbox(bg, at(12*day), time.Minute, 10)
+	if err != nil || len(items) != 1 || items[0].Send.Key != oldPending.Key {
+		t.Fatalf("claim after the prune: %+v, %v", items, err)
+	}
+	same(t, "the pending item's send", items[0].Send, oldPending)
+
+	// A cut at day 12: every record before it goes but the pending and dead
+	// sends; the two delivered items (day 11) go too.
+	n, m, err = p.PruneHistory(bg, at(12*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || m != 2 {
+		t.Errorf("PruneHistory(day 12) = %d records, %d items; want 3 (transition, refusal, send), 2", n, m)
+	}
+	names = nil
+	for _, r := range sends(t, s, "c") {
+		names = append(names, r.Name+":"+r.Delivery)
+	}
+	same(t, "sends of c after the second prune", names, []string{"old_pending:pending", "old_dead:dead"})
+	if err := s.Delivered(bg, oldDelivered.Key, at(13*day)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Delivered of a pruned item: %v, want store.ErrNotFound", err)
+	}
+	// The state is untouched.
+	same(t, "state of c", mustCustomer(t, s, "c"), c.State)
 }

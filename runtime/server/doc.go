@@ -15,7 +15,7 @@
 //	GET  /v1/dead-letters     sends delivery gave up on, across customers, by key (?after=KEY&limit=N)
 //	POST /v1/dead-letters/requeue  {"keys": [...]}: deliver them again, same idempotency keys
 //	GET  /metrics             Prometheus text format                           admin token
-//	GET  /healthz             {"status":"ok"}, always open
+//	GET  /healthz             {"status":"ok"} when the store answers a read, else 503; always open
 //
 // The write key (Options.WriteKey) is the HTTP Basic user name, Segment's
 // convention, or the X-Write-Key header; the admin token is a bearer token.

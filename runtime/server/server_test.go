@@ -715,3 +715,20 @@ func TestPruneHistoryLoop(t *testing.T) {
 		t.Errorf("after a pass with 24h retention: old %d, new %d transitions; want 0, 1", count("old"), count("new"))
 	}
 }
+
+// /healthz probes the store: a closed store is a 503 that names the part,
+// never the error text (the endpoint is open).
+func TestHealthProbesTheStore(t *testing.T) {
+	h := newHarness(t, Options{})
+	if r := h.get("/healthz"); r.code != 200 {
+		t.Fatalf("GET /healthz: %d %s", r.code, r.body)
+	}
+	h.stopWorker()
+	if err := h.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := h.get("/healthz")
+	if r.code != 503 || string(bytes.TrimSpace(r.body)) != `{"failing":"store","status":"unavailable"}` {
+		t.Errorf("GET /healthz with the store closed: %d %s", r.code, r.body)
+	}
+}

@@ -92,8 +92,9 @@
 // or required (starttls = true), never (starttls = false); TLS from the
 // first byte on port 465. AUTH PLAIN (or LOGIN, when a relay offers only
 // that) with username and password, only over TLS unless the server is this
-// machine (localhost, a loopback address): Setup refuses a channel that would send a password in the clear, and an
-// attempt stops before AUTH when the server does not offer STARTTLS. The
+// machine (localhost, a loopback address): Setup refuses a channel that
+// would send a password in the clear, and an attempt stops before AUTH when
+// the server does not offer STARTTLS. The
 // message has Date, From, To, Reply-To, Subject (RFC 2047 when not plain
 // ASCII), Message-ID derived from the send key (the same on every attempt),
 // X-Waymark-Key, and a text/plain body or a multipart/alternative of text

@@ -137,23 +137,34 @@ func crashAndRestart(t *testing.T, kind string) {
 	// receiver holds the deliveries that reach it from then on, so that at
 	// least one has been taken and not answered when the kill comes: it must
 	// go out again after the restart, under the same key.
+	// The kill runs on its own goroutine: the senders go on posting while
+	// it waits for a held delivery, so requests are in flight when it hits.
 	p1 := startWaymark(t, env, nil, "--store", db, "--deliver", "live", ws)
 	killAt := int64(l.batches() / 3)
-	var killOnce sync.Once
+	var killing atomic.Bool
+	killed := make(chan struct{})
 	kill := func() {
-		select {
-		case <-hook.holdRequests():
-		case <-time.After(30 * time.Second):
-			t.Error("no delivery reached the receiver in 30s before the kill")
+		if !killing.CompareAndSwap(false, true) {
+			return
 		}
-		p1.kill()
+		held := hook.holdRequests()
+		go func() {
+			defer close(killed)
+			select {
+			case <-held:
+			case <-time.After(30 * time.Second):
+				t.Error("no delivery reached the receiver in 30s before the kill")
+			}
+			p1.kill()
+		}()
 	}
 	first := l.run(newClient(p1.base), func(n int64) {
 		if n >= killAt {
-			killOnce.Do(kill)
+			kill()
 		}
 	})
-	killOnce.Do(kill) // in case the load finished first
+	kill() // in case the load finished first
+	<-killed
 	held := hook.releaseHeld()
 	ackedPings := 0
 	for _, n := range first.acked {

@@ -170,7 +170,7 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	withFields := r.URL.Query().Get("fields") != ""
+	withFields := wantFields(r)
 
 	doc := customerDoc{ID: c.ID, Traits: c.Traits, NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events}
 	if doc.Traits == nil {
@@ -254,3 +254,10 @@ func (s *Server) storeFailed(w http.ResponseWriter, what string, err error) {
 }
 
 func quote(s string) string { return strconv.Quote(s) }
+
+// wantFields reports whether the request asks for sends' fields (the
+// messages themselves): ?fields=1 or ?fields=true.
+func wantFields(r *http.Request) bool {
+	v, err := strconv.ParseBool(r.URL.Query().Get("fields"))
+	return err == nil && v
+}

@@ -72,7 +72,7 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, "dead letters", err)
 		return
 	}
-	if r.URL.Query().Get("fields") == "" {
+	if !wantFields(r) {
 		// As on /v1/customers: the message itself (addresses, text) only
 		// when asked for.
 		for i := range ds {
@@ -114,6 +114,7 @@ func (s *Server) handleRequeue(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := requeueDoc{Requeued: []string{}, NotFound: []string{}}
 	now := time.Now().UTC()
+	var failed error
 	for _, k := range req.Keys {
 		err := q.Requeue(r.Context(), k, now)
 		switch {
@@ -122,8 +123,10 @@ func (s *Server) handleRequeue(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, store.ErrNotFound):
 			doc.NotFound = append(doc.NotFound, k)
 		default:
-			s.storeFailed(w, "requeue of "+quote(k), err)
-			return
+			failed = fmt.Errorf("requeue of %s failed: %w", quote(k), err)
+		}
+		if failed != nil {
+			break
 		}
 	}
 	if len(doc.Requeued) > 0 {
@@ -131,6 +134,17 @@ func (s *Server) handleRequeue(w http.ResponseWriter, r *http.Request) {
 		if s.opts.Requeued != nil {
 			s.opts.Requeued()
 		}
+	}
+	if failed != nil {
+		// What was requeued before the failure stays requeued: say which,
+		// so that a retry of the rest does not read them as not found.
+		s.log.Error("admin: requeue failed", "err", failed)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, struct {
+			Error string `json:"error"`
+			requeueDoc
+		}{"store: " + failed.Error(), doc})
+		return
 	}
 	writeJSON(w, http.StatusOK, doc)
 }

@@ -6,16 +6,20 @@
 //
 // # Routes
 //
-//	POST /v1/track            one event                    write key
-//	POST /v1/identify         one trait update             write key
-//	POST /v1/batch            {"batch": [calls]}           write key
-//	GET  /v1/journeys         journeys, versions, active instances per stage   admin token
-//	GET  /v1/customers/{id}   traits, instances with their history, sends with their fate and delivery (id path-escaped)
-//	GET  /v1/status           program version, last reload, diagnostics of a refused edit
-//	GET  /v1/dead-letters     sends delivery gave up on, across customers, by key (?after=KEY&limit=N)
-//	POST /v1/dead-letters/requeue  {"keys": [...]}: deliver them again, same idempotency keys
-//	GET  /metrics             Prometheus text format                           admin token
-//	GET  /healthz             {"status":"ok"} when the store answers a read, else 503; always open
+//	POST /v1/track                 one event                                  write key
+//	POST /v1/identify              one trait update                           write key
+//	POST /v1/batch                 {"batch": [calls]}                         write key
+//	GET  /v1/journeys              journeys, versions, active per stage       admin token
+//	GET  /v1/customers/{id}        traits, instances with their history,      admin token
+//	                               sends with fate and delivery (id escaped)
+//	GET  /v1/status                program version, last reload, diagnostics  admin token
+//	                               of a refused edit
+//	GET  /v1/dead-letters          sends delivery gave up on, by key          admin token
+//	                               (?after=KEY&limit=N; ?fields=1 the message)
+//	POST /v1/dead-letters/requeue  {"keys": [...]}: deliver them again,       admin token
+//	                               same idempotency keys
+//	GET  /metrics                  Prometheus text format                     admin token
+//	GET  /healthz                  {"status":"ok"} when the store answers a read, else 503; open
 //
 // The write key (Options.WriteKey) is the HTTP Basic user name, Segment's
 // convention, or the X-Write-Key header; the admin token is a bearer token.

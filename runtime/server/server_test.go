@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/reload"
 	"github.com/waymark-dev/waymark/runtime/sched"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
@@ -473,22 +476,8 @@ func TestPruneMessages(t *testing.T) {
 func TestDeadLetters(t *testing.T) {
 	requeued := 0
 	h := newHarness(t, Options{Requeued: func() { requeued++ }})
-	for _, id := range []string{"u1", "u2", "u3"} {
-		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"signed_up"}`)
-	}
+	keys := h.deadLetters(10, "webhook https://hooks.example: 410 Gone", "u1", "u2")
 	ctx := context.Background()
-	items, err := h.st.ClaimOutbox(ctx, time.Now().Add(time.Second), time.Minute, 10)
-	if err != nil || len(items) != 3 {
-		t.Fatalf("claim: %v %+v", err, items)
-	}
-	var keys []string
-	for _, it := range items[:2] {
-		if err := h.st.Dead(ctx, it.Send.Key, 10, time.Now(), "webhook https://hooks.example: 410 Gone"); err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, it.Send.Key)
-	}
-	slices.Sort(keys)
 
 	// The raw documents, key by key: these names are the API.
 	var raw struct {
@@ -554,7 +543,7 @@ func TestDeadLetters(t *testing.T) {
 	if len(rest.DeadLetters) != 1 || rest.DeadLetters[0].Send.Key != keys[1] || rest.Next != "" {
 		t.Errorf("after the requeue: %+v", rest)
 	}
-	items, err = h.st.ClaimOutbox(ctx, time.Now().Add(time.Second), time.Minute, 10)
+	items, err := h.st.ClaimOutbox(ctx, time.Now().Add(time.Second), time.Minute, 10)
 	if err != nil || len(items) != 1 || items[0].Send.Key != keys[0] || items[0].Attempt != 0 {
 		t.Errorf("claim after the requeue: %v %+v", err, items)
 	}
@@ -731,4 +720,70 @@ func TestHealthProbesTheStore(t *testing.T) {
 	if r.code != 503 || string(bytes.TrimSpace(r.body)) != `{"failing":"store","status":"unavailable"}` {
 		t.Errorf("GET /healthz with the store closed: %d %s", r.code, r.body)
 	}
+}
+
+// failingQueue fails Requeue on one key, as a store that lost its disk
+// half way through a request would.
+type failingQueue struct {
+	*sqlite.Store
+	failOn string
+}
+
+func (q failingQueue) Requeue(ctx context.Context, key string, at time.Time) error {
+	if key == q.failOn {
+		return errors.New("disk I/O error")
+	}
+	return q.Store.Requeue(ctx, key, at)
+}
+
+// A requeue that fails part way says which keys were requeued before the
+// failure, and the dispatcher is told of them; ?fields=0 shows no fields.
+func TestRequeuePartialFailureAndFieldsFlag(t *testing.T) {
+	h := newHarness(t, Options{})
+	keys := h.deadLetters(1, "gone", "p1", "p2")
+	for _, path := range []string{"/v1/dead-letters?fields=0", "/v1/customers/p1?fields=0", "/v1/dead-letters?fields=no"} {
+		if r := h.get(path); r.code != 200 || bytes.Contains(r.body, []byte(`"fields"`)) {
+			t.Errorf("GET %s: %d, shows fields: %s", path, r.code, r.body)
+		}
+	}
+
+	notified := 0
+	srv := New(failingQueue{h.st, keys[1]}, h.w, Options{Logger: discardLogger(), Requeued: func() { notified++ }})
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/dead-letters/requeue", strings.NewReader(`{"keys":["`+keys[0]+`","`+keys[1]+`"]}`)))
+	var got struct {
+		Error    string   `json:"error"`
+		Requeued []string `json:"requeued"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != 503 || len(got.Requeued) != 1 || got.Requeued[0] != keys[0] || !strings.Contains(got.Error, "requeue of \""+keys[1]+"\" failed") {
+		t.Errorf("partial requeue: %d %s", rec.Code, rec.Body)
+	}
+	if notified != 1 {
+		t.Errorf("Requeued called %d times, want 1", notified)
+	}
+}
+
+// deadLetters signs each customer up (the welcome journey sends at once),
+// claims their sends and makes them dead after attempts attempts with
+// lastError, and returns their keys in order.
+func (h *harness) deadLetters(attempts int, lastError string, ids ...string) []string {
+	h.t.Helper()
+	ctx := context.Background()
+	var keys []string
+	for _, id := range ids {
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"signed_up"}`)
+		items, err := h.st.ClaimOutbox(ctx, time.Now().Add(time.Second), time.Minute, 1)
+		if err != nil || len(items) != 1 || !strings.HasPrefix(items[0].Send.Key, id+"/") {
+			h.t.Fatalf("claim of %s's send: %v %+v", id, err, items)
+		}
+		if err := h.st.Dead(ctx, items[0].Send.Key, attempts, time.Now(), lastError); err != nil {
+			h.t.Fatal(err)
+		}
+		keys = append(keys, items[0].Send.Key)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -149,7 +149,9 @@ type MessagePruner interface {
 type HistoryPruner interface {
 	// PruneHistory forgets the history records (transitions, send
 	// decisions, refusals, errors, emitted events) whose time (their At)
-	// is before before, and the outbox items delivered before it. It keeps
+	// is before before, and the outbox items delivered before it. A store
+	// without a time index may keep, until a later call, records committed
+	// well after their time (timers handled after an outage). It keeps
 	// what is still needed: the send decision of an outbox item that is
 	// pending or dead, which delivery and the dead-letter queue read. It
 	// returns how many records and delivered items it forgot. Customers'

@@ -12,8 +12,8 @@
 //
 // # Data flow
 //
-// Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, SaveProgram,
-// and each chunk of PruneMessages and PruneHistory) is a request to one
+// Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, Requeue,
+// SaveProgram, and each chunk of PruneMessages and PruneHistory) is a request to one
 // writer goroutine (writer.go). Callers do their CPU work first, in their
 // own goroutines: Commit encodes states and history records to JSON before
 // handing them over. The writer takes every request queued while it was

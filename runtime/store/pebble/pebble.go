@@ -159,7 +159,9 @@ func (s *Store) migrate() error {
 			b.Close()
 			return err
 		}
-		if err := b.Commit(pdb.Sync); err != nil {
+		err := b.Commit(pdb.Sync)
+		b.Close()
+		if err != nil {
 			return fmt.Errorf("pebble: %s: migration to version %d: %w", s.dir, v+1, err)
 		}
 	}

@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -253,4 +254,75 @@ func TestUpgradeFromSchema1(t *testing.T) {
 			return v
 		},
 		SchemaVersion)
+}
+
+// d/ holds exactly the dead items through every change of state: dead,
+// delivered after all, requeued, and dead-lettered by a claim that finds
+// the send missing from the history.
+func TestDeadIndexFollowsTheOutbox(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := storetest.T0
+	deadKeys := func() []string {
+		t.Helper()
+		var ks []string
+		if err := scan(s.db, pDead, upper(pDead), func(k, _ []byte) (bool, error) {
+			ks = append(ks, string(k[len(pDead):]))
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	var keys []string
+	for _, id := range []string{"a", "b", "c"} {
+		w := storetest.Write(id, 1, t0)
+		if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{w}}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, w.Results[0].Sends[0].Key)
+	}
+	// c's send goes missing from the history before anything claims it.
+	c, _ := s.Customer(bg, "c")
+	var cSeq uint64
+	if err := scan(s.db, historyPrefix("c"), upper(historyPrefix("c")), func(k, v []byte) (bool, error) {
+		if v[0] == kindSend {
+			cSeq = binary.BigEndian.Uint64(k[len(k)-8:])
+		}
+		return true, nil
+	}); err != nil || c == nil || cSeq == 0 {
+		t.Fatalf("c's send record: %v", err)
+	}
+	if err := s.db.Delete(historyKey("c", cSeq), pdb.Sync); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.ClaimOutbox(bg, t0.Add(time.Second), time.Minute, 10)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("claim: %+v, %v", items, err)
+	}
+	if got := deadKeys(); fmt.Sprint(got) != fmt.Sprint([]string{keys[2]}) {
+		t.Errorf("d/ after a claim found c's send missing: %v", got)
+	}
+	steps := []struct {
+		name string
+		do   func() error
+		want []string
+	}{
+		{"a dies", func() error { return s.Dead(bg, keys[0], 3, t0, "gone") }, []string{keys[0], keys[2]}},
+		{"a is delivered after all", func() error { return s.Delivered(bg, keys[0], t0) }, []string{keys[2]}},
+		{"b dies", func() error { return s.Dead(bg, keys[1], 3, t0, "gone") }, []string{keys[1], keys[2]}},
+		{"b is requeued", func() error { return s.Requeue(bg, keys[1], t0) }, []string{keys[2]}},
+		{"b dies again", func() error { return s.Dead(bg, keys[1], 1, t0, "gone") }, []string{keys[1], keys[2]}},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := deadKeys(); fmt.Sprint(got) != fmt.Sprint(st.want) {
+			t.Errorf("d/ after %s: %v, want %v", st.name, got, st.want)
+		}
+	}
 }

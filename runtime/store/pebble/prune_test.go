@@ -164,9 +164,16 @@ func TestPruneHistoryBadRecord(t *testing.T) {
 			if err := s.db.Set(k, []byte(val), nil); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = s.PruneHistory(bg, storetest.T0.Add(1000*time.Hour))
-			if err == nil || !strings.Contains(err.Error(), `history record 7 of customer "bad"`) {
+			// A good record beside it: the prune goes on past the bad one.
+			if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("good", 1, storetest.T0)}}); err != nil {
+				t.Fatal(err)
+			}
+			records, _, err := s.PruneHistory(bg, storetest.T0.Add(1000*time.Hour))
+			if err == nil || !strings.Contains(err.Error(), `1 history records could not be read and were kept; the first: history record 7 of customer "bad"`) {
 				t.Errorf("PruneHistory: %v, want an error naming the record", err)
+			}
+			if ts, err := s.Transitions(bg, "good"); err != nil || len(ts) != 0 || records == 0 {
+				t.Errorf("the good records: %d pruned, %d transitions left (%v)", records, len(ts), err)
 			}
 			if _, found, err := get(s.db, k); err != nil || !found {
 				t.Errorf("the bad record: found %v, %v", found, err)

@@ -421,7 +421,10 @@ func TestUpgradeFromSchema1(t *testing.T) {
 }
 
 // A prune walks the history chunk by chunk, and stops at the first chunk
-// whose records all lie after the cut.
+// whose records all lie after the cut: with chunks of 3 and records of
+// these hours in commit order, cut at hour 5, it deletes 0, 1 and 2 (the
+// second chunk still reaches back before the cut) and stops at the third
+// chunk, so the late record of hour 3 waits for a later prune.
 func TestPruneHistoryInChunks(t *testing.T) {
 	defer func(n int) { pruneChunk = n }(pruneChunk)
 	pruneChunk = 3
@@ -431,16 +434,16 @@ func TestPruneHistoryInChunks(t *testing.T) {
 	}
 	defer s.Close()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 10 {
+	for i, h := range []int{0, 6, 1, 2, 7, 8, 9, 10, 11, 3} {
 		c := &engine.Customer{ID: fmt.Sprintf("c%d", i%3)}
-		tr := engine.Transition{Instance: c.ID + "/j/1", Journey: "j", Version: "v", To: "s", Cause: "entry:e", Status: engine.StatusActive, At: base.Add(time.Duration(i) * time.Hour)}
+		tr := engine.Transition{Instance: c.ID + "/j/1", Journey: "j", Version: "v", To: "s", Cause: "entry:e", Status: engine.StatusActive, At: base.Add(time.Duration(h) * time.Hour)}
 		if err := s.Commit(context.Background(), &store.Batch{Customers: []store.CustomerWrite{{State: c, Results: []engine.Result{{Transitions: []engine.Transition{tr}}}}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	n, _, err := s.PruneHistory(context.Background(), base.Add(7*time.Hour)) // hours 0-6 go
-	if err != nil || n != 7 {
-		t.Fatalf("PruneHistory = %d, %v; want 7", n, err)
+	n, _, err := s.PruneHistory(context.Background(), base.Add(5*time.Hour))
+	if err != nil || n != 3 {
+		t.Fatalf("PruneHistory = %d, %v; want 3", n, err)
 	}
 	var left []int64
 	rs, err := rawDB(t, s.path).Query("SELECT at FROM history ORDER BY seq")
@@ -449,11 +452,13 @@ func TestPruneHistoryInChunks(t *testing.T) {
 	}
 	for rs.Next() {
 		var at int64
-		rs.Scan(&at)
+		if err := rs.Scan(&at); err != nil {
+			t.Fatal(err)
+		}
 		left = append(left, (at-base.UnixMicro())/time.Hour.Microseconds())
 	}
 	rs.Close()
-	if fmt.Sprint(left) != "[7 8 9]" {
-		t.Errorf("hours left: %v, want [7 8 9]", left)
+	if fmt.Sprint(left) != "[6 7 8 9 10 11 3]" {
+		t.Errorf("hours left: %v, want [6 7 8 9 10 11 3]", left)
 	}
 }

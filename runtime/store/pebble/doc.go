@@ -13,8 +13,9 @@
 // # Data flow
 //
 // Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, Requeue,
-// SaveProgram, and each chunk of PruneMessages and PruneHistory) is a request to one
-// writer goroutine (writer.go). Callers do their CPU work first, in their
+// SaveProgram, and each chunk of PruneMessages and PruneHistory) is a
+// request to one writer goroutine (writer.go, queued and grouped by
+// runtime/store/groupcommit). Callers do their CPU work first, in their
 // own goroutines: Commit encodes states and history records to JSON before
 // handing them over. The writer takes every request queued while it was
 // busy, runs them in order against one indexed batch (so each reads the

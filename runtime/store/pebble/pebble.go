@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
@@ -14,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
 )
 
 // Store is the Pebble implementation of store.Store. It also implements
@@ -23,14 +23,9 @@ type Store struct {
 	dir string
 	db  *pdb.DB
 
-	// mu guards closed. Reads hold it shared for their whole duration and
-	// writes while they hand a request to the writer, so Close waits for
-	// them instead of closing the database under them.
-	mu     sync.RWMutex
-	closed bool
-
-	reqs chan *request // to the writer goroutine
-	done chan struct{} // closed when the writer goroutine has returned
+	// q is the writer's queue and the store's open/closed state: reads
+	// run under q.Read, writes go through q.Write to the writer goroutine.
+	q *groupcommit.Queue[*tx]
 
 	// The history's sequence: owned by the writer goroutine (and Open).
 	seq, savedSeq uint64
@@ -118,16 +113,14 @@ func open(dir string, fs vfs.FS) (*Store, error) {
 		return nil, fmt.Errorf("pebble: %s: %w", dir, err)
 	}
 	s := &Store{
-		dir:  dir,
-		db:   db,
-		reqs: make(chan *request, 1024),
-		done: make(chan struct{}),
-		now:  func() time.Time { return time.Now().UTC() },
+		dir: dir,
+		db:  db,
+		now: func() time.Time { return time.Now().UTC() },
 	}
 	if err := s.migrate(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	go s.writeLoop()
+	s.q = groupcommit.Start(s.runGroup)
 	return s, nil
 }
 
@@ -235,15 +228,9 @@ func (s *Store) Dir() string { return s.dir }
 // in progress, then closes the database. Later calls return nil; other
 // methods return store.ErrClosed.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.q.Close() { // the writer has run everything handed to it
 		return nil
 	}
-	s.closed = true
-	close(s.reqs)
-	s.mu.Unlock()
-	<-s.done
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("pebble: %s: close: %w", s.dir, err)
 	}
@@ -251,11 +238,4 @@ func (s *Store) Close() error {
 }
 
 // read runs f with the store held open.
-func (s *Store) read(f func() error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.ErrClosed
-	}
-	return f()
-}
+func (s *Store) read(f func() error) error { return s.q.Read(f) }

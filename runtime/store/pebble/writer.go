@@ -7,7 +7,7 @@ import (
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
-	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
 )
 
 // Every write (Commit, ClaimOutbox, the settlements, SaveProgram, each
@@ -25,15 +25,8 @@ import (
 // of its group go on. Requests read before they stage: a request does not
 // see its own staged writes.
 
-// maxGroup bounds the requests of one batch, so that the latency of the
-// first request in it stays bounded under load.
-const maxGroup = 256
-
-type request struct {
-	ctx  context.Context
-	fn   func(t *tx) error
-	done chan error // buffered: the writer never blocks on a caller
-}
+// request is one write: the queue (runtime/store/groupcommit) groups them.
+type request = groupcommit.Request[*tx]
 
 // tx is what a request's fn works with.
 type tx struct {
@@ -58,48 +51,14 @@ func (t *tx) nextSeq() uint64 {
 	return t.s.seq
 }
 
-// write hands fn to the writer and waits for the outcome. It waits even if
-// ctx ends meanwhile: once fn has started, only the outcome of the batch
-// says whether it was written.
+// write hands fn to the writer and waits for the outcome (see
+// groupcommit.Queue.Write). A context already ended is refused before
+// anything is queued.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return s.read(func() error { return err })
 	}
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return store.ErrClosed
-	}
-	select {
-	case s.reqs <- r:
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return ctx.Err()
-	}
-	s.mu.RUnlock()
-	return <-r.done
-}
-
-func (s *Store) writeLoop() {
-	defer close(s.done)
-	group := make([]*request, 0, maxGroup)
-	for r := range s.reqs {
-		group = append(group[:0], r)
-	more:
-		for len(group) < maxGroup {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break more
-				}
-				group = append(group, r)
-			default:
-				break more
-			}
-		}
-		s.runGroup(group)
-	}
+	return s.q.Write(ctx, fn)
 }
 
 func (s *Store) runGroup(group []*request) {
@@ -109,12 +68,12 @@ func (s *Store) runGroup(group []*request) {
 	errs := make([]error, len(group))
 	var fatal error // the batch itself failed: nothing of the group is written
 	for i, r := range group {
-		if err := r.ctx.Err(); err != nil {
+		if err := r.Ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
 		t.ops = t.ops[:0]
-		if errs[i] = r.call(t); errs[i] != nil {
+		if errs[i] = r.Call("pebble", t); errs[i] != nil {
 			continue
 		}
 		for _, o := range t.ops {
@@ -147,17 +106,6 @@ func (s *Store) runGroup(group []*request) {
 		if errs[i] == nil {
 			errs[i] = fatal
 		}
-		r.done <- errs[i]
+		r.Answer(errs[i])
 	}
-}
-
-// call runs r.fn. A panic in it becomes its error: the writer goroutine
-// must survive, or every caller after it would wait forever.
-func (r *request) call(t *tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("pebble: internal error in a write: %v", p)
-		}
-	}()
-	return r.fn(t)
 }

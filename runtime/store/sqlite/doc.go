@@ -11,8 +11,9 @@
 //
 // Writes and reads take different paths:
 //
-//   - Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, SaveProgram,
-//     PruneMessages) becomes a request to one writer goroutine, which owns
+//   - Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, Requeue,
+//     SaveProgram, the chunks of PruneMessages and PruneHistory) becomes a
+//     request to one writer goroutine (runtime/store/groupcommit), which owns
 //     the one writer connection. It takes all the requests queued while it
 //     was busy and writes them in one transaction: group commit, one fsync
 //     for many callers (a dispatcher settling items from many goroutines

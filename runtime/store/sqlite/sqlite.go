@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
 )
 
 // Store is the SQLite implementation of store.Store. It also implements
@@ -22,16 +22,12 @@ import (
 type Store struct {
 	path string
 
-	// mu guards closed. Reads hold it shared for their whole duration and
-	// writes while they hand a request to the writer, so Close waits for
-	// them instead of closing connections under them.
-	mu     sync.RWMutex
-	closed bool
+	// q is the writer's queue and the store's open/closed state: reads
+	// run under q.Read, writes go through q.Write to the writer goroutine.
+	q *groupcommit.Queue[*writer]
 
-	wdb  *sql.DB       // the writer's pool: exactly one connection
-	w    *writer       // owns wdb's connection; only the writer goroutine uses it
-	reqs chan *request // to the writer goroutine
-	done chan struct{} // closed when the writer goroutine has returned
+	wdb *sql.DB // the writer's pool: exactly one connection
+	w   *writer // owns wdb's connection; only the writer goroutine uses it
 
 	rdb   *sql.DB // the read pool: query_only connections
 	reads readStmts
@@ -124,8 +120,6 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{
 		path:     path,
-		reqs:     make(chan *request, 1024),
-		done:     make(chan struct{}),
 		nudge:    make(chan struct{}, 1),
 		quit:     make(chan struct{}),
 		ckptDone: make(chan struct{}),
@@ -197,7 +191,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 
-	go s.writeLoop()
+	s.q = groupcommit.Start(s.w.runGroup)
 	go s.checkpointLoop(ckConn)
 	ok = true
 	return s, nil
@@ -211,15 +205,9 @@ func (s *Store) Path() string { return s.path }
 // WAL is truncated), and closes every connection. Later calls return nil;
 // other methods return store.ErrClosed.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.q.Close() { // the writer has run everything handed to it
 		return nil
 	}
-	s.closed = true
-	close(s.reqs)
-	s.mu.Unlock()
-	<-s.done // the writer has drained s.reqs
 	close(s.quit)
 	<-s.ckptDone
 
@@ -300,14 +288,7 @@ func (s *Store) checkpointLoop(conn *sql.Conn) {
 }
 
 // read runs f with the store held open.
-func (s *Store) read(f func() error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.ErrClosed
-	}
-	return f()
-}
+func (s *Store) read(f func() error) error { return s.q.Read(f) }
 
 // Times are stored as unix microseconds (see the schema).
 

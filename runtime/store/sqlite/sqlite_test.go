@@ -259,7 +259,7 @@ func TestFailureInsideTransaction(t *testing.T) {
 		defer wg.Done()
 		errGood = s.Commit(ctx, &store.Batch{Customers: []store.CustomerWrite{good}})
 	}()
-	for len(s.reqs) < 2 {
+	for s.q.Queued() < 2 {
 		time.Sleep(time.Millisecond)
 	}
 	// Fail the batch of "bad" at its outbox step, however often it runs.

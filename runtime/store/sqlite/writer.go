@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
 )
 
 // Every write goes through one goroutine that owns the one writer
@@ -21,56 +21,13 @@ import (
 // alone, so that a failure (a cancelled context, a bad batch) never takes
 // another caller's write with it and never leaves half of its own.
 
-// maxGroup bounds the requests of one transaction, so that one commit (and
-// the latency of the first request in it) stays bounded under load.
-const maxGroup = 256
+// request is one write: the queue (runtime/store/groupcommit) groups them.
+type request = groupcommit.Request[*writer]
 
-type request struct {
-	ctx  context.Context
-	fn   func(w *writer) error
-	done chan error // buffered: the writer never blocks on a caller
-}
-
-// write hands fn to the writer and waits for the outcome. It waits even if
-// ctx ends meanwhile: once fn has started, only the outcome of the
-// transaction says whether it was written, and a caller told "cancelled"
-// about a write that committed would retry it.
+// write hands fn to the writer and waits for the outcome (see
+// groupcommit.Queue.Write).
 func (s *Store) write(ctx context.Context, fn func(w *writer) error) error {
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return store.ErrClosed
-	}
-	select {
-	case s.reqs <- r:
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return ctx.Err()
-	}
-	s.mu.RUnlock()
-	return <-r.done
-}
-
-func (s *Store) writeLoop() {
-	defer close(s.done)
-	group := make([]*request, 0, maxGroup)
-	for r := range s.reqs {
-		group = append(group[:0], r)
-	more:
-		for len(group) < maxGroup {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break more
-				}
-				group = append(group, r)
-			default:
-				break more
-			}
-		}
-		s.w.runGroup(group)
-	}
+	return s.q.Write(ctx, fn)
 }
 
 // writer is the writer connection with its prepared statements. Only the
@@ -136,8 +93,8 @@ func (w *writer) execStmt(query string, args ...any) (sql.Result, error) {
 func (w *writer) runGroup(group []*request) {
 	live := group[:0]
 	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- err
+		if err := r.Ctx.Err(); err != nil {
+			r.Answer(err)
 			continue
 		}
 		live = append(live, r)
@@ -147,29 +104,18 @@ func (w *writer) runGroup(group []*request) {
 	}
 	if err := w.runTx(live); err == nil || len(live) == 1 {
 		for _, r := range live {
-			r.done <- err
+			r.Answer(err)
 		}
 		return
 	}
 	// Someone's fn failed, or the commit did: find out whose, alone.
 	for _, r := range live {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- err
+		if err := r.Ctx.Err(); err != nil {
+			r.Answer(err)
 			continue
 		}
-		r.done <- w.runTx([]*request{r})
+		r.Answer(w.runTx([]*request{r}))
 	}
-}
-
-// call runs r.fn. A panic in it becomes its error: the writer goroutine
-// must survive, or every caller after it would wait forever.
-func (r *request) call(w *writer) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("sqlite: internal error in a write: %v", p)
-		}
-	}()
-	return r.fn(w)
 }
 
 // runTx runs the fns of reqs in one transaction and commits it; on any
@@ -186,13 +132,13 @@ func (w *writer) runTx(reqs []*request) (err error) {
 		}
 	}()
 	for _, r := range reqs {
-		if err := r.call(w); err != nil {
+		if err := r.Call("sqlite", w); err != nil {
 			return err
 		}
 		// A request cancelled while it ran is undone, as promised to its
 		// caller; one cancelled after this point is committed and reported
 		// as committed.
-		if err := r.ctx.Err(); err != nil {
+		if err := r.Ctx.Err(); err != nil {
 			return err
 		}
 	}

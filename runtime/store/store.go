@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -209,4 +211,28 @@ type Event struct {
 	Refusal *engine.Refusal `json:"refusal,omitempty"`
 	Error   *engine.Error   `json:"error,omitempty"`
 	Emitted *engine.Emitted `json:"emitted,omitempty"`
+}
+
+// DecodeEvent decodes the engine's JSON of an event of kind (EventRefusal,
+// EventError, EventEmit) as a store keeps it.
+func DecodeEvent(kind string, data []byte) (Event, error) {
+	ev := Event{Kind: kind}
+	var v any
+	switch kind {
+	case EventRefusal:
+		ev.Refusal = new(engine.Refusal)
+		v = ev.Refusal
+	case EventError:
+		ev.Error = new(engine.Error)
+		v = ev.Error
+	case EventEmit:
+		ev.Emitted = new(engine.Emitted)
+		v = ev.Emitted
+	default:
+		return ev, fmt.Errorf("unknown event kind %q", kind)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return ev, fmt.Errorf("decoding a %s: %w", kind, err)
+	}
+	return ev, nil
 }

@@ -223,21 +223,16 @@ func (s *Store) Events(ctx context.Context, customerID string) ([]store.Event, e
 	var out []store.Event
 	kinds := string([]byte{kindRefusal, kindError, kindEmit})
 	err := s.history(customerID, kinds, func(_ pdb.Reader, kind byte, data []byte) error {
-		var ev store.Event
-		var v any
+		name := store.EventEmit
 		switch kind {
 		case kindRefusal:
-			ev.Kind, ev.Refusal = store.EventRefusal, new(engine.Refusal)
-			v = ev.Refusal
+			name = store.EventRefusal
 		case kindError:
-			ev.Kind, ev.Error = store.EventError, new(engine.Error)
-			v = ev.Error
-		default:
-			ev.Kind, ev.Emitted = store.EventEmit, new(engine.Emitted)
-			v = ev.Emitted
+			name = store.EventError
 		}
-		if err := json.Unmarshal(data, v); err != nil {
-			return fmt.Errorf("decoding a %s: %w", ev.Kind, err)
+		ev, err := store.DecodeEvent(name, data)
+		if err != nil {
+			return err
 		}
 		out = append(out, ev)
 		return nil

@@ -223,27 +223,14 @@ func (s *Store) Events(ctx context.Context, customerID string) ([]store.Event, e
 		}
 		defer rs.Close()
 		for rs.Next() {
-			var ev store.Event
+			var kind string
 			var data []byte
-			if err := rs.Scan(&ev.Kind, &data); err != nil {
+			if err := rs.Scan(&kind, &data); err != nil {
 				return err
 			}
-			var v any
-			switch ev.Kind {
-			case store.EventRefusal:
-				ev.Refusal = new(engine.Refusal)
-				v = ev.Refusal
-			case store.EventError:
-				ev.Error = new(engine.Error)
-				v = ev.Error
-			case store.EventEmit:
-				ev.Emitted = new(engine.Emitted)
-				v = ev.Emitted
-			default:
-				return fmt.Errorf("unknown event kind %q", ev.Kind)
-			}
-			if err := json.Unmarshal(data, v); err != nil {
-				return fmt.Errorf("decoding a %s: %w", ev.Kind, err)
+			ev, err := store.DecodeEvent(kind, data)
+			if err != nil {
+				return err
 			}
 			out = append(out, ev)
 		}

@@ -2,35 +2,16 @@ package diagram
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
+	goldenfile "github.com/waymark-dev/waymark/compiler/internal/golden"
 	"github.com/waymark-dev/waymark/compiler/ir"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
 // golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run go test -update to accept it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
+func golden(t *testing.T, name string, got []byte) { goldenfile.Check(t, name, got) }
 
 func expr(src string) *ir.Expr { return &ir.Expr{Src: src} }
 

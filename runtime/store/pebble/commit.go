@@ -31,6 +31,9 @@ type prepared struct {
 	msgs  []string    // distinct message ids
 	hist  []histRec   // in batch order
 	at    int64       // commit time (messages, outbox creation)
+	// histAt is the time of the latest history record (unix microseconds,
+	// rounded up): the batch's ht/ entry is filed under it.
+	histAt int64
 }
 
 type custWrite struct {
@@ -117,13 +120,13 @@ func customerRec(c *engine.Customer, nextWake time.Time) (custRec, error) {
 
 func (p *prepared) result(customer string, res *engine.Result, seenOut map[string]bool) error {
 	for k := range res.Transitions {
-		if err := p.record(customer, kindTransition, &res.Transitions[k]); err != nil {
+		if err := p.record(customer, kindTransition, res.Transitions[k].At, &res.Transitions[k]); err != nil {
 			return err
 		}
 	}
 	for k := range res.Sends {
 		sd := &res.Sends[k]
-		if err := p.record(customer, kindSend, sd); err != nil {
+		if err := p.record(customer, kindSend, sd.At, sd); err != nil {
 			return err
 		}
 		// The first item under a key stays: a replay never enqueues twice.
@@ -134,24 +137,27 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 		}
 	}
 	for k := range res.Refusals {
-		if err := p.record(customer, kindRefusal, &res.Refusals[k]); err != nil {
+		if err := p.record(customer, kindRefusal, res.Refusals[k].At, &res.Refusals[k]); err != nil {
 			return err
 		}
 	}
 	for k := range res.Errors {
-		if err := p.record(customer, kindError, &res.Errors[k]); err != nil {
+		if err := p.record(customer, kindError, res.Errors[k].At, &res.Errors[k]); err != nil {
 			return err
 		}
 	}
 	for k := range res.Emitted {
-		if err := p.record(customer, kindEmit, &res.Emitted[k]); err != nil {
+		if err := p.record(customer, kindEmit, res.Emitted[k].At, &res.Emitted[k]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *prepared) record(customer string, kind byte, v any) error {
+func (p *prepared) record(customer string, kind byte, at time.Time, v any) error {
+	if len(p.hist) == 0 || ceilMicros(at) > p.histAt {
+		p.histAt = ceilMicros(at)
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("pebble: commit: customer %q: encoding a history record: %w", customer, err)
@@ -216,9 +222,11 @@ func (t *tx) commit(p *prepared) error {
 		t.set(messageKey(id), at)
 		t.set(msgTimeKey(p.at, id), nil)
 	}
+	index := make(histIndex, 0, len(p.hist))
 	for _, h := range p.hist {
 		seq := t.nextSeq()
 		t.set(historyKey(h.customer, seq), h.val)
+		index = append(index, histRef{customer: h.customer, seq: seq, outbox: h.outbox})
 		if h.outbox == "" {
 			continue
 		}
@@ -233,6 +241,11 @@ func (t *tx) commit(p *prepared) error {
 		r := outRec{state: statePending, next: h.outAt, customer: h.customer, seq: seq}
 		t.set(key, r.encode())
 		t.set(outDueKey(h.outAt, h.outbox), nil)
+	}
+	if len(index) > 0 {
+		// Filed under the latest record's time: once the retention passes
+		// it, every record of the commit is older (PruneHistory).
+		t.set(histTimeKey(p.histAt, index[0].seq), index.encode())
 	}
 	return nil
 }

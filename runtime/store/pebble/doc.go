@@ -51,6 +51,10 @@
 //	o/<key>                          outbox item: state, attempts, next attempt, its send's h/ key
 //	od/<next attempt><key>           pending outbox items by next attempt: ClaimOutbox
 //	d/<key>                          dead outbox items: DeadLetters (schema 2)
+//	ht/<time><seq>                   one commit's history records (h/ keys, and the outbox
+//	                                 key of a send to deliver), under its latest record's
+//	                                 time: PruneHistory (schema 3)
+//	dv/<delivered at><key>           delivered outbox items: PruneHistory (schema 3)
 //	m/<id>                           ingest message id: when it was committed
 //	mt/<at><id>                      message ids by time: PruneMessages
 //	p/<hash>                         program: created at, save order, IR
@@ -69,17 +73,16 @@
 //
 // # Pruning the history
 //
-// PruneHistory (prune.go) uses the layout above as it is: no time index
-// on h/, so a prune reads the whole history once, decoding of each record
-// only its time (the "at" member of the engine's JSON), and then o/. Its
-// cost is one scan of the history and of the outbox per prune, which the
-// server runs periodically (hourly or so); both scans go in chunks of
-// pruneChunk keys, each one write request, so commits go on between them.
-// A send decision stays as long as it is the send of a pending or dead
-// item (o/<key> points at its customer and sequence number): ClaimOutbox
-// and DeadLetters read it there. A delivered item is o/<key> alone (no
-// od/ or d/ entry), deleted once delivered before the cut.
-//
+// PruneHistory (prune.go) walks ht/ and dv/ from their start up to the
+// cut, so a prune costs what it forgets, whatever the size of the history:
+// an ht/ entry before the cut names records that are all older, and each
+// goes unless it is the send of a pending or dead item (o/<key> points at
+// its customer and sequence number: ClaimOutbox and DeadLetters read it
+// there); the entry then keeps only those. A delivered item is o/<key>
+// alone (no od/ or d/ entry), deleted with its dv/ entry. Both walks go in
+// chunks of pruneChunk entries, each one write request, so commits go on
+// between them. The indexes cost a commit one key, and a delivery one.
+
 // Times are kept in microseconds, PostgreSQL's precision; a wake is
 // rounded up, never down, so the scheduler never wakes a customer early.
 //

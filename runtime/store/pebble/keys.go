@@ -18,6 +18,8 @@ var (
 	pOutbox   = []byte("o/")    // o/<key>
 	pOutDue   = []byte("od/")   // od/<next attempt><key>
 	pDead     = []byte("d/")    // d/<key>: the dead-letter queue (schema 2)
+	pHistTime = []byte("ht/")   // ht/<latest record time><first seq>: one commit's history records (schema 3)
+	pDelivAt  = []byte("dv/")   // dv/<delivered at><key>: delivered outbox items (schema 3)
 	pMessage  = []byte("m/")    // m/<id>
 	pMsgTime  = []byte("mt/")   // mt/<at><id>
 	pProgram  = []byte("p/")    // p/<hash>
@@ -128,6 +130,14 @@ func historyKey(customer string, seq uint64) []byte {
 func outboxKey(key string) []byte { return append(mk(pOutbox, len(key)), key...) }
 
 func deadKey(key string) []byte { return append(mk(pDead, len(key)), key...) }
+
+func histTimeKey(at int64, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(appendTime(mk(pHistTime, 16), at), seq)
+}
+
+func deliveredKey(at int64, key string) []byte {
+	return append(appendTime(mk(pDelivAt, 8+len(key)), at), key...)
+}
 
 func outDueKey(at int64, key string) []byte {
 	return append(appendTime(mk(pOutDue, 8+len(key)), at), key...)

@@ -130,6 +130,9 @@ func (s *Store) settle(ctx context.Context, what, key string, change func(r *out
 		case was == stateDead && r.state != stateDead:
 			t.del(deadKey(key))
 		}
+		if was != stateDelivered && r.state == stateDelivered {
+			t.set(deliveredKey(r.settledAt, key), nil) // for PruneHistory
+		}
 		t.set(k, r.encode())
 		return nil
 	})

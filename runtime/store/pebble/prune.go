@@ -3,177 +3,131 @@ package pebble
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
+
+	pdb "github.com/cockroachdb/pebble/v2"
 )
 
-// PruneHistory implements store.HistoryPruner in two passes, history then
-// outbox, each in chunks of pruneChunk keys. A chunk is read from a
-// snapshot, outside the writer, where the records are decoded; only the
-// keys to forget go to the writer, in one write request (one batch) per
-// chunk, which checks again what may have changed meanwhile (an outbox
-// item's state). So commits go on between chunks and are held only for the
-// deletes, and each chunk resumes after the last key the previous one read.
+// PruneHistory implements store.HistoryPruner through two time indexes
+// (schema 3), so that a prune costs what it forgets, not the size of the
+// history:
 //
-//   - The history: h/ has no time index, so the pass reads every record
-//     (one scan of the whole history per prune, off the writer; the server
-//     prunes hourly) and decodes only its "at" and "key" members. A record
-//     before before is forgotten unless it is the send of an outbox item
-//     that is pending or dead: the item under its "key" whose customer and
-//     sequence number point at this very record (a held decision and the
-//     later decision to deliver share a key; only the latter is the item's
-//     send). A record that does not decode is kept and counted, and the
-//     prune goes on; the error returned at the end names the first.
-//   - The outbox: o/ is read whole, and an item delivered before before
-//     (its settledAt, kept in microseconds) is forgotten. A delivered item
-//     has no od/ entry (settle removes it) nor d/ entry, so o/<key> is all
-//     there is to delete.
+//   - ht/<t><seq> lists the history records one commit wrote, filed under
+//     the latest record's time t: an entry before the cut holds only
+//     records before it. Each is forgotten unless it is the send of an
+//     outbox item that is pending or dead (the item under its key whose
+//     customer and sequence number point at this very record: a held
+//     decision and the later decision to deliver share a key); the entry
+//     then keeps just those, and a later prune looks at them again. A
+//     record committed well after its time (timers handled after an
+//     outage) shares its commit's later time and waits for a later prune.
+//   - dv/<t><key> lists delivered outbox items by delivery time: each
+//     before the cut is forgotten (o/<key>; a delivered item has no od/ or
+//     d/ entry left).
 //
-// Nothing else is touched: customers, the timer and instance indexes,
-// message ids and programs. The counts are of h/ and o/ keys deleted.
+// Both walk their index from its start in chunks of pruneChunk entries,
+// one write request (one batch) per chunk, so commits go on between them.
+// Times are compared in whole microseconds rounded up, so an entry in the
+// very microsecond of the cut waits for the next prune, never the reverse.
 func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, items int64, err error) {
-	var unread int
-	var firstUnread error
-	records, err = s.pruneScan(ctx, pHistory,
-		func(k, v []byte) (pruneCandidate, bool) {
-			c, ok, err := historyCandidate(k, v, before)
-			if err != nil {
-				if unread++; firstUnread == nil {
-					firstUnread = err
+	cut := ceilMicros(before)
+	records, err = s.pruneIndex(ctx, pHistTime, cut, func(t *tx, k, v []byte) (int64, error) {
+		x, err := decodeHistIndex(v)
+		if err != nil {
+			return 0, fmt.Errorf("history index entry %x: %w", k, err)
+		}
+		var kept histIndex
+		for _, r := range x {
+			hkey := historyKey(r.customer, r.seq)
+			if r.outbox != "" {
+				need, err := t.outboxNeeds(hkey, r.outbox)
+				if err != nil {
+					return 0, err
+				}
+				if need {
+					kept = append(kept, r)
+					continue
 				}
 			}
-			return c, ok
-		},
-		func(t *tx, c pruneCandidate) (bool, error) {
-			if c.outboxKey == "" {
-				return true, nil
-			}
-			keep, err := t.outboxNeeds(c.key, c.outboxKey)
-			return !keep, err
-		})
+			t.del(hkey)
+		}
+		if len(kept) > 0 {
+			t.set(bytes.Clone(k), kept.encode())
+		} else {
+			t.del(bytes.Clone(k))
+		}
+		return int64(len(x) - len(kept)), nil
+	})
 	if err != nil {
 		return records, 0, fmt.Errorf("pebble: prune history: %w", err)
 	}
-	// A delivery time (settledAt) is whole microseconds: it is before
-	// before exactly when it is before before rounded up to one.
-	cut := ceilMicros(before)
-	delivered := func(v []byte) bool {
-		r, err := decodeOut(v)
-		return err == nil && r.state == stateDelivered && r.settledAt < cut
-	}
-	items, err = s.pruneScan(ctx, pOutbox,
-		func(k, v []byte) (pruneCandidate, bool) {
-			return pruneCandidate{key: bytes.Clone(k)}, delivered(v)
-		},
-		func(t *tx, c pruneCandidate) (bool, error) {
-			v, found, err := t.get(c.key)
-			return found && delivered(v), err
-		})
+	items, err = s.pruneIndex(ctx, pDelivAt, cut, func(t *tx, k, _ []byte) (int64, error) {
+		t.del(bytes.Clone(k))
+		_, rest, err := readTime(k[len(pDelivAt):])
+		if err != nil {
+			return 0, err
+		}
+		key := outboxKey(string(rest))
+		v, found, err := t.get(key)
+		if err != nil || !found {
+			return 0, err
+		}
+		if r, err := decodeOut(v); err != nil || r.state != stateDelivered {
+			return 0, err // not ours to forget (and no longer indexed)
+		}
+		t.del(key)
+		return 1, nil
+	})
 	if err != nil {
 		return records, items, fmt.Errorf("pebble: prune history: %w", err)
-	}
-	if unread > 0 {
-		return records, items, fmt.Errorf("pebble: prune history: %d history records could not be read and were kept; the first: %w", unread, firstUnread)
 	}
 	return records, items, nil
 }
 
-// pruneCandidate is a key a prune means to delete; outboxKey is set for a
-// send, whose outbox item the writer checks first.
-type pruneCandidate struct {
-	key       []byte
-	outboxKey string
-}
-
-// pruneScan walks the keys under prefix in chunks of pruneChunk keys: pick
-// reads each chunk from a snapshot and names the candidates, then one
-// write request deletes those confirm agrees to, at the time of the write.
-// It returns how many it deleted.
-func (s *Store) pruneScan(ctx context.Context, prefix []byte,
-	pick func(k, v []byte) (pruneCandidate, bool), confirm func(t *tx, c pruneCandidate) (bool, error)) (int64, error) {
+// pruneIndex walks the entries of the time index under prefix filed before
+// cut (unix microseconds), pruneChunk a write request, handing each to
+// forget, which stages what to delete and says how many records went. Each
+// chunk resumes after the last entry the previous one handled, so an entry
+// forget rewrote (kept records) is not handled twice in one prune.
+func (s *Store) pruneIndex(ctx context.Context, prefix []byte, cut int64, forget func(t *tx, k, v []byte) (int64, error)) (int64, error) {
 	var total int64
+	bound := appendTime(bytes.Clone(prefix), cut)
 	for lower := prefix; lower != nil; {
-		var cands []pruneCandidate
+		var n int64
 		var next []byte
-		err := s.read(func() error {
-			snap := s.db.NewSnapshot()
-			defer snap.Close()
-			visited := 0
-			var last []byte
-			err := scan(snap, lower, upper(prefix), func(k, v []byte) (bool, error) {
-				visited++
-				last = append(last[:0], k...)
-				if c, ok := pick(k, v); ok {
-					cands = append(cands, c)
-				}
-				return visited < pruneChunk, nil
-			})
-			if visited == pruneChunk {
-				next = append(last, 0) // the first key after the last read
+		err := s.write(ctx, func(t *tx) error {
+			n, next = 0, nil
+			it, err := t.b.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: bound})
+			if err != nil {
+				return err
 			}
-			return err
+			defer it.Close()
+			visited := 0
+			for ok := it.First(); ok && visited < pruneChunk; ok = it.Next() {
+				visited++
+				v, err := it.ValueAndErr()
+				if err != nil {
+					return err
+				}
+				m, err := forget(t, it.Key(), v)
+				if err != nil {
+					return err
+				}
+				n += m
+				if visited == pruneChunk {
+					next = append(bytes.Clone(it.Key()), 0) // the first key after this one
+				}
+			}
+			return it.Error()
 		})
 		if err != nil {
 			return total, err
 		}
-		if len(cands) > 0 {
-			var n int64
-			err = s.write(ctx, func(t *tx) error {
-				n = 0
-				for _, c := range cands {
-					ok, err := confirm(t, c)
-					if err != nil {
-						return err
-					}
-					if ok {
-						t.del(c.key)
-						n++
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return total, err
-			}
-			total += n
-		}
+		total += n
 		lower = next
 	}
 	return total, nil
-}
-
-// histTime is what PruneHistory decodes of a history record: the engine's
-// records (Transition, Send, Refusal, Error, Emitted) all have an "at"
-// member; Key is a send's outbox key.
-type histTime struct {
-	At  *time.Time `json:"at"`
-	Key string     `json:"key"`
-}
-
-// historyCandidate decodes the history record k, v and reports whether it
-// is before before, and so to be forgotten (a send: if its outbox item
-// does not need it). An error names a record that does not decode.
-func historyCandidate(k, v []byte, before time.Time) (pruneCandidate, bool, error) {
-	if len(v) == 0 || !knownKind(v[0]) {
-		return pruneCandidate{}, false, fmt.Errorf("%s: %w", describeHistKey(k), errRecord)
-	}
-	var h histTime
-	if err := json.Unmarshal(v[1:], &h); err != nil {
-		return pruneCandidate{}, false, fmt.Errorf("%s: %w", describeHistKey(k), err)
-	}
-	if h.At == nil {
-		return pruneCandidate{}, false, fmt.Errorf("%s: no time: %w", describeHistKey(k), errRecord)
-	}
-	if !h.At.Before(before) {
-		return pruneCandidate{}, false, nil
-	}
-	c := pruneCandidate{key: bytes.Clone(k)}
-	if v[0] == kindSend {
-		c.outboxKey = h.Key
-	}
-	return c, true, nil
 }
 
 // outboxNeeds reports whether the send record under hkey is the send of a
@@ -192,22 +146,4 @@ func (t *tx) outboxNeeds(hkey []byte, key string) (bool, error) {
 		return false, nil
 	}
 	return bytes.Equal(historyKey(r.customer, r.seq), hkey), nil
-}
-
-func knownKind(k byte) bool {
-	switch k {
-	case kindTransition, kindSend, kindRefusal, kindError, kindEmit:
-		return true
-	}
-	return false
-}
-
-// describeHistKey names a history key in an error: its customer and
-// sequence number, or the raw key if it does not parse.
-func describeHistKey(k []byte) string {
-	c, rest, err := readStr(k[len(pHistory):])
-	if err != nil || len(rest) != 8 {
-		return fmt.Sprintf("history record %q", k)
-	}
-	return fmt.Sprintf("history record %d of customer %q", binary.BigEndian.Uint64(rest), c)
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
@@ -18,8 +21,10 @@ func smallChunks(t *testing.T, n int) {
 	t.Cleanup(func() { pruneChunk = old })
 }
 
-// TestPruneHistoryChunks: a prune of more records and items than a chunk
-// holds (chunks of 3) forgets all it should and nothing else.
+// TestPruneHistoryChunks: a prune of more commits and items than a chunk
+// holds (chunks of 3 index entries) forgets all it should and nothing
+// else, and an entry that keeps a pending send is looked at again, not
+// lost, by a later prune.
 func TestPruneHistoryChunks(t *testing.T) {
 	smallChunks(t, 3)
 	s, err := Open(t.TempDir())
@@ -54,8 +59,7 @@ func TestPruneHistoryChunks(t *testing.T) {
 		}
 	}
 
-	// Nothing is before T0: a full pass over 60 records and 20 items in
-	// chunks of 3 forgets nothing.
+	// Nothing is before T0: nothing is forgotten.
 	if records, items, err := s.PruneHistory(bg, t0); err != nil || records != 0 || items != 0 {
 		t.Fatalf("PruneHistory(T0) = %d, %d, %v; want 0, 0", records, items, err)
 	}
@@ -110,6 +114,29 @@ func TestPruneHistoryChunks(t *testing.T) {
 	if r, i, err := s.PruneHistory(bg, t0.Add(5*day)); err != nil || r != 0 || i != 0 {
 		t.Errorf("second PruneHistory = %d, %d, %v; want 0, 0", r, i, err)
 	}
+	// Once the kept sends' items are delivered, the entries that kept them
+	// give them up.
+	for i := 1; i < n; i += 2 {
+		if err := s.Delivered(bg, first[i].Results[0].Sends[0].Key, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, i, err := s.PruneHistory(bg, t0.Add(5*day)); err != nil || r != n/2 || i != n/2 {
+		t.Errorf("PruneHistory after the deliveries = %d, %d, %v; want %d, %d", r, i, err, n/2, n/2)
+	}
+	if got := countKeys(t, s, pHistTime); got != n {
+		t.Errorf("%d history index entries left, want %d (the day-10 commits)", got, n)
+	}
+}
+
+// countKeys counts the keys under prefix.
+func countKeys(t *testing.T, s *Store, prefix []byte) int {
+	t.Helper()
+	n := 0
+	if err := scan(s.db, prefix, upper(prefix), func(_, _ []byte) (bool, error) { n++; return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestPruneHistoryHeld: a held decision and the later decision to deliver
@@ -150,34 +177,90 @@ func TestPruneHistoryHeld(t *testing.T) {
 	}
 }
 
-// TestPruneHistoryBadRecord: a record whose time does not decode is not
-// forgotten: the prune stops with an error naming it.
-func TestPruneHistoryBadRecord(t *testing.T) {
-	for _, val := range []string{"t{not json", `t{"from":"x"}`, `z{"at":"2026-03-02T09:00:00Z"}`, ""} {
-		t.Run(val, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			k := historyKey("bad", 7)
-			if err := s.db.Set(k, []byte(val), nil); err != nil {
-				t.Fatal(err)
-			}
-			// A good record beside it: the prune goes on past the bad one.
-			if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("good", 1, storetest.T0)}}); err != nil {
-				t.Fatal(err)
-			}
-			records, _, err := s.PruneHistory(bg, storetest.T0.Add(1000*time.Hour))
-			if err == nil || !strings.Contains(err.Error(), `1 history records could not be read and were kept; the first: history record 7 of customer "bad"`) {
-				t.Errorf("PruneHistory: %v, want an error naming the record", err)
-			}
-			if ts, err := s.Transitions(bg, "good"); err != nil || len(ts) != 0 || records == 0 {
-				t.Errorf("the good records: %d pruned, %d transitions left (%v)", records, len(ts), err)
-			}
-			if _, found, err := get(s.db, k); err != nil || !found {
-				t.Errorf("the bad record: found %v, %v", found, err)
-			}
-		})
+// TestPruneHistoryAfterUpgrade: a store of schema 2 (no time indexes) is
+// indexed when opened, so its old history and delivered items are pruned
+// like new ones.
+func TestPruneHistoryAfterUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := storetest.T0
+	var keys []string
+	for _, id := range []string{"a", "b"} {
+		w := storetest.Write(id, 1, t0)
+		if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{w}}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, w.Results[0].Sends[0].Key)
+	}
+	if err := s.Delivered(bg, keys[0], t0.Add(time.Hour)); err != nil { // b's stays pending
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Back to what a schema-2 binary left.
+	db, err := pdb.Open(dir, options(vfs.Default))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][]byte{pHistTime, pDelivAt} {
+		if err := db.DeleteRange(p, upper(p), pdb.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := writeVersion(db, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if s, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := readVersion(s.db); err != nil || v != SchemaVersion {
+		t.Fatalf("version %d after the upgrade (%v), want %d", v, err, SchemaVersion)
+	}
+	records, items, err := s.PruneHistory(bg, t0.Add(1000*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each write: two transitions and a send; b's send stays (pending).
+	if records != 5 || items != 1 {
+		t.Errorf("PruneHistory = %d records, %d items; want 5, 1", records, items)
+	}
+	for _, id := range []string{"a", "b"} {
+		if ts, err := s.Transitions(bg, id); err != nil || len(ts) != 0 {
+			t.Errorf("transitions of %s after the prune: %d (%v)", id, len(ts), err)
+		}
+	}
+	claimed, err := s.ClaimOutbox(bg, t0.Add(1001*time.Hour), time.Minute, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].Send.Key != keys[1] {
+		t.Errorf("claim after the prune: %+v, %v", claimed, err)
+	}
+}
+
+// TestPruneHistoryBadIndexEntry: an index entry that does not decode stops
+// the prune with an error naming it, and nothing of it is forgotten.
+func TestPruneHistoryBadIndexEntry(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	k := histTimeKey(0, 7)
+	if err := s.db.Set(k, []byte("\x09garbage"), pdb.Sync); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.PruneHistory(bg, storetest.T0)
+	if err == nil || !strings.Contains(err.Error(), "history index entry") {
+		t.Errorf("PruneHistory: %v, want an error naming the entry", err)
+	}
+	if _, found, err := get(s.db, k); err != nil || !found {
+		t.Errorf("the bad entry: found %v, %v", found, err)
 	}
 }

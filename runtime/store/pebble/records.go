@@ -186,3 +186,38 @@ func decodeOut(v []byte) (outRec, error) {
 	r.seq = d.uvarint()
 	return r, d.err
 }
+
+// histIndex is the value under ht/: the history records one commit wrote,
+// each as its customer and sequence number (its h/ key), and for a send to
+// deliver the outbox key whose item it may be the send of.
+type histIndex []histRef
+
+type histRef struct {
+	customer string
+	seq      uint64
+	outbox   string
+}
+
+const histIndexFormat = 1
+
+func (x histIndex) encode() []byte {
+	b := []byte{histIndexFormat}
+	for _, r := range x {
+		b = appendString(b, r.customer)
+		b = binary.AppendUvarint(b, r.seq)
+		b = appendString(b, r.outbox)
+	}
+	return b
+}
+
+func decodeHistIndex(v []byte) (histIndex, error) {
+	d := dec{b: v}
+	if d.byte1() != histIndexFormat {
+		return nil, errRecord
+	}
+	var x histIndex
+	for d.err == nil && len(d.b) > 0 {
+		x = append(x, histRef{customer: d.str(), seq: d.uvarint(), outbox: d.str()})
+	}
+	return x, d.err
+}

@@ -75,6 +75,7 @@ func (q *Queue[T]) loop(runGroup func([]*Request[T])) {
 			}
 		}
 		runGroup(group)
+		clear(group) // the requests (and what their fns hold) are done with
 	}
 }
 

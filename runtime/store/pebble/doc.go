@@ -80,8 +80,11 @@
 // its customer and sequence number: ClaimOutbox and DeadLetters read it
 // there); the entry then keeps only those. A delivered item is o/<key>
 // alone (no od/ or d/ entry), deleted with its dv/ entry. Both walks go in
-// chunks of pruneChunk entries, each one write request, so commits go on
-// between them. The indexes cost a commit one key, and a delivery one.
+// chunks of about pruneChunk records, each one write request, so commits go
+// on between them; an entry that cannot be read is kept and named in the
+// error, and the walk goes on. The indexes cost a commit one key, and a
+// delivery one. A layout-2 store is indexed at its first open by a layout-3
+// binary (migrate3.go), resuming where an interrupted indexing stopped.
 
 // Times are kept in microseconds, PostgreSQL's precision; a wake is
 // rounded up, never down, so the scheduler never wakes a customer early.

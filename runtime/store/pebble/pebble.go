@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
-	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
 )
@@ -179,13 +177,9 @@ func (s *Store) migrate() error {
 // migrations[v] brings a store at version v to v+1, writing into b.
 var migrations = map[int]func(db *pdb.DB, b *pdb.Batch) error{
 	// 3: file every history record under ht/ by its own time (their
-	// commits are not known any more), and every delivered item under dv/.
-	// Written in batches of their own, as it reads: the keys are the same
-	// on every run, so a migration cut short by a crash is simply run
-	// again; only the version, last, says it is done.
-	2: func(db *pdb.DB, _ *pdb.Batch) error {
-		return indexForPruning(db)
-	},
+	// commits are not known any more), and every delivered item under dv/
+	// (migrate3.go).
+	2: indexForPruning,
 	// 2: index the dead outbox items under d/.
 	1: func(db *pdb.DB, b *pdb.Batch) error {
 		return scan(db, pOutbox, upper(pOutbox), func(k, v []byte) (bool, error) {
@@ -199,66 +193,6 @@ var migrations = map[int]func(db *pdb.DB, b *pdb.Batch) error{
 			return true, nil
 		})
 	},
-}
-
-// indexForPruning writes the schema-3 indexes of an older store: an ht/
-// entry per history record, under the record's time, and a dv/ entry per
-// delivered outbox item.
-func indexForPruning(db *pdb.DB) error {
-	b := db.NewBatch()
-	defer func() { b.Close() }()
-	flush := func() error {
-		if b.Count() < 10000 {
-			return nil
-		}
-		if err := b.Commit(pdb.NoSync); err != nil {
-			return err
-		}
-		b.Close()
-		b = db.NewBatch()
-		return nil
-	}
-	err := scan(db, pHistory, upper(pHistory), func(k, v []byte) (bool, error) {
-		customer, rest, err := readStr(k[len(pHistory):])
-		if err != nil || len(rest) != 8 || len(v) == 0 {
-			return false, fmt.Errorf("history record %q: %w", k, errRecord)
-		}
-		var rec struct {
-			At   time.Time `json:"at"`
-			Key  string    `json:"key"`
-			Fate string    `json:"fate"`
-		}
-		if err := json.Unmarshal(v[1:], &rec); err != nil {
-			return false, fmt.Errorf("history record %q: %w", k, err)
-		}
-		ref := histRef{customer: customer, seq: binary.BigEndian.Uint64(rest)}
-		if v[0] == kindSend && rec.Fate == engine.FateDeliver {
-			ref.outbox = rec.Key
-		}
-		if err := b.Set(histTimeKey(ceilMicros(rec.At), ref.seq), histIndex{ref}.encode(), nil); err != nil {
-			return false, err
-		}
-		return true, flush()
-	})
-	if err != nil {
-		return err
-	}
-	err = scan(db, pOutbox, upper(pOutbox), func(k, v []byte) (bool, error) {
-		r, err := decodeOut(v)
-		if err != nil {
-			return false, fmt.Errorf("outbox item %q: %w", k[len(pOutbox):], err)
-		}
-		if r.state == stateDelivered {
-			if err := b.Set(deliveredKey(r.settledAt, string(k[len(pOutbox):])), nil, nil); err != nil {
-				return false, err
-			}
-		}
-		return true, flush()
-	})
-	if err != nil {
-		return err
-	}
-	return b.Commit(pdb.Sync)
 }
 
 // readVersion returns the schema version recorded in db, 0 if none.

@@ -32,10 +32,17 @@ import (
 // very microsecond of the cut waits for the next prune, never the reverse.
 func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, items int64, err error) {
 	cut := ceilMicros(before)
-	records, err = s.pruneIndex(ctx, pHistTime, cut, func(t *tx, k, v []byte) (int64, error) {
+	var unread int
+	var firstUnread error
+	records, err = s.pruneIndex(ctx, pHistTime, cut, func(t *tx, k, v []byte) (int64, int, error) {
 		x, err := decodeHistIndex(v)
 		if err != nil {
-			return 0, fmt.Errorf("history index entry %x: %w", k, err)
+			// Kept, counted, and named at the end: one bad entry must not
+			// stop every prune after it.
+			if unread++; firstUnread == nil {
+				firstUnread = fmt.Errorf("history index entry %x: %w", k, err)
+			}
+			return 0, 1, nil
 		}
 		var kept histIndex
 		for _, r := range x {
@@ -43,7 +50,7 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, it
 			if r.outbox != "" {
 				need, err := t.outboxNeeds(hkey, r.outbox)
 				if err != nil {
-					return 0, err
+					return 0, 0, err
 				}
 				if need {
 					kept = append(kept, r)
@@ -52,45 +59,51 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, it
 			}
 			t.del(hkey)
 		}
-		if len(kept) > 0 {
-			t.set(bytes.Clone(k), kept.encode())
-		} else {
+		switch {
+		case len(kept) == 0:
 			t.del(bytes.Clone(k))
+		case len(kept) < len(x):
+			t.set(bytes.Clone(k), kept.encode())
 		}
-		return int64(len(x) - len(kept)), nil
+		return int64(len(x) - len(kept)), len(x), nil
 	})
 	if err != nil {
 		return records, 0, fmt.Errorf("pebble: prune history: %w", err)
 	}
-	items, err = s.pruneIndex(ctx, pDelivAt, cut, func(t *tx, k, _ []byte) (int64, error) {
+	items, err = s.pruneIndex(ctx, pDelivAt, cut, func(t *tx, k, _ []byte) (int64, int, error) {
 		t.del(bytes.Clone(k))
-		_, rest, err := readTime(k[len(pDelivAt):])
+		at, rest, err := readTime(k[len(pDelivAt):])
 		if err != nil {
-			return 0, err
+			return 0, 1, nil // a stray entry: gone
 		}
 		key := outboxKey(string(rest))
 		v, found, err := t.get(key)
 		if err != nil || !found {
-			return 0, err
+			return 0, 1, err
 		}
-		if r, err := decodeOut(v); err != nil || r.state != stateDelivered {
-			return 0, err // not ours to forget (and no longer indexed)
+		if r, err := decodeOut(v); err != nil || r.state != stateDelivered || r.settledAt != at {
+			return 0, 1, nil // not this entry's delivery: only the stale entry goes
 		}
 		t.del(key)
-		return 1, nil
+		return 1, 1, nil
 	})
 	if err != nil {
 		return records, items, fmt.Errorf("pebble: prune history: %w", err)
+	}
+	if unread > 0 {
+		return records, items, fmt.Errorf("pebble: prune history: %d history index entries could not be read and were kept; the first: %w", unread, firstUnread)
 	}
 	return records, items, nil
 }
 
 // pruneIndex walks the entries of the time index under prefix filed before
-// cut (unix microseconds), pruneChunk a write request, handing each to
-// forget, which stages what to delete and says how many records went. Each
-// chunk resumes after the last entry the previous one handled, so an entry
-// forget rewrote (kept records) is not handled twice in one prune.
-func (s *Store) pruneIndex(ctx context.Context, prefix []byte, cut int64, forget func(t *tx, k, v []byte) (int64, error)) (int64, error) {
+// cut (unix microseconds), handing each to forget, which stages what to
+// delete and says how many records went and how many it looked at. One
+// write request handles entries until pruneChunk records were looked at
+// (an ht/ entry lists a whole commit's), so commits go on between chunks.
+// Each chunk resumes after the last entry the previous one handled, so an
+// entry forget rewrote (kept records) is not handled twice in one prune.
+func (s *Store) pruneIndex(ctx context.Context, prefix []byte, cut int64, forget func(t *tx, k, v []byte) (deleted int64, seen int, err error)) (int64, error) {
 	var total int64
 	bound := appendTime(bytes.Clone(prefix), cut)
 	for lower := prefix; lower != nil; {
@@ -103,21 +116,22 @@ func (s *Store) pruneIndex(ctx context.Context, prefix []byte, cut int64, forget
 				return err
 			}
 			defer it.Close()
-			visited := 0
-			for ok := it.First(); ok && visited < pruneChunk; ok = it.Next() {
-				visited++
+			seen := 0
+			for ok := it.First(); ok; ok = it.Next() {
+				if seen >= pruneChunk {
+					next = bytes.Clone(it.Key()) // the next chunk starts here
+					break
+				}
 				v, err := it.ValueAndErr()
 				if err != nil {
 					return err
 				}
-				m, err := forget(t, it.Key(), v)
+				m, k, err := forget(t, it.Key(), v)
 				if err != nil {
 					return err
 				}
 				n += m
-				if visited == pruneChunk {
-					next = append(bytes.Clone(it.Key()), 0) // the first key after this one
-				}
+				seen += k
 			}
 			return it.Error()
 		})

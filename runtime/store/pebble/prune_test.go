@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -201,22 +202,7 @@ func TestPruneHistoryAfterUpgrade(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Back to what a schema-2 binary left.
-	db, err := pdb.Open(dir, options(vfs.Default))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range [][]byte{pHistTime, pDelivAt} {
-		if err := db.DeleteRange(p, upper(p), pdb.Sync); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := writeVersion(db, 2); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	downgradeTo2(t, dir, nil)
 
 	if s, err = Open(dir); err != nil {
 		t.Fatal(err)
@@ -244,23 +230,136 @@ func TestPruneHistoryAfterUpgrade(t *testing.T) {
 	}
 }
 
-// TestPruneHistoryBadIndexEntry: an index entry that does not decode stops
-// the prune with an error naming it, and nothing of it is forgotten.
+// TestPruneHistoryBadIndexEntry: an index entry that does not decode is
+// kept and named in the error, and the prune goes on past it.
 func TestPruneHistoryBadIndexEntry(t *testing.T) {
 	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	k := histTimeKey(0, 7)
+	t0 := storetest.T0
+	k := histTimeKey(ceilMicros(t0)-1, 7)
 	if err := s.db.Set(k, []byte("\x09garbage"), pdb.Sync); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = s.PruneHistory(bg, storetest.T0)
-	if err == nil || !strings.Contains(err.Error(), "history index entry") {
+	if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("good", 1, t0)}}); err != nil {
+		t.Fatal(err)
+	}
+	records, _, err := s.PruneHistory(bg, t0.Add(time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "1 history index entries could not be read and were kept; the first: history index entry") {
 		t.Errorf("PruneHistory: %v, want an error naming the entry", err)
+	}
+	if ts, _ := s.Transitions(bg, "good"); len(ts) != 0 || records != 2 {
+		t.Errorf("past the bad entry: %d records pruned, %d transitions left; want 2, 0", records, len(ts))
 	}
 	if _, found, err := get(s.db, k); err != nil || !found {
 		t.Errorf("the bad entry: found %v, %v", found, err)
+	}
+}
+
+// downgradeTo2 takes the store in dir back to what a layout-2 binary left:
+// no time indexes, version 2; then extra runs on the raw database.
+func downgradeTo2(t *testing.T, dir string, extra func(db *pdb.DB)) {
+	t.Helper()
+	db, err := pdb.Open(dir, options(vfs.Default))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][]byte{pHistTime, pDelivAt} {
+		if err := db.DeleteRange(p, upper(p), pdb.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := writeVersion(db, 2); err != nil {
+		t.Fatal(err)
+	}
+	if extra != nil {
+		extra(db)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The layout-3 indexing of an older store: a record it cannot read does
+// not stop the store from opening (it is kept: never pruned); progress left
+// by an interrupted run is resumed, unless the store was written since.
+func TestIndexingFromLayout2(t *testing.T) {
+	defer func(n int) { migrateChunk = n }(migrateChunk)
+	migrateChunk = 2 // several batches, each recording its progress
+	t0 := storetest.T0
+	setup := func(t *testing.T) string {
+		dir := t.TempDir()
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("a", 1, t0)}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	seqOf := func(t *testing.T, db *pdb.DB) uint64 {
+		v, _, err := get(db, kSeq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seqValue(v)
+	}
+	cases := []struct {
+		name  string
+		extra func(t *testing.T, db *pdb.DB)
+		// want: records pruned at T0+1000h; kept: a bad record survives
+		want int64
+	}{
+		{"fresh", nil, 2},
+		{"a record it cannot read", func(t *testing.T, db *pdb.DB) {
+			if err := db.Set(historyKey("bad", 1<<40), []byte("t{not json"), pdb.Sync); err != nil {
+				t.Fatal(err)
+			}
+		}, 2},
+		{"progress says the history is done: resumed, so not indexed", func(t *testing.T, db *pdb.DB) {
+			v := append(binary.BigEndian.AppendUint64(nil, seqOf(t, db)), upper(pHistory)...)
+			if err := db.Set(kMigrate3, v, pdb.Sync); err != nil {
+				t.Fatal(err)
+			}
+		}, 0},
+		{"progress from before a later commit: started over", func(t *testing.T, db *pdb.DB) {
+			v := append(binary.BigEndian.AppendUint64(nil, seqOf(t, db)-1), upper(pHistory)...)
+			if err := db.Set(kMigrate3, v, pdb.Sync); err != nil {
+				t.Fatal(err)
+			}
+		}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := setup(t)
+			downgradeTo2(t, dir, func(db *pdb.DB) {
+				if tc.extra != nil {
+					tc.extra(t, db)
+				}
+			})
+			s, err := Open(dir)
+			if err != nil {
+				t.Fatalf("opening a layout-2 store: %v", err)
+			}
+			defer s.Close()
+			if _, found, _ := get(s.db, kMigrate3); found {
+				t.Error("the indexing progress is still there after the upgrade")
+			}
+			records, _, err := s.PruneHistory(bg, t0.Add(1000*time.Hour))
+			if err != nil || records != tc.want {
+				t.Errorf("PruneHistory = %d, %v; want %d records", records, err, tc.want)
+			}
+			if tc.name == "a record it cannot read" {
+				if _, found, _ := get(s.db, historyKey("bad", 1<<40)); !found {
+					t.Error("the record the indexing could not read was pruned")
+				}
+			}
+		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/waymark-dev/waymark/compiler/compilertest"
 )
 
 // The benchmarks run the real binary over stdio, like the tests, and print
@@ -21,38 +23,9 @@ import (
 // didChange to publishDiagnostics < 200 ms on a 1,000-journey workspace,
 // the 50 ms debounce included.
 
-const benchSchema = `customer {
-  trait "email"    { type = string }
-  trait "plan"     { type = string }
-  trait "timezone" { type = string }
-  trait "ltv"      { type = number }
-  trait "vip"      { type = bool }
-}
-event "signed_up" {
-  property "plan"   { type = string }
-  property "source" { type = string }
-}
-event "activated" {}
-event "clicked" {
-  property "link" { type = string }
-}
-event "unsubscribed" {}
-channel "email" {
-  type = "smtp"
-  from = "Team <team@example.com>"
-  addr = env("SMTP_ADDR")
-}
-channel "crm" {
-  type   = "webhook"
-  url    = env("CRM_URL")
-  secret = env("CRM_SECRET")
-}
-policy "marketing" {
-  quiet_hours   = "21:00-08:00"
-  frequency_cap = "3 per 7d"
-  suppressed_by = [journey.j0]
-}
-`
+// benchSchema is the generated workspaces' schema, its policy suppressed
+// while a customer is in j0 (so suppression takes part in the checks).
+var benchSchema = compilertest.Schema("  suppressed_by = [journey.j0]\n")
 
 // benchSegments declares 100 events, each of which ten of the generated
 // journeys exit on: most events in a real workspace matter to a few journeys.
@@ -64,31 +37,10 @@ func benchSegments() string {
 	return b.String()
 }
 
-// benchJourney writes journey number i, of 12 stages, about a hundred lines.
+// benchJourney writes journey number i, which also exits when the
+// customer leaves one of the segments.
 func benchJourney(i int) string {
-	var b strings.Builder
-	name := fmt.Sprintf("j%d", i)
-	fmt.Fprintf(&b, "journey %q {\n  description = \"Generated journey %s.\"\n  policy      = policy.marketing\n  reentry     = \"after 30d\"\n\n", name, name)
-	b.WriteString("  entry \"signed_up\" {\n    when = event.plan != \"free\" && event.source == \"web\"\n  }\n  goal \"activated\" {}\n  exit \"unsubscribed\" {}\n")
-	fmt.Fprintf(&b, "  exit \"left_segment_%d\" {\n    when = event.reason != \"moved\"\n  }\n\n", i%100)
-	for s := 0; s < 12; s++ {
-		skip := min(s+2, 11)
-		fmt.Fprintf(&b, "  stage \"s%d\" {\n", s)
-		switch {
-		case s == 11:
-			b.WriteString("    send \"last\" {\n      channel = channel.crm\n      data    = { customer = customer.id, plan = entry.plan }\n    }\n")
-		case s%3 == 0:
-			fmt.Fprintf(&b, "    send \"mail_%d\" {\n      channel = channel.email\n      to      = customer.email\n      subject = \"Step %d for ${customer.plan} customers\"\n      body    = \"Hello, this is step %d.\"\n    }\n", s, s, s)
-			fmt.Fprintf(&b, "    on \"clicked\" {\n      when = event.link == \"step-%d\"\n      goto = stage.s%d\n    }\n    after \"2d\" { goto = stage.s%d }\n", s, skip, s+1)
-		case s%3 == 1:
-			fmt.Fprintf(&b, "    branch {\n      when = customer.vip && customer.ltv > %d\n      goto = stage.s%d\n    }\n    branch { goto = stage.s%d }\n", s*100, skip, s+1)
-		default:
-			fmt.Fprintf(&b, "    update { ltv = customer.ltv + 1 }\n    after \"1d 12h\" { goto = stage.s%d }\n", s+1)
-		}
-		b.WriteString("  }\n")
-	}
-	b.WriteString("}\n")
-	return b.String()
+	return compilertest.Journey(i, fmt.Sprintf("  exit \"left_segment_%d\" {\n    when = event.reason != \"moved\"\n  }\n", i%100))
 }
 
 const benchTest = `test "j0 welcomes" {

@@ -15,9 +15,10 @@
 //	GET  /v1/status                program version, last reload, diagnostics  admin token
 //	                               of a refused edit
 //	GET  /v1/dead-letters          sends delivery gave up on, by key          admin token
-//	                               (?after=KEY&limit=N; ?fields=1 the message)
-//	POST /v1/dead-letters/requeue  {"keys": [...]}: deliver them again,       admin token
-//	                               same idempotency keys
+//	                               (?after=KEY&limit=N; ?fields=1 the message;
+//	                               ?journey=&channel=&error= filter them)
+//	POST /v1/dead-letters/requeue  {"keys": [...]} or {"filter": {...}}:      admin token
+//	                               deliver them again, same idempotency keys
 //	GET  /metrics                  Prometheus text format                     admin token
 //	GET  /healthz                  {"status":"ok"} when the store answers a read, else 503; open
 //

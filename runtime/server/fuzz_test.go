@@ -136,7 +136,9 @@ func FuzzAdmin(f *testing.F) {
 	}{
 		{0, "u1", ""}, {0, "u1?fields=1", ""}, {0, "u%2F2%20%C3%A9", ""}, {0, "%zz", ""}, {0, "", ""},
 		{1, "limit=1&after=u1", ""}, {1, "limit=-1", ""}, {1, "limit=99999999999999999999", ""}, {1, "fields=1&after=%00", ""},
+		{1, "journey=welcome&channel=log&error=GONE&limit=1", ""}, {1, "error=%00&after=zz", ""},
 		{2, "", `{"keys":["` + items[0].Send.Key + `","x"]}`}, {2, "", `{"keys":[1]}`}, {2, "", `{"keys":null}`}, {2, "", `[`},
+		{2, "", `{"filter":{"error":"gone"}}`}, {2, "", `{"filter":{"all":true}}`}, {2, "", `{"filter":{},"keys":[]}`},
 		{3, "", ""}, {4, "x=1", ""}, {5, "", ""}, {6, "v1/../v1/status", ""}, {6, "v1/customers/", ""},
 	} {
 		f.Add(s.route, s.path, []byte(s.body))

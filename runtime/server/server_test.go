@@ -787,3 +787,101 @@ func (h *harness) deadLetters(attempts int, lastError string, ids ...string) []s
 	slices.Sort(keys)
 	return keys
 }
+
+// Dead letters filtered by journey, channel and error text, and requeued
+// by a filter: only the matching ones move.
+func TestDeadLetterFilters(t *testing.T) {
+	h := newHarness(t, Options{})
+	mailbox := h.deadLetters(3, "smtp: 550 Mailbox unavailable", "a1", "a2", "a3")
+	gone := h.deadLetters(5, "webhook https://hooks.example: 410 Gone", "b1")
+	keysOf := func(path string) ([]string, string) {
+		t.Helper()
+		r := h.get(path)
+		if r.code != 200 {
+			t.Fatalf("GET %s: %d %s", path, r.code, r.body)
+		}
+		var doc deadLettersDoc
+		r.json(t, &doc)
+		var ks []string
+		for _, d := range doc.DeadLetters {
+			ks = append(ks, d.Send.Key)
+		}
+		return ks, doc.Next
+	}
+	all := append(slices.Clone(mailbox), gone...)
+	slices.Sort(all)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"error=mailbox", mailbox}, // ignoring case
+		{"error=410+gone", gone},
+		{"error=nothing+like+it", nil},
+		{"journey=welcome", all},
+		{"journey=other", nil},
+		{"channel=log&error=550", mailbox},
+		{"channel=email", nil},
+	} {
+		got, next := keysOf("/v1/dead-letters?" + tc.query)
+		if !slices.Equal(got, tc.want) || next != "" {
+			t.Errorf("?%s: %v (next %q), want %v", tc.query, got, next, tc.want)
+		}
+	}
+	// Pages of a filtered list: the cursor is the last key given.
+	got, next := keysOf("/v1/dead-letters?error=mailbox&limit=2")
+	if !slices.Equal(got, mailbox[:2]) || next != mailbox[1] {
+		t.Fatalf("first filtered page: %v next %q", got, next)
+	}
+	got, next = keysOf("/v1/dead-letters?error=mailbox&limit=2&after=" + url.QueryEscape(next))
+	if !slices.Equal(got, mailbox[2:]) || next != "" {
+		t.Fatalf("second filtered page: %v next %q", got, next)
+	}
+
+	for _, tc := range []struct{ body, want string }{
+		{`{"filter":{}}`, "name a journey"},
+		{`{"filter":{"all":true,"error":"x"}}`, "name a journey"},
+		{`{"filter":{"error":"x"},"keys":["k"]}`, "not both"},
+		{`{"filter":{"error":1}}`, "JSON object"},
+	} {
+		r := h.post("/v1/dead-letters/requeue", tc.body)
+		if r.code != 400 || !strings.Contains(r.errorText(t), tc.want) {
+			t.Errorf("requeue %s: %d %s, want 400 naming %q", tc.body, r.code, r.body, tc.want)
+		}
+	}
+
+	r := h.post("/v1/dead-letters/requeue", `{"filter":{"error":"MAILBOX","channel":"log"}}`)
+	var rq requeueDoc
+	r.json(t, &rq)
+	if r.code != 200 || !slices.Equal(rq.Requeued, mailbox) || len(rq.NotFound) != 0 {
+		t.Fatalf("requeue by filter: %d %s", r.code, r.body)
+	}
+	if left, _ := keysOf("/v1/dead-letters"); !slices.Equal(left, gone) {
+		t.Errorf("left after the requeue: %v, want %v", left, gone)
+	}
+	r = h.post("/v1/dead-letters/requeue", `{"filter":{"error":"mailbox"}}`)
+	r.json(t, &rq)
+	if r.code != 200 || len(rq.Requeued) != 0 {
+		t.Errorf("a second requeue by the same filter: %d %s", r.code, r.body)
+	}
+	r = h.post("/v1/dead-letters/requeue", `{"filter":{"all":true}}`)
+	r.json(t, &rq)
+	if r.code != 200 || !slices.Equal(rq.Requeued, gone) {
+		t.Errorf("requeue of all: %d %s", r.code, r.body)
+	}
+}
+
+// A filtered read stops after deadScanBudget items and hands back a cursor,
+// so a filter matching nothing in a large queue still answers quickly.
+func TestDeadLetterFilterBudget(t *testing.T) {
+	h := newHarness(t, Options{})
+	keys := h.deadLetters(1, "boom", "c1", "c2", "c3", "c4", "c5")
+	f := deadFilter{Error: "no such error"}
+	ds, next, err := f.page(context.Background(), h.st, "", 10, 2)
+	if err != nil || len(ds) != 0 || next != keys[1] {
+		t.Fatalf("page with a budget of 2: %v %v next %q, want none and next %q", err, ds, next, keys[1])
+	}
+	ds, next, err = f.page(context.Background(), h.st, keys[3], 10, 2)
+	if err != nil || len(ds) != 0 || next != "" {
+		t.Fatalf("the last page: %v %v next %q, want the end", err, ds, next)
+	}
+}

@@ -9,7 +9,10 @@ import (
 // Hash returns the journey's content hash: SHA-256 over its JSON with every
 // source range and the version itself left out, as "sha256:" and the first
 // 16 hex digits. Moving a journey within its file keeps its version; changing
-// what it does changes it.
+// what it does changes it. in_flight, moved and removed are part of what it
+// does (they say how customers of the previous version continue), so they
+// change the version too; the journey's name is hashed as well, so a
+// renamed journey always has a new version.
 func Hash(j *Journey) string {
 	c := j.withoutRanges()
 	data, err := json.Marshal(c)
@@ -25,6 +28,14 @@ func (j *Journey) withoutRanges() Journey {
 	c := *j
 	c.Version, c.Range = "", Range{}
 	c.Entries, c.Goals, c.Exits = triggersWithoutRanges(j.Entries), triggersWithoutRanges(j.Goals), triggersWithoutRanges(j.Exits)
+	c.Moved = append([]StageMove(nil), j.Moved...)
+	for k := range c.Moved {
+		c.Moved[k].Range = Range{}
+	}
+	c.Removed = append([]StageRemoval(nil), j.Removed...)
+	for k := range c.Removed {
+		c.Removed[k].Range = Range{}
+	}
 	c.Stages = make([]Stage, len(j.Stages))
 	for i, s := range j.Stages {
 		s.Range = Range{}

@@ -22,6 +22,8 @@ func TestHashIgnoresRangesOnly(t *testing.T) {
 	b.Range, b.Stages[0].Range, b.Entries[0].Range = moved, moved, moved
 	b.Entries[0].When = &Expr{Src: "event.x == 1", Range: moved}
 	b.Stages[0].Transition.Afters[0].Range = moved
+	a.Moved, b.Moved = []StageMove{{From: "x", To: "a", Range: a.Range}}, []StageMove{{From: "x", To: "a", Range: moved}}
+	a.Removed, b.Removed = []StageRemoval{{From: "y", Range: a.Range}}, []StageRemoval{{From: "y", Range: moved}}
 	if Hash(&a) != Hash(&b) {
 		t.Errorf("moving a journey changed its hash")
 	}
@@ -30,10 +32,14 @@ func TestHashIgnoresRangesOnly(t *testing.T) {
 	}
 	// Changed behaviour: the hash must change.
 	for name, change := range map[string]func(j *Journey){
-		"when":   func(j *Journey) { j.Entries[0].When = &Expr{Src: "event.x == 2"} },
-		"after":  func(j *Journey) { j.Stages[0].Transition.Afters[0].Seconds = 61 },
-		"trait":  func(j *Journey) { j.Stages[0].Actions[0].Traits[0].Expr.Src = "2" },
-		"policy": func(j *Journey) { j.Policy = "p" },
+		"when":      func(j *Journey) { j.Entries[0].When = &Expr{Src: "event.x == 2"} },
+		"after":     func(j *Journey) { j.Stages[0].Transition.Afters[0].Seconds = 61 },
+		"trait":     func(j *Journey) { j.Stages[0].Actions[0].Traits[0].Expr.Src = "2" },
+		"policy":    func(j *Journey) { j.Policy = "p" },
+		"in_flight": func(j *Journey) { j.InFlight = InFlightPin },
+		"moved":     func(j *Journey) { j.Moved = []StageMove{{From: "x", To: "a"}} },
+		"removed":   func(j *Journey) { j.Removed = []StageRemoval{{From: "y", Goto: End}} },
+		"name":      func(j *Journey) { j.Name = "k" },
 	} {
 		c := sample()
 		change(&c)

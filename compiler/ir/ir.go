@@ -15,6 +15,11 @@ type Program struct {
 	Channels []Channel `json:"channels"`
 	Policies []Policy  `json:"policies"`
 	Journeys []Journey `json:"journeys"`
+	// Moved lists the journeys renamed by top-level moved blocks: the
+	// runtime gives their instances the new name, then migrates them as
+	// usual. Chains (a to b, b to c) are resolved: To is always a journey
+	// of this program, and From never is.
+	Moved []JourneyMove `json:"moved,omitempty"`
 	// Templates holds the content of every file template() names, by its
 	// workspace-relative path, so that an IR file is self-contained.
 	Templates map[string]string `json:"templates,omitempty"`
@@ -123,7 +128,45 @@ type Journey struct {
 	Exits       []Trigger `json:"exits"`
 	Start       string    `json:"start"` // the first stage; "" for a journey without stages
 	Stages      []Stage   `json:"stages"`
-	Range       Range     `json:"range"`
+	// InFlight says what happens to customers inside an older version when
+	// this version replaces it: "" (migrate: they move by stage name, the
+	// default) or InFlightPin (they finish on the version they entered).
+	InFlight string `json:"in_flight,omitempty"`
+	// Moved are stage renames: customers in From continue in To. Chains are
+	// resolved: To is a stage of this journey, From is not.
+	Moved []StageMove `json:"moved,omitempty"`
+	// Removed are stages that are gone and where their customers go.
+	Removed []StageRemoval `json:"removed,omitempty"`
+	Range   Range          `json:"range"`
+}
+
+// In-flight rules.
+const (
+	InFlightMigrate = "migrate" // written as "" in the IR: the default
+	InFlightPin     = "pin"
+)
+
+// StageMove is a `moved` block in a journey: a stage renamed from From to To.
+type StageMove struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Range Range  `json:"range"`
+}
+
+// StageRemoval is a `removed` block: customers in the stage From, which no
+// longer exists, go to Goto: a stage (entered: its actions run), End (the
+// instance completes), or "" (it ends exited, cause "stage_removed").
+type StageRemoval struct {
+	From  string `json:"from"`
+	Goto  string `json:"goto,omitempty"`
+	Range Range  `json:"range"`
+}
+
+// JourneyMove is a top-level `moved` block: a journey renamed from From to To.
+type JourneyMove struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Range Range  `json:"range"`
 }
 
 // Trigger is an entry, goal or exit.

@@ -159,6 +159,12 @@
 //
 // Instances record the journey version they run. When the program changes,
 // Migrate (which Step also does first) moves active instances to the new
-// version by stage name; see Migrate for the rules (stage_removed,
-// journey_removed, recomputed timers).
+// version by stage name, following the journey's moved and removed blocks
+// and the program's journey moves, and says what it did with each in
+// Result.Migrations (dispositions stay, moved, redirected, left, exited,
+// pinned); see Migrate for the rules. A journey with in_flight = "pin"
+// keeps each instance on the version it entered: the engine runs those
+// earlier versions from the programs in Options.Versions (each with an
+// engine of its own, so its templates, schema and policy are the ones it
+// was written against), while new entries use the program's version.
 package engine

@@ -38,6 +38,15 @@ type Options struct {
 	// DedupWindow is how many of a customer's latest message ids are kept
 	// to recognise a redelivered input. Default 16; negative turns it off.
 	DedupWindow int
+	// Versions are earlier programs whose journey versions may still have
+	// active instances. For a journey whose in_flight is "pin" in the
+	// program, an instance on a version found here keeps running that
+	// version (its stages, expressions, templates and policy) until it
+	// ends; new entries use the program's version. Versions of journeys
+	// that migrate are ignored, and an earlier version not given here is
+	// migrated by stage name, with an Error saying so. Only the journeys
+	// are taken from these programs; nothing else about them runs.
+	Versions []*ir.Program
 }
 
 // Engine runs one compiled program. It is immutable after New (its only
@@ -58,9 +67,15 @@ type Engine struct {
 	templates map[string]*template
 	traits    []field // the declared customer schema; nil when undeclared
 	events    map[string][]field
-	zones     sync.Map // zone name -> *time.Location (nil: unknown)
-	badZones  atomic.Int64
-	pool      sync.Pool
+	// pinned holds, by version, the earlier versions that pinned instances
+	// run (Options.Versions), each named as its journey is named now.
+	pinned map[string]*journey
+	// renamed maps the old name of a journey renamed by a top-level moved
+	// block to its name in the program.
+	renamed  map[string]string
+	zones    sync.Map // zone name -> *time.Location (nil: unknown)
+	badZones atomic.Int64
+	pool     sync.Pool
 }
 
 // field is a declared trait or event property with its parsed type.
@@ -74,6 +89,12 @@ type journey struct {
 	version string
 	index   int
 	ir      *ir.Journey
+	eng     *Engine // the engine that built it: another one for a pinned earlier version
+	pin     bool    // in_flight = "pin"
+	// moved maps a renamed stage's old name to the stage; removed maps a
+	// removed stage to where its customers go.
+	moved   map[string]*stage
+	removed map[string]removal
 	policy  *policy
 	reentry ir.Reentry
 	goals   []trigger
@@ -83,6 +104,12 @@ type journey struct {
 	// maxWaits is the most timers a stage of the journey sets: a new
 	// instance's Waits get that capacity up front.
 	maxWaits int
+}
+
+// removal is a removed block: exit (no goto), or enter to (nil: the end).
+type removal struct {
+	exit bool
+	to   *stage
 }
 
 type trigger struct {
@@ -220,11 +247,8 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 			b.errorf("journey %q is declared twice", ij.Name)
 			continue
 		}
-		version := ij.Version
-		if version == "" {
-			version = ir.Hash(ij) // hand-made programs: still give migration something to compare
-		}
-		j := &journey{name: ij.Name, version: version, index: i, ir: ij, reentry: ij.Reentry, stages: map[string]*stage{}}
+		version := versionOf(ij) // hand-made programs without versions: still give migration something to compare
+		j := &journey{name: ij.Name, version: version, index: i, ir: ij, eng: e, reentry: ij.Reentry, stages: map[string]*stage{}}
 		e.journeys = append(e.journeys, j)
 		e.byName[j.name] = j
 	}
@@ -238,10 +262,96 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 	for _, j := range e.journeys {
 		b.journey(j, policies, channels)
 	}
+	b.renames()
 	if len(b.errs) > 0 {
 		return nil, fmt.Errorf("engine: the program is inconsistent: %w", errors.Join(b.errs...))
 	}
+	if err := e.loadVersions(opts.Versions); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// renames checks the program's journey moves: resolved chains, from a
+// journey that is gone to one that exists.
+func (b *builder) renames() {
+	for _, m := range b.e.prog.Moved {
+		switch {
+		case b.e.byName[m.From] != nil:
+			b.errorf("moved: journey %q still exists, so nothing can be moved from it", m.From)
+		case b.e.byName[m.To] == nil:
+			b.errorf("moved: journey %q is moved to %q, which does not exist", m.From, m.To)
+		case b.e.renamed[m.From] != "":
+			b.errorf("moved: journey %q is moved twice", m.From)
+		default:
+			if b.e.renamed == nil {
+				b.e.renamed = map[string]string{}
+			}
+			b.e.renamed[m.From] = m.To
+		}
+	}
+}
+
+// loadVersions prepares the earlier versions that instances of pinned
+// journeys may still run. Each earlier program gets an engine of its own
+// (its templates, schema and policies), and its journeys are named as they
+// are named now.
+func (e *Engine) loadVersions(progs []*ir.Program) error {
+	for _, p := range progs {
+		if p == nil {
+			continue
+		}
+		var want []*journey
+		for _, j := range e.journeys {
+			if !j.pin {
+				continue
+			}
+			for i := range p.Journeys {
+				old := &p.Journeys[i]
+				if (old.Name == j.name || e.renamed[old.Name] == j.name) && versionOf(old) != j.version && e.pinned[versionOf(old)] == nil {
+					want = append(want, j)
+					break
+				}
+			}
+		}
+		if len(want) == 0 {
+			continue
+		}
+		sub, err := New(p, Options{DefaultZone: e.opts.DefaultZone, MaxSteps: e.opts.MaxSteps, MaxEmitDepth: e.opts.MaxEmitDepth, DedupWindow: e.opts.DedupWindow})
+		if err != nil {
+			return fmt.Errorf("engine: an earlier program, which pinned instances may still run: %w", err)
+		}
+		for _, old := range sub.journeys {
+			name := old.name
+			if to := e.renamed[name]; to != "" {
+				name = to
+			}
+			j := e.byName[name]
+			if j == nil || !j.pin || old.version == j.version || e.pinned[old.version] != nil {
+				continue
+			}
+			c := *old
+			c.name = name
+			if e.pinned == nil {
+				e.pinned = map[string]*journey{}
+			}
+			e.pinned[old.version] = &c
+		}
+	}
+	return nil
+}
+
+func versionOf(j *ir.Journey) string {
+	if j.Version != "" {
+		return j.Version
+	}
+	return ir.Hash(j)
+}
+
+// PinnedVersions returns the earlier journey versions this engine can run
+// for pinned instances, sorted.
+func (e *Engine) PinnedVersions() []string {
+	return slices.Sorted(maps.Keys(e.pinned))
 }
 
 func (e *Engine) policy(name string) *policy { return e.policies[name] }
@@ -404,6 +514,50 @@ func (b *builder) journey(j *journey, policies map[string]*policy, channels map[
 			b.errorf("%s: %s goes to stage %q, which does not exist", where, what, name)
 		}
 		return st
+	}
+	switch ij.InFlight {
+	case "", ir.InFlightMigrate:
+	case ir.InFlightPin:
+		j.pin = true
+	default:
+		b.errorf("%s: unknown in_flight %q", where, ij.InFlight)
+	}
+	for _, m := range ij.Moved {
+		if j.stages[m.From] != nil {
+			b.errorf("%s: moved from stage %q, which still exists", where, m.From)
+			continue
+		}
+		if j.moved[m.From] != nil {
+			b.errorf("%s: stage %q is moved twice", where, m.From)
+			continue
+		}
+		if st := target(m.To, "moved "+m.From); st != nil {
+			if j.moved == nil {
+				j.moved = map[string]*stage{}
+			}
+			j.moved[m.From] = st
+		} else if m.To == ir.End {
+			b.errorf("%s: moved %q to end; a removed block says where customers of a stage that is gone go", where, m.From)
+		}
+	}
+	for _, rm := range ij.Removed {
+		_, twice := j.removed[rm.From]
+		switch {
+		case j.stages[rm.From] != nil:
+			b.errorf("%s: removed stage %q still exists", where, rm.From)
+			continue
+		case twice || j.moved[rm.From] != nil:
+			b.errorf("%s: stage %q is both moved and removed, or removed twice", where, rm.From)
+			continue
+		}
+		if j.removed == nil {
+			j.removed = map[string]removal{}
+		}
+		if rm.Goto == "" {
+			j.removed[rm.From] = removal{exit: true}
+		} else {
+			j.removed[rm.From] = removal{to: target(rm.Goto, "removed "+rm.From)}
+		}
 	}
 	if ij.Start != "" {
 		j.start = target(ij.Start, "the start")

@@ -150,7 +150,15 @@ func (r *run) deliver(s Send, p *policy) {
 func (r *run) release(k int) {
 	s := r.c.Held[k]
 	r.c.Held = slices.Delete(r.c.Held, k, k+1)
-	j := r.e.byName[s.Journey]
+	// The send's own instance says which version decides it (a pinned
+	// instance runs its own); an instance gone from the state leaves the
+	// journey's current version.
+	var j *journey
+	if k := slices.IndexFunc(r.c.Instances, func(in *Instance) bool { return in.ID == s.Instance }); k >= 0 && r.c.Instances[k].Journey == s.Journey {
+		j = r.journeyOf(r.c.Instances[k])
+	} else {
+		j = r.main.byName[s.Journey]
+	}
 	if j == nil {
 		s.Fate, s.Reason, s.At, s.DueAt = FateDropped, "journey "+s.Journey+" is no longer in the program", r.at, time.Time{}
 		s.Seq = r.nextSeq()

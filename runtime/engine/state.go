@@ -225,6 +225,9 @@ type Result struct {
 	Refusals    []Refusal    `json:"refusals,omitempty"`
 	Emitted     []Emitted    `json:"emitted,omitempty"`
 	Errors      []Error      `json:"errors,omitempty"`
+	// Migrations says what moving to this engine's program did with each
+	// active instance of an older version (see Migrate), in order.
+	Migrations []Migration `json:"migrations,omitempty"`
 	// Duplicate is true when the input's MessageID had been seen: nothing
 	// was done.
 	Duplicate bool `json:"duplicate,omitempty"`

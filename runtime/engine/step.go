@@ -16,9 +16,13 @@ import (
 // result being written, the time things happen at, and caches of the cty
 // values expressions read. Runs are pooled; nothing in one outlives its Step.
 type run struct {
-	e   *Engine
-	c   *Customer
-	res *Result
+	// main is the engine Step was called on; e is the engine evaluating
+	// now: main, or the engine of an earlier version while a pinned
+	// instance runs (see journeyOf).
+	main *Engine
+	e    *Engine
+	c    *Customer
+	res  *Result
 	// own is the Result of a Step: held here, in the pooled run, rather
 	// than in a variable of Step, which res would make escape to the heap.
 	own Result
@@ -73,7 +77,7 @@ func (e *Engine) getRun(c *Customer, res *Result, now time.Time) *run {
 	if res == nil {
 		res = &r.own
 	}
-	r.e, r.c, r.res, r.at = e, c, res, now
+	r.main, r.e, r.c, r.res, r.at = e, e, c, res, now
 	r.ctx.Functions = e.funcs
 	for _, in := range c.Instances {
 		in.steps = 0
@@ -88,6 +92,35 @@ func (e *Engine) putRun(r *run) {
 		traitVals: r.traitVals, traitOK: r.traitOK, buf: r.buf[:0],
 		trans: r.trans[:0], sends: r.sends[:0]}
 	e.pool.Put(r)
+}
+
+// journeyOf returns the journey an active instance runs: its journey in the
+// program or, for an instance pinned to an earlier version, that version;
+// and makes the run evaluate with the engine that built it (templates,
+// customer schema). Nil when the journey is gone.
+func (r *run) journeyOf(in *Instance) *journey {
+	j := r.main.byName[in.Journey]
+	if j != nil && in.Version != j.version {
+		if p := r.main.pinned[in.Version]; p != nil {
+			j = p
+		}
+	}
+	r.use(j)
+	return j
+}
+
+// use makes the run evaluate with j's engine (nil: the main one). Cached
+// cty forms of the traits are typed by an engine's schema, so they go.
+func (r *run) use(j *journey) {
+	e := r.main
+	if j != nil {
+		e = j.eng
+	}
+	if r.e != e {
+		r.e = e
+		r.ctx.Functions = e.funcs
+		r.traitsChanged()
+	}
 }
 
 // traitsChanged drops the cached cty forms of the traits.
@@ -114,7 +147,7 @@ func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 	defer e.putRun(r) // after the return value is copied out of r.own
 	res := r.res
 	res.Transitions, res.Sends = r.trans[:0], r.sends[:0]
-	r.migrate()
+	r.migrate(false)
 	r.flush() // a migrated instance may have entered stages that emit
 	r.drain(now)
 	r.at = now
@@ -237,6 +270,7 @@ func (r *run) drain(until time.Time) {
 		} else {
 			r.release(held)
 		}
+		r.use(nil)
 		r.flush()
 	}
 	r.errorf(nil, nil, nil, "timers", fmt.Errorf("more than %d timers due in one step; the rest wait for the next", maxDrain))
@@ -244,7 +278,7 @@ func (r *run) drain(until time.Time) {
 
 // fire takes the transition of a due wait.
 func (r *run) fire(in *Instance, k int) {
-	j, st := r.e.byName[in.Journey], (*stage)(nil)
+	j, st := r.journeyOf(in), (*stage)(nil)
 	if j != nil {
 		st = j.stages[in.Stage]
 	}
@@ -278,7 +312,7 @@ func (r *run) event(name string, props map[string]any) {
 		if !in.Active() {
 			continue
 		}
-		j := r.e.byName[in.Journey]
+		j := r.journeyOf(in)
 		if j == nil {
 			continue // not reached: migrate ends instances of removed journeys
 		}
@@ -296,7 +330,7 @@ func (r *run) event(name string, props map[string]any) {
 		if !in.Active() {
 			continue
 		}
-		j := r.e.byName[in.Journey]
+		j := r.journeyOf(in)
 		if j == nil || j.stages[in.Stage] == nil {
 			continue // not reached: migrate keeps instances on existing stages
 		}
@@ -308,8 +342,10 @@ func (r *run) event(name string, props map[string]any) {
 			}
 		}
 	}
-	// Then entries, journey by journey in program order.
-	for _, g := range r.e.entries[name] {
+	// Then entries, journey by journey in program order, always into the
+	// program's version.
+	r.use(nil)
+	for _, g := range r.main.entries[name] {
 		j := g.j
 		t := r.match(g.triggers, name, scope{ev: ev}, j, "entry ")
 		if t == nil {
@@ -617,7 +653,7 @@ func (r *run) flush() {
 		if r.emitted > r.e.opts.MaxSteps {
 			rec := &r.res.Emitted[q.record]
 			rec.Dropped = fmt.Sprintf("more than %d emitted events in one step", r.e.opts.MaxSteps)
-			r.errorf(r.e.byName[rec.Journey], nil, nil, "emit "+q.name, fmt.Errorf("%s; the event is dropped", rec.Dropped))
+			r.errorf(r.main.byName[rec.Journey], nil, nil, "emit "+q.name, fmt.Errorf("%s; the event is dropped", rec.Dropped))
 			continue
 		}
 		r.depth = q.depth
@@ -631,7 +667,7 @@ func (r *run) flush() {
 // that are gone or have no cap now (after a reload).
 func (r *run) pruneSends() {
 	for name := range r.c.Sends {
-		if p := r.e.policy(name); p == nil || p.cap == nil {
+		if p := r.main.policy(name); p == nil || p.cap == nil {
 			delete(r.c.Sends, name)
 		}
 	}

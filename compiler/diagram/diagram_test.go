@@ -187,3 +187,19 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("ParseFormat(svg) error = %v", err)
 	}
 }
+
+// A changed journey drawn for a plan: each kind of change has its class,
+// removed stages are drawn with an edge to where their customers go.
+func TestMermaidMarked(t *testing.T) {
+	var buf bytes.Buffer
+	err := MermaidMarked(&buf, &phoneActivation, Marks{
+		Added:   []string{"in_support"},
+		Changed: []string{"guide"},
+		Moved:   map[string]string{"nudge": "remind"},
+		Removed: map[string]string{"old_check": "check", "survey": "", "bye": ir.End},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "marked.mermaid", buf.Bytes())
+}

@@ -14,6 +14,12 @@
 // that graph out; they quote and escape every label and never use a stage's
 // name as an identifier without sanitising it.
 //
+// MermaidMarked draws one journey of a change (the plan's pull-request
+// comment, compiler/diff): its stages styled by the classes added, changed,
+// moved and removed, removed stages drawn beside the rest with an edge to
+// where their customers go. Mermaid cannot style states inside a composite
+// state, so that drawing is flat and leaves goals and exits out.
+//
 // Output is deterministic: journeys, stages and transitions come out in the
 // IR's order, which is source order.
 package diagram

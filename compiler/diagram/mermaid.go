@@ -43,14 +43,7 @@ func Mermaid(w io.Writer, journeys []ir.Journey) error {
 const mermaidJourney = "journey"
 
 func writeMermaid(w *bufio.Writer, g *graph) {
-	ids := newIDs(mermaidReserved, mermaidJourney, converted, exited)
-	node := func(name string) string {
-		switch name {
-		case start, end:
-			return "[*]"
-		}
-		return ids.id(name)
-	}
+	node := mermaidNodes()
 	line := func(indent int, parts ...string) {
 		w.WriteString(strings.Repeat("  ", indent))
 		for _, p := range parts {
@@ -92,6 +85,19 @@ func writeMermaid(w *bufio.Writer, g *graph) {
 		}
 	}
 	line(0, "```")
+}
+
+// mermaidNodes returns the function that names a diagram's nodes: "[*]"
+// for the start and the end, a unique identifier for each stage.
+func mermaidNodes() func(name string) string {
+	ids := newIDs(mermaidReserved, mermaidJourney, converted, exited)
+	return func(name string) string {
+		switch name {
+		case start, end:
+			return "[*]"
+		}
+		return ids.id(name)
+	}
 }
 
 // mermaidReserved reports whether id would be read as a keyword of a state

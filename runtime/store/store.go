@@ -22,6 +22,11 @@ var ErrClosed = errors.New("store is closed")
 // does not know, so the store refuses to touch it rather than guess.
 var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 
+// ErrInUse is returned (wrapped) by Open when another process, or another
+// Open in this one, holds the store: two writers on one store lose
+// acknowledged events, so the second refuses to start.
+var ErrInUse = errors.New("store is in use")
+
 // Store is the runtime's durable state behind one narrow interface, so that
 // the embedded SQLite store and PostgreSQL are interchangeable. Every method
 // is safe for concurrent use. Times are UTC.

@@ -10,6 +10,11 @@
 //	st, err := pebble.Open("/var/lib/waymark/pebble")
 //	defer st.Close()
 //
+// One process a store: Open locks DIR/waymark.lock, holding the pid
+// (runtime/store/storelock), so that a second Open fails with
+// store.ErrInUse naming the holder rather than Pebble's bare "resource
+// temporarily unavailable".
+//
 // # Data flow
 //
 // Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, Requeue,

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
@@ -14,14 +17,16 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
+	"github.com/waymark-dev/waymark/runtime/store/storelock"
 )
 
 // Store is the Pebble implementation of store.Store. It also implements
 // store.MessagePruner, store.HistoryPruner, store.EventHistory and
 // store.DeadLetterQueue.
 type Store struct {
-	dir string
-	db  *pdb.DB
+	dir  string
+	db   *pdb.DB
+	lock *storelock.Lock // held from Open to Close, with the pid in it
 
 	// q is the writer's queue and the store's open/closed state: reads
 	// run under q.Read, writes go through q.Write to the writer goroutine.
@@ -104,23 +109,44 @@ func (quietLogger) Fatalf(format string, args ...any) {
 // Open opens the store in directory dir, creating it if it does not exist.
 // A store written by a newer binary (a higher schema version) is refused
 // with an error wrapping store.ErrSchemaTooNew, and its data left untouched.
+// A store that another Open holds (in this process or another) is refused
+// with a *storelock.InUseError (wrapping store.ErrInUse), naming the pid
+// recorded in dir/waymark.lock.
 func Open(dir string) (*Store, error) { return open(dir, vfs.Default) }
 
 func open(dir string, fs vfs.FS) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("pebble: empty directory")
 	}
+	// Pebble locks its directory too, but its refusal says only "resource
+	// temporarily unavailable": this lock names the holder. Only on the
+	// real file system (a test's in-memory one has no other process).
+	var lock *storelock.Lock
+	if fs == vfs.Default {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("pebble: %s: %w", dir, err)
+		}
+		var err error
+		if lock, err = storelock.Acquire(filepath.Join(dir, lockFile), dir); err != nil {
+			return nil, fmt.Errorf("pebble: %w", err)
+		}
+	}
 	db, err := pdb.Open(dir, options(fs))
 	if err != nil {
+		lock.Unlock()
+		if errors.Is(err, syscall.EWOULDBLOCK) { // a holder that took only Pebble's lock
+			return nil, fmt.Errorf("pebble: %w", &storelock.InUseError{Store: dir})
+		}
 		return nil, fmt.Errorf("pebble: %s: %w", dir, err)
 	}
 	s := &Store{
-		dir: dir,
-		db:  db,
-		now: func() time.Time { return time.Now().UTC() },
+		dir:  dir,
+		db:   db,
+		lock: lock,
+		now:  func() time.Time { return time.Now().UTC() },
 	}
 	if err := s.migrate(); err != nil {
-		return nil, errors.Join(err, db.Close())
+		return nil, errors.Join(err, db.Close(), lock.Unlock())
 	}
 	s.q = groupcommit.Start(s.runGroup)
 	return s, nil
@@ -237,11 +263,19 @@ func (s *Store) Close() error {
 	if !s.q.Close() { // the writer has run everything handed to it
 		return nil
 	}
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	// After the database: another process may have the store now.
+	if e := s.lock.Unlock(); e != nil && err == nil {
+		err = e
+	}
+	if err != nil {
 		return fmt.Errorf("pebble: %s: close: %w", s.dir, err)
 	}
 	return nil
 }
+
+// lockFile is the file in the store's directory that storelock holds.
+const lockFile = "waymark.lock"
 
 // read runs f with the store held open.
 func (s *Store) read(f func() error) error { return s.q.Read(f) }

@@ -326,3 +326,8 @@ func TestDeadIndexFollowsTheOutbox(t *testing.T) {
 		}
 	}
 }
+
+func TestInUse(t *testing.T) {
+	t.Chdir(t.TempDir())
+	storetest.RunInUse(t, "./data", func() (store.Store, error) { return Open("./data") })
+}

@@ -7,6 +7,12 @@
 //	st, err := sqlite.Open("/var/lib/waymark/waymark.db")
 //	defer st.Close()
 //
+// One process a database: Open takes an exclusive lock on FILE-lock beside
+// the database, holding the pid (runtime/store/storelock), and a second
+// Open while it is held fails with store.ErrInUse naming that pid.
+// SQLite's own locking would let both run, each with its own view of the
+// timers and the outbox, and acknowledged events would be lost.
+//
 // # Connections and data flow
 //
 // Writes and reads take different paths:

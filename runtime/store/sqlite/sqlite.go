@@ -14,6 +14,7 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
+	"github.com/waymark-dev/waymark/runtime/store/storelock"
 )
 
 // Store is the SQLite implementation of store.Store. It also implements
@@ -21,6 +22,7 @@ import (
 // store.HistoryPruner.
 type Store struct {
 	path string
+	lock *storelock.Lock // held from Open to Close: one process a database
 
 	// q is the writer's queue and the store's open/closed state: reads
 	// run under q.Read, writes go through q.Write to the writer goroutine.
@@ -109,7 +111,9 @@ func dsn(path string, pragmas ...[]string) string {
 // Open opens the database at path, creating it if it does not exist, and
 // brings its schema to SchemaVersion. A database written by a newer binary
 // (a higher schema version) is refused with an error wrapping
-// store.ErrSchemaTooNew, and left untouched.
+// store.ErrSchemaTooNew, and left untouched. A database that another Open
+// holds (in this process or another) is refused with a *storelock.InUseError
+// (wrapping store.ErrInUse): the lock is the file path+"-lock" beside it.
 func Open(path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
@@ -125,10 +129,16 @@ func Open(path string) (*Store, error) {
 		ckptDone: make(chan struct{}),
 		now:      func() time.Time { return time.Now().UTC() },
 	}
+	// Lock before SQLite opens the file: a second process must not even
+	// run the migration of a database that another one serves.
+	if s.lock, err = storelock.Acquire(abs+"-lock", path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	ok := false
 	defer func() {
 		if !ok {
 			s.closeDBs()
+			s.lock.Unlock()
 		}
 	}()
 
@@ -222,6 +232,8 @@ func (s *Store) Close() error {
 		err = errors.Join(err, fmt.Errorf("sqlite: %s: checkpoint: %w", s.path, e))
 	}
 	err = errors.Join(err, s.closeDBs())
+	// Last: the database is closed, another process may have it now.
+	err = errors.Join(err, s.lock.Unlock())
 	return err
 }
 

@@ -462,3 +462,8 @@ func TestPruneHistoryInChunks(t *testing.T) {
 		t.Errorf("hours left: %v, want [6 7 8 9 10 11 3]", left)
 	}
 }
+
+func TestInUse(t *testing.T) {
+	t.Chdir(t.TempDir())
+	storetest.RunInUse(t, "./waymark.db", func() (store.Store, error) { return Open("./waymark.db") })
+}

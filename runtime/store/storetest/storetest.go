@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -1223,4 +1224,43 @@ func testPruneHistory(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	// The state is untouched.
 	same(t, "state of c", mustCustomer(t, s, "c"), c.State)
+}
+
+// RunInUse checks that a store refuses a second Open while it is open: two
+// writers on one store lose acknowledged events. open opens the same
+// store each time (name is how the error must name it); the refusal wraps
+// store.ErrInUse and names this process's pid, and once the first store
+// is closed the store opens again.
+func RunInUse(t *testing.T, name string, open func() (store.Store, error)) {
+	first, err := open()
+	if err != nil {
+		t.Fatalf("first Open: %v", err)
+	}
+	defer first.Close()
+	second, err := open()
+	if err == nil {
+		second.Close()
+		t.Fatal("a second Open of an open store succeeded; want it refused")
+	}
+	if !errors.Is(err, store.ErrInUse) {
+		t.Errorf("second Open: %v; want an error wrapping store.ErrInUse", err)
+	}
+	for _, want := range []string{name, fmt.Sprintf("pid %d", os.Getpid()), "in use"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("second Open: %q does not say %q", err, want)
+		}
+	}
+	// The refused Open changed nothing: the first store still writes.
+	commit(t, first, simple("c1", "j", "s", time.Time{}))
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := open()
+	if err != nil {
+		t.Fatalf("Open after the holder closed: %v", err)
+	}
+	mustCustomer(t, again, "c1")
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -179,8 +181,10 @@ type DeadLetterQueue interface {
 	// limit, each with its send and the last error.
 	DeadLetters(ctx context.Context, after string, limit int) ([]DeadLetter, error)
 	// Requeue makes the dead item under key pending again, due at at, with
-	// its attempts counted from zero and its key unchanged (the receiver
-	// still deduplicates by it). ErrNotFound when no dead item has the key.
+	// its attempts counted from zero, its last error cleared (an error shown
+	// on a pending item would read as a new failure) and its key unchanged
+	// (the receiver still deduplicates by it). ErrNotFound when no dead
+	// item has the key.
 	Requeue(ctx context.Context, key string, at time.Time) error
 }
 
@@ -240,4 +244,54 @@ func DecodeEvent(kind string, data []byte) (Event, error) {
 		return ev, fmt.Errorf("decoding a %s: %w", kind, err)
 	}
 	return ev, nil
+}
+
+// FailedSendLister is implemented by stores that can list, across
+// customers, the send decisions that failed at run time (fate "failed": a
+// field that did not evaluate, like an email address from a trait never
+// set). Such a send never reaches the outbox, so the dead-letter queue does
+// not show it; this is where an operator finds them all.
+type FailedSendLister interface {
+	// FailedSends lists failed sends oldest first, by their time and then
+	// their commit order, after the cursor `after` ("" from the start; a
+	// FailedSend's Cursor otherwise), at most limit. The order is stable:
+	// a send committed later never appears before a cursor already given
+	// out, unless its time is earlier. A send whose history record was
+	// pruned or erased is not listed.
+	FailedSends(ctx context.Context, after string, limit int) ([]FailedSend, error)
+}
+
+// FailedSend is a send decision with fate "failed", with the customer it
+// was for and its place in the list.
+type FailedSend struct {
+	// Cursor is the `after` that lists the failed sends following this one.
+	Cursor   string      `json:"cursor"`
+	Customer string      `json:"customer"`
+	Send     engine.Send `json:"send"`
+}
+
+// FailedSendCursor is the cursor of a failed send whose history record has
+// time at (unix microseconds, as the stores keep it) and sequence number
+// seq: both decimal, "at.seq". Every store writes the same form, so that a
+// cursor means the same thing whichever store gave it.
+func FailedSendCursor(at int64, seq uint64) string {
+	return strconv.FormatInt(at, 10) + "." + strconv.FormatUint(seq, 10)
+}
+
+// ParseFailedSendCursor reads a cursor made by FailedSendCursor; "" is the
+// start of the list (ok false).
+func ParseFailedSendCursor(s string) (at int64, seq uint64, ok bool, err error) {
+	if s == "" {
+		return 0, 0, false, nil
+	}
+	a, q, found := strings.Cut(s, ".")
+	if found {
+		if at, err = strconv.ParseInt(a, 10, 64); err == nil {
+			seq, err = strconv.ParseUint(q, 10, 64)
+		}
+	}
+	if !found || err != nil {
+		return 0, 0, false, fmt.Errorf("failed-send cursor %q: want the cursor of a listed failed send, like 1717243200000000.42", s)
+	}
+	return at, seq, true, nil
 }

@@ -46,6 +46,8 @@ type histRec struct {
 	val      []byte
 	outbox   string // a send to deliver: its key, first occurrence in the batch
 	outAt    int64  // and when it was decided (its first attempt is due then)
+	failed   bool   // a send that failed: indexed under fs/ by failAt
+	failAt   int64
 }
 
 // Commit implements store.Store. A customer that appears more than once in
@@ -128,6 +130,10 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 		sd := &res.Sends[k]
 		if err := p.record(customer, kindSend, sd.At, sd); err != nil {
 			return err
+		}
+		if sd.Fate == engine.FateFailed {
+			h := &p.hist[len(p.hist)-1]
+			h.failed, h.failAt = true, micros(sd.At)
 		}
 		// The first item under a key stays: a replay never enqueues twice.
 		if sd.Fate == engine.FateDeliver && !seenOut[sd.Key] {
@@ -227,6 +233,9 @@ func (t *tx) commit(p *prepared) error {
 		seq := t.nextSeq()
 		t.set(historyKey(h.customer, seq), h.val)
 		index = append(index, histRef{customer: h.customer, seq: seq, outbox: h.outbox})
+		if h.failed {
+			t.set(failedKey(h.failAt, seq), []byte(h.customer))
+		}
 		if h.outbox == "" {
 			continue
 		}

@@ -4,8 +4,8 @@
 // places, each written twice (WAL and checkpoint); here it appends its
 // keys to one log and one in-memory table, and compaction later writes
 // them out sequentially. It also implements store.MessagePruner,
-// store.HistoryPruner, store.EventHistory and store.DeadLetterQueue, and
-// passes storetest like every store.
+// store.HistoryPruner, store.EventHistory, store.DeadLetterQueue and
+// store.FailedSendLister, and passes storetest like every store.
 //
 //	st, err := pebble.Open("/var/lib/waymark/pebble")
 //	defer st.Close()
@@ -60,6 +60,8 @@
 //	                                 key of a send to deliver), under its latest record's
 //	                                 time: PruneHistory (schema 3)
 //	dv/<delivered at><key>           delivered outbox items: PruneHistory (schema 3)
+//	fs/<at><seq>                     failed sends by their time: FailedSends, the customer
+//	                                 as value (schema 4); PruneHistory walks it to the cut
 //	m/<id>                           ingest message id: when it was committed
 //	mt/<at><id>                      message ids by time: PruneMessages
 //	p/<hash>                         program: created at, save order, IR

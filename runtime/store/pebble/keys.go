@@ -20,6 +20,7 @@ var (
 	pDead     = []byte("d/")    // d/<key>: the dead-letter queue (schema 2)
 	pHistTime = []byte("ht/")   // ht/<latest record time><first seq>: one commit's history records (schema 3)
 	pDelivAt  = []byte("dv/")   // dv/<delivered at><key>: delivered outbox items (schema 3)
+	pFailed   = []byte("fs/")   // fs/<at><seq>: failed sends, the customer as value (schema 4)
 	pMessage  = []byte("m/")    // m/<id>
 	pMsgTime  = []byte("mt/")   // mt/<at><id>
 	pProgram  = []byte("p/")    // p/<hash>
@@ -137,6 +138,10 @@ func histTimeKey(at int64, seq uint64) []byte {
 
 func deliveredKey(at int64, key string) []byte {
 	return append(appendTime(mk(pDelivAt, 8+len(key)), at), key...)
+}
+
+func failedKey(at int64, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(appendTime(mk(pFailed, 16), at), seq)
 }
 
 func outDueKey(at int64, key string) []byte {

@@ -233,7 +233,7 @@ func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
 		if dead = r.state == stateDead; !dead {
 			return false
 		}
-		r.state, r.attempt, r.next, r.settledAt = statePending, 0, micros(at), 0
+		r.state, r.attempt, r.next, r.settledAt, r.lastError = statePending, 0, micros(at), 0, ""
 		return true
 	})
 	if err == nil && !dead {

@@ -48,6 +48,7 @@ var _ interface {
 	store.HistoryPruner
 	store.EventHistory
 	store.DeadLetterQueue
+	store.FailedSendLister
 } = (*Store)(nil)
 
 // SchemaVersion is the layout version this binary writes and understands,
@@ -58,7 +59,8 @@ var _ interface {
 //	2  d/<key>: the dead-letter queue, an entry per dead outbox item
 //	3  ht/ and dv/: the history by commit and delivered items by time,
 //	   so PruneHistory costs what it forgets
-const SchemaVersion = 3
+//	4  fs/<at><seq>: the failed sends across customers (FailedSends)
+const SchemaVersion = 4
 
 // options is the Pebble configuration, for a small machine (2 cores) whose
 // write load is many small synced batches:
@@ -202,6 +204,8 @@ func (s *Store) migrate() error {
 
 // migrations[v] brings a store at version v to v+1, writing into b.
 var migrations = map[int]func(db *pdb.DB, b *pdb.Batch) error{
+	// 4: index the failed sends under fs/ (failed.go).
+	3: indexFailed,
 	// 3: file every history record under ht/ by its own time (their
 	// commits are not known any more), and every delivered item under dv/
 	// (migrate3.go).

@@ -14,6 +14,7 @@ import (
 	pdb "github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
 )
@@ -330,4 +331,47 @@ func TestDeadIndexFollowsTheOutbox(t *testing.T) {
 func TestInUse(t *testing.T) {
 	t.Chdir(t.TempDir())
 	storetest.RunInUse(t, "./data", func() (store.Store, error) { return Open("./data") })
+}
+
+// A store of layout 3 (before fs/) is indexed at its next open: the sends
+// that failed before the upgrade are listed, the others are not.
+func TestUpgradeFailedSends(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "v3")
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &engine.Customer{ID: "line\x00break"} // an id that needs escaping in h/ keys
+	sd := engine.Send{Key: "i/1/welcome", Journey: "j", Instance: "i", Stage: "s", Name: "welcome", Channel: "email",
+		ChannelType: "smtp", Fate: engine.FateFailed, Reason: "field to: to is null", At: storetest.T0}
+	ok := sd
+	ok.Key, ok.Name, ok.Fate, ok.Reason = "i/1/other", "other", engine.FateCapped, "cap"
+	err = s.Commit(context.Background(), &store.Batch{Customers: []store.CustomerWrite{{State: c, Results: []engine.Result{{Sends: []engine.Send{ok, sd}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := pdb.Open(dir, options(vfs.Default))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteRange(pFailed, upper(pFailed), pdb.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeVersion(db, 3); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	if s, err = Open(dir); err != nil {
+		t.Fatalf("opening a layout-3 store: %v", err)
+	}
+	defer s.Close()
+	fs, err := s.FailedSends(context.Background(), "", 10)
+	if err != nil || len(fs) != 1 || fs[0].Customer != c.ID || fs[0].Send.Key != sd.Key {
+		t.Errorf("failed sends after the upgrade: %+v (%v), want %s of %q", fs, err, sd.Key, c.ID)
+	}
+	if v, _ := readVersion(s.db); v != SchemaVersion {
+		t.Errorf("version %d after the upgrade, want %d", v, SchemaVersion)
+	}
 }

@@ -195,7 +195,7 @@ func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]sto
 // Requeue implements store.DeadLetterQueue.
 func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
 	err := s.write(ctx, func(w *writer) error {
-		res, err := w.execStmt(`UPDATE outbox SET state = 'pending', attempt = 0, next_attempt = ?, lease_until = NULL, dead_at = NULL
+		res, err := w.execStmt(`UPDATE outbox SET state = 'pending', attempt = 0, next_attempt = ?, lease_until = NULL, dead_at = NULL, last_error = ''
 			WHERE key = ? AND state = 'dead'`, micros(at), key)
 		if err != nil {
 			return err

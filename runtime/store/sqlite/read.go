@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -18,7 +19,7 @@ type readStmts struct {
 	customer, seen, due, active *sql.Stmt
 	transitions, sends, events  *sql.Stmt
 	programs, stageCounts       *sql.Stmt
-	dead                        *sql.Stmt
+	dead, failed                *sql.Stmt
 }
 
 // The read queries. TestQueryPlans checks the index each one uses.
@@ -42,7 +43,11 @@ const (
 		WHERE h.customer = ? AND h.kind = 'send' ORDER BY h.seq`
 	qEvents = `SELECT kind, data FROM history
 		WHERE customer = ? AND kind IN ('refusal', 'error', 'emit') ORDER BY seq`
-	qPrograms    = "SELECT hash, ir, created_at FROM programs ORDER BY created_at DESC, rowid DESC"
+	qPrograms = "SELECT hash, ir, created_at FROM programs ORDER BY created_at DESC, rowid DESC"
+	// Served by the partial index history_failed, in its order; the row
+	// value compare is the cursor (time, then seq).
+	qFailedSends = `SELECT seq, at, customer, data FROM history
+		WHERE kind = 'send' AND fate = 'failed' AND (at, seq) > (?, ?) ORDER BY at, seq LIMIT ?`
 	qStageCounts = `SELECT journey, version, stage, count(*) FROM active_instances
 		GROUP BY journey, version, stage ORDER BY journey, version, stage`
 )
@@ -62,6 +67,7 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&r.programs, qPrograms},
 		{&r.stageCounts, qStageCounts},
 		{&r.dead, qDeadLetters},
+		{&r.failed, qFailedSends},
 	} {
 		st, err := db.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -74,7 +80,7 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (r *readStmts) close() error {
 	var err error
-	for _, st := range []*sql.Stmt{r.customer, r.seen, r.due, r.active, r.transitions, r.sends, r.events, r.programs, r.stageCounts, r.dead} {
+	for _, st := range []*sql.Stmt{r.customer, r.seen, r.due, r.active, r.transitions, r.sends, r.events, r.programs, r.stageCounts, r.dead, r.failed} {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}
@@ -284,4 +290,33 @@ func queryAll[T any](ctx context.Context, s *Store, stmt *sql.Stmt, what string,
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// FailedSends implements store.FailedSendLister.
+func (s *Store) FailedSends(ctx context.Context, after string, limit int) ([]store.FailedSend, error) {
+	at, seq, ok, err := store.ParseFailedSendCursor(after)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if !ok {
+		at, seq = math.MinInt64, 0
+	}
+	seq = min(seq, math.MaxInt64) // SQLite's integers are signed
+
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	return queryAll(ctx, s, s.reads.failed, "failed sends", func(rs *sql.Rows) (store.FailedSend, error) {
+		var f store.FailedSend
+		var rowSeq, rowAt int64
+		var data []byte
+		if err := rs.Scan(&rowSeq, &rowAt, &f.Customer, &data); err != nil {
+			return f, err
+		}
+		f.Cursor = store.FailedSendCursor(rowAt, uint64(rowSeq))
+		if err := json.Unmarshal(data, &f.Send); err != nil {
+			return f, fmt.Errorf("decoding the failed send %s: %w", f.Cursor, err)
+		}
+		return f, nil
+	}, at, int64(seq), limit)
 }

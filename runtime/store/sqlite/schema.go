@@ -141,11 +141,16 @@ CREATE TABLE programs (
 -- nothing in it.
 CREATE INDEX outbox_dead ON outbox(key) WHERE state = 'dead';
 `},
+	{name: "failed sends", sql: `
+-- The failed sends across customers (FailedSends), by time then commit
+-- order. Partial: only the rare send decisions that failed cost anything.
+CREATE INDEX history_failed ON history(at, seq) WHERE kind = 'send' AND fate = 'failed';
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrate brings the database on conn to SchemaVersion, one step per
 // transaction. BEGIN IMMEDIATE takes the write lock before the version is

@@ -18,8 +18,8 @@ import (
 )
 
 // Store is the SQLite implementation of store.Store. It also implements
-// store.MessagePruner, store.EventHistory, store.DeadLetterQueue and
-// store.HistoryPruner.
+// store.MessagePruner, store.EventHistory, store.DeadLetterQueue,
+// store.HistoryPruner and store.FailedSendLister.
 type Store struct {
 	path string
 	lock *storelock.Lock // held from Open to Close: one process a database
@@ -48,6 +48,7 @@ var _ interface {
 	store.EventHistory
 	store.DeadLetterQueue
 	store.HistoryPruner
+	store.FailedSendLister
 } = (*Store)(nil)
 
 // Settings every connection gets. busy_timeout: another process (the

@@ -192,6 +192,7 @@ func TestQueryPlans(t *testing.T) {
 		qEvents:       "history_customer",
 		qStageCounts:  "active_instances_stage",
 		qDeadLetters:  "outbox_dead",
+		qFailedSends:  "history_failed",
 		qOutboxChunk:  "SEARCH outbox USING INTEGER PRIMARY KEY",
 		qPruneOutbox:  "SEARCH outbox USING INTEGER PRIMARY KEY",
 		qHistoryChunk: "SEARCH history USING INTEGER PRIMARY KEY",
@@ -404,7 +405,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 		func() { // back to what a schema-1 binary left
 			db := rawDB(t, path)
 			defer db.Close()
-			for _, q := range []string{"DROP INDEX outbox_dead", "DELETE FROM schema_migrations WHERE version > 1"} {
+			for _, q := range []string{"DROP INDEX outbox_dead", "DROP INDEX history_failed", "DELETE FROM schema_migrations WHERE version > 1"} {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatal(err)
 				}

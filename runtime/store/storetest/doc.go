@@ -15,7 +15,8 @@
 // deduplication, history order with delivery states, stage counts,
 // programs, durability across Close, concurrent use, and ErrClosed; and
 // the optional store.EventHistory and store.MessagePruner when the store
-// has them. RunSchema covers schema versioning.
+// has them; store.DeadLetterQueue and store.FailedSendLister, which every
+// store implements. RunSchema covers schema versioning.
 //
 // Write and Customer make the realistic customer writes that the stores'
 // Commit benchmarks use, so their figures compare.

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OutboxIdempotent", testOutboxIdempotent},
 		{"OutboxLifecycle", testOutboxLifecycle},
 		{"DeadLetters", testDeadLetters},
+		{"FailedSends", testFailedSends},
 		{"SeenMessages", testSeenMessages},
 		{"History", testHistory},
 		{"Events", testEvents},
@@ -1063,6 +1064,11 @@ func testDeadLetters(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatalf("claim after the requeue = %+v, want %s with 0 attempts", items, want[1])
 	}
 	same(t, "the requeued item's send", items[0].Send, all[2])
+	for _, sr := range sends(t, s, "b") {
+		if sr.Key == want[1] && sr.Fate == engine.FateDeliver && (sr.Delivery != store.DeliveryPending || sr.LastError != "") {
+			t.Errorf("the requeued item in the history: delivery %q, last error %q; want pending, and no error from before the requeue", sr.Delivery, sr.LastError)
+		}
+	}
 	for _, k := range []string{want[1], "a/j/1/1/two", "no/such/key"} {
 		if err := q.Requeue(bg, k, requeueAt); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Requeue(%q) of an item that is not dead: %v, want store.ErrNotFound", k, err)

@@ -127,6 +127,7 @@ func (c *checker) sendTypes(s *lang.Send, sc *scope) {
 			c.expectType(f.Expr, t, cty.String, "`"+f.Name+"`")
 		case "headers":
 			c.expectType(f.Expr, t, cty.Map(cty.String), "`headers`")
+			c.reservedHeaders(f)
 		}
 	}
 	switch typ {
@@ -143,6 +144,23 @@ func (c *checker) sendTypes(s *lang.Send, sc *scope) {
 		if s.Field("data") == nil {
 			c.errorf(s.DefRange, "Missing send field", "A send through %s %s channel needs `data`, the JSON payload. %s", article(typ), typ, sendFieldsDoc(typ))
 		}
+	}
+}
+
+// reservedHeaders refuses, at the key, a header the webhook channel sets
+// itself: it passed before and every such send went to the dead letters.
+func (c *checker) reservedHeaders(f *lang.Attr) {
+	obj, ok := f.Expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return
+	}
+	for _, item := range obj.Items {
+		name, ok := objectKey(item.KeyExpr)
+		if !ok || !lang.ReservedWebhookHeader(name) {
+			continue
+		}
+		c.errorf(item.KeyExpr.Range(), "Reserved webhook header",
+			"%q is set on every webhook request by Waymark (Content-Type, Idempotency-Key, X-Waymark-*) or by HTTP itself, and a send cannot replace it: the request would be refused at delivery. Remove it, or use a header name of your own.", name)
 	}
 }
 

@@ -5,6 +5,11 @@ package lang
 // language server completes and hovers from it, and docs/language.md is
 // generated from it. Never write a description of the language anywhere else.
 
+import (
+	"net/textproto"
+	"strings"
+)
+
 // ValueKind says what an attribute's expression must be. The loader uses it only
 // for documentation; the compiler checks values against it.
 type ValueKind int
@@ -145,6 +150,22 @@ const (
 // ChannelTypes lists every channel type, in documentation order.
 var ChannelTypes = []string{ChannelSMTP, ChannelWebhook, ChannelLog}
 
+// ReservedWebhookHeader reports whether name (in any case) is a header a
+// webhook send may not give in `headers`: the channel sets it on every
+// request (Content-Type, Idempotency-Key, X-Waymark-*, the receiver relies
+// on them) or the HTTP transport owns it. The compiler refuses such a
+// header at its key; the webhook channel refuses it again at delivery.
+func ReservedWebhookHeader(name string) bool {
+	name = textproto.CanonicalMIMEHeaderKey(name)
+	return reservedWebhookHeaders[name] || strings.HasPrefix(name, "X-Waymark-")
+}
+
+var reservedWebhookHeaders = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "Content-Encoding": true, "Transfer-Encoding": true,
+	"Host": true, "Connection": true, "Te": true, "Trailer": true, "Upgrade": true,
+	"Idempotency-Key": true,
+}
+
 // Instance statuses, as scenario tests and the admin API name them.
 var Statuses = []string{"none", "active", "completed", "converted", "exited"}
 
@@ -284,7 +305,7 @@ var stageSchema = &BlockSchema{
 				{Name: "html", Kind: KindString, Doc: "smtp: an HTML alternative body.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "reply_to", Kind: KindString, Doc: "smtp: the Reply-To address.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "data", Kind: KindAny, Doc: "webhook and log: the JSON payload, any value, e.g. `{ customer = customer.id, reason = \"activation\" }`.", ChannelTypes: []string{ChannelWebhook, ChannelLog}},
-				{Name: "headers", Kind: KindObject, Doc: "webhook: extra HTTP headers, a map of strings.", ChannelTypes: []string{ChannelWebhook}},
+				{Name: "headers", Kind: KindObject, Doc: "webhook: extra HTTP headers, a map of strings. Headers that Waymark sets itself (`Content-Type`, `Idempotency-Key`, `X-Waymark-*`) or that HTTP owns (`Host`, `Content-Length`, ...) are refused, in any case.", ChannelTypes: []string{ChannelWebhook}},
 			},
 			Snippet: "send \"${1:name}\" {\n  channel = channel.${2:email}\n  to      = customer.email\n  subject = \"${3}\"\n  body    = template(\"templates/${4:name}.txt\")\n}",
 		},

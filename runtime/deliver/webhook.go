@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymark-dev/waymark/lang"
 	"github.com/waymark-dev/waymark/runtime/engine"
 )
 
@@ -149,14 +150,6 @@ func NewHTTPClient() *http.Client {
 	}
 }
 
-// reservedHeaders are set by the channel; a send's headers may not replace
-// them (the receiver relies on them, and the transport owns the rest).
-var reservedHeaders = map[string]bool{
-	"Content-Type": true, "Content-Length": true, "Content-Encoding": true, "Transfer-Encoding": true,
-	"Host": true, "Connection": true, "Te": true, "Trailer": true, "Upgrade": true,
-	HeaderIdempotencyKey: true,
-}
-
 // Deliver POSTs the send. The same send always carries the same
 // Idempotency-Key; the body (and so the signature) differs between attempts
 // only in sent_at.
@@ -263,7 +256,9 @@ func sendHeaders(v any) ([][2]string, error) {
 			return nil, fmt.Errorf("header name %q is not a valid HTTP header name", k)
 		}
 		name := http.CanonicalHeaderKey(k)
-		if reservedHeaders[name] || strings.HasPrefix(name, "X-Waymark-") {
+		// The compiler refuses these at the header; a program compiled
+		// before it did, or an IR written by hand, meets them here.
+		if lang.ReservedWebhookHeader(name) {
 			return nil, fmt.Errorf("header %s is set by Waymark and cannot be given in a send", name)
 		}
 		if !validHeaderValue(val) {

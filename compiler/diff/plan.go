@@ -3,6 +3,8 @@ package diff
 import (
 	"fmt"
 	"strings"
+
+	"github.com/waymark-dev/waymark/compiler/ir"
 )
 
 // PlanFormat names the plan document.
@@ -212,4 +214,57 @@ func (im Impact) Describe() string {
 		return "pinned: finish on their version"
 	}
 	return im.Disposition
+}
+
+// HeldChange says why a held send of journey (its name in the old
+// program), stage and send needs a reviewer's eye under this diff:
+// HeldSendChanged (the send, its stage or its journey changed or went:
+// the held send still goes out as it was evaluated), HeldPolicyChanged
+// (the journey's policy changed: it is decided anew when due), or "".
+// base is the old program, for the journey's policy.
+func (d *Diff) HeldChange(base *ir.Program, journey, stage, send string) string {
+	var jd *JourneyDiff
+	for i := range d.Journeys {
+		if x := &d.Journeys[i]; x.From == journey || x.Name == journey && x.Change != Moved {
+			jd = x
+			break
+		}
+	}
+	if jd != nil {
+		if jd.Change == Removed {
+			return HeldSendChanged
+		}
+		for _, s := range jd.Stages {
+			if s.Name != stage && s.From != stage {
+				continue
+			}
+			if s.Change == Removed {
+				return HeldSendChanged
+			}
+			key := "send " + send
+			for _, c := range s.Changes {
+				if c.What == key || strings.HasPrefix(c.What, key+" ") {
+					return HeldSendChanged
+				}
+			}
+		}
+		for _, c := range jd.Changes {
+			if c.What == "policy" {
+				return HeldPolicyChanged
+			}
+		}
+	}
+	var policy string
+	if j := base.Journey(journey); j != nil {
+		policy = j.Policy
+	}
+	if policy != "" {
+		key := "policy " + policy
+		for _, c := range d.Policies {
+			if c.What == key || strings.HasPrefix(c.What, key+" ") {
+				return HeldPolicyChanged
+			}
+		}
+	}
+	return ""
 }

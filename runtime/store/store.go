@@ -142,6 +142,23 @@ type StageCount struct {
 	Active                  int
 }
 
+// ActiveStateReader is implemented by stores that can read the states of
+// the customers with an active instance a page at a time, in one query per
+// page: a plan (runtime/plan) reads every one of them, and a point read per
+// customer would cost it most of its time.
+type ActiveStateReader interface {
+	// ActiveStates returns, in id order after the id `after`, at most
+	// limit customers with an active instance, each with its state as
+	// stored (the JSON of an engine.Customer).
+	ActiveStates(ctx context.Context, after string, limit int) ([]RawState, error)
+}
+
+// RawState is a customer's stored state, not yet decoded.
+type RawState struct {
+	ID    string
+	State []byte
+}
+
 // MessagePruner is implemented by stores that keep ingest message ids (see
 // SeenMessages) in a table of their own: the ids are kept for a retention
 // window and then pruned, or the table would grow with every input ever

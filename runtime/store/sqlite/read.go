@@ -19,7 +19,7 @@ type readStmts struct {
 	customer, seen, due, active *sql.Stmt
 	transitions, sends, events  *sql.Stmt
 	programs, stageCounts       *sql.Stmt
-	dead, failed                *sql.Stmt
+	dead, failed, activeStates  *sql.Stmt
 }
 
 // The read queries. TestQueryPlans checks the index each one uses.
@@ -48,6 +48,11 @@ const (
 	// value compare is the cursor (time, then seq).
 	qFailedSends = `SELECT seq, at, customer, data FROM history
 		WHERE kind = 'send' AND fate = 'failed' AND (at, seq) > (?, ?) ORDER BY at, seq LIMIT ?`
+	// The page's ids from the active_instances primary key, then one probe
+	// of the customers' primary key each.
+	qActiveStates = `SELECT c.id, c.state FROM customers AS c
+		WHERE c.id IN (SELECT DISTINCT customer FROM active_instances WHERE customer > ? ORDER BY customer LIMIT ?)
+		ORDER BY c.id`
 	qStageCounts = `SELECT journey, version, stage, count(*) FROM active_instances
 		GROUP BY journey, version, stage ORDER BY journey, version, stage`
 )
@@ -68,6 +73,7 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&r.stageCounts, qStageCounts},
 		{&r.dead, qDeadLetters},
 		{&r.failed, qFailedSends},
+		{&r.activeStates, qActiveStates},
 	} {
 		st, err := db.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -80,7 +86,7 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (r *readStmts) close() error {
 	var err error
-	for _, st := range []*sql.Stmt{r.customer, r.seen, r.due, r.active, r.transitions, r.sends, r.events, r.programs, r.stageCounts, r.dead, r.failed} {
+	for _, st := range []*sql.Stmt{r.customer, r.seen, r.due, r.active, r.transitions, r.sends, r.events, r.programs, r.stageCounts, r.dead, r.failed, r.activeStates} {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}
@@ -183,6 +189,16 @@ func (s *Store) ActiveCustomers(ctx context.Context, after string, limit int) ([
 	}
 	return queryAll(ctx, s, s.reads.active, "active customers", func(rs *sql.Rows) (id string, err error) {
 		return id, rs.Scan(&id)
+	}, after, limit)
+}
+
+// ActiveStates implements store.ActiveStateReader.
+func (s *Store) ActiveStates(ctx context.Context, after string, limit int) ([]store.RawState, error) {
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	return queryAll(ctx, s, s.reads.activeStates, "active states", func(rs *sql.Rows) (r store.RawState, err error) {
+		return r, rs.Scan(&r.ID, &r.State)
 	}, after, limit)
 }
 

@@ -187,6 +187,7 @@ func TestQueryPlans(t *testing.T) {
 		qSeen:         "PRIMARY KEY",
 		qDue:          "customers_wake",
 		qActive:       "PRIMARY KEY",
+		qActiveStates: "sqlite_autoindex_customers_1",
 		qTransitions:  "history_customer",
 		qSends:        "history_customer",
 		qEvents:       "history_customer",

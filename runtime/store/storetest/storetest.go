@@ -475,6 +475,39 @@ func testActiveCustomers(t *testing.T, open func(t *testing.T) store.Store) {
 	commit(t, s, simple("a3", "j", "", time.Time{}))
 	same(t, "after a3 ended", page("", 10), []string{"a1", "a2", "a4", "a5"})
 	same(t, "after a4", page("a4", 10), []string{"a5"})
+
+	// A store that pages states agrees with ActiveCustomers and Customer.
+	bulk, ok := s.(store.ActiveStateReader)
+	if !ok {
+		return
+	}
+	var ids []string
+	for after := ""; ; {
+		rows, err := bulk.ActiveStates(bg, after, 3)
+		if err != nil {
+			t.Fatalf("ActiveStates: %v", err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		if len(rows) > 3 {
+			t.Fatalf("ActiveStates: a page of %d with limit 3", len(rows))
+		}
+		for _, r := range rows {
+			ids = append(ids, r.ID)
+			var got engine.Customer
+			if err := json.Unmarshal(r.State, &got); err != nil {
+				t.Fatalf("ActiveStates: the state of %s: %v", r.ID, err)
+			}
+			want, err := s.Customer(bg, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, "ActiveStates state of "+r.ID, &got, want)
+		}
+		after = rows[len(rows)-1].ID
+	}
+	same(t, "ActiveStates ids", ids, []string{"a1", "a2", "a4", "a5"})
 }
 
 func testOutboxIdempotent(t *testing.T, open func(t *testing.T) store.Store) {

@@ -1,0 +1,218 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/waymark-dev/waymark/compiler"
+	"github.com/waymark-dev/waymark/compiler/diff"
+	"github.com/waymark-dev/waymark/compiler/ir"
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/sqlite"
+)
+
+var (
+	bg = context.Background()
+	t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+)
+
+// compileDir compiles testdata/ (the running program of these tests).
+func compileDir(t *testing.T) *ir.Program {
+	t.Helper()
+	res, diags := compiler.CompileDir("testdata")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return res.Program
+}
+
+// edit copies p, lets change edit the copy's journey trial, and clears its
+// version so that the engine hashes it afresh.
+func edit(t *testing.T, p *ir.Program, change func(j *ir.Journey)) *ir.Program {
+	t.Helper()
+	data, err := ir.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ir.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := c.Journey("trial")
+	change(j)
+	j.Version = ir.Hash(j)
+	return c
+}
+
+// populate commits customers into a new SQLite store through eng: welcome
+// customers in welcome (signed up only), engaged in engaged.
+func populate(t *testing.T, eng *engine.Engine, welcome, engaged int) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var b store.Batch
+	for i := range welcome + engaged {
+		c := &engine.Customer{ID: fmt.Sprintf("c%04d", i)}
+		cw := store.CustomerWrite{State: c}
+		cw.Results = append(cw.Results, eng.Step(c, engine.Input{Kind: engine.KindEvent, Event: "signed_up"}, t0))
+		if i >= welcome {
+			cw.Results = append(cw.Results, eng.Step(c, engine.Input{Kind: engine.KindEvent, Event: "project_created"}, t0))
+		}
+		cw.NextWake = c.NextWake()
+		b.Customers = append(b.Customers, cw)
+	}
+	if err := st.Commit(bg, &b); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// Each edit of the running journey, planned over 20 customers in welcome
+// and 10 in engaged.
+func TestRun(t *testing.T) {
+	base := compileDir(t)
+	baseEng, err := engine.New(base, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := func(name string, tr ir.Transition) ir.Stage { return ir.Stage{Name: name, Transition: tr} }
+	after := func(spec string, d time.Duration, to string) ir.Transition {
+		return ir.Transition{Kind: ir.TransitionWait, Afters: []ir.After{{Spec: spec, Seconds: int64(d / time.Second), Goto: to}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		edit    func(j *ir.Journey)
+		impact  []diff.Impact
+		earlier []diff.TimerImpact
+		sum     diff.Summary
+		code    int
+	}{{
+		name: "the issue's example: welcome removed to intro, engaged moved to active_user with a shorter wait",
+		edit: func(j *ir.Journey) {
+			j.Stages = []ir.Stage{
+				stage("intro", after("1d", 24*time.Hour, ir.End)),
+				stage("nudge", after("3d", 72*time.Hour, ir.End)),
+				stage("active_user", after("1h", time.Hour, ir.End)),
+			}
+			j.Start = "intro"
+			j.Removed = []ir.StageRemoval{{From: "welcome", Goto: "intro"}}
+			j.Moved = []ir.StageMove{{From: "engaged", To: "active_user"}}
+		},
+		impact: []diff.Impact{
+			{Stage: "welcome", Customers: 20, Disposition: diff.Redirected, To: "intro"},
+			{Stage: "engaged", Customers: 10, Disposition: diff.MovedTo, To: "active_user"},
+		},
+		earlier: []diff.TimerImpact{{Stage: "engaged", Customers: 10, AtOnce: 10}},
+		sum:     diff.Summary{InFlight: 30, Moved: 10, Redirected: 20},
+		code:    diff.ExitDisturbs,
+	}, {
+		name: "a stage removed without a removed block: its customers exit",
+		edit: func(j *ir.Journey) {
+			j.Stages = j.Stages[1:]
+			j.Start = "nudge"
+		},
+		impact: []diff.Impact{
+			{Stage: "welcome", Customers: 20, Disposition: diff.Exited, Cause: "stage_removed"},
+			{Stage: "engaged", Customers: 10, Disposition: diff.Stay},
+		},
+		sum:  diff.Summary{InFlight: 30, Stay: 10, Exited: 20},
+		code: diff.ExitDisturbs,
+	}, {
+		name: "a longer wait: everyone stays",
+		edit: func(j *ir.Journey) {
+			j.Stages[0].Transition.Afters[0] = ir.After{Spec: "3d", Seconds: 3 * 86400, Goto: "nudge"}
+		},
+		impact: []diff.Impact{
+			{Stage: "welcome", Customers: 20, Disposition: diff.Stay},
+			{Stage: "engaged", Customers: 10, Disposition: diff.Stay},
+		},
+		sum:  diff.Summary{InFlight: 30, Stay: 30},
+		code: diff.ExitChangesOnly,
+	}, {
+		name: "welcome made immediate: its customers leave at once",
+		edit: func(j *ir.Journey) {
+			j.Stages[0].Transition = ir.Transition{Kind: ir.TransitionGoto, Goto: "nudge"}
+		},
+		impact: []diff.Impact{
+			{Stage: "welcome", Customers: 20, Disposition: diff.Left, To: "nudge"},
+			{Stage: "engaged", Customers: 10, Disposition: diff.Stay},
+		},
+		sum:  diff.Summary{InFlight: 30, Stay: 10, Left: 20},
+		code: diff.ExitDisturbs,
+	}, {
+		name: "in_flight pin: everyone finishes on their version",
+		edit: func(j *ir.Journey) {
+			j.InFlight = ir.InFlightPin
+			j.Stages = j.Stages[1:]
+			j.Start = "nudge"
+		},
+		impact: []diff.Impact{
+			{Stage: "welcome", Customers: 20, Disposition: diff.Pinned},
+			{Stage: "engaged", Customers: 10, Disposition: diff.Pinned},
+		},
+		sum:  diff.Summary{InFlight: 30, Pinned: 30},
+		code: diff.ExitChangesOnly,
+	}, {
+		name: "no change",
+		edit: func(j *ir.Journey) {},
+		code: diff.ExitNoChange,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := populate(t, baseEng, 20, 10)
+			data, _ := ir.Encode(base)
+			if err := st.SaveProgram(bg, store.Program{Hash: "old", IR: data, CreatedAt: t0}); err != nil {
+				t.Fatal(err)
+			}
+			cand := edit(t, base, tc.edit)
+			version := "new"
+			if tc.code == diff.ExitNoChange {
+				version = "old"
+			}
+			eng, err := NewEngine(bg, st, cand, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Run(bg, st, Input{Base: base, BaseVersion: "old", Candidate: cand, Version: version, Engine: eng},
+				Options{Now: t0.Add(2 * time.Hour), PageSize: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Format != diff.PlanFormat {
+				t.Errorf("format %q", p.Format)
+			}
+			if p.Summary != tc.sum {
+				t.Errorf("summary %+v, want %+v", p.Summary, tc.sum)
+			}
+			var impact []diff.Impact
+			var earlier []diff.TimerImpact
+			for _, j := range p.Journeys {
+				impact = append(impact, j.Impact...)
+				earlier = append(earlier, j.Earlier...)
+			}
+			if fmt.Sprint(impact) != fmt.Sprint(tc.impact) {
+				t.Errorf("impact\n got %+v\nwant %+v", impact, tc.impact)
+			}
+			if fmt.Sprint(earlier) != fmt.Sprint(tc.earlier) {
+				t.Errorf("earlier timers\n got %+v\nwant %+v", earlier, tc.earlier)
+			}
+			if got := p.ExitCode(); got != tc.code {
+				t.Errorf("exit code %d, want %d", got, tc.code)
+			}
+			// Dry: the store still holds every customer where it was.
+			counts, err := st.StageCounts(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(counts) != fmt.Sprintf("[{trial %[1]s engaged 10} {trial %[1]s welcome 20}]", base.Journeys[0].Version) {
+				t.Errorf("the plan changed the store: %v", counts)
+			}
+		})
+	}
+}

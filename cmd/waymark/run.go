@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/waymark-dev/waymark/lang/timespec"
 	"github.com/waymark-dev/waymark/runtime/deliver"
@@ -49,7 +51,9 @@ does, and exits 1. --deliver log writes every send as a JSON line on
 standard output instead of sending it, and needs none of the channels'
 settings. The write key and the admin token may come from the environment
 (WAYMARK_WRITE_KEY, WAYMARK_ADMIN_TOKEN), which keeps them out of the
-process list; without them the API is open, so keep it on the loopback
+process list; blanks and line breaks around them (a file's final newline)
+are trimmed with a warning, and one with a blank or a control character
+within is refused. Without them the API is open, so keep it on the loopback
 address. Logs go to standard error. SIGINT or SIGTERM stops run gracefully:
 it stops accepting, answers the requests in flight, commits what it holds,
 lets deliveries under way finish, and closes the store; a second signal
@@ -115,11 +119,23 @@ func runRun(e *env, args []string, o runOptions) int {
 	if _, _, err := net.SplitHostPort(o.listen); err != nil {
 		return e.failf(exitUsage, "--listen %q: want HOST:PORT, like 127.0.0.1:8080 or :8080", o.listen)
 	}
-	if o.writeKey == "" {
-		o.writeKey = os.Getenv("WAYMARK_WRITE_KEY")
-	}
-	if o.adminToken == "" {
-		o.adminToken = os.Getenv("WAYMARK_ADMIN_TOKEN")
+	var trimmed []string // where a secret had blanks around it, logged once the logger exists
+	for _, sec := range []struct {
+		v         *string
+		flag, env string
+	}{{&o.writeKey, "--write-key", "WAYMARK_WRITE_KEY"}, {&o.adminToken, "--admin-token", "WAYMARK_ADMIN_TOKEN"}} {
+		from := sec.flag
+		if *sec.v == "" {
+			*sec.v, from = os.Getenv(sec.env), "$"+sec.env
+		}
+		v, trim, err := cleanSecret(*sec.v)
+		if err != nil {
+			return e.failf(exitUsage, "%s: %v", from, err)
+		}
+		if trim {
+			trimmed = append(trimmed, from)
+		}
+		*sec.v = v
 	}
 
 	w, code := e.compileArg(args)
@@ -147,6 +163,9 @@ func runRun(e *env, args []string, o runOptions) int {
 		handler = slog.NewTextHandler(e.stderr, nil)
 	}
 	log := slog.New(handler)
+	for _, from := range trimmed {
+		log.Warn("a secret had blanks or a line break around it (a file written with a final newline?); they were trimmed", "from", from)
+	}
 
 	// The channels are checked before anything starts: a webhook whose
 	// env() variable is unset is a deployment error to fix now, not a dead
@@ -181,6 +200,25 @@ func runRun(e *env, args []string, o runOptions) int {
 	}
 	rt := newRunner(st, prog, channels, sendLog, o, log, engOpts, w.dir, migrate)
 	return rt.serve(ln) // closes the store
+}
+
+// cleanSecret trims the blanks and line breaks around a write key or an
+// admin token (trimmed reports it) and refuses one that holds a blank, a
+// control character or bytes that are not UTF-8 within: a token read from
+// a file often ends in a newline, which no client sends back, so an
+// untrimmed token would lock every operator out without a word. The error
+// never shows the value.
+func cleanSecret(v string) (clean string, trimmed bool, err error) {
+	clean = strings.TrimSpace(v)
+	if !utf8.ValidString(clean) {
+		return "", false, fmt.Errorf("the value is not UTF-8 text: set a token of printable characters")
+	}
+	for i, r := range clean {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "", false, fmt.Errorf("the value holds a blank or a control character (%U) at byte %d: a token is one word of printable characters", r, i)
+		}
+	}
+	return clean, clean != v, nil
 }
 
 // parseStore reads --store: sqlite:FILE or pebble:DIR.

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/worker"
@@ -161,11 +164,11 @@ func parseCall(obj map[string]json.RawMessage, kind, where string) (call, *httpE
 	// customer of its own, keyed by the anonymous id. Segment requires one of
 	// the two. Waymark does not merge an anonymous customer into a known one
 	// (alias is ignored): journeys key on the id the events carry.
-	user, _, err := stringField(obj, "userId", where)
+	user, _, err := idField(obj, "userId", where)
 	if err != nil {
 		return call{}, err
 	}
-	anon, _, err := stringField(obj, "anonymousId", where)
+	anon, _, err := idField(obj, "anonymousId", where)
 	if err != nil {
 		return call{}, err
 	}
@@ -181,7 +184,7 @@ func parseCall(obj map[string]json.RawMessage, kind, where string) (call, *httpE
 	}
 	c.item.CustomerID = id
 
-	if c.messageID, _, err = stringField(obj, "messageId", where); err != nil {
+	if c.messageID, _, err = idField(obj, "messageId", where); err != nil {
 		return call{}, err
 	}
 	if len(c.messageID) > maxIDBytes {
@@ -240,6 +243,91 @@ func stringField(obj map[string]json.RawMessage, name, where string) (s string, 
 		return "", false, badRequest("%s: %s must be a string, got %s", where, name, jsonKind(raw))
 	}
 	return s, true, nil
+}
+
+// idField reads an optional string member that becomes a key: userId and
+// anonymousId (the customer's id, in every send's idempotency key and so
+// in webhook headers), messageId (ingest deduplication). CheckID refuses
+// what would break or merge keys.
+func idField(obj map[string]json.RawMessage, name, where string) (string, bool, *httpError) {
+	s, ok, herr := stringField(obj, name, where)
+	if herr != nil || !ok {
+		return s, ok, herr
+	}
+	if err := CheckID(obj[name], s); err != nil {
+		return "", false, badRequest("%s: %s %v", where, name, err)
+	}
+	return s, true, nil
+}
+
+// CheckID checks an id decoded into s from the JSON string raw. It refuses
+// control characters (CR and LF above all: an id is part of every send's
+// Idempotency-Key header, and a header with a line break is refused by
+// every HTTP client, so each of the customer's webhooks would fail until
+// dead-lettered, and a requeue could not fix it) and text that is not
+// UTF-8: encoding/json turns each invalid byte, and each lone surrogate
+// escape, into U+FFFD, so two different invalid ids would decode to one
+// id and two customers would share a state. A U+FFFD the client sent
+// (raw, or escaped as \ufffd) is kept. Batch items go through the same
+// check (parseCall), so a caller validating items one by one gets the same
+// answer.
+func CheckID(raw json.RawMessage, s string) error {
+	if !utf8.Valid(raw) {
+		i := 0
+		for i < len(raw) {
+			r, n := utf8.DecodeRune(raw[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return fmt.Errorf("is not valid UTF-8 (byte 0x%02x): send the id as UTF-8 text", raw[i])
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("contains the control character %U at byte %d: ids may not hold line breaks, tabs or other control characters", r, i)
+		}
+	}
+	if loneSurrogate(raw) {
+		return fmt.Errorf("holds an escape that is not a character (a lone surrogate like \\ud800): send the id as UTF-8 text")
+	}
+	return nil
+}
+
+// loneSurrogate reports whether the JSON string raw holds a \u escape of a
+// UTF-16 surrogate that is not part of a pair, which encoding/json decodes
+// to U+FFFD.
+func loneSurrogate(raw []byte) bool {
+	hex := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 32)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := hex(i)
+		if !ok {
+			i++ // a two-byte escape like \\ or \"
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			lo, ok := hex(i + 6)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 // objectField reads an optional object member (properties, traits) with

@@ -169,8 +169,8 @@ func (s *Server) validWriteKey(r *http.Request) bool {
 func (s *Server) admined(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.opts.AdminToken != "" {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+			tok, ok := bearerToken(r.Header.Get("Authorization"))
+			sum := sha256.Sum256([]byte(tok))
 			if !ok || subtle.ConstantTimeCompare(sum[:], s.admin[:]) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="waymark"`)
 				writeError(w, http.StatusUnauthorized, "admin token missing or wrong: send Authorization: Bearer TOKEN")
@@ -179,6 +179,17 @@ func (s *Server) admined(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// bearerToken reads "Bearer TOKEN". The scheme is case-insensitive (RFC
+// 9110, 11.1: "bearer" and "BEARER" are the same scheme), and the blanks
+// around the token are not part of it.
+func bearerToken(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {

@@ -62,6 +62,19 @@ func TestUnknownEventIsAcceptedAndIgnored(t *testing.T) {
 	}
 }
 
+// Ids that are text are accepted as sent, U+FFFD and surrogate pairs
+// included: only what would break or merge keys is refused.
+func TestIDsKeptAsSent(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/track", `{"userId":"caf\u00e9 \ud83d\ude00 \ufffd \\ud800 ok","event":"ping"}`)
+	h.mustPost("/v1/identify", "{\"userId\":\"\u00e9\xef\xbf\xbd\"}")
+	for _, id := range []string{"café 😀 \ufffd \\ud800 ok", "é\ufffd"} {
+		if c := h.customer(url.PathEscape(id)); c.ID != id {
+			t.Errorf("customer %q: got %q", id, c.ID)
+		}
+	}
+}
+
 // Every malformed call gets a 400 whose message names the field.
 func TestBadRequestsNameTheField(t *testing.T) {
 	h := newHarness(t, Options{})
@@ -86,6 +99,15 @@ func TestBadRequestsNameTheField(t *testing.T) {
 		{"/v1/track", `{"userId":"u1","event":"e","timestamp":"yesterday"}`, `track: timestamp "yesterday" is not an ISO 8601 time`},
 		{"/v1/track", `{"userId":"u1","event":"e","timestamp":1714564800}`, "track: timestamp must be a string, got a number"},
 		{"/v1/track", `{"userId":` + strings.Replace(big, `"`, `"`, 1) + `,"event":"e"}`, "track: userId and anonymousId must be at most 1024 bytes"},
+		{"/v1/track", `{"userId":"u1\r\nX-Evil: 1","event":"e"}`, "track: userId contains the control character U+000D at byte 2"},
+		{"/v1/track", "{\"userId\":\"u\xff\",\"event\":\"e\"}", "track: userId is not valid UTF-8 (byte 0xff)"},
+		{"/v1/track", "{\"userId\":\"u\xc3\",\"event\":\"e\"}", "track: userId is not valid UTF-8 (byte 0xc3)"},
+		{"/v1/track", `{"anonymousId":"a\u0000","event":"e"}`, "track: anonymousId contains the control character U+0000"},
+		{"/v1/track", `{"userId":"u\ud800","event":"e"}`, "track: userId holds an escape that is not a character"},
+		{"/v1/track", `{"userId":"u\udc00\ud800","event":"e"}`, "track: userId holds an escape that is not a character"},
+		{"/v1/track", `{"userId":"u1","event":"e","messageId":"m\t1"}`, "track: messageId contains the control character U+0009"},
+		{"/v1/identify", "{\"userId\":\"\x80\"}", "identify: userId is not valid UTF-8"},
+		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"},{"type":"identify","userId":"u\n"}]}`, "batch[1] (identify): userId contains the control character U+000A"},
 		{"/v1/identify", `{"traits":{"plan":"pro"}}`, "identify: userId is required"},
 		{"/v1/identify", `{"userId":"u1","traits":[]}`, "identify: traits must be an object, got an array"},
 		{"/v1/batch", `{}`, "batch: batch is required"},
@@ -221,6 +243,17 @@ func TestAdminAuth(t *testing.T) {
 	for _, path := range []string{"/v1/journeys", "/v1/status", "/metrics", "/v1/dead-letters"} {
 		if r := h.do("GET", path, nil, ok); r.code != 200 {
 			t.Errorf("GET %s with the token: %d %s", path, r.code, r.body)
+		}
+	}
+	// The scheme is case-insensitive (RFC 9110); the token is not.
+	for _, hdr := range []string{"bearer adm_secret", "BEARER adm_secret", "bEaReR   adm_secret "} {
+		if r := h.do("GET", "/v1/status", nil, map[string]string{"Authorization": hdr}); r.code != 200 {
+			t.Errorf("GET /v1/status with %q: %d, want 200", hdr, r.code)
+		}
+	}
+	for _, hdr := range []string{"Bearer ADM_SECRET", "Bearer adm_secret2", "Bearer", "Bearer ", "Bearers adm_secret", "Beareradm_secret"} {
+		if r := h.do("GET", "/v1/status", nil, map[string]string{"Authorization": hdr}); r.code != 401 {
+			t.Errorf("GET /v1/status with %q: %d, want 401", hdr, r.code)
 		}
 	}
 	if r := h.do("GET", "/v1/customers/nobody", nil, ok); r.code != 404 || !strings.Contains(r.errorText(t), `"nobody"`) {

@@ -1,8 +1,6 @@
 package compiler
 
 import (
-	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -14,8 +12,9 @@ import (
 // Options adjusts how a workspace is checked.
 type Options struct {
 	// ReadFile reads a file named by template(), relative to the workspace
-	// root. The default reads from disk under the workspace root; the
-	// language server passes its open buffers.
+	// root. The default is lang.ReadFile under the workspace root: only
+	// regular files inside it, after symlinks, within the size limit. A
+	// path that leaves the root is refused before ReadFile is called.
 	ReadFile func(path string) ([]byte, error)
 }
 
@@ -52,7 +51,7 @@ func run(ws *lang.Workspace, opts Options, lower bool) (*Result, hcl.Diagnostics
 	if opts.ReadFile == nil {
 		root := ws.Root
 		opts.ReadFile = func(path string) ([]byte, error) {
-			return os.ReadFile(filepath.Join(root, filepath.FromSlash(path)))
+			return lang.ReadFile(root, path)
 		}
 	}
 	c := newChecker(ws, opts)

@@ -1,7 +1,9 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -326,8 +328,20 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 		c.errorf(call.Range(), "Templates nested too deep", "Template %q is reached through more than 4 template() calls; is one including itself?", path)
 		return false
 	}
+	if !filepath.IsLocal(filepath.FromSlash(path)) {
+		// Whatever reads the file: a path that leaves the workspace would
+		// put a file of the host into the IR.
+		err := &lang.FileError{Path: path, Reason: lang.ErrOutsideWorkspace}
+		c.errorf(call.Args[0].Range(), err.Summary(), "%v.", err)
+		return false
+	}
 	content, err := c.opts.ReadFile(path)
-	if err != nil {
+	var refused *lang.FileError
+	switch {
+	case errors.As(err, &refused):
+		c.errorf(call.Args[0].Range(), refused.Summary(), "%v.", refused)
+		return false
+	case err != nil:
 		c.errorf(call.Args[0].Range(), "Template file not found",
 			"Cannot read %q (paths are relative to the workspace root): %v.", path, unwrapPathError(err))
 		return false

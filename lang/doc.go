@@ -1,8 +1,11 @@
 // Package lang is the Waymark language: its schema, the model of a
 // workspace, and the expression functions.
 //
-// Data flows one way. Files (*.journey.hcl, *.journeytest.hcl) are parsed
-// by hclsyntax; the loader (load.go) walks each body against the schema
+// Data flows one way. Files (*.journey.hcl, *.journeytest.hcl) are read
+// through ReadFile (source.go), which every entry point uses for workspace
+// files and templates: a workspace is untrusted input, so only regular
+// files inside its root (after symlinks) within the size limits are read.
+// They are parsed by hclsyntax; the loader (load.go) walks each body against the schema
 // (schema.go), reports unknown blocks and attributes, wrong labels and
 // missing required attributes, and builds the typed model (model.go) in
 // which every block, label, attribute and expression keeps its source

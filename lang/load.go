@@ -3,7 +3,6 @@ package lang
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -70,7 +69,9 @@ func FindFiles(root string) ([]string, error) {
 }
 
 // LoadDir reads and parses every workspace file under root. A file that
-// cannot be read is reported and skipped; the rest still load.
+// cannot be read is reported and skipped; the rest still load. Files are
+// read through ReadFile, so only regular files inside root are loaded, and
+// reading stops at MaxFiles files or MaxWorkspaceBytes bytes.
 func LoadDir(root string) (*Workspace, hcl.Diagnostics) {
 	paths, err := FindFiles(root)
 	if err != nil {
@@ -81,17 +82,23 @@ func LoadDir(root string) (*Workspace, hcl.Diagnostics) {
 		}}
 	}
 	var diags hcl.Diagnostics
+	if len(paths) > MaxFiles {
+		diags = append(diags, tooManyFiles(len(paths)))
+		paths = paths[:MaxFiles]
+	}
 	files := make([]SourceFile, 0, len(paths))
+	total := 0
 	for _, p := range paths {
-		src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+		src, err := ReadFile(root, p)
 		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Cannot read file",
-				Detail:   fmt.Sprintf("Reading %s failed: %v.", p, err),
-			})
+			diags = append(diags, unreadable(p, err))
 			continue
 		}
+		if total+len(src) > MaxWorkspaceBytes {
+			diags = append(diags, workspaceTooLarge(p))
+			break
+		}
+		total += len(src)
 		files = append(files, SourceFile{Path: p, Src: src})
 	}
 	ws, more := Parse(root, files)
@@ -99,15 +106,44 @@ func LoadDir(root string) (*Workspace, hcl.Diagnostics) {
 	return ws, append(diags, more...)
 }
 
+// unreadable is the error of a file that ReadFile refused or could not read.
+func unreadable(path string, err error) *hcl.Diagnostic {
+	summary, detail := ReadProblem(path, err)
+	return fileDiag(path, summary, detail)
+}
+
+// fileDiag is an error about a whole file, placed at its start.
+func fileDiag(path, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  &hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos},
+	}
+}
+
+func tooManyFiles(n int) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Too many workspace files",
+		Detail:   fmt.Sprintf("The workspace has %d journey and test files; the limit is %d. Split it into several workspaces.", n, MaxFiles),
+	}
+}
+
+func workspaceTooLarge(at string) *hcl.Diagnostic {
+	return fileDiag(at, "Workspace too large",
+		fmt.Sprintf("The workspace's files together pass %s, the limit of a workspace, at %s; it and the files after it were not loaded. Split the workspace.", FormatBytes(MaxWorkspaceBytes), at))
+}
+
 // Parse builds the workspace model from files already in memory. It never
 // stops at the first problem: a file with syntax errors still contributes the
 // blocks the parser recovered, and a malformed block is skipped on its own.
 func Parse(root string, files []SourceFile) (*Workspace, hcl.Diagnostics) {
 	ws := &Workspace{Root: root}
-	var diags hcl.Diagnostics
 	sorted := append([]SourceFile(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
-	parsed := parseAll(sorted)
+	skip, diags := overLimits(sorted)
+	parsed := parseAll(sorted, skip)
 	for i, sf := range sorted {
 		kind, _ := KindOf(sf.Path)
 		f, fileDiags := parsed[i].file, parsed[i].diags
@@ -134,6 +170,38 @@ func Parse(root string, files []SourceFile) (*Workspace, hcl.Diagnostics) {
 	return ws, diags
 }
 
+// overLimits tells which files (in order) are not parsed because they pass
+// the limits of a workspace: a file over MaxFileBytes, and every file past
+// MaxFiles or MaxWorkspaceBytes. Files from LoadDir already fit; this is for
+// the language server's buffers. A skipped file stays in the model, empty,
+// so that every file given has its File.
+func overLimits(files []SourceFile) ([]bool, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	skip := make([]bool, len(files))
+	if len(files) > MaxFiles {
+		diags = append(diags, tooManyFiles(len(files)))
+	}
+	total := 0
+	for i, f := range files {
+		switch {
+		case i >= MaxFiles:
+			skip[i] = true
+		case len(f.Src) > MaxFileBytes:
+			diags = append(diags, unreadable(f.Path, fileError(f.Path, ErrTooLarge)))
+			skip[i] = true
+		case total+len(f.Src) > MaxWorkspaceBytes:
+			if total <= MaxWorkspaceBytes {
+				diags = append(diags, workspaceTooLarge(f.Path))
+				total = MaxWorkspaceBytes + 1
+			}
+			skip[i] = true
+		default:
+			total += len(f.Src)
+		}
+	}
+	return skip, diags
+}
+
 type parsedFile struct {
 	file  *hcl.File
 	diags hcl.Diagnostics
@@ -142,12 +210,19 @@ type parsedFile struct {
 // parseAll parses files on every core: parsing is most of a load, and files
 // are independent. Results keep the order of files, so the model does not
 // depend on scheduling.
-func parseAll(files []SourceFile) []parsedFile {
+func parseAll(files []SourceFile, skip []bool) []parsedFile {
 	out := make([]parsedFile, len(files))
+	parse := func(i int) {
+		if skip[i] {
+			out[i].file = &hcl.File{Body: &hclsyntax.Body{}}
+			return
+		}
+		out[i].file, out[i].diags = hclsyntax.ParseConfig(files[i].Src, files[i].Path, hcl.InitialPos)
+	}
 	workers := min(runtime.GOMAXPROCS(0), len(files))
 	if workers <= 1 {
-		for i, sf := range files {
-			out[i].file, out[i].diags = hclsyntax.ParseConfig(sf.Src, sf.Path, hcl.InitialPos)
+		for i := range files {
+			parse(i)
 		}
 		return out
 	}
@@ -158,7 +233,7 @@ func parseAll(files []SourceFile) []parsedFile {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				out[i].file, out[i].diags = hclsyntax.ParseConfig(files[i].Src, files[i].Path, hcl.InitialPos)
+				parse(i)
 			}
 		}()
 	}

@@ -2,12 +2,13 @@ package lsp
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 	"go.lsp.dev/protocol"
+
+	"github.com/waymark-dev/waymark/lang"
 )
 
 // publish sends the diagnostics that changed between two checks: every file
@@ -87,7 +88,7 @@ func (w *workspace) publishFile(ctx context.Context, snap *snapshot, path string
 	} else {
 		abs := filepath.Join(w.root, filepath.FromSlash(path))
 		params.URI = fileURI(abs)
-		src, _ := os.ReadFile(abs) // a template: positions need its text
+		src, _ := lang.ReadFile(w.root, path) // a template: positions need its text
 		lines = newLineIndex(src)
 	}
 	for _, d := range diags {

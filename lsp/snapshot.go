@@ -1,7 +1,6 @@
 package lsp
 
 import (
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/waymark-dev/waymark/compiler"
+	"github.com/waymark-dev/waymark/lang"
 )
 
 // snapshot is the result of one check of a workspace: immutable, so a request
@@ -224,7 +224,7 @@ func (s *snapshot) doc(path string) *document {
 	}
 	var d *document
 	abs := filepath.Join(s.root, filepath.FromSlash(path))
-	if src, err := os.ReadFile(abs); err == nil {
+	if src, err := lang.ReadFile(s.root, path); err == nil {
 		d = &document{path: path, src: src, root: s.root, uri: fileURI(abs)}
 	}
 	if s.templates == nil {

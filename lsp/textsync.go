@@ -2,10 +2,11 @@ package lsp
 
 import (
 	"context"
-	"os"
 	"sort"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/waymark-dev/waymark/lang"
 )
 
 // The four text synchronisation notifications. Each replaces a document and
@@ -79,7 +80,7 @@ func (s *server) DidClose(ctx context.Context, p *protocol.DidCloseTextDocumentP
 	if old == nil {
 		return nil
 	}
-	src, err := os.ReadFile(fileOf(p.TextDocument.URI))
+	src, err := lang.ReadFile(w.root, old.path)
 	if err != nil {
 		w.set(old.path, nil)
 		return nil

@@ -2,9 +2,10 @@ package lsp
 
 import (
 	"context"
-	"os"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/waymark-dev/waymark/lang"
 )
 
 // Files can change on disk without the editor: a checkout, a generator, a
@@ -44,7 +45,7 @@ func (s *server) DidChangeWatchedFiles(ctx context.Context, p *protocol.DidChang
 		if d := w.doc(rel); d != nil && d.open {
 			continue
 		}
-		src, err := os.ReadFile(path)
+		src, err := lang.ReadFile(w.root, rel)
 		if err != nil || c.Type == protocol.FileChangeTypeDeleted {
 			if w.doc(rel) != nil {
 				w.set(rel, nil)

@@ -2,7 +2,6 @@ package lsp
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -108,8 +107,9 @@ func (w *workspace) load() {
 		if docs[p] != nil {
 			continue
 		}
-		src, err := os.ReadFile(filepath.Join(w.root, filepath.FromSlash(p)))
+		src, err := lang.ReadFile(w.root, p)
 		if err != nil {
+			w.s.opts.Log.Warn("not loading a workspace file", "root", w.root, "err", err)
 			continue
 		}
 		docs[p] = w.newDoc(p, src)

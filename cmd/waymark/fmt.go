@@ -51,8 +51,9 @@ func runFmt(e *env, args []string, check, showDiff bool) int {
 		return code
 	}
 	status := exitOK
-	for _, path := range files {
-		src, err := os.ReadFile(path)
+	for _, file := range files {
+		path := file.path()
+		src, err := lang.ReadFile(file.dir, file.rel)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "waymark fmt: %v\n", err)
 			status = exitProblem
@@ -93,13 +94,13 @@ func runFmt(e *env, args []string, check, showDiff bool) int {
 // in argument order and, within a directory, in lexical order. A path that
 // does not exist or names a file that is not a workspace file is a usage
 // error, reported before any file is touched.
-func fmtFiles(e *env, args []string) ([]string, int) {
-	var files []string
+func fmtFiles(e *env, args []string) ([]fmtFile, int) {
+	var files []fmtFile
 	seen := map[string]bool{}
-	add := func(path string) {
-		if clean := filepath.Clean(path); !seen[clean] {
+	add := func(f fmtFile) {
+		if clean := filepath.Clean(f.path()); !seen[clean] {
 			seen[clean] = true
-			files = append(files, path)
+			files = append(files, f)
 		}
 	}
 	for _, arg := range args {
@@ -115,17 +116,24 @@ func fmtFiles(e *env, args []string) ([]string, int) {
 				return nil, e.failf(exitProblem, "%v", err)
 			}
 			for _, rel := range found {
-				add(filepath.Join(arg, filepath.FromSlash(rel)))
+				add(fmtFile{dir: arg, rel: rel})
 			}
 		default:
 			if _, ok := lang.KindOf(arg); !ok {
 				return nil, e.failf(exitUsage, "%s is not a journey file: fmt formats *%s and *%s files", arg, lang.JourneySuffix, lang.TestSuffix)
 			}
-			add(arg)
+			add(fmtFile{dir: filepath.Dir(arg), rel: filepath.Base(arg)})
 		}
 	}
 	return files, exitOK
 }
+
+// fmtFile is a file to format, as a path relative to the directory it is
+// read under: lang.ReadFile refuses a symlink that leads out of that
+// directory, so fmt never reads or rewrites a file outside the workspace.
+type fmtFile struct{ dir, rel string }
+
+func (f fmtFile) path() string { return filepath.Join(f.dir, filepath.FromSlash(f.rel)) }
 
 // syntaxError prints a parser diagnostic on one line: "file:line:col: summary: detail".
 func syntaxError(d *hcl.Diagnostic) string {

@@ -89,7 +89,7 @@ func (w *workspace) source(name string) []byte {
 			return f.Src
 		}
 	}
-	src, err := os.ReadFile(filepath.Join(w.dir, filepath.FromSlash(name)))
+	src, err := lang.ReadFile(w.dir, name)
 	if err != nil {
 		return nil
 	}

@@ -58,6 +58,11 @@ type (
 		// events, when the store keeps them (store.EventHistory): the
 		// answer when no transition or send explains where a customer is.
 		Events []store.Event `json:"events,omitempty"`
+		// Received are the inputs the customer received (events with
+		// their names, trait updates), with their message ids and when
+		// they were handled, when the store keeps them
+		// (store.ReceivedHistory).
+		Received []store.Received `json:"received,omitempty"`
 	}
 	instanceDoc struct {
 		ID             string          `json:"id"`
@@ -170,9 +175,16 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var received []store.Received
+	if rh, ok := s.st.(store.ReceivedHistory); ok {
+		if received, err = rh.Received(ctx, id); err != nil {
+			s.storeFailed(w, "received inputs", err)
+			return
+		}
+	}
 	withFields := wantFields(r)
 
-	doc := customerDoc{ID: c.ID, Traits: c.Traits, NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events}
+	doc := customerDoc{ID: c.ID, Traits: c.Traits, NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events, Received: received}
 	if doc.Traits == nil {
 		doc.Traits = map[string]any{}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -86,14 +87,9 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	query := r.URL.Query()
-	limit := defaultDeadPage
-	if v := query.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxDeadPage {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a number from 1 to %d", v, maxDeadPage))
-			return
-		}
-		limit = n
+	limit, ok := pageLimit(w, query, defaultDeadPage, maxDeadPage)
+	if !ok {
+		return
 	}
 	f := deadFilter{Journey: query.Get("journey"), Channel: query.Get("channel"), Error: query.Get("error")}
 	ds, next, err := f.page(r.Context(), q, query.Get("after"), limit, deadScanBudget)
@@ -255,4 +251,19 @@ func (s *Server) handleRequeue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, doc)
+}
+
+// pageLimit reads ?limit= (def when absent), or answers 400 and reports
+// false when it is not a number from 1 to most.
+func pageLimit(w http.ResponseWriter, query url.Values, def, most int) (int, bool) {
+	v := query.Get("limit")
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a number from 1 to %d", v, most))
+		return 0, false
+	}
+	return n, true
 }

@@ -10,8 +10,11 @@
 //	POST /v1/identify              one trait update                           write key
 //	POST /v1/batch                 {"batch": [calls]}                         write key
 //	GET  /v1/journeys              journeys, versions, active per stage       admin token
+//	GET  /v1/customers             customers in id order, by id prefix or    admin token
+//	                               trait value (?after=ID&limit=N&q=QUERY)
 //	GET  /v1/customers/{id}        traits, instances with their history,      admin token
-//	                               sends with fate and delivery (id escaped)
+//	                               sends with fate and delivery, inputs
+//	                               received (id escaped)
 //	GET  /v1/status                program version, last reload, diagnostics  admin token
 //	                               of a refused edit
 //	GET  /v1/dead-letters          sends delivery gave up on, by key          admin token
@@ -60,8 +63,9 @@
 //
 // The admin documents are built from the store's history (store.Store's
 // Transitions and Sends, and store.EventHistory's refusals, errors and
-// emitted events where the store keeps them) and the worker's running
-// engine. Status comes from Options.Status (the reloader's), metrics from
+// emitted events and store.ReceivedHistory's inputs where the store keeps
+// them) and the worker's running engine. The customer list reads
+// store.CustomerLister (customers.go says what q means). Status comes from Options.Status (the reloader's), metrics from
 // the server's own counters plus Options.Metrics (worker, dispatcher,
 // scheduler, reloader), written by hand in the text exposition format.
 // The dead-letter routes read and requeue through store.DeadLetterQueue.

@@ -113,6 +113,7 @@ var fuzzAdminRoutes = []struct{ method, prefix string }{
 	{"GET", "/v1/status?"},
 	{"GET", "/metrics?"},
 	{"GET", "/"},
+	{"GET", "/v1/customers?"},
 }
 
 // FuzzAdmin sends arbitrary paths, queries and bodies to the admin API over
@@ -140,6 +141,7 @@ func FuzzAdmin(f *testing.F) {
 		{2, "", `{"keys":["` + items[0].Send.Key + `","x"]}`}, {2, "", `{"keys":[1]}`}, {2, "", `{"keys":null}`}, {2, "", `[`},
 		{2, "", `{"filter":{"error":"gone"}}`}, {2, "", `{"filter":{"all":true}}`}, {2, "", `{"filter":{},"keys":[]}`},
 		{3, "", ""}, {4, "x=1", ""}, {5, "", ""}, {6, "v1/../v1/status", ""}, {6, "v1/customers/", ""},
+		{7, "", ""}, {7, "q=u&limit=1", ""}, {7, "q=plan:premium&after=u1", ""}, {7, "q=:x", ""}, {7, "q=id:u%2F&limit=0", ""},
 	} {
 		f.Add(s.route, s.path, []byte(s.body))
 	}

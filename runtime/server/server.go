@@ -101,6 +101,7 @@ func New(st store.Store, w Worker, opts Options) *Server {
 
 	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))
 	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
+	s.mux.HandleFunc("GET /v1/customers", s.admined(s.handleCustomers))
 	s.mux.HandleFunc("GET /v1/status", s.admined(s.handleStatus))
 	s.mux.HandleFunc("GET /v1/dead-letters", s.admined(s.handleDeadLetters))
 	s.mux.HandleFunc("POST /v1/dead-letters/requeue", s.admined(s.handleRequeue))

@@ -99,6 +99,9 @@ type CustomerWrite struct {
 	// replay never sends twice); every send, transition, refusal and error
 	// goes to the history.
 	Results []engine.Result
+	// Received are the inputs handled (not timers), in order: stores that
+	// implement ReceivedHistory keep them with the history.
+	Received []Received
 }
 
 // Wake is a customer due for a timer.

@@ -243,6 +243,9 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 				return nil, map[string]error{g.id: perr}, nil
 			}
 			cw.Results = append(cw.Results, res)
+			if in := it.Input; in.Kind != engine.KindWake {
+				cw.Received = append(cw.Received, store.Received{Kind: in.Kind, Name: in.Event, MessageID: in.MessageID, At: now})
+			}
 			b.inputs++
 		}
 		if len(cw.Results) == 0 {

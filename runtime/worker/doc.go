@@ -17,6 +17,7 @@
 //	                 already in this batch, engine.Step each remaining input
 //	                              │
 //	                              ▼
+//	                 (each write lists the inputs it handled, store.CustomerWrite.Received)
 //	        commit:  store.Commit(one Batch) ──► OnCommit hook ──► every Submit of the batch returns
 //
 // Submit returns nil only after the Commit holding all of its items has

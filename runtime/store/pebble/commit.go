@@ -98,6 +98,11 @@ func prepare(b *store.Batch, now time.Time) (*prepared, error) {
 				return nil, err
 			}
 		}
+		for k := range cw.Received {
+			if err := p.record(c.ID, kindInput, cw.Received[k].At, &cw.Received[k]); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return p, nil
 }

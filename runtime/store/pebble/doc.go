@@ -4,8 +4,10 @@
 // places, each written twice (WAL and checkpoint); here it appends its
 // keys to one log and one in-memory table, and compaction later writes
 // them out sequentially. It also implements store.MessagePruner,
-// store.HistoryPruner, store.EventHistory, store.DeadLetterQueue and
-// store.FailedSendLister, and passes storetest like every store.
+// store.HistoryPruner, store.EventHistory, store.DeadLetterQueue,
+// store.FailedSendLister, store.CustomerLister and store.ReceivedHistory
+// (inputs received are history records of their own kind, so pruned and
+// erased with it), and passes storetest like every store.
 //
 //	st, err := pebble.Open("/var/lib/waymark/pebble")
 //	defer st.Close()

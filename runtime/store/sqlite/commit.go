@@ -31,7 +31,8 @@ var (
 		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", ",", "")
 	// The outbox keeps the first item under a key: a replay that decides
 	// the same send again must not enqueue it twice.
-	insertOutbox = newBulk(
+	insertReceived = newBulk("INSERT INTO received(customer, at, kind, name, message_id) VALUES ", "(?,?,?,?,?)", ",", "")
+	insertOutbox   = newBulk(
 		"INSERT INTO outbox(key, customer, send_seq, next_attempt, created_at) VALUES ", "(?,?,?,?,?)", ",",
 		" ON CONFLICT(key) DO NOTHING")
 )
@@ -47,6 +48,7 @@ const (
 // a commit costs outside SQLite), so the writer does nothing but SQL.
 type rows struct {
 	customers, messages []any
+	received            []any
 	// history rows start with a seq slot and outbox rows have a send_seq
 	// slot, which the writer fills in from the table's last seq (the
 	// outbox row k's send is history row outboxSend[k]).
@@ -114,6 +116,9 @@ func flatten(b *store.Batch, now time.Time) (*rows, error) {
 			if err := r.result(c.ID, &cw.Results[k], at); err != nil {
 				return nil, err
 			}
+		}
+		for _, in := range cw.Received {
+			r.received = append(r.received, c.ID, micros(in.At), in.Kind, in.Name, in.MessageID)
 		}
 	}
 	var err error
@@ -277,6 +282,9 @@ func (w *writer) commit(ctx context.Context, r *rows) error {
 	}
 	if _, err := w.run(insertOutbox, r.outbox); err != nil {
 		return fmt.Errorf("sqlite: commit: outbox: %w", err)
+	}
+	if _, err := w.run(insertReceived, r.received); err != nil {
+		return fmt.Errorf("sqlite: commit: received inputs: %w", err)
 	}
 	return nil
 }

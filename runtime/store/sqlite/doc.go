@@ -2,7 +2,9 @@
 // modernc.org/sqlite (pure Go, no cgo), in WAL mode with synchronous=FULL,
 // so that a Commit that returned survives a crash of the process or of the
 // machine. It also implements store.MessagePruner, store.EventHistory,
-// store.DeadLetterQueue, store.HistoryPruner and store.FailedSendLister.
+// store.DeadLetterQueue, store.HistoryPruner, store.FailedSendLister,
+// store.CustomerLister and store.ReceivedHistory (the received table,
+// schema 4).
 //
 //	st, err := sqlite.Open("/var/lib/waymark/waymark.db")
 //	defer st.Close()

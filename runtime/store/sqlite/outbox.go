@@ -254,7 +254,11 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, it
 		return 0, items, err
 	}
 	records, err = s.pruneChunks(ctx, "history", cut, qHistoryChunk, qPruneHistory)
-	return records, items, err
+	if err != nil {
+		return records, items, err
+	}
+	received, err := s.pruneChunks(ctx, "received inputs", cut, qReceivedChunk, qPruneReceived)
+	return records + received, items, err
 }
 
 // The prune's statements (TestQueryPlans checks their plans): the next

@@ -146,11 +146,26 @@ CREATE INDEX outbox_dead ON outbox(key) WHERE state = 'dead';
 -- order. Partial: only the rare send decisions that failed cost anything.
 CREATE INDEX history_failed ON history(at, seq) WHERE kind = 'send' AND fate = 'failed';
 `},
+	{name: "received inputs", sql: `
+-- The inputs each customer received (store.ReceivedHistory): kind (event,
+-- identify), the event's name, the message id, when it was handled. Written
+-- in the commit that handled them; pruned with the history; erased with the
+-- customer.
+CREATE TABLE received (
+	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+	customer   TEXT NOT NULL,
+	at         INTEGER NOT NULL,
+	kind       TEXT NOT NULL,
+	name       TEXT NOT NULL DEFAULT '',
+	message_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX received_customer ON received(customer);
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrate brings the database on conn to SchemaVersion, one step per
 // transaction. BEGIN IMMEDIATE takes the write lock before the version is

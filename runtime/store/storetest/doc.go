@@ -14,9 +14,10 @@
 // removal), outbox idempotence and the lease/retry/dead lifecycle, ingest
 // deduplication, history order with delivery states, stage counts,
 // programs, durability across Close, concurrent use, and ErrClosed; and
-// the optional store.EventHistory and store.MessagePruner when the store
-// has them; store.DeadLetterQueue and store.FailedSendLister, which every
-// store implements. RunSchema covers schema versioning.
+// the optional store.EventHistory, store.MessagePruner,
+// store.CustomerLister and store.ReceivedHistory when the store has them;
+// store.DeadLetterQueue and store.FailedSendLister, which every store
+// implements. RunSchema covers schema versioning.
 //
 // Write and Customer make the realistic customer writes that the stores'
 // Commit benchmarks use, so their figures compare.

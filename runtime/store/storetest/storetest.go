@@ -57,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Reopen", testReopen},
 		{"Concurrent", testConcurrent},
 		{"Closed", testClosed},
+		{"ListCustomers", testListCustomers},
+		{"Received", testReceived},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, o) })
 	}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// GET /v1/customers lists customers by id prefix and by trait value, page
+// by page.
+func TestCustomerList(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/identify", `{"userId":"acme:1","traits":{"plan":"premium","pings":3}}`)
+	h.mustPost("/v1/identify", `{"userId":"acme:2","traits":{"plan":"free"}}`)
+	h.mustPost("/v1/track", `{"userId":"acme3","event":"signed_up","traits":{"plan":"premium"}}`)
+	h.mustPost("/v1/identify", `{"userId":"bolt","traits":{"plan":"premium","pings":3.5}}`)
+	list := func(query string) ([]string, string) {
+		t.Helper()
+		r := h.get("/v1/customers?" + query)
+		if r.code != 200 {
+			t.Fatalf("GET /v1/customers?%s: %d %s", query, r.code, r.body)
+		}
+		var p store.CustomerPage
+		r.json(t, &p)
+		var ids []string
+		for _, c := range p.Customers {
+			ids = append(ids, c.ID)
+		}
+		return ids, p.Next
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"acme3", "acme:1", "acme:2", "bolt"}},
+		{"q=acme", []string{"acme3", "acme:1", "acme:2"}},
+		{"q=" + url.QueryEscape("id:acme:"), []string{"acme:1", "acme:2"}},
+		{"q=plan:premium", []string{"acme3", "acme:1", "bolt"}},
+		{"q=plan:premium&after=acme3", []string{"acme:1", "bolt"}},
+		{"q=pings:3", []string{"acme:1"}},
+		{"q=pings:3.5", []string{"bolt"}},
+		{"q=plan:gold", nil},
+		{"q=nobody", nil},
+	} {
+		got, next := list(tc.query)
+		if !slices.Equal(got, tc.want) || next != "" {
+			t.Errorf("?%s: %q next %q, want %q", tc.query, got, next, tc.want)
+		}
+	}
+	got, next := list("q=plan:premium&limit=2")
+	if !slices.Equal(got, []string{"acme3", "acme:1"}) || next != "acme:1" {
+		t.Errorf("first page: %q next %q", got, next)
+	}
+	got, next = list("q=plan:premium&limit=2&after=" + url.QueryEscape(next))
+	if !slices.Equal(got, []string{"bolt"}) || next != "" {
+		t.Errorf("second page: %q next %q", got, next)
+	}
+
+	// The summary shows traits and where the customer is.
+	r := h.get("/v1/customers?q=acme3")
+	var p store.CustomerPage
+	r.json(t, &p)
+	if len(p.Customers) != 1 || p.Customers[0].Traits["plan"] != "premium" ||
+		!slices.Equal(p.Customers[0].Active, []store.ActiveStage{{Journey: "welcome", Stage: "count"}}) || p.Customers[0].NextWake.IsZero() {
+		t.Errorf("acme3's summary: %s", r.body)
+	}
+
+	for _, tc := range []struct{ query, want string }{
+		{"limit=0", "limit"},
+		{"limit=1001", "limit"},
+		{"q=:premium", "names no trait"},
+	} {
+		r := h.get("/v1/customers?" + tc.query)
+		if r.code != 400 || !strings.Contains(r.errorText(t), tc.want) {
+			t.Errorf("?%s: %d %s, want 400 naming %q", tc.query, r.code, r.body, tc.want)
+		}
+	}
+}
+
+// The customer document lists the inputs received: kind, event name,
+// message id and time, in order; duplicates and timers are not inputs.
+func TestCustomerReceived(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.mustPost("/v1/track", `{"userId":"r1","event":"signed_up","messageId":"m-1"}`)
+	h.mustPost("/v1/track", `{"userId":"r1","event":"signed_up","messageId":"m-1"}`) // a retry
+	h.mustPost("/v1/batch", `{"batch":[{"type":"identify","userId":"r1","traits":{"plan":"free"},"messageId":"m-2"},{"type":"track","userId":"r1","event":"ping"}]}`)
+	c := h.customer("r1")
+	var got []string
+	for _, in := range c.Received {
+		if in.At.IsZero() {
+			t.Errorf("an input without a time: %+v", in)
+		}
+		got = append(got, in.Kind+" "+in.Name+" "+in.MessageID)
+	}
+	want := []string{engine.KindEvent + " signed_up m-1", engine.KindIdentify + "  m-2", engine.KindEvent + " ping "}
+	if !slices.Equal(got, want) {
+		t.Errorf("received: %q, want %q", got, want)
+	}
+}

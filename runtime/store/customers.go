@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+)
+
+// Customers for operators and for data-protection requests: listing and
+// searching them (CustomerLister), what inputs each received
+// (ReceivedHistory), and erasing one (Eraser). Each is an optional
+// interface: the admin API answers 501 where a store lacks one.
+
+// CustomerLister is implemented by stores that can list their customers in
+// id order, filtered by id prefix and by a trait's value.
+type CustomerLister interface {
+	// ListCustomers returns the customers after q.After (exclusive), in id
+	// order, that match q, at most q.Limit of them, having read at most
+	// q.Scan customers when q.Scan > 0 (a trait search reads every
+	// customer's state, so a request bounds its work). Next is the id to
+	// pass as After for the rest: empty once everything was read (it may be
+	// set at the very end too: the page after it is then empty).
+	ListCustomers(ctx context.Context, q CustomerQuery) (CustomerPage, error)
+}
+
+// CustomerQuery selects customers: all of them, or those whose id starts
+// with IDPrefix, and of those the ones whose trait Trait (when set) has the
+// value Value as text (TraitText).
+type CustomerQuery struct {
+	After    string
+	Limit    int
+	Scan     int
+	IDPrefix string
+	Trait    string
+	Value    string
+}
+
+// CustomerPage is a page of ListCustomers.
+type CustomerPage struct {
+	Customers []CustomerSummary `json:"customers"`
+	Next      string            `json:"next,omitempty"`
+}
+
+// CustomerSummary is a customer as a list shows it.
+type CustomerSummary struct {
+	ID     string         `json:"id"`
+	Traits map[string]any `json:"traits"`
+	// Active are the customer's active instances, by journey.
+	Active   []ActiveStage `json:"active"`
+	NextWake time.Time     `json:"next_wake,omitzero"`
+}
+
+// ActiveStage is where an active instance is.
+type ActiveStage struct {
+	Journey string `json:"journey"`
+	Stage   string `json:"stage"`
+}
+
+// Match reports whether c is selected by q's prefix and trait (not by
+// After, Limit or Scan).
+func (q CustomerQuery) Match(c *engine.Customer) bool {
+	if !strings.HasPrefix(c.ID, q.IDPrefix) {
+		return false
+	}
+	if q.Trait == "" {
+		return true
+	}
+	v, ok := c.Traits[q.Trait]
+	if !ok || v == nil {
+		return false
+	}
+	s, ok := TraitText(v)
+	return ok && s == q.Value
+}
+
+// TraitText is a trait's value as a search compares it: a string as it is,
+// a number in its shortest decimal form (1, 2.5), a bool as true or false.
+// Lists, objects and null have no text (ok is false).
+func TraitText(v any) (s string, ok bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool:
+		return strconv.FormatBool(v), true
+	case json.Number:
+		if f, err := v.Float64(); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64), true
+		}
+		return v.String(), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	case float32:
+		return strconv.FormatFloat(float64(v), 'f', -1, 32), true
+	case int:
+		return strconv.Itoa(v), true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case int32:
+		return strconv.FormatInt(int64(v), 10), true
+	case uint64:
+		return strconv.FormatUint(v, 10), true
+	}
+	return "", false
+}
+
+// Summarize is c as a list shows it.
+func Summarize(c *engine.Customer) CustomerSummary {
+	s := CustomerSummary{ID: c.ID, Traits: c.Traits, Active: []ActiveStage{}, NextWake: c.NextWake()}
+	if s.Traits == nil {
+		s.Traits = map[string]any{}
+	}
+	for _, in := range c.Instances {
+		if in != nil && in.Active() {
+			s.Active = append(s.Active, ActiveStage{Journey: in.Journey, Stage: in.Stage})
+		}
+	}
+	return s
+}
+
+// PrefixEnd is the smallest string greater than every string starting with
+// prefix, or "" when there is none (an empty prefix, or one of 0xFF bytes
+// only): the exclusive upper bound of a prefix scan.
+func PrefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for len(b) > 0 && b[len(b)-1] == 0xFF {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	b[len(b)-1]++
+	return string(b)
+}
+
+// ReceivedHistory is implemented by stores that keep, per customer, the
+// inputs received (CustomerWrite.Received), in the commit that handled
+// them: "what did we get for this customer, and when".
+type ReceivedHistory interface {
+	// Received lists a customer's received inputs, oldest first.
+	Received(ctx context.Context, customerID string) ([]Received, error)
+}
+
+// Received is one input a customer was stepped with: an event (Name is the
+// event's name), a trait update, ... Timers are not inputs received.
+type Received struct {
+	Kind      string    `json:"kind"` // engine.Input.Kind: event, identify
+	Name      string    `json:"name,omitempty"`
+	MessageID string    `json:"message_id,omitempty"`
+	At        time.Time `json:"at"` // when it was handled
+}

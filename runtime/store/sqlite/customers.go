@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+var _ interface {
+	store.CustomerLister
+	store.ReceivedHistory
+} = (*Store)(nil)
+
+// The customer queries (TestQueryPlans checks their plans).
+const (
+	qReceived = `SELECT kind, name, message_id, at FROM received WHERE customer = ? ORDER BY seq`
+	// A page of customers in id order from a lower bound (after, exclusive,
+	// or the prefix, inclusive) to the prefix's end ('' for none): one range
+	// of the primary key.
+	qListCustomers = `SELECT id, state FROM customers
+		WHERE id > ?1 AND id >= ?2 AND (?3 = '' OR id < ?3) ORDER BY id LIMIT ?4`
+	// The prune of received inputs, as the history's (see PruneHistory).
+	qReceivedChunk = "SELECT max(seq), min(at) FROM (SELECT seq, at FROM received WHERE seq > ? ORDER BY seq LIMIT ?)"
+	qPruneReceived = "DELETE FROM received WHERE seq > ?1 AND seq <= ?2 AND at < ?3"
+)
+
+// Received implements store.ReceivedHistory.
+func (s *Store) Received(ctx context.Context, customerID string) ([]store.Received, error) {
+	var out []store.Received
+	err := s.read(func() error {
+		rs, err := s.rdb.QueryContext(ctx, qReceived, customerID)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var in store.Received
+			var at int64
+			if err := rs.Scan(&in.Kind, &in.Name, &in.MessageID, &at); err != nil {
+				return err
+			}
+			in.At = fromMicros(at)
+			out = append(out, in)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: received inputs of %q: %w", customerID, err)
+	}
+	return out, nil
+}
+
+// listChunk is how many customers ListCustomers reads a query.
+const listChunk = 256
+
+// ListCustomers implements store.CustomerLister: a walk of the primary key
+// in chunks, each state decoded to match the trait.
+func (s *Store) ListCustomers(ctx context.Context, q store.CustomerQuery) (store.CustomerPage, error) {
+	var page store.CustomerPage
+	if q.Limit <= 0 {
+		return page, s.read(func() error { return nil })
+	}
+	end := store.PrefixEnd(q.IDPrefix)
+	after, read := q.After, 0
+	for {
+		n := listChunk
+		if q.Scan > 0 {
+			n = min(n, q.Scan-read)
+		}
+		var got int
+		var last string
+		err := s.read(func() error {
+			rs, err := s.rdb.QueryContext(ctx, qListCustomers, after, q.IDPrefix, end, n)
+			if err != nil {
+				return err
+			}
+			defer rs.Close()
+			for rs.Next() && len(page.Customers) < q.Limit {
+				var id string
+				var state []byte
+				if err := rs.Scan(&id, &state); err != nil {
+					return err
+				}
+				got, last = got+1, id
+				c := new(engine.Customer)
+				if err := json.Unmarshal(state, c); err != nil {
+					return fmt.Errorf("customer %q: decoding the state: %w", id, err)
+				}
+				if q.Match(c) {
+					page.Customers = append(page.Customers, store.Summarize(c))
+				}
+			}
+			return rs.Err()
+		})
+		if err != nil {
+			return store.CustomerPage{}, fmt.Errorf("sqlite: list customers: %w", err)
+		}
+		read += got
+		switch {
+		case len(page.Customers) == q.Limit:
+			page.Next = last
+			return page, nil
+		case got < n:
+			return page, nil // the end of the range
+		case q.Scan > 0 && read >= q.Scan:
+			page.Next = last
+			return page, nil
+		}
+		after = last
+	}
+}

@@ -1,0 +1,10 @@
+package sqlite
+
+// customerPlans are the customer queries' plans, which TestQueryPlans
+// checks: the index each one uses.
+var customerPlans = map[string]string{
+	qReceived:      "received_customer",
+	qListCustomers: "sqlite_autoindex_customers_1",
+	qReceivedChunk: "SEARCH received USING INTEGER PRIMARY KEY",
+	qPruneReceived: "SEARCH received USING INTEGER PRIMARY KEY",
+}

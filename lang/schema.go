@@ -366,7 +366,7 @@ var stageSchema = &BlockSchema{
 		},
 		{
 			Type: "at",
-			Doc:  "Waits until an absolute time computed from data, e.g. three days before a due date. A time already past fires at once.",
+			Doc:  "Waits until an absolute time computed from data, e.g. three days before a due date. A time already past fires at once. A time that fails or is not RFC 3339 (`\"next tuesday\"`) is recorded as an error in the customer's history and that wait is ignored: the stage's other `after`, `at` and `on` still run; a stage left with none ends the instance `exited` with cause `bad_time`.",
 			Attrs: []*AttrSchema{
 				{Name: "time", Kind: KindTimestamp, Required: true, Doc: "An RFC 3339 timestamp, e.g. `timeadd(entry.due_date, \"-72h\")`."},
 				goTo(),

@@ -152,7 +152,9 @@
 // data) is null, gets fate "failed"; an update trait that fails keeps its
 // old value; an emit whose properties fail is not emitted; an at time that
 // fails or is not RFC 3339 is ignored (the stage still waits for its other
-// transitions); a stored trait that does not fit its declared type reads
+// transitions: afters, good ats, ons), and an instance left with none ends
+// "exited" with cause "bad_time" (on entry, and on a migration whose new
+// at times all fail); a stored trait that does not fit its declared type reads
 // as null.
 //
 // # Versions

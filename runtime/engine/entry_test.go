@@ -327,6 +327,55 @@ journey "j" {
 	}
 }
 
+// An at whose time fails is ignored while the stage has another way out;
+// a stage left with none exits the instance with cause bad_time, and the
+// failed time is an error in the customer's history either way.
+func TestBadAtTime(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		waits string // the stage's other transitions
+		want  []string
+	}{
+		{"only the at: exited", ``, []string{"->wait(entry:booked)", "wait>end(bad_time)"}},
+		{"two bad ats: exited", `at {
+      time = "also not a time"
+      goto = stage.later
+    }`, []string{"->wait(entry:booked)", "wait>end(bad_time)"}},
+		{"an on still waits", `on "cancel" { goto = end }`, []string{"->wait(entry:booked)"}},
+		{"an after still waits", `after "1d" { goto = stage.later }`, []string{"->wait(entry:booked)"}},
+		{"a good at still waits", `at {
+      time = "2030-01-01T00:00:00Z"
+      goto = stage.later
+    }`, []string{"->wait(entry:booked)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, compile(t, `
+journey "j" {
+  entry "booked" {}
+  stage "wait" {
+    at {
+      time = entry.appointment
+      goto = stage.later
+    }
+    `+tc.waits+`
+  }
+  stage "later" {}
+}`), Options{})
+			s := newSim(t, e, "c-1", nil)
+			r := s.event("booked", map[string]any{"appointment": "next tuesday"})
+			eq(t, "path", s.path("j"), tc.want)
+			if !hasError([]Result{r}, "at time") {
+				t.Errorf("no \"at time\" error recorded: %+v", r.Errors)
+			}
+			in := s.inst("j")
+			exited := tc.want[len(tc.want)-1] == "wait>end(bad_time)"
+			if exited != (in.Status == StatusExited && in.Cause == CauseBadTime) {
+				t.Errorf("instance %s (%s), want exited by bad_time: %v", in.Status, in.Cause, exited)
+			}
+		})
+	}
+}
+
 func TestBranchOrder(t *testing.T) {
 	p := compile(t, `
 journey "j" {

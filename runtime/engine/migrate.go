@@ -164,6 +164,11 @@ func (r *run) migrateStage(in *Instance, j *journey, m Migration) Migration {
 		return m
 	}
 	r.rewait(in, j, st, old)
+	if r.noWayOut(in, st) { // the new version's at times all failed
+		r.finish(in, j, StatusExited, CauseBadTime)
+		m.Disposition, m.Cause = MigrationExited, CauseBadTime
+		return m
+	}
 	if m.Disposition == MigrationMoved {
 		m.To = st.name
 	}

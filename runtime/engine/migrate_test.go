@@ -71,6 +71,14 @@ func TestMigrate(t *testing.T) {
 			[]string{"b>b(migrate)"}, t0.Add(time.Hour)},
 		{"new at expression: evaluated now", "b", migrateV1, `timeadd(now, "1h")`, `timeadd(now, "2h")`, 30 * time.Minute,
 			[]string{"b>b(migrate)"}, t0.Add(150 * time.Minute)},
+		{"new at time bad and no other wait: exited bad_time", "b", migrateV1, `    at {
+      time = timeadd(now, "1h")
+      goto = stage.c
+    }
+    after "10d" { goto = end }`, `    at {
+      time = "next tuesday"
+      goto = stage.c
+    }`, 30 * time.Minute, []string{"b>b(migrate)", "b>end(bad_time)"}, time.Time{}},
 		{"stage now immediate: left at once", "c", migrateV1, `stage "c" {
     after "1d" { goto = end }
   }`, `stage "c" {

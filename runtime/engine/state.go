@@ -13,7 +13,7 @@ const (
 	StatusActive    = "active"
 	StatusCompleted = "completed" // reached `goto = end` or a stage without a transition
 	StatusConverted = "converted" // a goal matched
-	StatusExited    = "exited"    // an exit matched, or the engine ended it (stage_removed, journey_removed, step_limit)
+	StatusExited    = "exited"    // an exit matched, or the engine ended it (stage_removed, journey_removed, step_limit, bad_time)
 )
 
 // Customer is the whole durable state of one customer: the store persists it

@@ -491,7 +491,12 @@ func (r *run) leave(in *Instance, j *journey, st *stage) (next *stage, cause str
 		v := st.pick(r.c.ID, j.name)
 		return v.next, v.cause, false
 	case ir.TransitionWait:
-		if k, ok := r.setWaits(in, j, st); ok {
+		k, ok := r.setWaits(in, j, st)
+		if r.noWayOut(in, st) {
+			r.finish(in, j, StatusExited, CauseBadTime)
+			return nil, "", true
+		}
+		if ok {
 			w := in.Waits[k]
 			if w.Kind == WaitAfter {
 				return st.afters[w.Index].next, st.afters[w.Index].cause, false
@@ -533,8 +538,23 @@ func (r *run) setWaits(in *Instance, j *journey, st *stage) (int, bool) {
 	return best, best >= 0
 }
 
+// CauseBadTime is the cause of the exit of an instance left waiting with
+// no way out: its stage's at times all failed to evaluate, and it has no
+// after and no on (see noWayOut).
+const CauseBadTime = "bad_time"
+
+// noWayOut reports whether an instance waiting in st could never leave it:
+// the stage has ats, none of which gave a time, and no after or on. Such an
+// instance would stay active for ever; it is exited with CauseBadTime
+// instead (the failed times are recorded as errors by atTime). With another
+// wait the stage still runs it, and the bad at is only ignored.
+func (r *run) noWayOut(in *Instance, st *stage) bool {
+	return len(st.ats) > 0 && len(in.Waits) == 0 && len(st.ons) == 0
+}
+
 // atTime evaluates an at block's time. An error is recorded and the wait
-// ignored: the stage still waits for its other transitions.
+// ignored: the stage still waits for its other transitions (if it has
+// none, noWayOut exits the instance).
 func (r *run) atTime(in *Instance, j *journey, a *at) (time.Time, bool) {
 	s, err := r.value(a.time, scope{inst: in})
 	if err == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/lang"
 	"github.com/waymark-dev/waymark/lang/timespec"
 )
@@ -33,6 +34,7 @@ type checker struct {
 	channelTypes     map[string]string // channel name -> valid type
 	policies         map[string]*policy
 	journeys         map[string]*journey
+	journeyMoves     []ir.JourneyMove // top-level moved blocks, chains resolved
 
 	targets   map[*lang.Attr]string // goto attribute -> stage name or ir.End
 	durations map[*lang.After]time.Duration
@@ -88,6 +90,11 @@ type journey struct {
 	sends   map[string]*lang.Send
 	syms    map[string]*Symbol // stage symbols by name
 	sendSym map[string]*Symbol
+	// The in_flight rule ("" or ir.InFlightPin) and the moved (chains
+	// resolved) and removed blocks, ready for lowering.
+	inFlight string
+	moved    []ir.StageMove
+	removed  []ir.StageRemoval
 }
 
 // checkFuncs is the function table for type checking: no hooks, so env()

@@ -51,6 +51,7 @@ func (c *checker) lower() *ir.Program {
 	for _, j := range c.ws.Journeys {
 		p.Journeys = append(p.Journeys, c.lowerJourney(c.journeys[j.Name.Value]))
 	}
+	p.Moved = c.journeyMoves
 	if len(c.templates) > 0 {
 		p.Templates = c.templates
 	}
@@ -87,6 +88,9 @@ func (c *checker) lowerJourney(jr *journey) ir.Journey {
 		Goals:       c.triggers(j.Goals),
 		Exits:       c.triggers(j.Exits),
 		Stages:      []ir.Stage{},
+		InFlight:    jr.inFlight,
+		Moved:       jr.moved,
+		Removed:     jr.removed,
 		Range:       c.rng(j.Range),
 	}
 	if len(j.Stages) > 0 {

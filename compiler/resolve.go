@@ -34,6 +34,7 @@ func (c *checker) resolve() {
 			c.resolveJourney(jr)
 		}
 	}
+	c.resolveJourneyMoves()
 }
 
 func (c *checker) declareSchema() {
@@ -315,6 +316,8 @@ func (c *checker) resolveJourney(jr *journey) {
 	for _, s := range j.Stages {
 		c.resolveStage(jr, s)
 	}
+	c.resolveInFlight(jr)
+	c.resolveStageMigrations(jr)
 }
 
 // eventLabel checks that a label names a declared event, when the workspace

@@ -418,6 +418,8 @@ func (d *decoder) journeyFile(body *hclsyntax.Body) {
 			})
 		case "journey":
 			d.ws.Journeys = append(d.ws.Journeys, d.journey(b, bs))
+		case "moved":
+			d.ws.Moved = append(d.ws.Moved, d.moved(b, bs))
 		}
 	}
 }
@@ -432,7 +434,7 @@ func (d *decoder) journey(b *hclsyntax.Block, bs *BlockSchema) *Journey {
 	n := nodeOf(b)
 	c := d.check(b.Body, bs, &n)
 	j := &Journey{Node: n, Name: label(b, 0),
-		Description: c.attr("description"), Policy: c.attr("policy"), Reentry: c.attr("reentry")}
+		Description: c.attr("description"), Policy: c.attr("policy"), Reentry: c.attr("reentry"), InFlight: c.attr("in_flight")}
 	for _, cb := range c.blocks {
 		cs := bs.Block(cb.Type)
 		switch cb.Type {
@@ -450,9 +452,21 @@ func (d *decoder) journey(b *hclsyntax.Block, bs *BlockSchema) *Journey {
 			}
 		case "stage":
 			j.Stages = append(j.Stages, d.stage(cb, cs))
+		case "moved":
+			j.Moved = append(j.Moved, d.moved(cb, cs))
+		case "removed":
+			rn := nodeOf(cb)
+			rc := d.check(cb.Body, cs, &rn)
+			j.Removed = append(j.Removed, &Removed{Node: rn, From: rc.attr("from"), Goto: rc.attr("goto")})
 		}
 	}
 	return j
+}
+
+func (d *decoder) moved(b *hclsyntax.Block, bs *BlockSchema) *Moved {
+	n := nodeOf(b)
+	c := d.check(b.Body, bs, &n)
+	return &Moved{Node: n, From: c.attr("from"), To: c.attr("to")}
 }
 
 func (d *decoder) stage(b *hclsyntax.Block, bs *BlockSchema) *Stage {

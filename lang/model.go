@@ -60,7 +60,9 @@ type Workspace struct {
 	Channels  []*Channel
 	Policies  []*Policy
 	Journeys  []*Journey
-	Tests     []*Test
+	// Moved are the top-level moved blocks: renamed journeys.
+	Moved []*Moved
+	Tests []*Test
 	// SyntaxErrors holds the ranges of the parser's errors, so that later
 	// checks do not report the same broken spot a second time.
 	SyntaxErrors []hcl.Range
@@ -132,10 +134,29 @@ type Journey struct {
 	Description *Attr
 	Policy      *Attr
 	Reentry     *Attr
+	InFlight    *Attr
 	Entries     []*Trigger
 	Goals       []*Trigger
 	Exits       []*Trigger
 	Stages      []*Stage
+	Moved       []*Moved   // renamed stages
+	Removed     []*Removed // removed stages
+}
+
+// Moved is a moved block: a renamed stage inside a journey, or a renamed
+// journey at the top level. From names something that no longer exists.
+type Moved struct {
+	Node
+	From *Attr
+	To   *Attr
+}
+
+// Removed is a removed block: a stage that no longer exists, and where its
+// customers go (Goto nil: they exit).
+type Removed struct {
+	Node
+	From *Attr
+	Goto *Attr
 }
 
 // Stage returns the named stage, or nil.

@@ -33,6 +33,11 @@ const (
 	KindObject                       // an object expression: { key = value }
 	KindStringList                   // a list of string literals
 	KindStatus                       // an instance status: none | active | completed | converted | exited
+	KindInFlight                     // an in-flight rule string: "migrate" | "pin"
+	KindStageRef                     // stage.NAME of a stage that exists
+	KindJourneyRef                   // journey.NAME of a journey that exists
+	KindGoneStage                    // stage.NAME of a stage that no longer exists (moved and removed blocks)
+	KindGoneJourney                  // journey.NAME of a journey that no longer exists (top-level moved blocks)
 )
 
 var kindNames = map[ValueKind]string{
@@ -54,6 +59,11 @@ var kindNames = map[ValueKind]string{
 	KindObject:      "object",
 	KindStringList:  "list of strings",
 	KindStatus:      "status string",
+	KindInFlight:    "in-flight rule string",
+	KindStageRef:    "stage.NAME",
+	KindJourneyRef:  "journey.NAME",
+	KindGoneStage:   "stage.NAME of a stage that no longer exists",
+	KindGoneJourney: "journey.NAME of a journey that no longer exists",
 }
 
 // String names the kind the way documentation and diagnostics say it.
@@ -166,6 +176,16 @@ var reservedWebhookHeaders = map[string]bool{
 	"Idempotency-Key": true,
 }
 
+// In-flight rules: what happens to customers inside a journey when a new
+// version of it replaces the running one.
+const (
+	InFlightMigrate = "migrate"
+	InFlightPin     = "pin"
+)
+
+// InFlightRules lists the in-flight rules, the default first.
+var InFlightRules = []string{InFlightMigrate, InFlightPin}
+
 // Instance statuses, as scenario tests and the admin API name them.
 var Statuses = []string{"none", "active", "completed", "converted", "exited"}
 
@@ -246,6 +266,15 @@ var Schema = &BlockSchema{
 			Snippet: "policy \"${1:marketing}\" {\n  quiet_hours   = \"${2:21:00-08:00}\"\n  frequency_cap = \"${3:3 per 7d}\"\n}",
 		},
 		journeySchema,
+		{
+			Type: "moved",
+			Doc:  "Says that a journey was renamed, so that the customers inside it carry on: when this version replaces the running one, every instance of `from` becomes an instance of `to` (keeping its id) and then moves to the new version by stage name. Checked like Terraform's `moved` blocks: `from` must not exist any more and `to` must; one destination per source and one source per destination; no cycles. Chains (`a` to `b`, `b` to `c`) resolve to the end. Keep the block while a running version may still hold the old name.",
+			Attrs: []*AttrSchema{
+				{Name: "from", Kind: KindGoneJourney, Required: true, Doc: "The journey's old name, `journey.OLD`: a journey this workspace no longer declares."},
+				{Name: "to", Kind: KindJourneyRef, Required: true, Doc: "The journey's new name, `journey.NEW`: a journey this workspace declares."},
+			},
+			Snippet: "moved {\n  from = journey.${1:old_name}\n  to   = journey.${2:new_name}\n}",
+		},
 	},
 }
 
@@ -257,6 +286,7 @@ var journeySchema = &BlockSchema{
 		description("journey"),
 		{Name: "policy", Kind: KindPolicyRef, Doc: "The contact policy its sends obey: `policy.NAME`. A journey that sends without one gets a warning."},
 		{Name: "reentry", Kind: KindReentry, Doc: "Whether a customer may enter again after an instance ended: `\"never\"` (the default), `\"always\"`, or `\"after 30d\"` counted from the end of the previous instance. While an instance is active, entry events are ignored."},
+		{Name: "in_flight", Kind: KindInFlight, Doc: "What happens to customers already inside when this version replaces the running one: `\"migrate\"` (the default) moves them to this version by stage name, following `moved` and `removed`; `\"pin\"` lets each finish on the version it entered, while new entries use this one. The runtime keeps running every version that still has pinned customers."},
 	},
 	Blocks: []*BlockSchema{
 		{
@@ -281,6 +311,24 @@ var journeySchema = &BlockSchema{
 			Snippet: "exit \"${1:event}\" {}",
 		},
 		stageSchema,
+		{
+			Type: "moved",
+			Doc:  "Says that a stage was renamed: customers in `from` continue in `to` when this version replaces the running one. They keep their stage entry time, and their timers are recomputed as for a stage of the same name; the stage's actions do not run again. `from` must not exist any more and `to` must; one destination per source and one source per destination; no cycles. Chains (`a` to `b`, `b` to `c`) resolve to the end.",
+			Attrs: []*AttrSchema{
+				{Name: "from", Kind: KindGoneStage, Required: true, Doc: "The stage's old name, `stage.OLD`: a stage this journey no longer declares."},
+				{Name: "to", Kind: KindStageRef, Required: true, Doc: "The stage's new name, `stage.NEW`: a stage of this journey."},
+			},
+			Snippet: "moved {\n  from = stage.${1:old_name}\n  to   = stage.${2:new_name}\n}",
+		},
+		{
+			Type: "removed",
+			Doc:  "Says where the customers of a stage that is gone go when this version replaces the running one. Without it (or without `goto`) they end `exited`, cause `stage_removed`. `from` must not exist any more.",
+			Attrs: []*AttrSchema{
+				{Name: "from", Kind: KindGoneStage, Required: true, Doc: "The removed stage, `stage.OLD`: a stage this journey no longer declares."},
+				{Name: "goto", Kind: KindStageTarget, Doc: "Where its customers go: `stage.NAME` (the stage is entered and its actions run; the transition's cause is `removed`) or `end` (they complete). Leave it out to end them `exited`, cause `stage_removed`."},
+			},
+			Snippet: "removed {\n  from = stage.${1:old_name}\n  goto = stage.${2:name}\n}",
+		},
 	},
 }
 

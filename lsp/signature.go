@@ -35,7 +35,7 @@ type signature struct {
 	journeys     string
 	journeyNames []string
 	testNames    []string
-	policies     bool // declares a policy: it names journeys
+	policies     bool // declares a policy or a top-level moved block: it names journeys
 	tests        bool // a test file: it names journeys, stages and sends
 }
 
@@ -82,7 +82,7 @@ func signatureOf(d *document) signature {
 		}
 		return strings.Join(strings.Fields(string(r.SliceBytes(src))), " ")
 	}
-	sig := signature{decls: map[string]string{}, uses: map[string]bool{}, policies: len(ws.Policies) > 0, tests: d.kind() == lang.TestFile}
+	sig := signature{decls: map[string]string{}, uses: map[string]bool{}, policies: len(ws.Policies)+len(ws.Moved) > 0, tests: d.kind() == lang.TestFile}
 	declare := func(k, what string) {
 		sig.decls[k] += what + ";" // twice in one file: both count
 		sig.uses[k] = true

@@ -33,3 +33,11 @@ journey "accessories_upsell" {
     after "3d" { goto = end }
   }
 }
+
+# This journey was called accessory_offer before it became a sequence of two
+# emails. Customers who entered it under that name carry on here; keep the
+# block while a running version may still hold the old name.
+moved {
+  from = journey.accessory_offer
+  to   = journey.accessories_upsell
+}

@@ -137,21 +137,30 @@ journey "k" {
 	}
 }
 
-// A chain of renames over three versions: a customer who was in a when v1
-// ran follows a -> b -> c once v3, whose compiler resolved the chain to
-// a -> c, replaces v1 directly.
+// A chain of renames over three versions, written as the compiler reads
+// it: v2 renamed a to y, v3 renames y to z and keeps v2's block. A customer
+// who was in a when v1 ran, and one in y under v2, both land in z.
 func TestMigrationChainedMove(t *testing.T) {
 	v1 := newEngine(t, compile(t, flightV1), Options{})
 	p3 := compile(t, strings.Replace(flightV1, stageA, `stage "z" {
     after "2d" { goto = stage.b }
+  }
+  moved {
+    from = stage.a
+    to   = stage.y
+  }
+  moved {
+    from = stage.y
+    to   = stage.z
   }`, 1))
-	p3.Journeys[0].Moved = []ir.StageMove{{From: "a", To: "z"}, {From: "y", To: "z"}}
-	p3.Journeys[0].Version = ir.Hash(&p3.Journeys[0])
 	v3 := newEngine(t, p3, Options{})
 	s := newSim(t, v1, "c-1", nil)
 	s.event("go", nil)
 	r := v3.Migrate(s.c, t0.Add(time.Hour))
 	eq(t, "path", path("j", r), []string{"a>z(moved)"})
+	if len(r.Migrations) != 1 || r.Migrations[0].Disposition != MigrationMoved || r.Migrations[0].To != "z" {
+		t.Errorf("migrations %+v", r.Migrations)
+	}
 	// The state a v2 (stage y) left behind moves too.
 	s2 := newSim(t, v1, "c-2", nil)
 	s2.event("go", nil)
@@ -160,12 +169,17 @@ func TestMigrationChainedMove(t *testing.T) {
 	eq(t, "path", path("j", r), []string{"y>z(moved)"})
 }
 
-// pinV is version n of a journey; each version sends a message naming
-// itself, after a wait of n days.
+// pinV is version n of a journey that pins its customers from v2 on; each
+// version sends a message naming itself, after a wait of n days.
 func pinV(n int) string {
 	v := string(rune('0' + n))
+	inFlight := `in_flight = "pin"`
+	if n == 1 {
+		inFlight = ""
+	}
 	return `
 journey "j" {
+  ` + inFlight + `
   entry "go" {}
   stage "a" {
     after "` + v + `d" { goto = stage.b }
@@ -180,17 +194,8 @@ journey "j" {
 }`
 }
 
-// pin sets in_flight = "pin" on every journey of p.
-func pin(p *ir.Program) *ir.Program {
-	for i := range p.Journeys {
-		p.Journeys[i].InFlight = ir.InFlightPin
-		p.Journeys[i].Version = ir.Hash(&p.Journeys[i])
-	}
-	return p
-}
-
 func TestPinTwoLiveVersions(t *testing.T) {
-	p1, p2, p3 := compile(t, pinV(1)), pin(compile(t, pinV(2))), pin(compile(t, pinV(3)))
+	p1, p2, p3 := compile(t, pinV(1)), compile(t, pinV(2)), compile(t, pinV(3))
 	e1 := newEngine(t, p1, Options{})
 	e2 := newEngine(t, p2, Options{Versions: []*ir.Program{p1}})
 	// c-1 entered under v1, c-2 under v2; then v3 arrives, which can run
@@ -240,7 +245,7 @@ func TestPinTwoLiveVersions(t *testing.T) {
 		t.Errorf("unloaded pin: %+v", r)
 	}
 	// Back to migrate: a later version without pin moves pinned customers on.
-	p4 := compile(t, pinV(3))
+	p4 := compile(t, strings.Replace(pinV(3), `in_flight = "pin"`, `in_flight = "migrate"`, 1))
 	e4 := newEngine(t, p4, Options{Versions: []*ir.Program{p1}})
 	if len(e4.PinnedVersions()) != 0 {
 		t.Errorf("a journey that migrates kept pinned versions %v", e4.PinnedVersions())
@@ -264,8 +269,11 @@ func fieldsOf(rs []Result, name string) []Send {
 func TestJourneyMove(t *testing.T) {
 	old := strings.Replace(flightV1, `journey "j"`, `journey "old_name"`, 1)
 	v1 := newEngine(t, compile(t, old), Options{})
-	p2 := compile(t, strings.Replace(flightV1, `journey "j"`, `journey "new_name"`, 1))
-	p2.Moved = []ir.JourneyMove{{From: "old_name", To: "new_name"}}
+	p2 := compile(t, strings.Replace(flightV1, `journey "j"`, `journey "new_name"`, 1)+`
+moved {
+  from = journey.old_name
+  to   = journey.new_name
+}`)
 	v2 := newEngine(t, p2, Options{})
 	s := newSim(t, v1, "c-1", nil)
 	s.event("go", nil)
@@ -295,8 +303,11 @@ func TestJourneyMove(t *testing.T) {
 // entered, under the journey's new name.
 func TestJourneyMovePinned(t *testing.T) {
 	p1 := compile(t, strings.Replace(pinV(1), `journey "j"`, `journey "old_name"`, 1))
-	p2 := pin(compile(t, strings.Replace(pinV(2), `journey "j"`, `journey "new_name"`, 1)))
-	p2.Moved = []ir.JourneyMove{{From: "old_name", To: "new_name"}}
+	p2 := compile(t, strings.Replace(pinV(2), `journey "j"`, `journey "new_name"`, 1)+`
+moved {
+  from = journey.old_name
+  to   = journey.new_name
+}`)
 	v2 := newEngine(t, p2, Options{Versions: []*ir.Program{p1}})
 	s := newSim(t, newEngine(t, p1, Options{}), "c-1", nil)
 	s.event("go", nil)

@@ -38,7 +38,7 @@ Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
 RudderStack or Jitsu can point at it; runs every customer through the
 journeys; fires their timers; delivers their sends; and answers the admin API
 (GET /v1/journeys, /v1/customers/ID, /v1/status, /v1/dead-letters,
-/metrics, /healthz; POST /v1/dead-letters/requeue).
+/v1/program, /metrics, /healthz; POST /v1/dead-letters/requeue, /v1/plan).
 
 An event is acknowledged (200) only once it is committed to the store. When
 a file of the workspace changes, run compiles it again: a workspace with
@@ -302,6 +302,7 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 			server.ReloadMetrics(rt.rl.Status),
 		},
 		Requeued: rt.disp.Notify,
+		Engine:   engOpts,
 		Logger:   log.With("component", "http"),
 	})
 	return rt

@@ -22,6 +22,11 @@
 //	                               ?journey=&channel=&error= filter them)
 //	POST /v1/dead-letters/requeue  {"keys": [...]} or {"filter": {...}}:      admin token
 //	                               deliver them again, same idempotency keys
+//	GET  /v1/program               the running program's IR (its version in   admin token
+//	                               the Waymark-Program-Version header)
+//	POST /v1/plan                  body: a candidate IR -> waymark.plan/v1:   admin token
+//	                               the diff and, counted, what it would do to
+//	                               the customers in flight (a dry run)
 //	GET  /metrics                  Prometheus text format                     admin token
 //	GET  /healthz                  {"status":"ok"} when the store answers a read, else 503; open
 //

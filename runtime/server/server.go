@@ -48,6 +48,10 @@ type Options struct {
 	// Requeued, when set, is called after dead letters were made pending
 	// again: the delivery dispatcher's Notify, so they go out at once.
 	Requeued func()
+	// Engine is what a candidate program's engine is built with on POST
+	// /v1/plan: the options the reloads use (the default time zone), so
+	// that a plan runs the migration a reload would.
+	Engine engine.Options
 	// RetryAfter is the Retry-After a 503 carries (default 1s).
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -105,6 +109,8 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/status", s.admined(s.handleStatus))
 	s.mux.HandleFunc("GET /v1/dead-letters", s.admined(s.handleDeadLetters))
 	s.mux.HandleFunc("POST /v1/dead-letters/requeue", s.admined(s.handleRequeue))
+	s.mux.HandleFunc("GET /v1/program", s.admined(s.handleProgram))
+	s.mux.HandleFunc("POST /v1/plan", s.admined(s.handlePlan))
 	s.mux.HandleFunc("GET /metrics", s.admined(s.handleMetrics))
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	return s

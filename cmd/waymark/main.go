@@ -22,6 +22,7 @@ var commands = []*command{
 	testCommand,
 	runCommand,
 	lspCommand,
+	versionCommand,
 }
 
 // Exit codes.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,5 +161,40 @@ func TestParseArgs(t *testing.T) {
 		if strings.Join(pos, " ") != strings.Join(tt.pos, " ") || *o != tt.o || *x != tt.x {
 			t.Errorf("parseArgs(%q) = %q, -o %q, -x %v; want %q, -o %q, -x %v", tt.args, pos, *o, *x, tt.pos, tt.o, tt.x)
 		}
+	}
+}
+
+func TestVersionText(t *testing.T) {
+	tests := []struct {
+		name string
+		bi   debug.BuildInfo
+		want string
+	}{
+		{
+			"release with a clean commit",
+			debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.4.0"}, Settings: []debug.BuildSetting{
+				{Key: "vcs.revision", Value: "0c72e2fbb7aa"}, {Key: "vcs.time", Value: "2026-11-22T13:33:17Z"}, {Key: "vcs.modified", Value: "false"},
+			}},
+			"waymark v0.4.0\ncommit  0c72e2fbb7aa (2026-11-22T13:33:17Z)\ngo      go1.26.8 linux/amd64\n",
+		},
+		{
+			"clone with uncommitted changes",
+			debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.0.0-20261122133317-0c72e2fbb7aa+dirty"}, Settings: []debug.BuildSetting{
+				{Key: "vcs.revision", Value: "0c72e2fbb7aa"}, {Key: "vcs.modified", Value: "true"},
+			}},
+			"waymark v0.0.0-20261122133317-0c72e2fbb7aa+dirty\ncommit  0c72e2fbb7aa (modified)\ngo      go1.26.8 linux/amd64\n",
+		},
+		{
+			"no VCS stamp",
+			debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}},
+			"waymark (devel)\ncommit  unknown (not built from a Git checkout with go build or go install)\ngo      go1.26.8 linux/amd64\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := versionText(&tt.bi, "linux/amd64"); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
 	}
 }

@@ -2,11 +2,23 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: test vet bench fuzz generate
+# Programs some tests drive, as program:debian-package. Without one, its
+# tests skip (go test shows that only with -v, so the test target says it
+# here); with CI=true they fail (internal/testtool). .ci/run installs them.
+TEST_TOOLS = nvim:neovim dot:graphviz
 
-test: vet
+.PHONY: test vet tools bench fuzz generate
+
+test: vet tools
 	$(GO) test ./...
 	$(GO) run ./cmd/waymark test examples/*/
+
+tools:
+	@for t in $(TEST_TOOLS); do \
+		prog=$${t%%:*}; pkg=$${t#*:}; \
+		command -v $$prog >/dev/null || echo "make test: $$prog is not on PATH, so the tests that drive it are skipped (CI=true fails them): apt-get install $$pkg"; \
+	done
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || echo "make test: PostgreSQL's pg_ctl is not installed, so the PostgreSQL store tests are skipped (CI=true fails them): apt-get install postgresql"
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymark-dev/waymark/internal/testtool"
 )
 
 // A real editor drives the server: headless Neovim, configured with
@@ -18,10 +20,7 @@ import (
 // after `stage.`, hovers a reference, and clears the diagnostic when the
 // buffer is fixed. testdata/nvim/drive.lua does the typing.
 func TestNeovim(t *testing.T) {
-	nvim, err := exec.LookPath("nvim")
-	if err != nil {
-		t.Skip("nvim is not on PATH: install Debian's neovim package to run the editor test (.ci/run does)")
-	}
+	nvim := testtool.Require(t, "nvim", "neovim")
 	root := t.TempDir()
 	files := map[string]string{
 		"schema.journey.hcl": `event "order_completed" {}

@@ -31,17 +31,23 @@
 //	GET  /healthz                  {"status":"ok"} when the store answers a read, else 503; open
 //
 // The write key (Options.WriteKey) is the HTTP Basic user name, Segment's
-// convention, or the X-Write-Key header; the admin token is a bearer token.
-// Either is only required when set, and both are compared in constant time.
+// convention, the X-Write-Key header, or the writeKey member of the JSON
+// body (Segment's third way; a key in a header is checked before the body
+// is read, and wins); the admin token is a bearer token. Either is only
+// required when set, and both are compared in constant time.
 //
 // # Ingest: data flow
 //
 //	body (≤ 32 KB a call, ≤ 500 KB a batch: http.MaxBytesReader; 413 above;
 //	      Content-Encoding gzip decompressed, the limits applying after too)
-//	  -> parse: one JSON object per call, every field checked, a 400 naming the field
+//	  -> parse: one JSON object per call, every field checked, a 400 naming the field;
+//	     in a batch only the body can be refused (not a {"batch": [...]} object):
+//	     a bad item is set aside with its index and reason, the others go on
 //	  -> calls -> worker.Items in request order, a messageId repeated in the request kept once
 //	  -> worker.Submit (blocks until the group commit holding them is durable)
-//	  -> 200 {"success":true}; or 503 with Retry-After when the commit failed or the worker stops
+//	  -> 200 {"success":true}, with "errors": [{"index", "reason"}] listing refused batch
+//	     items (counted in waymark_ingest_invalid_total); or 503 with Retry-After when the
+//	     commit failed or the worker stops
 //
 // A client may retry anything that did not get a 200: the worker drops an
 // input whose messageId was committed before (store.SeenMessages, kept for
@@ -57,7 +63,8 @@
 // (track); traits (identify, and on track merged before the event is
 // handled, an extension); messageId; timestamp (checked, not used: every
 // input runs at the moment the server handles it, so that timers, quiet
-// hours and caps count on one clock); type in batch items. Other members
+// hours and caps count on one clock; one without a zone is accepted);
+// writeKey; type in batch items. Other members
 // (context, integrations, sentAt, ...) are ignored. Batch items of type
 // page, screen, group and alias are valid Segment calls that journeys have
 // no use for: accepted and ignored. An event the workspace does not declare

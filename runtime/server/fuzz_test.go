@@ -75,6 +75,9 @@ func FuzzIngest(f *testing.F) {
 		{2, ` {"batch":[]} `},
 		{2, ``},
 		{2, `{"batch":[{"type":"track","userId":"u","event":"e","timestamp":"2024-05-01T12:00:00.5+0530"}],"sentAt":1}`},
+		{0, `{"writeKey":"wk","userId":"u1","event":"e","timestamp":"2024-05-01T12:00:00"}`},
+		{2, `{"writeKey":7,"batch":[{"type":"track","userId":"u","event":"e"},1,{"type":"track"},{"type":"identify","userId":"u","timestamp":"2024-05-01T12:00:00.25"}]}`},
+		{2, `{"batch":[{"type":"teleport"},{"type":"track","userId":"u","event":"e","timestamp":"soon"}]}`},
 	}
 	for _, s := range seeds {
 		f.Add(uint8(s.path), []byte(s.body))
@@ -100,6 +103,17 @@ func FuzzIngest(f *testing.F) {
 		if rec.Code != 200 {
 			if msg, _ := doc["error"].(string); msg == "" || !strings.HasPrefix(msg, strings.TrimPrefix(p, "/v1/")) {
 				t.Fatalf("POST %s: %d without an error that names the call: %s", p, rec.Code, fmt.Sprint(doc))
+			}
+			return
+		}
+		// A 200 may list refused batch items: each names its index.
+		errs, _ := doc["errors"].([]any)
+		for _, e := range errs {
+			item, _ := e.(map[string]any)
+			index, _ := item["index"].(float64)
+			reason, _ := item["reason"].(string)
+			if !strings.HasPrefix(reason, fmt.Sprintf("batch[%d]", int(index))) {
+				t.Fatalf("POST %s: refused item %v does not name its index", p, e)
 			}
 		}
 	})

@@ -374,10 +374,12 @@ func jsonKind(raw json.RawMessage) string {
 }
 
 // validTime accepts the ISO 8601 forms that tracking libraries send: RFC
-// 3339 with or without fractional seconds, and offsets without a colon
-// (+0000).
+// 3339 with or without fractional seconds, offsets without a colon
+// (+0000), and a local time without any zone, which some pipelines send
+// and which would be read as UTC (the timestamp is not used, so the zone
+// never matters; refusing the call would lose the event for nothing).
 func validTime(s string) bool {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999"} {
 		if _, err := time.Parse(layout, s); err == nil {
 			return true
 		}
@@ -385,42 +387,55 @@ func validTime(s string) bool {
 	return false
 }
 
+// itemError is a batch item that was refused, as the 200 answer reports
+// it: its index in the batch and why.
+type itemError struct {
+	Index  int    `json:"index"`
+	Reason string `json:"reason"`
+}
+
 // parseBatch parses a /v1/batch body: {"batch": [call, ...]} with other
-// members (context, sentAt, writeKey, ...) ignored.
-func parseBatch(body []byte) ([]call, *httpError) {
-	obj, herr := parseObject(body, "batch")
-	if herr != nil {
-		return nil, herr
-	}
+// members (context, sentAt, ...) ignored; obj is the body, parsed by
+// parseObject. Only a body that is not such an object is refused (herr):
+// an item that is not a valid call is reported in bad and the others are
+// kept, because tracking libraries treat a 400 as final and drop the whole
+// batch, valid calls with it.
+func parseBatch(obj map[string]json.RawMessage) (calls []call, bad []itemError, herr *httpError) {
 	raw, present := obj["batch"]
 	if !present || isNull(raw) {
-		return nil, badRequest("batch: batch is required: an array of calls")
+		return nil, nil, badRequest("batch: batch is required: an array of calls")
 	}
 	if jsonKind(raw) != "an array" {
-		return nil, badRequest("batch: batch must be an array, got %s", jsonKind(raw))
+		return nil, nil, badRequest("batch: batch must be an array, got %s", jsonKind(raw))
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, badRequest("batch: batch: %s", jsonMessage(err))
+		return nil, nil, badRequest("batch: batch: %s", jsonMessage(err))
 	}
-	calls := make([]call, 0, len(items))
+	calls = make([]call, 0, len(items))
 	for i, it := range items {
-		where := fmt.Sprintf("batch[%d]", i)
-		if len(it) > MaxEventBytes {
-			return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the call is larger than %d bytes", where, MaxEventBytes)}
-		}
-		if jsonKind(it) != "an object" {
-			return nil, badRequest("%s: must be an object, got %s", where, jsonKind(it))
-		}
-		var o map[string]json.RawMessage
-		if err := json.Unmarshal(it, &o); err != nil {
-			return nil, badRequest("%s: %s", where, jsonMessage(err))
-		}
-		c, herr := parseCall(o, "", where)
+		c, herr := parseItem(i, it)
 		if herr != nil {
-			return nil, herr
+			bad = append(bad, itemError{Index: i, Reason: herr.msg})
+			continue
 		}
 		calls = append(calls, c)
 	}
-	return calls, nil
+	return calls, bad, nil
+}
+
+// parseItem parses the batch's item i.
+func parseItem(i int, it json.RawMessage) (call, *httpError) {
+	where := fmt.Sprintf("batch[%d]", i)
+	if len(it) > MaxEventBytes {
+		return call{}, badRequest("%s: the call is larger than %d bytes", where, MaxEventBytes)
+	}
+	if jsonKind(it) != "an object" {
+		return call{}, badRequest("%s: must be an object, got %s", where, jsonKind(it))
+	}
+	var o map[string]json.RawMessage
+	if err := json.Unmarshal(it, &o); err != nil {
+		return call{}, badRequest("%s: %s", where, jsonMessage(err))
+	}
+	return parseCall(o, "", where)
 }

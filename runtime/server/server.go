@@ -74,6 +74,7 @@ type Server struct {
 	events    *counterVec // type
 	ignored   *counterVec // type
 	dups      *counterVec // (none)
+	invalid   *counterVec // (none)
 	submit    *Hist
 }
 
@@ -92,6 +93,7 @@ func New(st store.Store, w Worker, opts Options) *Server {
 		events:    newCounterVec("type"),
 		ignored:   newCounterVec("type"),
 		dups:      newCounterVec(),
+		invalid:   newCounterVec(),
 		submit:    NewHist(DurationBuckets),
 	}
 	// Secrets are compared as digests: equal lengths, so that the compare
@@ -99,9 +101,9 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.writeKey = sha256.Sum256([]byte(opts.WriteKey))
 	s.admin = sha256.Sum256([]byte(opts.AdminToken))
 
-	s.mux.HandleFunc("POST /v1/track", s.ingest(s.handleTrack))
-	s.mux.HandleFunc("POST /v1/identify", s.ingest(s.handleIdentify))
-	s.mux.HandleFunc("POST /v1/batch", s.ingest(s.handleBatch))
+	s.mux.HandleFunc("POST /v1/track", s.ingest(typeTrack, MaxEventBytes, s.handleTrack))
+	s.mux.HandleFunc("POST /v1/identify", s.ingest(typeIdentify, MaxEventBytes, s.handleIdentify))
+	s.mux.HandleFunc("POST /v1/batch", s.ingest("batch", MaxBatchBytes, s.handleBatch))
 
 	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))
 	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
@@ -151,25 +153,64 @@ func (r *statusRecorder) WriteHeader(code int) {
 // close) reach the real writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// ingest wraps an ingest handler with the write-key check.
-func (s *Server) ingest(h http.HandlerFunc) http.HandlerFunc {
+// ingest makes an ingest endpoint: it reads the body (at most limit bytes)
+// as one JSON object, checks the write key, and hands the object to h.
+//
+// The write key may come three ways, as Segment documents: the HTTP Basic
+// user, X-Write-Key, or the body's writeKey member. A key in a header is
+// checked before the body is read; only a request without one has its
+// body read to look for it, within the same size limit.
+func (s *Server) ingest(kind string, limit int64, h func(http.ResponseWriter, *http.Request, map[string]json.RawMessage)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.WriteKey != "" && !s.validWriteKey(r) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="waymark"`)
-			writeError(w, http.StatusUnauthorized, "write key missing or wrong: send it as the HTTP Basic user name or in X-Write-Key")
+		headerKey, inHeader := headerWriteKey(r)
+		needKey := s.opts.WriteKey != ""
+		if needKey && inHeader && !s.validWriteKey(headerKey) {
+			s.refuseWriteKey(w)
 			return
 		}
-		h(w, r)
+		body, herr := readBody(w, r, kind, limit)
+		if herr != nil {
+			writeError(w, herr.status, herr.msg)
+			return
+		}
+		obj, herr := parseObject(body, kind)
+		if needKey && !inHeader {
+			var key string
+			if herr == nil {
+				key, _, _ = stringField(obj, "writeKey", kind)
+			}
+			if !s.validWriteKey(key) {
+				s.refuseWriteKey(w)
+				return
+			}
+		}
+		if herr != nil {
+			writeError(w, herr.status, herr.msg)
+			return
+		}
+		h(w, r, obj)
 	}
 }
 
-func (s *Server) validWriteKey(r *http.Request) bool {
-	key := r.Header.Get("X-Write-Key")
-	if key == "" {
-		key, _, _ = r.BasicAuth()
+// headerWriteKey returns the write key a request carries in a header, and
+// whether it carries one there at all (an empty Basic user counts: it is a
+// wrong key, not a missing one).
+func headerWriteKey(r *http.Request) (string, bool) {
+	if key := r.Header.Get("X-Write-Key"); key != "" {
+		return key, true
 	}
+	user, _, ok := r.BasicAuth()
+	return user, ok
+}
+
+func (s *Server) validWriteKey(key string) bool {
 	sum := sha256.Sum256([]byte(key))
 	return subtle.ConstantTimeCompare(sum[:], s.writeKey[:]) == 1
+}
+
+func (s *Server) refuseWriteKey(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="waymark"`)
+	writeError(w, http.StatusUnauthorized, "write key missing or wrong: send it as the HTTP Basic user name, in X-Write-Key, or as writeKey in the JSON body")
 }
 
 // admined wraps an admin handler with the bearer-token check.
@@ -199,54 +240,44 @@ func bearerToken(h string) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
-func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
-	s.handleOne(w, r, typeTrack)
+func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request, obj map[string]json.RawMessage) {
+	s.handleOne(w, r, obj, typeTrack)
 }
 
-func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
-	s.handleOne(w, r, typeIdentify)
+func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request, obj map[string]json.RawMessage) {
+	s.handleOne(w, r, obj, typeIdentify)
 }
 
-func (s *Server) handleOne(w http.ResponseWriter, r *http.Request, kind string) {
-	body, herr := readBody(w, r, kind, MaxEventBytes)
-	if herr != nil {
-		writeError(w, herr.status, herr.msg)
-		return
-	}
-	obj, herr := parseObject(body, kind)
-	if herr != nil {
-		writeError(w, herr.status, herr.msg)
-		return
-	}
+func (s *Server) handleOne(w http.ResponseWriter, r *http.Request, obj map[string]json.RawMessage, kind string) {
 	c, herr := parseCall(obj, kind, kind)
 	if herr != nil {
 		writeError(w, herr.status, herr.msg)
 		return
 	}
-	s.submitCalls(w, r, []call{c})
+	s.submitCalls(w, r, []call{c}, nil)
 }
 
-func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
-	body, herr := readBody(w, r, "batch", MaxBatchBytes)
+func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, obj map[string]json.RawMessage) {
+	calls, bad, herr := parseBatch(obj)
 	if herr != nil {
 		writeError(w, herr.status, herr.msg)
 		return
 	}
-	calls, herr := parseBatch(body)
-	if herr != nil {
-		writeError(w, herr.status, herr.msg)
-		return
+	if len(bad) > 0 {
+		s.invalid.add(uint64(len(bad)))
+		s.log.Warn("batch items refused; the batch's valid calls are applied", "refused", len(bad), "calls", len(calls), "first", bad[0].Reason)
 	}
-	s.submitCalls(w, r, calls)
+	s.submitCalls(w, r, calls, bad)
 }
 
 // submitCalls hands the calls to the worker in their order (so a customer's
 // events are handled in the order the request lists them) and answers 200
-// only once they are durable. A messageId repeated within the request is
+// only once they are durable; the answer lists bad, the batch items that
+// were refused. A messageId repeated within the request is
 // handled once: the first call with it counts. Ids seen in earlier requests
 // are the worker's to drop (it asks the store), which makes a client's retry
 // of a request whose answer it lost harmless.
-func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []call) {
+func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []call, bad []itemError) {
 	items := make([]worker.Item, 0, len(calls))
 	var seen map[string]bool
 	dups := 0
@@ -292,6 +323,13 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 			s.events.add(1, it.Input.Kind)
 		}
 	}
+	if len(bad) > 0 {
+		writeJSON(w, http.StatusOK, struct {
+			Success bool        `json:"success"`
+			Errors  []itemError `json:"errors"`
+		}{true, bad})
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(`{"success":true}` + "\n"))
 }
@@ -317,6 +355,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		{Name: "waymark_http_request_duration_seconds", Help: "HTTP request latency by route pattern, from the request to the last byte of the answer.", Type: Histogram, Samples: s.durations.samples()},
 		{Name: "waymark_ingest_events_total", Help: "Tracking calls committed through the ingest API, by input kind (event, identify).", Type: Counter, Samples: s.events.samples()},
 		{Name: "waymark_ingest_ignored_total", Help: "Tracking calls accepted and ignored: page, screen, group and alias.", Type: Counter, Samples: s.ignored.samples()},
+		{Name: "waymark_ingest_invalid_total", Help: "Batch items refused as invalid calls (listed in the 200 answer's errors) while the batch's valid calls were applied.", Type: Counter, Samples: s.invalid.samples()},
 		{Name: "waymark_ingest_duplicates_total", Help: "Calls dropped because their messageId was repeated within one request.", Type: Counter, Samples: s.dups.samples()},
 		{Name: "waymark_ingest_commit_seconds", Help: "Time an ingest request waited for its calls to be committed (worker.Submit).", Type: Histogram, Samples: s.submit.Samples()},
 		GaugeFamily("waymark_start_time_seconds", "When the server started, in Unix seconds.", float64(s.started.UnixMilli())/1e3),

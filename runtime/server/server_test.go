@@ -32,6 +32,7 @@ func TestTrackIdentifyBatch(t *testing.T) {
 	h.mustPost("/v1/batch", `{"batch":[
 		{"type":"track","userId":"u1","event":"ping","messageId":"m2"},
 		{"type":"track","userId":"u1","event":"ping","messageId":"m3","timestamp":"2024-05-01T12:00:00+0000"},
+		{"type":"identify","userId":"u1","messageId":"m3b","timestamp":"2024-05-01T12:00:00.5"},
 		{"type":"page","userId":"u1","name":"Home"},
 		{"type":"identify","userId":"u1","traits":{"plan":"team"},"messageId":"m4"},
 		{"type":"track","anonymousId":"anon-7","event":"signed_up","messageId":"m5"}
@@ -107,17 +108,12 @@ func TestBadRequestsNameTheField(t *testing.T) {
 		{"/v1/track", `{"userId":"u\udc00\ud800","event":"e"}`, "track: userId holds an escape that is not a character"},
 		{"/v1/track", `{"userId":"u1","event":"e","messageId":"m\t1"}`, "track: messageId contains the control character U+0009"},
 		{"/v1/identify", "{\"userId\":\"\x80\"}", "identify: userId is not valid UTF-8"},
-		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"},{"type":"identify","userId":"u\n"}]}`, "batch[1] (identify): userId contains the control character U+000A"},
 		{"/v1/identify", `{"traits":{"plan":"pro"}}`, "identify: userId is required"},
 		{"/v1/identify", `{"userId":"u1","traits":[]}`, "identify: traits must be an object, got an array"},
 		{"/v1/batch", `{}`, "batch: batch is required"},
 		{"/v1/batch", `{"batch":{}}`, "batch: batch must be an array, got an object"},
-		{"/v1/batch", `{"batch":[1]}`, "batch[0]: must be an object, got a number"},
-		{"/v1/batch", `{"batch":[{"userId":"u1","event":"e"}]}`, "batch[0]: type is required"},
-		{"/v1/batch", `{"batch":[{"type":7,"userId":"u1"}]}`, "batch[0]: type must be a string, got a number"},
-		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"},{"type":"teleport","userId":"u1"}]}`, `batch[1]: type "teleport" is not a known call`},
-		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"},{"type":"track","userId":"u1"}]}`, "batch[1] (track): event is required"},
-		{"/v1/batch", `{"batch":[{"type":"identify","anonymousId":false}]}`, "batch[0] (identify): anonymousId must be a string, got a boolean"},
+		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"}]`, "batch: invalid JSON"},
+		{"/v1/batch", `[{"type":"track","userId":"u1","event":"e"}]`, "batch: must be a JSON object"},
 	}
 	for _, tt := range tests {
 		r := h.post(tt.path, tt.body)
@@ -129,9 +125,79 @@ func TestBadRequestsNameTheField(t *testing.T) {
 			t.Errorf("POST %s %.60s:\n got error %q\nwant prefix %q", tt.path, tt.body, msg, tt.want)
 		}
 	}
-	// A refused batch has no effect at all, not even its valid calls.
+	// A refused request has no effect at all, not even the valid calls of
+	// an unparsable batch.
 	if r := h.get("/v1/customers/u1"); r.code != 404 {
 		t.Errorf("a refused request left a customer: %d %s", r.code, r.body)
+	}
+}
+
+// One bad item does not sink a batch: tracking libraries treat a 400 as
+// final and would drop the valid calls with it. The valid calls are applied
+// and acknowledged; each invalid one is reported in the 200 answer by index
+// and reason, and counted.
+func TestBatchReportsBadItems(t *testing.T) {
+	h := newHarness(t, Options{})
+	pad := strings.Repeat("x", MaxEventBytes)
+	r := h.post("/v1/batch", `{"batch":[
+		{"type":"track","userId":"u1","event":"signed_up","messageId":"ok-0"},
+		1,
+		{"userId":"u1","event":"e"},
+		{"type":7,"userId":"u1"},
+		{"type":"teleport","userId":"u1"},
+		{"type":"track","userId":"u1"},
+		{"type":"identify","anonymousId":false},
+		{"type":"track","userId":"u1","event":"e","properties":{"pad":"`+pad+`"}},
+		{"type":"track","userId":"u1","event":"ping","messageId":"ok-8"},
+		{"type":"identify","userId":"u1","traits":{"plan":"team"}},
+		{"type":"identify","userId":"u\n"}
+	]}`)
+	if r.code != 200 {
+		t.Fatalf("status %d, want 200: %s", r.code, r.body)
+	}
+	var doc struct {
+		Success bool
+		Errors  []itemError
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatalf("answer %s: %v", r.body, err)
+	}
+	want := []itemError{
+		{1, "batch[1]: must be an object, got a number"},
+		{2, "batch[2]: type is required: track or identify"},
+		{3, "batch[3]: type must be a string, got a number"},
+		{4, `batch[4]: type "teleport" is not a known call`},
+		{5, "batch[5] (track): event is required"},
+		{6, "batch[6] (identify): anonymousId must be a string, got a boolean"},
+		{7, "batch[7]: the call is larger than 32768 bytes"},
+		{10, "batch[10] (identify): userId contains the control character U+000A"},
+	}
+	if !doc.Success || len(doc.Errors) != len(want) {
+		t.Fatalf("answer %s: want success and %d errors", r.body, len(want))
+	}
+	for i, w := range want {
+		if got := doc.Errors[i]; got.Index != w.Index || !strings.HasPrefix(got.Reason, w.Reason) {
+			t.Errorf("errors[%d] = %+v, want index %d and a reason starting %q", i, got, w.Index, w.Reason)
+		}
+	}
+	c := h.customer("u1")
+	if c.Traits["pings"] != float64(1) || c.Traits["plan"] != "team" || len(c.Instances) != 1 {
+		t.Errorf("the valid calls were not all applied: traits %v, instances %+v", c.Traits, c.Instances)
+	}
+	if v := h.metrics().value("waymark_ingest_invalid_total", nil); v != float64(len(want)) {
+		t.Errorf("waymark_ingest_invalid_total = %v, want %d", v, len(want))
+	}
+
+	// A batch whose every item is bad is still a 200: there is nothing a
+	// retry could fix.
+	r = h.post("/v1/batch", `{"batch":[{"type":"track"}]}`)
+	if r.code != 200 || !strings.Contains(string(r.body), `"index":0`) {
+		t.Errorf("all-bad batch: %d %s", r.code, r.body)
+	}
+	// A clean batch answers as before.
+	r = h.post("/v1/batch", `{"batch":[{"type":"track","userId":"u2","event":"ping"}]}`)
+	if r.code != 200 || strings.TrimSpace(string(r.body)) != `{"success":true}` {
+		t.Errorf("clean batch: %d %s", r.code, r.body)
 	}
 }
 
@@ -162,6 +228,31 @@ func TestWriteKey(t *testing.T) {
 			t.Errorf("%s: 401 does not say why: %s", tt.name, r.body)
 		}
 	}
+	// Segment's third way: writeKey in the JSON body, on every ingest
+	// endpoint. A key in a header is checked first and wins.
+	bodyTests := []struct {
+		name, path, body string
+		header           map[string]string
+		want             int
+	}{
+		{"track, body key", "/v1/track", `{"writeKey":"wk_secret","userId":"u1","event":"signed_up"}`, nil, 200},
+		{"identify, body key", "/v1/identify", `{"writeKey":"wk_secret","userId":"u1","traits":{}}`, nil, 200},
+		{"batch, body key", "/v1/batch", `{"writeKey":"wk_secret","batch":[{"type":"track","userId":"u1","event":"ping"}]}`, nil, 200},
+		{"wrong body key", "/v1/track", `{"writeKey":"wk_wrong","userId":"u1","event":"signed_up"}`, nil, 401},
+		{"body key not a string", "/v1/track", `{"writeKey":7,"userId":"u1","event":"signed_up"}`, nil, 401},
+		{"no key, unparsable body", "/v1/track", `{"userId":`, nil, 401},
+		{"wrong header beats a right body key", "/v1/track", `{"writeKey":"wk_secret","userId":"u1","event":"signed_up"}`, map[string]string{"X-Write-Key": "wk_wrong"}, 401},
+		{"right header, body key ignored", "/v1/track", `{"writeKey":"wk_wrong","userId":"u1","event":"signed_up"}`, map[string]string{"X-Write-Key": "wk_secret"}, 200},
+	}
+	for _, tt := range bodyTests {
+		r := h.do("POST", tt.path, []byte(tt.body), tt.header)
+		if r.code != tt.want {
+			t.Errorf("%s: status %d, want %d (%s)", tt.name, r.code, tt.want, r.body)
+		}
+		if r.code == 401 && !strings.Contains(r.errorText(t), "write key") {
+			t.Errorf("%s: 401 does not say why: %s", tt.name, r.body)
+		}
+	}
 	// The admin API is not behind the write key.
 	if r := h.get("/v1/journeys"); r.code != 200 {
 		t.Errorf("GET /v1/journeys: %d", r.code)
@@ -181,7 +272,6 @@ func TestSizeLimits(t *testing.T) {
 	}{
 		{"track over 32 KB", "/v1/track", call(MaxEventBytes), "track: the body is larger than 32768 bytes"},
 		{"identify over 32 KB", "/v1/identify", call(MaxEventBytes), "identify: the body is larger than 32768 bytes"},
-		{"batch item over 32 KB", "/v1/batch", `{"batch":[` + call(10) + `,` + call(MaxEventBytes) + `]}`, "batch[1]: the call is larger than 32768 bytes"},
 		{"batch over 500 KB", "/v1/batch", `{"batch":[` + strings.TrimSuffix(strings.Repeat(call(20000)+",", 30), ",") + `]}`, "batch: the body is larger than 512000 bytes"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/waymark-dev/waymark/lang/timespec"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -24,6 +27,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/server"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/pebble"
+	"github.com/waymark-dev/waymark/runtime/store/postgres"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -31,7 +35,7 @@ import (
 var runCommand = &command{
 	name:     "run",
 	summary:  "run a workspace: take events over HTTP, fire timers, deliver sends, reload on edits",
-	synopsis: "[--listen ADDR] [--store sqlite:FILE|pebble:DIR] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] [--retention DURATION] DIR",
+	synopsis: "[--listen ADDR] [--store sqlite:FILE|pebble:DIR|postgres://…] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] [--retention DURATION] DIR",
 	help: `
 Run serves the workspace in DIR. It takes events over HTTP in the shape of
 Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
@@ -66,7 +70,7 @@ WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o runOptions
 		fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "serve HTTP on `ADDR`, host:port; port 0 picks a free one (default 127.0.0.1:8080)")
-		fs.StringVar(&o.store, "store", "sqlite:./waymark.db", "the store, as `KIND:PATH`: sqlite:FILE or pebble:DIR (default sqlite:./waymark.db)")
+		fs.StringVar(&o.store, "store", "", "the store: sqlite:FILE, pebble:DIR, or a PostgreSQL URL postgres://USER@HOST:PORT/DB?sslmode=… shared by the nodes of a cluster (default $WAYMARK_STORE, else sqlite:./waymark.db)")
 		deliverMode := newChoice(fs, "deliver", []string{"live", "log"}, "send through the channels, or log every send on standard output")
 		fs.StringVar(&o.writeKey, "write-key", "", "require `KEY` on ingest, as the HTTP Basic user or X-Write-Key (default $WAYMARK_WRITE_KEY)")
 		fs.StringVar(&o.adminToken, "admin-token", "", "require `TOKEN` as a bearer token on the admin API and /metrics (default $WAYMARK_ADMIN_TOKEN)")
@@ -97,6 +101,11 @@ func runRun(e *env, args []string, o runOptions) int {
 	zone, err := time.LoadLocation(o.timezone)
 	if err != nil || o.timezone == "" || o.timezone == "Local" {
 		return e.failf(exitUsage, "--timezone %q is not an IANA time zone name like Europe/Paris or UTC", o.timezone)
+	}
+	if o.store == "" {
+		// From the environment: a PostgreSQL URL may hold a password,
+		// which a command line would show in the process list.
+		o.store = cmp.Or(os.Getenv("WAYMARK_STORE"), "sqlite:./waymark.db")
 	}
 	storeKind, dbPath, err := parseStore(o.store)
 	if err != nil {
@@ -221,14 +230,22 @@ func cleanSecret(v string) (clean string, trimmed bool, err error) {
 	return clean, clean != v, nil
 }
 
-// parseStore reads --store: sqlite:FILE or pebble:DIR.
+// parseStore reads --store: sqlite:FILE, pebble:DIR, or a postgres:// or
+// postgresql:// URL (kind "postgres", path the URL). An error never repeats
+// a URL, which may hold a password.
 func parseStore(s string) (kind, path string, err error) {
+	if postgres.IsDSN(s) {
+		if _, err := pgconn.ParseConfig(s); err != nil {
+			return "", "", fmt.Errorf("the PostgreSQL URL does not parse: want postgres://USER@HOST:PORT/DB?sslmode=…")
+		}
+		return "postgres", s, nil
+	}
 	kind, path, ok := strings.Cut(s, ":")
 	switch {
 	case !ok:
 		return "", "", fmt.Errorf("%q: want KIND:PATH, like sqlite:./waymark.db", s)
 	case kind != "sqlite" && kind != "pebble":
-		return "", "", fmt.Errorf("%q: unknown store kind %q (this build has sqlite and pebble)", s, kind)
+		return "", "", fmt.Errorf("%q: unknown store kind %q (this build has sqlite, pebble and postgres://)", s, kind)
 	case path == "":
 		return "", "", fmt.Errorf("%q: the path is empty", s)
 	}
@@ -237,8 +254,11 @@ func parseStore(s string) (kind, path string, err error) {
 
 // openStore opens the store parseStore named.
 func openStore(kind, path string) (store.Store, error) {
-	if kind == "pebble" {
+	switch kind {
+	case "pebble":
 		return pebble.Open(path)
+	case "postgres":
+		return postgres.Open(path)
 	}
 	return sqlite.Open(path)
 }

@@ -1,8 +1,9 @@
 // Package store defines the runtime's durable state: the Store interface
 // that the worker, the scheduler, the dispatcher and the admin API use, and
 // the types that cross it. Implementations live in subpackages: sqlite (the
-// embedded default), pebble and, later, postgres; storelock keeps a second
-// process off a store that one already serves (store.ErrInUse).
+// embedded default), pebble, and postgres (several nodes on one database);
+// storelock keeps a second process off a store that one already serves
+// (store.ErrInUse).
 //
 // Data flows in one direction per concern: the worker writes customers and
 // the effects of their inputs in group commits (Commit); the scheduler reads

@@ -127,3 +127,35 @@ func (q *Queue[T]) Close() bool {
 	<-q.done
 	return true
 }
+
+// RunAll answers every request of a group for a store whose group is one
+// transaction: a request whose context has ended gets its error; the rest
+// run together through runTx (which rolls back on any error); if that
+// fails and there were several, each runs again alone, so that one
+// caller's failure never takes another's write with it.
+func RunAll[T any](group []*Request[T], runTx func([]*Request[T]) error) {
+	live := group[:0]
+	for _, r := range group {
+		if err := r.Ctx.Err(); err != nil {
+			r.Answer(err)
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if err := runTx(live); err == nil || len(live) == 1 {
+		for _, r := range live {
+			r.Answer(err)
+		}
+		return
+	}
+	for _, r := range live {
+		if err := r.Ctx.Err(); err != nil {
+			r.Answer(err)
+			continue
+		}
+		r.Answer(runTx([]*Request[T]{r}))
+	}
+}

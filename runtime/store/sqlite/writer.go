@@ -90,33 +90,7 @@ func (w *writer) execStmt(query string, args ...any) (sql.Result, error) {
 	return st.ExecContext(bg, args...)
 }
 
-func (w *writer) runGroup(group []*request) {
-	live := group[:0]
-	for _, r := range group {
-		if err := r.Ctx.Err(); err != nil {
-			r.Answer(err)
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
-	if err := w.runTx(live); err == nil || len(live) == 1 {
-		for _, r := range live {
-			r.Answer(err)
-		}
-		return
-	}
-	// Someone's fn failed, or the commit did: find out whose, alone.
-	for _, r := range live {
-		if err := r.Ctx.Err(); err != nil {
-			r.Answer(err)
-			continue
-		}
-		r.Answer(w.runTx([]*request{r}))
-	}
-}
+func (w *writer) runGroup(group []*request) { groupcommit.RunAll(group, w.runTx) }
 
 // runTx runs the fns of reqs in one transaction and commits it; on any
 // error nothing of it is written.

@@ -1,0 +1,284 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// A commit is one pgx.Batch: every table's rows go as arrays, one parameter
+// per column, unnested by the server, so a commit of any size is one round
+// trip and a handful of statements. The statements:
+const (
+	// Active instances of the customers whose active set changed (their
+	// signature differs from the stored one) are deleted, then the new
+	// sets inserted where no customer row holds the new signature yet;
+	// both before the customers' rows are overwritten. (Two writers of one
+	// customer at once, which shard ownership rules out, would meet on the
+	// primary key: the later one updates the row.)
+	qDeleteActive = `DELETE FROM active_instances AS a
+		USING unnest($1::text[], $2::bigint[]) AS n(id, sig), customers AS c
+		WHERE a.customer = n.id AND c.id = n.id AND c.active_sig <> n.sig`
+	qInsertActive = `INSERT INTO active_instances(customer, shard, instance, journey, version, stage)
+		SELECT r.customer, r.shard, r.instance, r.journey, r.version, r.stage
+		FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+			AS r(customer, shard, instance, journey, version, stage, sig)
+		WHERE NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = r.customer AND c.active_sig = r.sig)
+		ON CONFLICT (customer, instance) DO UPDATE SET journey = excluded.journey, version = excluded.version, stage = excluded.stage`
+	qUpsertCustomers = `INSERT INTO customers(id, shard, state, next_wake, active_sig)
+		SELECT * FROM unnest($1::text[], $2::integer[], $3::bytea[], $4::timestamptz[], $5::bigint[])
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state, next_wake = excluded.next_wake, active_sig = excluded.active_sig`
+	// A message id seen twice (two requests racing past ingest's check,
+	// or twice in one batch) is kept once.
+	qInsertMessages = `INSERT INTO messages(id, at) SELECT u.id, $2 FROM unnest($1::text[]) AS u(id) ON CONFLICT (id) DO NOTHING`
+	// In batch order: the identity column numbers them as they come.
+	qInsertHistory = `INSERT INTO history(customer, kind, at, journey, instance, version, from_stage, to_stage, cause, status, key, name, fate, reason, data)
+		SELECT u.customer, u.kind, u.at, u.journey, nullif(u.instance, ''), nullif(u.version, ''), nullif(u.from_stage, ''),
+			nullif(u.to_stage, ''), nullif(u.cause, ''), nullif(u.status, ''), nullif(u.key, ''), nullif(u.name, ''),
+			nullif(u.fate, ''), nullif(u.reason, ''), u.data
+		FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[])
+			WITH ORDINALITY AS u(customer, kind, at, journey, instance, version, from_stage, to_stage, cause, status, key, name, fate, reason, data, ord)
+		ORDER BY u.ord`
+	// The outbox keeps the first item under a key: a replay that decides
+	// the same send again must not enqueue it twice.
+	qInsertOutbox = `INSERT INTO outbox(key, customer, shard, send, next_attempt, created_at)
+		SELECT u.key, u.customer, u.shard, u.send, u.at, $6
+		FROM unnest($1::text[], $2::text[], $3::integer[], $4::bytea[], $5::timestamptz[]) WITH ORDINALITY AS u(key, customer, shard, send, at, ord)
+		ORDER BY u.ord
+		ON CONFLICT (key) DO NOTHING`
+)
+
+// rows is a batch flattened into column arrays, built in the caller's
+// goroutine (JSON encoding is most of the CPU a commit costs here).
+type rows struct {
+	shards []int
+
+	cID     []string
+	cShard  []int32
+	cState  [][]byte
+	cWake   []*time.Time
+	cSig    []int64
+	aCust   []string
+	aShard  []int32
+	aInst   []string
+	aJour   []string
+	aVer    []string
+	aStage  []string
+	aSig    []int64
+	msgs    []string
+	hist    histCols
+	oKey    []string
+	oCust   []string
+	oShard  []int32
+	oSend   [][]byte
+	oAt     []time.Time
+	written time.Time
+}
+
+type histCols struct {
+	customer, kind                                                 []string
+	at                                                             []time.Time
+	journey, instance, version, from, to, cause, status, key, name []string
+	fate, reason                                                   []string
+	data                                                           [][]byte
+}
+
+func (h *histCols) add(customer, kind string, at time.Time, journey, instance, version, from, to, cause, status, key, name, fate, reason string, data []byte) {
+	h.customer = append(h.customer, customer)
+	h.kind = append(h.kind, kind)
+	h.at = append(h.at, at)
+	h.journey = append(h.journey, journey)
+	h.instance = append(h.instance, instance)
+	h.version = append(h.version, version)
+	h.from = append(h.from, from)
+	h.to = append(h.to, to)
+	h.cause = append(h.cause, cause)
+	h.status = append(h.status, status)
+	h.key = append(h.key, key)
+	h.name = append(h.name, name)
+	h.fate = append(h.fate, fate)
+	h.reason = append(h.reason, reason)
+	h.data = append(h.data, data)
+}
+
+// Commit implements store.Store. A customer that appears more than once in
+// the batch ends with its last state; the history and outbox rows of every
+// write are kept, in batch order. With a fence set (SetFence) the commit is
+// refused, whole, with a *FencedError when one of its customers' shards is
+// no longer the node's.
+func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
+	if b == nil || len(b.Customers) == 0 {
+		return s.read(func() error { return nil })
+	}
+	r, err := s.flatten(b)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(w *wtx) error { return s.commit(w, r) })
+}
+
+func (s *Store) flatten(b *store.Batch) (*rows, error) {
+	last := make(map[string]int, len(b.Customers))
+	for i, cw := range b.Customers {
+		if cw.State == nil {
+			return nil, fmt.Errorf("postgres: commit: write %d has no state", i)
+		}
+		if cw.State.ID == "" {
+			return nil, fmt.Errorf("postgres: commit: write %d: customer without an id", i)
+		}
+		last[cw.State.ID] = i
+	}
+	r := &rows{written: s.now()}
+	for i, cw := range b.Customers {
+		c := cw.State
+		if last[c.ID] == i {
+			if err := r.customer(c, cw.NextWake, s.ShardOf(c.ID)); err != nil {
+				return nil, err
+			}
+		}
+		for _, id := range cw.MessageIDs {
+			if id != "" {
+				r.msgs = append(r.msgs, id)
+			}
+		}
+		for k := range cw.Results {
+			if err := r.result(c.ID, s.ShardOf(c.ID), &cw.Results[k]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+func (r *rows) customer(c *engine.Customer, nextWake time.Time, shard int) error {
+	state, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("postgres: commit: customer %q: encoding the state: %w", c.ID, err)
+	}
+	var wake *time.Time // NULL: the customer leaves the timer index
+	if !nextWake.IsZero() {
+		w := ceilMicros(nextWake)
+		wake = &w
+	}
+	var act []*engine.Instance
+	for _, in := range c.Instances {
+		if in != nil && in.Active() {
+			act = append(act, in)
+		}
+	}
+	slices.SortFunc(act, func(a, b *engine.Instance) int { return strings.Compare(a.ID, b.ID) })
+	h := fnv.New64a()
+	for _, in := range act {
+		for _, f := range []string{in.ID, in.Journey, in.Version, in.Stage} {
+			h.Write([]byte(f))
+			h.Write([]byte{0})
+		}
+	}
+	sig := int64(h.Sum64())
+	for _, in := range act {
+		r.aCust = append(r.aCust, c.ID)
+		r.aShard = append(r.aShard, int32(shard))
+		r.aInst = append(r.aInst, in.ID)
+		r.aJour = append(r.aJour, in.Journey)
+		r.aVer = append(r.aVer, in.Version)
+		r.aStage = append(r.aStage, in.Stage)
+		r.aSig = append(r.aSig, sig)
+	}
+	r.shards = append(r.shards, shard)
+	r.cID = append(r.cID, c.ID)
+	r.cShard = append(r.cShard, int32(shard))
+	r.cState = append(r.cState, state)
+	r.cWake = append(r.cWake, wake)
+	r.cSig = append(r.cSig, sig)
+	return nil
+}
+
+func (r *rows) result(customer string, shard int, res *engine.Result) error {
+	for _, t := range res.Transitions {
+		r.hist.add(customer, "transition", t.At, t.Journey, t.Instance, t.Version, t.From, t.To, t.Cause, t.Status, "", "", "", "", nil)
+	}
+	for k := range res.Sends {
+		sd := &res.Sends[k]
+		data, err := json.Marshal(sd)
+		if err != nil {
+			return fmt.Errorf("postgres: commit: customer %q: encoding send %q: %w", customer, sd.Key, err)
+		}
+		r.hist.add(customer, "send", sd.At, sd.Journey, sd.Instance, "", "", "", "", "", sd.Key, sd.Name, sd.Fate, sd.Reason, data)
+		if sd.Fate == engine.FateDeliver {
+			// Deliverable from the moment it was decided.
+			r.oKey = append(r.oKey, sd.Key)
+			r.oCust = append(r.oCust, customer)
+			r.oShard = append(r.oShard, int32(shard))
+			r.oSend = append(r.oSend, data)
+			r.oAt = append(r.oAt, sd.At)
+		}
+	}
+	for k := range res.Refusals {
+		f := &res.Refusals[k]
+		if err := r.event(customer, store.EventRefusal, f.Journey, "", f.At, f); err != nil {
+			return err
+		}
+	}
+	for k := range res.Errors {
+		e := &res.Errors[k]
+		if err := r.event(customer, store.EventError, e.Journey, e.Instance, e.At, e); err != nil {
+			return err
+		}
+	}
+	for k := range res.Emitted {
+		e := &res.Emitted[k]
+		if err := r.event(customer, store.EventEmit, e.Journey, e.Instance, e.At, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *rows) event(customer, kind, journey, instance string, at time.Time, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("postgres: commit: customer %q: encoding a %s: %w", customer, kind, err)
+	}
+	r.hist.add(customer, kind, at, journey, instance, "", "", "", "", "", "", "", "", "", data)
+	return nil
+}
+
+// commit writes r in the group's transaction: one batch, one round trip.
+func (s *Store) commit(w *wtx, r *rows) error {
+	if err := s.checkFenceLocal(r.shards); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	fenced := s.queueFence(b, r.shards)
+	b.Queue(qDeleteActive, r.cID, r.cSig)
+	b.Queue(qInsertActive, r.aCust, r.aShard, r.aInst, r.aJour, r.aVer, r.aStage, r.aSig)
+	b.Queue(qUpsertCustomers, r.cID, r.cShard, r.cState, r.cWake, r.cSig)
+	if len(r.msgs) > 0 {
+		b.Queue(qInsertMessages, r.msgs, r.written)
+	}
+	if h := &r.hist; len(h.customer) > 0 {
+		b.Queue(qInsertHistory, h.customer, h.kind, h.at, h.journey, h.instance, h.version, h.from, h.to,
+			h.cause, h.status, h.key, h.name, h.fate, h.reason, h.data)
+	}
+	if len(r.oKey) > 0 {
+		b.Queue(qInsertOutbox, r.oKey, r.oCust, r.oShard, r.oSend, r.oAt, r.written)
+	}
+	err := w.tx.SendBatch(w.ctx, b).Close()
+	if err != nil && fenced && isCode(err, "WM001") {
+		return s.fenceLost(r.shards)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+// Package postgres is the store.Store on PostgreSQL (through
+// github.com/jackc/pgx/v5), for running several Waymark nodes against one
+// database (runtime/cluster). It also implements store.MessagePruner,
+// store.EventHistory, store.DeadLetterQueue and store.HistoryPruner, and
+// passes the storetest conformance suite.
+//
+//	st, err := postgres.Open("postgres://waymark@db:5432/waymark?sslmode=require")
+//	defer st.Close()
+//
+// # Data flow
+//
+// Writes (Commit, ClaimOutbox, Delivered, Retry, Dead, Requeue,
+// SaveProgram, the chunks of the prunes) are requests to one writer
+// goroutine per node (runtime/store/groupcommit): it takes every request
+// queued while it was busy and runs them in one transaction, so many
+// callers share one commit (one WAL flush). Each request is one pgx.Batch:
+// a commit sends every table's rows as arrays, one parameter per column,
+// which the server unnests, so a group commit of any size costs a round
+// trip per request and one COMMIT. Callers encode their rows (JSON) in
+// their own goroutines first. If a request of a group fails, the group is
+// rolled back and each request runs again alone, so one caller's failure
+// never loses another's write. Reads go straight to the connection pool
+// and see the last committed state.
+//
+// # Fencing
+//
+// With a Fence set (SetFence, by the cluster), every commit and every
+// settlement of an outbox item begins by calling waymark_fence, which takes
+// a key-share lock on the rows of the shards it writes and fails the whole
+// transaction (SQLSTATE WM001) unless each is still at the epoch the node
+// took it at. A takeover locks the shard's row FOR UPDATE before it moves
+// the epoch on, so it waits for the commits under way, and every commit of
+// the old owner after it fails: a node paused past its lease cannot write
+// to a shard it lost, whatever its clock says. The check is part of the
+// transaction, not an advisory lock, so it holds on PostgreSQL-compatible
+// databases with row locks. Due, ClaimOutbox and ActiveCustomers then read
+// only the shards the node owns; customers, history and the admin reads
+// cover all shards.
+//
+// # Tables
+//
+// shards (a fixed 64, with owner, epoch and lease) and nodes (heartbeats)
+// belong to the cluster. customers holds each customer's engine.Customer
+// as JSON with its shard and next_wake (the timer index, a partial index);
+// active_instances mirrors the active instances, rewritten only when a
+// customer's set changes (a signature in its row says so), for StageCounts
+// and ActiveCustomers. history holds every transition, send decision,
+// refusal, error and emitted event, partitioned by month of the record's
+// time (a default partition takes times outside the months made so far),
+// so that PruneHistory drops whole months. outbox holds each send to
+// deliver under its idempotency key (ON CONFLICT DO NOTHING: a replay never
+// enqueues twice) with a copy of the send and its delivery state; a claim
+// moves next_attempt to the end of the lease, with FOR UPDATE SKIP LOCKED so
+// nodes claiming at once take different items. messages holds ingest
+// message ids for deduplication across nodes. programs holds IR documents.
+//
+// schema_migrations records the schema version: Open applies the missing
+// steps in order, each in a transaction that first locks schema_migrations
+// (the version's primary key refuses a second application anyway), so any
+// number of nodes may start together; a database of a newer version is
+// refused (store.ErrSchemaTooNew).
+//
+// Times are timestamptz (microseconds); a wake is rounded up, never down.
+package postgres

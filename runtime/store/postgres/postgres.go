@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
+)
+
+// Store is the PostgreSQL implementation of store.Store. It also implements
+// store.MessagePruner, store.EventHistory, store.DeadLetterQueue and
+// store.HistoryPruner.
+type Store struct {
+	pool   *pgxpool.Pool
+	q      *groupcommit.Queue[*wtx]
+	shards int
+
+	now func() time.Time
+
+	fenceMu sync.RWMutex
+	fence   Fence
+}
+
+var _ interface {
+	store.Store
+	store.MessagePruner
+	store.EventHistory
+	store.DeadLetterQueue
+	store.HistoryPruner
+} = (*Store)(nil)
+
+// IsDSN reports whether s names a PostgreSQL database: a postgres:// or
+// postgresql:// URL.
+func IsDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open connects to the database dsn (postgres://USER@HOST:PORT/DB?sslmode=…)
+// and brings its schema to SchemaVersion; many nodes may do so at once. A
+// database migrated by a newer binary is refused with an error wrapping
+// store.ErrSchemaTooNew, and left untouched.
+func Open(dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message leaves the password out.
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	cfg.MaxConns = max(cfg.MaxConns, 8)
+	// Times come back in UTC whatever the server's TimeZone.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connecting to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	s := &Store{pool: pool, now: func() time.Time { return time.Now().UTC() }}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := ensurePartitions(ctx, pool, s.now()); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM shards").Scan(&s.shards); err != nil || s.shards == 0 {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: reading the shard count (%d): %v", s.shards, err)
+	}
+	s.q = groupcommit.Start((&writer{s: s}).runGroup)
+	return s, nil
+}
+
+// Pool is the store's connection pool, for the cluster's own tables.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Shards is the number of shards customers are hashed into.
+func (s *Store) Shards() int { return s.shards }
+
+// ShardOf is the shard of customer id: FNV-1a of the id modulo the shard
+// count, the same on every node.
+func (s *Store) ShardOf(id string) int { return ShardOf(id, s.shards) }
+
+// ShardOf is the shard of customer id among n.
+func ShardOf(id string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % uint32(n))
+}
+
+// Close waits for the writes already handed to the store and closes its
+// connections. Later calls return nil; other methods return store.ErrClosed.
+func (s *Store) Close() error {
+	if !s.q.Close() {
+		return nil
+	}
+	s.pool.Close()
+	return nil
+}
+
+func (s *Store) read(f func() error) error { return s.q.Read(f) }
+
+// writer runs each group of write requests in one transaction.
+type writer struct{ s *Store }
+
+// wtx is what a write request's function gets: the group's transaction.
+type wtx struct {
+	tx  pgx.Tx
+	ctx context.Context
+}
+
+type request = groupcommit.Request[*wtx]
+
+func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
+	return s.q.Write(ctx, fn)
+}
+
+// bg: statements run with a context that is not the caller's, so that a
+// cancellation never cuts a transaction in the middle of its COMMIT; a
+// request's own context is checked between requests.
+var bg = context.Background()
+
+func (w *writer) runGroup(group []*request) { groupcommit.RunAll(group, w.runTx) }
+
+func (w *writer) runTx(reqs []*request) (err error) {
+	tx, err := w.s.pool.Begin(bg)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(bg)
+		}
+	}()
+	t := &wtx{tx: tx, ctx: bg}
+	for _, r := range reqs {
+		if err := r.Call("postgres", t); err != nil {
+			return err
+		}
+		if err := r.Ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(bg); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// ceilMicros rounds a time up to PostgreSQL's microsecond: a wake stored a
+// little late fires when Step is called at the stored time, one stored
+// early would be a wake with nothing due.
+func ceilMicros(t time.Time) time.Time {
+	t = t.UTC()
+	if r := t.Nanosecond() % 1000; r != 0 {
+		t = t.Add(time.Duration(1000 - r))
+	}
+	return t
+}
+
+// nullTime maps NULL (a nil *time.Time) to the zero time.
+func nullTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// ErrFenced is returned (wrapped, in a *FencedError) by a fenced write to a
+// shard the node no longer owns.
+var ErrFenced = errors.New("fenced")

@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// Reads go straight to the pool: each sees the last committed state and
+// never waits for the writer.
+
+// Customer implements store.Store.
+func (s *Store) Customer(ctx context.Context, id string) (*engine.Customer, error) {
+	var c *engine.Customer
+	err := s.read(func() error {
+		var state []byte
+		err := s.pool.QueryRow(ctx, "SELECT state FROM customers WHERE id = $1", id).Scan(&state)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: customer %q: %w", id, err)
+		}
+		c = new(engine.Customer)
+		if err := json.Unmarshal(state, c); err != nil {
+			return fmt.Errorf("postgres: customer %q: decoding the state: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// SeenMessages implements store.Store.
+func (s *Store) SeenMessages(ctx context.Context, ids []string) (map[string]bool, error) {
+	seen := make(map[string]bool)
+	if len(ids) == 0 {
+		return seen, s.read(func() error { return nil })
+	}
+	found, err := queryAll(ctx, s, "seen messages", func(rs pgx.Rows) (id string, err error) {
+		return id, rs.Scan(&id)
+	}, "SELECT id FROM messages WHERE id = ANY($1)", ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range found {
+		seen[id] = true
+	}
+	return seen, nil
+}
+
+// Due implements store.Store, through the partial index customers_wake.
+// With a fence set it lists only the shards the node owns.
+func (s *Store) Due(ctx context.Context, until time.Time, limit int) ([]store.Wake, error) {
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	owned, fenced := s.owned()
+	if fenced && len(owned) == 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	var shards []int32
+	if fenced {
+		shards = int32s(owned)
+	}
+	return queryAll(ctx, s, "due", func(rs pgx.Rows) (w store.Wake, err error) {
+		err = rs.Scan(&w.CustomerID, &w.At)
+		w.At = w.At.UTC()
+		return w, err
+	}, `SELECT id, next_wake FROM customers
+		WHERE next_wake IS NOT NULL AND next_wake <= $1 AND ($3::integer[] IS NULL OR shard = ANY($3))
+		ORDER BY next_wake, id LIMIT $2`, ceilMicros(until), limit, shards)
+}
+
+// ActiveCustomers implements store.Store. With a fence set it lists only
+// the shards the node owns: each node migrates its own customers.
+func (s *Store) ActiveCustomers(ctx context.Context, after string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	owned, fenced := s.owned()
+	var shards []int32
+	if fenced {
+		shards = int32s(owned)
+	}
+	return queryAll(ctx, s, "active customers", func(rs pgx.Rows) (id string, err error) {
+		return id, rs.Scan(&id)
+	}, `SELECT DISTINCT customer FROM active_instances
+		WHERE customer > $1 AND ($3::integer[] IS NULL OR shard = ANY($3))
+		ORDER BY customer LIMIT $2`, after, limit, shards)
+}
+
+// Transitions implements store.Store.
+func (s *Store) Transitions(ctx context.Context, customerID string) ([]engine.Transition, error) {
+	return queryAll(ctx, s, fmt.Sprintf("transitions of %q", customerID), func(rs pgx.Rows) (engine.Transition, error) {
+		var t engine.Transition
+		var version, from, to, cause, status *string
+		err := rs.Scan(&t.Instance, &t.Journey, &version, &from, &to, &cause, &status, &t.At)
+		t.Version, t.From, t.To, t.Cause, t.Status = str(version), str(from), str(to), str(cause), str(status)
+		t.At = t.At.UTC()
+		return t, err
+	}, `SELECT instance, journey, version, from_stage, to_stage, cause, status, at
+		FROM history WHERE customer = $1 AND kind = 'transition' ORDER BY seq`, customerID)
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Sends implements store.Store. Only a "deliver" decision has an outbox
+// item; the held decision under the same key shows no delivery state.
+func (s *Store) Sends(ctx context.Context, customerID string) ([]store.SendRecord, error) {
+	return queryAll(ctx, s, fmt.Sprintf("sends of %q", customerID), func(rs pgx.Rows) (store.SendRecord, error) {
+		var rec store.SendRecord
+		var data []byte
+		var state, lastError *string
+		var attempt *int
+		var deliveredAt *time.Time
+		if err := rs.Scan(&data, &state, &attempt, &lastError, &deliveredAt); err != nil {
+			return rec, err
+		}
+		if err := json.Unmarshal(data, &rec.Send); err != nil {
+			return rec, fmt.Errorf("decoding a send: %w", err)
+		}
+		rec.Delivery = str(state)
+		if attempt != nil {
+			rec.Attempts = *attempt
+		}
+		rec.LastError = str(lastError)
+		rec.DeliveredAt = nullTime(deliveredAt)
+		return rec, nil
+	}, `SELECT h.data, o.state, o.attempt, o.last_error, o.delivered_at
+		FROM history AS h LEFT JOIN outbox AS o ON h.fate = 'deliver' AND o.key = h.key
+		WHERE h.customer = $1 AND h.kind = 'send' ORDER BY h.seq`, customerID)
+}
+
+// Events implements store.EventHistory.
+func (s *Store) Events(ctx context.Context, customerID string) ([]store.Event, error) {
+	return queryAll(ctx, s, fmt.Sprintf("events of %q", customerID), func(rs pgx.Rows) (store.Event, error) {
+		var kind string
+		var data []byte
+		if err := rs.Scan(&kind, &data); err != nil {
+			return store.Event{}, err
+		}
+		return store.DecodeEvent(kind, data)
+	}, `SELECT kind, data FROM history
+		WHERE customer = $1 AND kind IN ('refusal', 'error', 'emit') ORDER BY seq`, customerID)
+}
+
+// Programs implements store.Store.
+func (s *Store) Programs(ctx context.Context) ([]store.Program, error) {
+	return queryAll(ctx, s, "programs", func(rs pgx.Rows) (store.Program, error) {
+		var p store.Program
+		err := rs.Scan(&p.Hash, &p.IR, &p.CreatedAt)
+		p.CreatedAt = p.CreatedAt.UTC()
+		return p, err
+	}, "SELECT hash, ir, created_at FROM programs ORDER BY created_at DESC, n DESC")
+}
+
+// StageCounts implements store.Store: one scan of the stage index of
+// active_instances, across all shards.
+func (s *Store) StageCounts(ctx context.Context) ([]store.StageCount, error) {
+	return queryAll(ctx, s, "stage counts", func(rs pgx.Rows) (c store.StageCount, err error) {
+		return c, rs.Scan(&c.Journey, &c.Version, &c.Stage, &c.Active)
+	}, `SELECT journey, version, stage, count(*) FROM active_instances
+		GROUP BY journey, version, stage ORDER BY journey, version, stage`)
+}
+
+// queryAll runs a read with the store held open and scans each row with
+// scan; an error is wrapped with what was being read.
+func queryAll[T any](ctx context.Context, s *Store, what string, scan func(pgx.Rows) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := s.read(func() error {
+		rs, err := s.pool.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			v, err := scan(rs)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	return out, nil
+}

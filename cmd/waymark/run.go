@@ -70,7 +70,7 @@ WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o runOptions
 		fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "serve HTTP on `ADDR`, host:port; port 0 picks a free one (default 127.0.0.1:8080)")
-		fs.StringVar(&o.store, "store", "", "the store: sqlite:FILE, pebble:DIR, or a PostgreSQL URL postgres://USER@HOST:PORT/DB?sslmode=… shared by the nodes of a cluster (default $WAYMARK_STORE, else sqlite:./waymark.db)")
+		fs.StringVar(&o.store, "store", "", "the store: sqlite:FILE, pebble:DIR, or a PostgreSQL URL postgres://USER@HOST:PORT/DB?sslmode=… shared by the nodes of a cluster (default sqlite:./waymark.db, or $WAYMARK_STORE when set)")
 		deliverMode := newChoice(fs, "deliver", []string{"live", "log"}, "send through the channels, or log every send on standard output")
 		fs.StringVar(&o.writeKey, "write-key", "", "require `KEY` on ingest, as the HTTP Basic user or X-Write-Key (default $WAYMARK_WRITE_KEY)")
 		fs.StringVar(&o.adminToken, "admin-token", "", "require `TOKEN` as a bearer token on the admin API and /metrics (default $WAYMARK_ADMIN_TOKEN)")
@@ -242,6 +242,8 @@ func parseStore(s string) (kind, path string, err error) {
 	}
 	kind, path, ok := strings.Cut(s, ":")
 	switch {
+	case kind == "postgres" || kind == "postgresql":
+		return "", "", fmt.Errorf("a PostgreSQL store is a URL: postgres://USER@HOST:PORT/DB?sslmode=…")
 	case !ok:
 		return "", "", fmt.Errorf("%q: want KIND:PATH, like sqlite:./waymark.db", s)
 	case kind != "sqlite" && kind != "pebble":

@@ -205,7 +205,7 @@ func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]sto
 // Requeue implements store.DeadLetterQueue.
 func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
 	err := s.write(ctx, func(w *wtx) error {
-		ct, err := w.tx.Exec(w.ctx, `UPDATE outbox SET state = 'pending', attempt = 0, next_attempt = $1, lease_until = NULL, dead_at = NULL
+		ct, err := w.tx.Exec(w.ctx, `UPDATE outbox SET state = 'pending', attempt = 0, next_attempt = $1, lease_until = NULL, dead_at = NULL, last_error = ''
 			WHERE key = $2 AND state = 'dead'`, at, key)
 		if err != nil {
 			return err

@@ -36,6 +36,8 @@ var _ interface {
 	store.EventHistory
 	store.DeadLetterQueue
 	store.HistoryPruner
+	store.FailedSendLister
+	store.ActiveStateReader
 } = (*Store)(nil)
 
 // IsDSN reports whether s names a PostgreSQL database: a postgres:// or

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -97,6 +98,58 @@ func (s *Store) ActiveCustomers(ctx context.Context, after string, limit int) ([
 	}, `SELECT DISTINCT customer FROM active_instances
 		WHERE customer > $1 AND ($3::integer[] IS NULL OR shard = ANY($3))
 		ORDER BY customer LIMIT $2`, after, limit, shards)
+}
+
+// ActiveStates implements store.ActiveStateReader (with a fence set, of
+// the shards the node owns, like ActiveCustomers).
+func (s *Store) ActiveStates(ctx context.Context, after string, limit int) ([]store.RawState, error) {
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	owned, fenced := s.owned()
+	var shards []int32
+	if fenced {
+		shards = int32s(owned)
+	}
+	return queryAll(ctx, s, "active states", func(rs pgx.Rows) (r store.RawState, err error) {
+		return r, rs.Scan(&r.ID, &r.State)
+	}, `SELECT c.id, c.state FROM customers AS c
+		WHERE c.id IN (SELECT DISTINCT customer FROM active_instances
+			WHERE customer > $1 AND ($3::integer[] IS NULL OR shard = ANY($3)) ORDER BY customer LIMIT $2)
+		ORDER BY c.id`, after, limit, shards)
+}
+
+// FailedSends implements store.FailedSendLister, through the partial index
+// history_failed, in its order; the row compare is the cursor.
+func (s *Store) FailedSends(ctx context.Context, after string, limit int) ([]store.FailedSend, error) {
+	at, seq, ok, err := store.ParseFailedSendCursor(after)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if limit <= 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	var from *time.Time
+	if ok {
+		t := time.UnixMicro(at).UTC()
+		from = &t
+	}
+	return queryAll(ctx, s, "failed sends", func(rs pgx.Rows) (store.FailedSend, error) {
+		var f store.FailedSend
+		var rowSeq int64
+		var rowAt time.Time
+		var data []byte
+		if err := rs.Scan(&rowSeq, &rowAt, &f.Customer, &data); err != nil {
+			return f, err
+		}
+		f.Cursor = store.FailedSendCursor(rowAt.UnixMicro(), uint64(rowSeq))
+		if err := json.Unmarshal(data, &f.Send); err != nil {
+			return f, fmt.Errorf("decoding the failed send %s: %w", f.Cursor, err)
+		}
+		return f, nil
+	}, `SELECT seq, at, customer, data FROM history
+		WHERE kind = 'send' AND fate = 'failed' AND ($1::timestamptz IS NULL OR (at, seq) > ($1, $2))
+		ORDER BY at, seq LIMIT $3`, from, int64(min(seq, math.MaxInt64)), limit)
 }
 
 // Transitions implements store.Store.

@@ -158,11 +158,16 @@ CREATE TABLE programs (
 	created_at timestamptz NOT NULL
 );
 `},
+	{name: "failed sends", sql: `
+-- The failed sends across customers (FailedSends), by time then commit
+-- order. Partial: only the rare send decisions that failed cost anything.
+CREATE INDEX history_failed ON history(at, seq) WHERE kind = 'send' AND fate = 'failed';
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

@@ -202,6 +202,11 @@ func runRun(e *env, args []string, o runOptions) int {
 		return e.failf(exitProblem, "%v", err)
 	}
 	migrate, err := reload.Install(context.Background(), st, prog, time.Now())
+	if err == nil {
+		// Journeys that pin keep customers on the versions they entered:
+		// the engine needs those versions from the store's programs.
+		err = reload.Pin(context.Background(), st, prog, engOpts, nil)
+	}
 	if err != nil {
 		ln.Close()
 		st.Close()

@@ -13,7 +13,11 @@
 //	               (Status.Refused, the JSON of `waymark validate --format json`);
 //	               the running program keeps serving
 //	  -> same IR as running: nothing to do (an edit undone clears the refusal)
-//	  -> engine.New, Options.Prepare (the delivery channels; an error refuses),
+//	  -> engine.New; for journeys that pin (in_flight = "pin") with instances
+//	     on other versions, engine.New again with those versions' programs
+//	     (Pin: the running program, the ones it ran pinned instances on,
+//	     then store.Programs; which versions from store.StageCounts)
+//	  -> Options.Prepare (the delivery channels; an error refuses),
 //	     store.SaveProgram (a failure is retried after 5s)
 //	  -> worker.Swap(engine): every batch prepared from now on runs on it
 //	  -> if a journey's version changed or a journey is gone: a Wake input for
@@ -34,6 +38,13 @@
 // and is tried again at the next reload; Install tells a restart that the
 // store last ran other journey versions, so the pass then runs at start
 // (Options.WakeOnStart).
+//
+// A journey with in_flight = "pin" keeps its customers on the version they
+// entered: the wake pass leaves them there (engine.Migrate reports them
+// "pinned"), and the engine runs each earlier version that still has
+// active instances. `waymark run` does the same at start (Pin after
+// Install), from the store's programs. Once the last instance of an
+// earlier version ends, the next reload or restart stops loading it.
 //
 // Program versions: a journey's version (ir.Hash) says whether its
 // behaviour changed; the program's (Version, the hash of the IR document)

@@ -21,6 +21,9 @@ type Program struct {
 	JSON    []byte // the IR document as ir.Encode writes it
 	Version string // "sha256:" and the first 16 hex digits of JSON's SHA-256
 	Engine  *engine.Engine
+	// Earlier are the earlier programs Engine runs pinned instances on
+	// (engine.Options.Versions; see Pin).
+	Earlier []*ir.Program
 	// Result is the compiler's result, kept for reporting (the files it
 	// read, for source snippets in diagnostics).
 	Result *compiler.Result

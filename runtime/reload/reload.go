@@ -223,6 +223,10 @@ func (r *Reloader) Reload(ctx context.Context) error {
 		}
 		return nil
 	}
+	if err := Pin(ctx, r.st, p, r.opts.Engine, old.known()); err != nil {
+		r.refuse(now, nil, err)
+		return err
+	}
 	var apply func()
 	if r.opts.Prepare != nil {
 		if apply, err = r.opts.Prepare(p); err != nil {

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
@@ -30,8 +32,26 @@ type (
 		// with its active instances on that version.
 		Stages []stageDoc `json:"stages"`
 		// OlderVersions holds active instances still recorded on another
-		// version: a reload migrates them, so they are transient.
+		// version: a reload migrates them, so they are transient, unless
+		// the journey pins them (Versions says which are pinned).
 		OlderVersions []versionCount `json:"older_versions,omitempty"`
+		// InFlight is the journey's in-flight rule: "migrate" (customers of
+		// an older version move to this one) or "pin" (they finish on the
+		// version they entered).
+		InFlight string `json:"in_flight,omitempty"`
+		// Versions lists every version with active instances, the running
+		// one first, then the others by version: how many, and whether the
+		// runtime keeps running that version for them (Pinned).
+		Versions []versionDoc `json:"versions"`
+		// RenamedFrom lists the journey's old names (top-level moved
+		// blocks); instances still recorded under them count here.
+		RenamedFrom []string `json:"renamed_from,omitempty"`
+	}
+	versionDoc struct {
+		Version string `json:"version"`
+		Active  int    `json:"active"`
+		Current bool   `json:"current,omitempty"` // the running program's version
+		Pinned  bool   `json:"pinned,omitempty"`  // an earlier version the runtime runs for its pinned instances
 	}
 	stageDoc struct {
 		Name   string `json:"name"`
@@ -112,32 +132,60 @@ func (s *Server) handleJourneys(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, "stage counts", err)
 		return
 	}
-	prog := s.w.Engine().Program()
+	eng := s.w.Engine()
+	prog := eng.Program()
+	pinned := map[string]bool{}
+	for _, v := range eng.PinnedVersions() {
+		pinned[v] = true
+	}
 	doc := journeysDoc{Journeys: make([]journeyDoc, 0, len(prog.Journeys))}
 	index := map[string]int{}
 	for _, j := range prog.Journeys {
-		jd := journeyDoc{Name: j.Name, Description: j.Description, Version: j.Version, Stages: make([]stageDoc, len(j.Stages))}
+		jd := journeyDoc{Name: j.Name, Description: j.Description, Version: j.Version, Stages: make([]stageDoc, len(j.Stages)),
+			InFlight: ir.InFlightMigrate, Versions: []versionDoc{{Version: j.Version, Current: true}}}
+		if j.InFlight != "" {
+			jd.InFlight = j.InFlight
+		}
 		for i, st := range j.Stages {
 			jd.Stages[i].Name = st.Name
 		}
 		index[j.Name] = len(doc.Journeys)
 		doc.Journeys = append(doc.Journeys, jd)
 	}
+	// Instances of a renamed journey count under its new name.
+	for _, m := range prog.Moved {
+		if i, ok := index[m.To]; ok {
+			index[m.From] = i
+			doc.Journeys[i].RenamedFrom = append(doc.Journeys[i].RenamedFrom, m.From)
+		}
+	}
 	for _, c := range counts {
 		i, ok := index[c.Journey]
 		if !ok {
 			i = len(doc.Journeys)
 			index[c.Journey] = i
-			doc.Journeys = append(doc.Journeys, journeyDoc{Name: c.Journey, Removed: true, Stages: []stageDoc{}})
+			doc.Journeys = append(doc.Journeys, journeyDoc{Name: c.Journey, Removed: true, Stages: []stageDoc{}, Versions: []versionDoc{}})
 		}
 		jd := &doc.Journeys[i]
 		jd.Active += c.Active
+		if k := slices.IndexFunc(jd.Versions, func(v versionDoc) bool { return v.Version == c.Version }); k >= 0 {
+			jd.Versions[k].Active += c.Active
+		} else {
+			jd.Versions = append(jd.Versions, versionDoc{Version: c.Version, Active: c.Active, Pinned: !jd.Removed && pinned[c.Version]})
+		}
 		k := slices.IndexFunc(jd.Stages, func(sd stageDoc) bool { return sd.Name == c.Stage })
 		if c.Version == jd.Version && k >= 0 {
 			jd.Stages[k].Active += c.Active
 			continue
 		}
 		jd.OlderVersions = append(jd.OlderVersions, versionCount{Version: c.Version, Stage: c.Stage, Active: c.Active})
+	}
+	for i := range doc.Journeys {
+		vs := doc.Journeys[i].Versions
+		if !doc.Journeys[i].Removed && len(vs) > 0 {
+			vs = vs[1:] // the running version stays first
+		}
+		slices.SortFunc(vs, func(a, b versionDoc) int { return strings.Compare(a.Version, b.Version) })
 	}
 	writeJSON(w, http.StatusOK, doc)
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/reload"
@@ -1006,5 +1007,38 @@ func TestDeadLetterFilterBudget(t *testing.T) {
 	ds, next, err = f.page(context.Background(), h.st, keys[3], 10, 2)
 	if err != nil || len(ds) != 0 || next != "" {
 		t.Fatalf("the last page: %v %v next %q, want the end", err, ds, next)
+	}
+}
+
+// A journey that pins: /v1/journeys shows each version with active
+// instances, the running one first, and which earlier ones run pinned.
+func TestJourneysPinnedVersions(t *testing.T) {
+	h := newHarness(t, Options{})
+	for _, id := range []string{"a", "b"} {
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"signed_up"}`)
+	}
+	v1 := h.w.Engine().Program()
+	v2 := *v1
+	v2.Journeys = slices.Clone(v1.Journeys)
+	j := &v2.Journeys[0]
+	j.Description, j.InFlight = "pinned from now on", ir.InFlightPin
+	j.Version = ir.Hash(j)
+	eng, err := engine.New(&v2, engine.Options{Versions: []*ir.Program{v1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.w.Swap(eng)
+	h.mustPost("/v1/track", `{"userId":"c","event":"signed_up"}`)
+	h.mustPost("/v1/track", `{"userId":"a","event":"ping"}`) // a steps on v2's engine, and stays on v1
+
+	var doc journeysDoc
+	h.get("/v1/journeys").json(t, &doc)
+	if len(doc.Journeys) != 1 {
+		t.Fatalf("journeys: %+v", doc)
+	}
+	got := doc.Journeys[0]
+	want := []versionDoc{{Version: j.Version, Active: 1, Current: true}, {Version: v1.Journeys[0].Version, Active: 2, Pinned: true}}
+	if got.InFlight != ir.InFlightPin || got.Active != 3 || !slices.Equal(got.Versions, want) {
+		t.Errorf("journey: in_flight %q, active %d, versions %+v; want pin, 3, %+v", got.InFlight, got.Active, got.Versions, want)
 	}
 }

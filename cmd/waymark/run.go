@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/waymark-dev/waymark/lang/timespec"
 	"github.com/waymark-dev/waymark/runtime/deliver"
@@ -322,7 +323,7 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		WriteKey:   o.writeKey,
 		AdminToken: o.adminToken,
 		Status:     func() any { return rt.rl.Status() },
-		Metrics: []func() []server.Family{
+		Metrics: []prometheus.Collector{
 			server.WorkerMetrics(rt.w.Stats),
 			server.SchedulerMetrics(rt.sch.Stats),
 			server.DispatcherMetrics(rt.disp.Stats),

@@ -79,7 +79,10 @@
 // them) and the worker's running engine. The customer list reads
 // store.CustomerLister (customers.go says what q means). Status comes from Options.Status (the reloader's), metrics from
 // the server's own counters plus Options.Metrics (worker, dispatcher,
-// scheduler, reloader), written by hand in the text exposition format.
+// scheduler, reloader: prometheus.Collectors built by WorkerMetrics and
+// the others over each component's Stats), in a registry of the server's
+// own written by client_golang's promhttp in the text exposition format.
+// Metric names are the dashboards' API: TestMetricNames lists every one.
 // The dead-letter routes read and requeue through store.DeadLetterQueue.
 //
 // # Retention

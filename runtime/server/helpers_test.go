@@ -33,7 +33,12 @@ type harness struct {
 
 func testEngine(t testing.TB) *engine.Engine {
 	t.Helper()
-	res, diags := compiler.CompileDir(filepath.Join("testdata", "ws"))
+	return workspaceEngine(t, "ws")
+}
+
+func workspaceEngine(t testing.TB, dir string) *engine.Engine {
+	t.Helper()
+	res, diags := compiler.CompileDir(filepath.Join("testdata", dir))
 	if diags.HasErrors() {
 		t.Fatalf("test workspace: %s", diags.Error())
 	}
@@ -44,13 +49,33 @@ func testEngine(t testing.TB) *engine.Engine {
 	return eng
 }
 
-func newHarness(t testing.TB, opts Options) *harness {
+// harnessOption changes a harness's worker or workspace.
+type harnessOption func(*harnessConfig)
+
+type harnessConfig struct {
+	worker worker.Options
+	ws     string // under testdata
+}
+
+func withWorkerLogger(l *slog.Logger) harnessOption {
+	return func(c *harnessConfig) { c.worker.Logger = l }
+}
+
+// withFailingSends runs testdata/failing: the journey newsletter, entered
+// on "subscribed", whose email send fails for a customer without an email.
+func withFailingSends() harnessOption { return func(c *harnessConfig) { c.ws = "failing" } }
+
+func newHarness(t testing.TB, opts Options, hopts ...harnessOption) *harness {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "waymark.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(st, testEngine(t), worker.Options{Logger: discardLogger()})
+	cfg := harnessConfig{worker: worker.Options{Logger: discardLogger()}, ws: "ws"}
+	for _, o := range hopts {
+		o(&cfg)
+	}
+	w := worker.New(st, workspaceEngine(t, cfg.ws), cfg.worker)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, st: st, w: w, stopW: cancel, doneW: make(chan struct{})}
 	go func() {

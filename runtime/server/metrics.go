@@ -1,256 +1,130 @@
 package server
 
 import (
-	"bufio"
-	"io"
-	"math"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
-// Metric types of the Prometheus text exposition format.
-const (
-	Counter   = "counter"
-	Gauge     = "gauge"
-	Histogram = "histogram"
-)
-
-// Family is one metric family as /metrics writes it: a name, its help line,
-// its type and its samples. The other parts of the runtime (worker,
-// dispatcher, scheduler, reloader) hand their figures to the server as
-// Families through Options.Metrics, so that the server needs to know nothing
-// about them.
-type Family struct {
-	Name    string
-	Help    string
-	Type    string // Counter, Gauge or Histogram
-	Samples []Sample
-}
-
-// Sample is one line of a family. Suffix is "" for counters and gauges, and
-// "_bucket", "_sum" or "_count" for a histogram's lines.
-type Sample struct {
-	Suffix string
-	Labels []Label
-	Value  float64
-}
-
-// Label is a label pair.
-type Label struct{ Name, Value string }
-
-// CounterFamily is a family with one unlabelled counter sample.
-func CounterFamily(name, help string, v float64) Family {
-	return Family{Name: name, Help: help, Type: Counter, Samples: []Sample{{Value: v}}}
-}
-
-// GaugeFamily is a family with one unlabelled gauge sample.
-func GaugeFamily(name, help string, v float64) Family {
-	return Family{Name: name, Help: help, Type: Gauge, Samples: []Sample{{Value: v}}}
-}
-
-// WriteText writes families in the Prometheus text exposition format
-// (version 0.0.4). Families are written in the order given; a family
-// without samples is left out, since a TYPE line without samples says
-// nothing.
-func WriteText(w io.Writer, fams []Family) error {
-	bw := bufio.NewWriter(w)
-	for _, f := range fams {
-		if len(f.Samples) == 0 {
-			continue
-		}
-		bw.WriteString("# HELP ")
-		bw.WriteString(f.Name)
-		bw.WriteByte(' ')
-		bw.WriteString(escapeHelp(f.Help))
-		bw.WriteString("\n# TYPE ")
-		bw.WriteString(f.Name)
-		bw.WriteByte(' ')
-		bw.WriteString(f.Type)
-		bw.WriteByte('\n')
-		for _, s := range f.Samples {
-			bw.WriteString(f.Name)
-			bw.WriteString(s.Suffix)
-			if len(s.Labels) > 0 {
-				bw.WriteByte('{')
-				for i, l := range s.Labels {
-					if i > 0 {
-						bw.WriteByte(',')
-					}
-					bw.WriteString(l.Name)
-					bw.WriteString(`="`)
-					bw.WriteString(escapeLabel(l.Value))
-					bw.WriteByte('"')
-				}
-				bw.WriteByte('}')
-			}
-			bw.WriteByte(' ')
-			bw.WriteString(formatValue(s.Value))
-			bw.WriteByte('\n')
-		}
-	}
-	return bw.Flush()
-}
-
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
-
-func escapeHelp(s string) string  { return helpEscaper.Replace(s) }
-func escapeLabel(s string) string { return labelEscaper.Replace(s) }
-
-func formatValue(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
+// The server's metrics live in a registry of its own (never the global
+// one, so that two servers in one process, tests above all, do not
+// collide), which /metrics writes through promhttp in the text exposition
+// format. The other components' figures come in as collectors
+// (Options.Metrics, built by the functions of collectors.go); metric
+// names and types are part of the operators' dashboards: add, never rename
+// (TestMetricNames lists them).
 
 // DurationBuckets are the upper bounds, in seconds, of the latency
 // histograms: from a millisecond (a group commit on a fast disk) to ten
 // seconds (a stalled disk or an overloaded worker).
 var DurationBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
-// Hist is a cumulative histogram safe for concurrent use, without locks on
-// the hot path: Observe is a few atomic adds.
-type Hist struct {
-	bounds []float64
-	counts []atomic.Uint64 // per bucket, not cumulative; the last is +Inf
-	sum    atomic.Uint64   // float64 bits
-	count  atomic.Uint64
+// serverMetrics are the server's own figures.
+type serverMetrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec   // route, code
+	durations *prometheus.HistogramVec // route
+	events    *prometheus.CounterVec   // type
+	ignored   *prometheus.CounterVec   // type
+	dups      prometheus.Counter
+	invalid   prometheus.Counter
+	submit    prometheus.Histogram
+	handler   http.Handler
 }
 
-// NewHist returns a histogram with the given ascending upper bounds.
-func NewHist(bounds []float64) *Hist {
-	return &Hist{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
-}
-
-// Observe records one value.
-func (h *Hist) Observe(v float64) {
-	i, _ := slices.BinarySearch(h.bounds, v) // first bound >= v: buckets are "le"
-	h.counts[i].Add(1)
-	for {
-		old := h.sum.Load()
-		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
-			break
-		}
+func newServerMetrics(s *Server, log *slog.Logger) *serverMetrics {
+	m := &serverMetrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "waymark_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "waymark_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern, from the request to the last byte of the answer.",
+			Buckets: DurationBuckets,
+		}, []string{"route"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "waymark_ingest_events_total", Help: "Tracking calls committed through the ingest API, by input kind (event, identify).",
+		}, []string{"type"}),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "waymark_ingest_ignored_total", Help: "Tracking calls accepted and ignored: page, screen, group and alias.",
+		}, []string{"type"}),
+		dups: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "waymark_ingest_duplicates_total", Help: "Calls dropped because their messageId was repeated within one request.",
+		}),
+		invalid: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "waymark_ingest_invalid_total",
+			Help: "Batch items refused as invalid calls (listed in the 200 answer's errors) while the batch's valid calls were applied.",
+		}),
+		submit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "waymark_ingest_commit_seconds", Help: "Time an ingest request waited for its calls to be committed (worker.Submit).",
+			Buckets: DurationBuckets,
+		}),
 	}
-	h.count.Add(1)
-}
-
-// Samples returns the histogram's lines with labels added to each.
-func (h *Hist) Samples(labels ...Label) []Sample {
-	out := make([]Sample, 0, len(h.bounds)+3)
-	var cum uint64
-	for i := range h.counts {
-		cum += h.counts[i].Load()
-		le := "+Inf"
-		if i < len(h.bounds) {
-			le = formatValue(h.bounds[i])
-		}
-		out = append(out, Sample{Suffix: "_bucket", Labels: withLabel(labels, Label{"le", le}), Value: float64(cum)})
+	started := float64(s.started.UnixMilli()) / 1e3
+	m.reg.MustRegister(m.requests, m.durations, m.events, m.ignored, m.dups, m.invalid, m.submit,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "waymark_start_time_seconds", Help: "When the server started, in Unix seconds.",
+		}, func() float64 { return started }))
+	for _, c := range s.opts.Metrics {
+		m.reg.MustRegister(c)
 	}
-	// _count is the +Inf bucket, read once above, so that the two always
-	// agree even while other goroutines observe.
-	out = append(out,
-		Sample{Suffix: "_sum", Labels: labels, Value: math.Float64frombits(h.sum.Load())},
-		Sample{Suffix: "_count", Labels: labels, Value: float64(cum)})
-	return out
-}
-
-func withLabel(labels []Label, l Label) []Label {
-	out := make([]Label, len(labels), len(labels)+1)
-	copy(out, labels)
-	return append(out, l)
-}
-
-// counterVec is a counter per combination of label values. The label values
-// the server uses are bounded (routes, status codes, call types), so the
-// map stays small.
-type counterVec struct {
-	names []string
-	m     sync.Map // joined values -> *vecEntry
-}
-
-type vecEntry struct {
-	values []string
-	n      atomic.Uint64
-}
-
-func newCounterVec(names ...string) *counterVec { return &counterVec{names: names} }
-
-func (c *counterVec) add(n uint64, values ...string) {
-	key := strings.Join(values, "\xff")
-	e, ok := c.m.Load(key)
-	if !ok {
-		e, _ = c.m.LoadOrStore(key, &vecEntry{values: slices.Clone(values)})
-	}
-	e.(*vecEntry).n.Add(n)
-}
-
-func (c *counterVec) samples() []Sample {
-	var out []Sample
-	c.m.Range(func(_, v any) bool {
-		e := v.(*vecEntry)
-		labels := make([]Label, len(c.names))
-		for i, n := range c.names {
-			labels[i] = Label{n, e.values[i]}
-		}
-		out = append(out, Sample{Labels: labels, Value: float64(e.n.Load())})
-		return true
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
+		// A collector that fails (two writing one series) costs its own
+		// figures, not the whole page.
+		ErrorHandling: promhttp.ContinueOnError,
 	})
-	// A stable order makes the exposition diffable and testable.
-	slices.SortFunc(out, func(a, b Sample) int { return compareLabels(a.Labels, b.Labels) })
-	return out
+	return m
 }
 
-func compareLabels(a, b []Label) int {
-	for i := range min(len(a), len(b)) {
-		if c := strings.Compare(a[i].Value, b[i].Value); c != 0 {
-			return c
+// statsCollector is a prometheus.Collector over a component's Stats: each
+// scrape reads them once, through collect, and writes every figure as a
+// constant metric. It describes nothing up front (an unchecked collector)
+// because some families exist only at times (a reload's time, a channel's
+// figures); the registry still checks each scrape for consistency.
+type statsCollector func(e emitter)
+
+func (c statsCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c statsCollector) Collect(ch chan<- prometheus.Metric) { c(emitter{ch}) }
+
+// emitter writes constant metrics to a scrape.
+type emitter struct{ ch chan<- prometheus.Metric }
+
+// Label is a label pair of a metric.
+type Label struct{ Name, Value string }
+
+func (e emitter) metric(t prometheus.ValueType, name, help string, v float64, labels ...Label) {
+	names := make([]string, len(labels))
+	values := make([]string, len(labels))
+	for i, l := range labels {
+		names[i], values[i] = l.Name, l.Value
+	}
+	e.ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, names, nil), t, v, values...)
+}
+
+func (e emitter) counter(name, help string, v float64, labels ...Label) {
+	e.metric(prometheus.CounterValue, name, help, v, labels...)
+}
+
+func (e emitter) gauge(name, help string, v float64, labels ...Label) {
+	e.metric(prometheus.GaugeValue, name, help, v, labels...)
+}
+
+// histogram writes a worker.Histogram (cumulative counts per bound).
+func (e emitter) histogram(name, help string, h worker.Histogram) {
+	buckets := make(map[float64]uint64, len(h.Bounds))
+	for i, b := range h.Bounds {
+		if i < len(h.Counts) {
+			buckets[b] = h.Counts[i]
+		} else {
+			buckets[b] = 0
 		}
 	}
-	return len(a) - len(b)
-}
-
-// histVec is a histogram per value of one label.
-type histVec struct {
-	label  string
-	bounds []float64
-	m      sync.Map // value -> *Hist
-}
-
-func newHistVec(label string, bounds []float64) *histVec {
-	return &histVec{label: label, bounds: bounds}
-}
-
-func (h *histVec) observe(value string, v float64) {
-	x, ok := h.m.Load(value)
-	if !ok {
-		x, _ = h.m.LoadOrStore(value, NewHist(h.bounds))
-	}
-	x.(*Hist).Observe(v)
-}
-
-func (h *histVec) samples() []Sample {
-	var keys []string
-	h.m.Range(func(k, _ any) bool {
-		keys = append(keys, k.(string))
-		return true
-	})
-	slices.Sort(keys)
-	var out []Sample
-	for _, k := range keys {
-		x, _ := h.m.Load(k)
-		out = append(out, x.(*Hist).Samples(Label{h.label, k})...)
-	}
-	return out
+	e.ch <- prometheus.MustNewConstHistogram(prometheus.NewDesc(name, help, nil, nil), h.Count, h.Sum, buckets)
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/worker"
@@ -42,9 +44,10 @@ type Options struct {
 	// (reload.(*Reloader).Status). Nil serves only the running program's
 	// journey versions.
 	Status func() any
-	// Metrics are the other components' figures, appended to the server's
-	// own on GET /metrics.
-	Metrics []func() []Family
+	// Metrics are the other components' figures (WorkerMetrics,
+	// DispatcherMetrics, ...), registered beside the server's own and
+	// written on GET /metrics.
+	Metrics []prometheus.Collector
 	// Requeued, when set, is called after dead letters were made pending
 	// again: the delivery dispatcher's Notify, so they go out at once.
 	Requeued func()
@@ -68,14 +71,7 @@ type Server struct {
 	writeKey [32]byte
 	admin    [32]byte
 	started  time.Time
-
-	requests  *counterVec // route, code
-	durations *histVec    // route
-	events    *counterVec // type
-	ignored   *counterVec // type
-	dups      *counterVec // (none)
-	invalid   *counterVec // (none)
-	submit    *Hist
+	m        *serverMetrics
 }
 
 // New returns a server over st that hands ingested calls to w.
@@ -88,14 +84,8 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	}
 	s := &Server{
 		st: st, w: w, opts: opts, log: opts.Logger, mux: http.NewServeMux(), started: time.Now(),
-		requests:  newCounterVec("route", "code"),
-		durations: newHistVec("route", DurationBuckets),
-		events:    newCounterVec("type"),
-		ignored:   newCounterVec("type"),
-		dups:      newCounterVec(),
-		invalid:   newCounterVec(),
-		submit:    NewHist(DurationBuckets),
 	}
+	s.m = newServerMetrics(s, opts.Logger)
 	// Secrets are compared as digests: equal lengths, so that the compare
 	// is constant-time whatever the length of the guess.
 	s.writeKey = sha256.Sum256([]byte(opts.WriteKey))
@@ -129,8 +119,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route == "" {
 		route = "unmatched"
 	}
-	s.requests.add(1, route, strconv.Itoa(rec.code))
-	s.durations.observe(route, time.Since(start).Seconds())
+	s.m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+	s.m.durations.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	if rec.code >= 500 {
 		s.log.Warn("request failed", "route", route, "status", rec.code, "remote", r.RemoteAddr)
 	}
@@ -264,7 +254,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, obj map[str
 		return
 	}
 	if len(bad) > 0 {
-		s.invalid.add(uint64(len(bad)))
+		s.m.invalid.Add(float64(len(bad)))
 		s.log.Warn("batch items refused; the batch's valid calls are applied", "refused", len(bad), "calls", len(calls), "first", bad[0].Reason)
 	}
 	s.submitCalls(w, r, calls, bad)
@@ -283,7 +273,7 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 	dups := 0
 	for _, c := range calls {
 		if ignoredTypes[c.kind] {
-			s.ignored.add(1, c.kind)
+			s.m.ignored.WithLabelValues(c.kind).Inc()
 			continue
 		}
 		if c.messageID != "" {
@@ -299,12 +289,12 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 		items = append(items, c.item)
 	}
 	if dups > 0 {
-		s.dups.add(uint64(dups))
+		s.m.dups.Add(float64(dups))
 	}
 	if len(items) > 0 {
 		start := time.Now()
 		err := s.w.Submit(r.Context(), items)
-		s.submit.Observe(time.Since(start).Seconds())
+		s.m.submit.Observe(time.Since(start).Seconds())
 		if err != nil {
 			if r.Context().Err() != nil {
 				return // the client left; it will retry, and messageId makes that safe
@@ -320,7 +310,7 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 			return
 		}
 		for _, it := range items {
-			s.events.add(1, it.Input.Kind)
+			s.m.events.WithLabelValues(it.Input.Kind).Inc()
 		}
 	}
 	if len(bad) > 0 {
@@ -350,23 +340,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	fams := []Family{
-		{Name: "waymark_http_requests_total", Help: "HTTP requests by route pattern and status code.", Type: Counter, Samples: s.requests.samples()},
-		{Name: "waymark_http_request_duration_seconds", Help: "HTTP request latency by route pattern, from the request to the last byte of the answer.", Type: Histogram, Samples: s.durations.samples()},
-		{Name: "waymark_ingest_events_total", Help: "Tracking calls committed through the ingest API, by input kind (event, identify).", Type: Counter, Samples: s.events.samples()},
-		{Name: "waymark_ingest_ignored_total", Help: "Tracking calls accepted and ignored: page, screen, group and alias.", Type: Counter, Samples: s.ignored.samples()},
-		{Name: "waymark_ingest_invalid_total", Help: "Batch items refused as invalid calls (listed in the 200 answer's errors) while the batch's valid calls were applied.", Type: Counter, Samples: s.invalid.samples()},
-		{Name: "waymark_ingest_duplicates_total", Help: "Calls dropped because their messageId was repeated within one request.", Type: Counter, Samples: s.dups.samples()},
-		{Name: "waymark_ingest_commit_seconds", Help: "Time an ingest request waited for its calls to be committed (worker.Submit).", Type: Histogram, Samples: s.submit.Samples()},
-		GaugeFamily("waymark_start_time_seconds", "When the server started, in Unix seconds.", float64(s.started.UnixMilli())/1e3),
-	}
-	for _, m := range s.opts.Metrics {
-		fams = append(fams, m()...)
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	if err := WriteText(w, fams); err != nil {
-		s.log.Debug("writing metrics", "err", err)
-	}
+	s.m.handler.ServeHTTP(w, r)
 }
 
 // writeError answers {"error": msg}.

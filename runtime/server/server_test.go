@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -457,12 +459,10 @@ func TestUnavailableWhenTheWorkerStops(t *testing.T) {
 }
 
 func TestMetricsParse(t *testing.T) {
-	h := newHarness(t, Options{Metrics: []func() []Family{func() []Family {
-		return []Family{
-			CounterFamily("waymark_test_total", "A \"test\" counter\nwith a line break and a \\.", 3),
-			{Name: "waymark_test_info", Help: "Labels with awkward values.", Type: Gauge, Samples: []Sample{{Labels: []Label{{"v", "a\"b\\c\nd"}}, Value: 1}}},
-		}
-	}}})
+	h := newHarness(t, Options{Metrics: []prometheus.Collector{statsCollector(func(e emitter) {
+		e.counter("waymark_test_total", "A \"test\" counter\nwith a line break and a \\.", 3)
+		e.gauge("waymark_test_info", "Labels with awkward values.", 1, Label{"v", "a\"b\\c\nd"})
+	})}})
 	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up"}`)
 	h.post("/v1/track", `{}`)
 	h.get("/nowhere")
@@ -523,9 +523,9 @@ func TestCollectorsParse(t *testing.T) {
 	for i := range hist.Counts {
 		hist.Counts[i] = min(uint64(i), 2)
 	}
-	h := newHarness(t, Options{})
-	h.srv.opts.Metrics = []func() []Family{
-		WorkerMetrics(h.w.Stats),
+	var h *harness
+	h = newHarness(t, Options{Metrics: []prometheus.Collector{
+		WorkerMetrics(func() worker.Stats { return h.w.Stats() }),
 		SchedulerMetrics(func() sched.Stats { return sched.Stats{Fired: 4, Lag: hist} }),
 		DispatcherMetrics(func() deliver.Stats {
 			return deliver.Stats{Delivered: 2, Channels: map[string]deliver.ChannelStats{"sms": {Delivered: 1}, "email": {Delivered: 1, Seconds: 0.25}}}
@@ -533,7 +533,7 @@ func TestCollectorsParse(t *testing.T) {
 		ReloadMetrics(func() reload.Status {
 			return reload.Status{Version: "sha256:0123", Reloads: 2, Refused: &reload.Refused{}, LastReload: time.Now()}
 		}),
-	}
+	}})
 	h.mustPost("/v1/track", `{"userId":"u1","event":"signed_up"}`)
 	m := h.metrics()
 	for name, want := range map[string]float64{

@@ -303,6 +303,8 @@ func (w *Worker) commit(ctx context.Context, b *batch) {
 		w.n.batches.Add(1)
 		w.n.inputs.Add(uint64(b.inputs))
 		w.n.customers.Add(uint64(len(b.sb.Customers)))
+		w.n.sends.add(&b.sb)
+		w.logFailedSends(&b.sb)
 		// Before done: once Run sees done, the states go back to the cache
 		// and later batches mutate them.
 		if w.opts.OnCommit != nil {
@@ -313,6 +315,25 @@ func (w *Worker) commit(ctx context.Context, b *batch) {
 	close(b.done)
 	for _, r := range b.reqs {
 		r.done <- nil
+	}
+}
+
+// logFailedSends warns of each committed send that failed at run time (a
+// field that did not evaluate, like an email address from a trait never
+// set): nothing else tells an operator, since the send never reaches the
+// outbox. The fields are not logged (they hold the customer's data), only
+// where the send is and why it failed; GET /v1/failed-sends lists them.
+func (w *Worker) logFailedSends(b *store.Batch) {
+	for i := range b.Customers {
+		cw := &b.Customers[i]
+		for k := range cw.Results {
+			for _, sd := range cw.Results[k].Sends {
+				if sd.Fate == engine.FateFailed {
+					w.log.Warn("send failed", "journey", sd.Journey, "stage", sd.Stage, "send", sd.Name,
+						"customer", cw.State.ID, "key", sd.Key, "reason", sd.Reason)
+				}
+			}
+		}
 	}
 }
 

@@ -1,8 +1,13 @@
 package worker
 
 import (
+	"maps"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
 )
 
 // Stats are the worker's counters since New, for /metrics. Counters only
@@ -20,8 +25,49 @@ type Stats struct {
 	CacheHits  uint64 // customer states found in the cache
 	CacheLoads uint64 // customer states read from the store (cache misses, new customers included)
 	Queued     int    // Submits waiting for their batch to be prepared, now
+	// Sends counts the send decisions committed, by fate (engine.FateDeliver,
+	// FateFailed, ...); a held send counts again when it is decided.
+	Sends map[string]uint64
+	// FailedSends counts the sends that failed at run time (fate failed:
+	// a field that did not evaluate), by journey and send name.
+	FailedSends map[SendName]uint64
 	// Commit is the latency of store.Commit, failed ones included.
 	Commit Histogram
+}
+
+// SendName names a send of a journey.
+type SendName struct{ Journey, Send string }
+
+// sendCounts are the counters behind Stats.Sends and Stats.FailedSends,
+// added to once per committed batch.
+type sendCounts struct {
+	mu     sync.Mutex
+	fates  map[string]uint64
+	failed map[SendName]uint64
+}
+
+func (c *sendCounts) add(b *store.Batch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range b.Customers {
+		for k := range b.Customers[i].Results {
+			for _, sd := range b.Customers[i].Results[k].Sends {
+				if c.fates == nil {
+					c.fates, c.failed = map[string]uint64{}, map[SendName]uint64{}
+				}
+				c.fates[sd.Fate]++
+				if sd.Fate == engine.FateFailed {
+					c.failed[SendName{sd.Journey, sd.Name}]++
+				}
+			}
+		}
+	}
+}
+
+func (c *sendCounts) snapshot() (map[string]uint64, map[SendName]uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.fates), maps.Clone(c.failed)
 }
 
 // Histogram is a latency histogram in seconds in Prometheus' shape: Counts[i]
@@ -99,4 +145,5 @@ type counters struct {
 	customers                                      atomic.Uint64
 	batches, errors, swaps, cacheHits, cacheLoads  atomic.Uint64
 	commit                                         Recorder
+	sends                                          sendCounts
 }

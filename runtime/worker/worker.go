@@ -190,20 +190,23 @@ func (w *Worker) Submit(ctx context.Context, items []Item) error {
 
 // Stats returns the counters so far.
 func (w *Worker) Stats() Stats {
+	fates, failed := w.n.sends.snapshot()
 	return Stats{
-		Submits:    w.n.submits.Load(),
-		Inputs:     w.n.inputs.Load(),
-		Duplicates: w.n.duplicates.Load(),
-		Failed:     w.n.failed.Load(),
-		Abandoned:  w.n.abandoned.Load(),
-		Customers:  w.n.customers.Load(),
-		Batches:    w.n.batches.Load(),
-		Errors:     w.n.errors.Load(),
-		Swaps:      w.n.swaps.Load(),
-		CacheHits:  w.n.cacheHits.Load(),
-		CacheLoads: w.n.cacheLoads.Load(),
-		Queued:     int(w.queued.Load()),
-		Commit:     w.n.commit.Snapshot(),
+		Sends:       fates,
+		FailedSends: failed,
+		Submits:     w.n.submits.Load(),
+		Inputs:      w.n.inputs.Load(),
+		Duplicates:  w.n.duplicates.Load(),
+		Failed:      w.n.failed.Load(),
+		Abandoned:   w.n.abandoned.Load(),
+		Customers:   w.n.customers.Load(),
+		Batches:     w.n.batches.Load(),
+		Errors:      w.n.errors.Load(),
+		Swaps:       w.n.swaps.Load(),
+		CacheHits:   w.n.cacheHits.Load(),
+		CacheLoads:  w.n.cacheLoads.Load(),
+		Queued:      int(w.queued.Load()),
+		Commit:      w.n.commit.Snapshot(),
 	}
 }
 

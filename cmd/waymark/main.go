@@ -19,8 +19,10 @@ var commands = []*command{
 	validateCommand,
 	compileCommand,
 	graphCommand,
+	diffCommand,
 	testCommand,
 	runCommand,
+	planCommand,
 	lspCommand,
 	versionCommand,
 }

@@ -35,7 +35,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "seedstore": cmdSeedStore},
 	})
 }
 

@@ -34,7 +34,14 @@ func (e *env) compileArg(args []string) (*workspace, int) {
 	default:
 		return nil, e.failf(exitUsage, "takes one PATH, got %d: %s", len(args), strings.Join(args, " "))
 	}
-	dir, err := workspaceDir(args[0])
+	return e.compilePath(args[0])
+}
+
+// compilePath compiles the workspace that path names (a directory, or a
+// file in it). When it returns a nil workspace, it has reported why on
+// stderr and the command exits with code.
+func (e *env) compilePath(path string) (*workspace, int) {
+	dir, err := workspaceDir(path)
 	if err != nil {
 		return nil, e.failf(exitUsage, "%v", err)
 	}

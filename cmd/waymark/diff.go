@@ -136,9 +136,12 @@ func (e *env) compileProgram(path, label string) (*ir.Program, int) {
 // gitExport writes the files of dir as they were at the git revision rev
 // into out: `git archive` of rev's tree at dir's path in its repository.
 func gitExport(dir, rev, out string) error {
+	top := dir
 	git := func(args ...string) ([]byte, error) {
 		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
+		// From a subdirectory, git archive takes only that subtree's paths:
+		// it runs at the top, on the tree of dir's path.
+		cmd.Dir = top
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		data, err := cmd.Output()
@@ -151,16 +154,22 @@ func gitExport(dir, rev, out string) error {
 		}
 		return data, nil
 	}
-	prefix, err := git("rev-parse", "--show-prefix")
+	where, err := git("rev-parse", "--show-toplevel", "--show-prefix")
 	if err != nil {
 		return fmt.Errorf("%s is not in a git repository: %w", dir, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(where), "\n"), "\n")
+	top = lines[0]
+	prefix := ""
+	if len(lines) > 1 {
+		prefix = strings.TrimSuffix(lines[1], "/")
 	}
 	if _, err := git("rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
 		return fmt.Errorf("--git %s: no such revision in the repository of %s", rev, dir)
 	}
 	tree := rev
-	if p := strings.TrimSpace(string(prefix)); p != "" {
-		tree = rev + ":" + strings.TrimSuffix(p, "/")
+	if prefix != "" {
+		tree = rev + ":" + prefix
 	}
 	data, err := git("archive", "--format=tar", tree)
 	if err != nil {

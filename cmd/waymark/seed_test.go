@@ -18,8 +18,7 @@ import (
 // cmdSeedStore puts customers into a SQLite store as `waymark run` on DIR
 // would have: `seedstore FILE DIR PREFIX N EVENT...` installs DIR's program
 // and commits N customers, PREFIX0001..., each having sent the events in
-// order (at a fixed time, 2026-03-02 09:00 UTC, a Monday). Repeat it to
-// put customers in several stages.
+// order two hours ago. Repeat it to put customers in several stages.
 func cmdSeedStore(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 5 {
 		ts.Fatalf("usage: seedstore FILE DIR PREFIX N EVENT...")
@@ -29,7 +28,7 @@ func cmdSeedStore(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("seedstore: N %q is not a number", args[3])
 	}
 	ctx := context.Background()
-	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	at := time.Now().UTC().Add(-2 * time.Hour)
 	prog, diags, err := reload.Load(ts.MkAbs(args[1]), engine.Options{})
 	if err != nil || prog == nil {
 		ts.Fatalf("seedstore: %s: %v %v", args[1], err, diags)

@@ -346,7 +346,7 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 			"Cannot read %q (paths are relative to the workspace root): %v.", path, unwrapPathError(err))
 		return false
 	}
-	tmpl, diags := hclsyntax.ParseTemplate(content, path, hcl.InitialPos)
+	tmpl, diags := lang.ParseTemplate(content, path, hcl.InitialPos)
 	if diags.HasErrors() {
 		c.addDiags(diags)
 		return false

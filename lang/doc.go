@@ -5,7 +5,9 @@
 // through ReadFile (source.go), which every entry point uses for workspace
 // files and templates: a workspace is untrusted input, so only regular
 // files inside its root (after symlinks) within the size limits are read.
-// They are parsed by hclsyntax; the loader (load.go) walks each body against the schema
+// They are parsed by hclsyntax, through ParseConfig, ParseTemplate and
+// ParseExpression (nesting.go), which first bound how deep the source
+// nests: hclsyntax is recursive and deep nesting overflows its stack; the loader (load.go) walks each body against the schema
 // (schema.go), reports unknown blocks and attributes, wrong labels and
 // missing required attributes, and builds the typed model (model.go) in
 // which every block, label, attribute and expression keeps its source

@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
@@ -16,7 +15,7 @@ import (
 // `waymark fmt` and the language server's formatting both call it, so an
 // editor formats a file exactly as the command line does.
 func Format(filename string, src []byte) ([]byte, hcl.Diagnostics) {
-	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {
+	if _, diags := ParseConfig(src, filename); diags.HasErrors() {
 		return nil, diags
 	}
 	out := hclwrite.Format(src)

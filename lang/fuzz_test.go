@@ -7,7 +7,7 @@ import (
 )
 
 // FuzzParse feeds any text to the tolerant loader as a journey file and as a
-// test file: it must never panic, and every label and attribute it keeps
+// test file: it must never panic or overflow its stack, and every label and attribute it keeps
 // must have a range inside the file.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
@@ -18,6 +18,13 @@ func FuzzParse(f *testing.F) {
 		"\xff\xfe", "journey \"日本\" { description = \"😀\" }",
 	} {
 		f.Add(s)
+	}
+	// Nesting just past the limit and far past it (deep enough to have
+	// overflowed the parser's stack before the nesting check).
+	for _, n := range []int{MaxNesting + 2, 20_000} {
+		for _, c := range deepCases(n) {
+			f.Add(c.src)
+		}
 	}
 	examples, _ := filepath.Glob("../examples/*/*.journey*.hcl")
 	for _, e := range examples {

@@ -217,7 +217,7 @@ func parseAll(files []SourceFile, skip []bool) []parsedFile {
 			out[i].file = &hcl.File{Body: &hclsyntax.Body{}}
 			return
 		}
-		out[i].file, out[i].diags = hclsyntax.ParseConfig(files[i].Src, files[i].Path, hcl.InitialPos)
+		out[i].file, out[i].diags = ParseConfig(files[i].Src, files[i].Path)
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(files))
 	if workers <= 1 {

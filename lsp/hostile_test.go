@@ -91,3 +91,29 @@ func message(d protocol.Diagnostic) string {
 	}
 	return ""
 }
+
+// A buffer nested deep enough to overflow the parser's stack gets a
+// diagnostic where the limit is crossed, and the server goes on serving.
+func TestDeepNestingIsADiagnostic(t *testing.T) {
+	root := t.TempDir()
+	c := startServer(t, root)
+	text := "journey \"j\" {\n  description = " + strings.Repeat("(", 70_000) + "\"a\"" + strings.Repeat(")", 70_000) + "\n}\n"
+	c.open("deep.journey.hcl", text)
+	diags := c.waitFor("deep.journey.hcl", func(ds []protocol.Diagnostic) bool { return len(ds) > 0 })
+	if len(diags) != 1 || !strings.HasPrefix(message(diags[0]), "Nested too deep") {
+		t.Fatalf("diagnostics %v; want Nested too deep", diags)
+	}
+	if at := diags[0].Range.Start; at.Line != 1 || at.Character != 143 {
+		t.Errorf("at %d:%d, want 2:144", at.Line+1, at.Character+1)
+	}
+	// Still serving: a fixed buffer is checked.
+	c.replace("deep.journey.hcl", 0, len(text), "journey \"j\" {\n  stage \"s\" { goto = stage.nope }\n}\n")
+	c.waitFor("deep.journey.hcl", func(ds []protocol.Diagnostic) bool {
+		for _, d := range ds {
+			if strings.Contains(message(d), `no stage named "nope"`) {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -236,7 +235,7 @@ func (s *settings) eval(st *ir.Setting, env func(string) (string, bool), r *reda
 	if start.Line == 0 {
 		start = hcl.InitialPos
 	}
-	x, diags := hclsyntax.ParseExpression([]byte(st.Expr.Src), st.Expr.Range.File, start)
+	x, diags := lang.ParseExpression([]byte(st.Expr.Src), st.Expr.Range.File, start)
 	if diags.HasErrors() {
 		s.failf(st.Expr.Range, st.Name, "%s", diagText(diags))
 		return cty.NilVal, false

@@ -12,7 +12,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
@@ -410,7 +409,7 @@ func (b *builder) typeOf(f ir.Field) cty.Type {
 	if f.Type == "" || f.Type == "any" {
 		return cty.DynamicPseudoType
 	}
-	x, diags := hclsyntax.ParseExpression([]byte(f.Type), f.Range.File, hcl.InitialPos)
+	x, diags := lang.ParseExpression([]byte(f.Type), f.Range.File, hcl.InitialPos)
 	if !diags.HasErrors() {
 		var ty cty.Type
 		ty, diags = typeexpr.TypeConstraint(x)
@@ -424,7 +423,7 @@ func (b *builder) typeOf(f ir.Field) cty.Type {
 
 func (b *builder) templates() {
 	for path, src := range b.e.prog.Templates {
-		x, diags := hclsyntax.ParseTemplate([]byte(src), path, hcl.InitialPos)
+		x, diags := lang.ParseTemplate([]byte(src), path, hcl.InitialPos)
 		if diags.HasErrors() {
 			b.errorf("template %s: %s", path, diagText(diags))
 			continue

@@ -71,7 +71,7 @@ func (b *builder) expr(e *ir.Expr, where string) *expr {
 	if start.Line == 0 {
 		start = hcl.InitialPos
 	}
-	x, diags := hclsyntax.ParseExpression([]byte(e.Src), e.Range.File, start)
+	x, diags := lang.ParseExpression([]byte(e.Src), e.Range.File, start)
 	if diags.HasErrors() {
 		b.errorf("%s: %s: %s", where, e.Src, diagText(diags))
 		return &expr{x: &hclsyntax.LiteralValueExpr{Val: cty.NullVal(cty.DynamicPseudoType)}, rng: e.Range}

@@ -317,6 +317,51 @@ func TestReloadRefusesABrokenEdit(t *testing.T) {
 	}
 }
 
+// Edits from a hostile pull request are refused like any broken edit, and
+// the running program keeps serving: nesting deep enough to overflow the
+// parser's stack (before the nesting check, a fatal error that ended the
+// process), and a journey file linked to a file outside the workspace.
+func TestReloadRefusesHostileEdits(t *testing.T) {
+	tests := []struct {
+		name, summary string
+		edit          func(t *testing.T, dir string)
+	}{
+		{"deep nesting", "Nested too deep", func(t *testing.T, dir string) {
+			deep := strings.Replace(v1, `reentry = "never"`,
+				`description = `+strings.Repeat("(", 70_000)+`"a"`+strings.Repeat(")", 70_000)+"\n  reentry = \"never\"", 1)
+			write(t, filepath.Join(dir, "welcome.journey.hcl"), deep)
+		}},
+		{"symlink out", "File outside the workspace", func(t *testing.T, dir string) {
+			host := filepath.Join(t.TempDir(), "passwd")
+			if err := os.WriteFile(host, []byte("journey \"SECRET\" {}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(host, filepath.Join(dir, "leak.journey.hcl")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newRig(t, v1, Options{})
+			before := g.r.Status()
+			tt.edit(t, g.dir)
+			s := g.waitStatus("the refusal", func(s Status) bool { return s.Refused != nil })
+			if s.Version != before.Version || s.Reloads != 0 {
+				t.Errorf("status: %+v", s)
+			}
+			diags := string(s.Refused.Diagnostics)
+			if !strings.Contains(diags, `"summary": "`+tt.summary+`"`) || strings.Contains(diags, "SECRET") {
+				t.Errorf("refused: %+v\n%s", s.Refused, diags)
+			}
+			g.submit("c1", "signed_up", "park")
+			if in := g.customer("c1").Instance("welcome"); in.Stage != "parked" {
+				t.Errorf("c1 = %+v", in)
+			}
+		})
+	}
+}
+
 // A journey in a directory created after the watch started is picked up.
 func TestReloadWatchesNewDirectories(t *testing.T) {
 	g := newRig(t, v1, Options{})

@@ -46,3 +46,18 @@ func BenchmarkCommit(b *testing.B) {
 			}
 		})
 }
+
+// BenchmarkOutboxDrain is storetest.RunOutboxDrainBench on this store:
+// end/start near 1 means claims cost the same with the backlog full or
+// nearly drained.
+//
+//	go test ./runtime/store/sqlite ./runtime/store/pebble -run '^$' -bench OutboxDrain -benchtime 1x
+func BenchmarkOutboxDrain(b *testing.B) {
+	storetest.RunOutboxDrainBench(b, func(b *testing.B) store.Store {
+		s, err := Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}

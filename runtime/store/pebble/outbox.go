@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -30,13 +31,32 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	until, at := micros(now.Add(lease)), micros(now)
 	err := s.write(ctx, func(t *tx) error {
 		got = got[:0]
-		it, err := t.b.NewIter(&pdb.IterOptions{LowerBound: pOutDue, UpperBound: appendTime(mk(pOutDue, 8), at+1)})
+		lowerBound, upperBound := pOutDue, appendTime(mk(pOutDue, 8), at+1)
+		if f := t.s.outFloor; f != nil {
+			lowerBound = f
+		}
+		if bytes.Compare(lowerBound, upperBound) >= 0 {
+			return nil // nothing due: every key up to now is below the floor
+		}
+		it, err := t.b.NewIter(&pdb.IterOptions{LowerBound: lowerBound, UpperBound: upperBound})
 		if err != nil {
 			return err
 		}
-		defer it.Close()
-		for ok := it.First(); ok && len(got) < limit; ok = it.Next() {
+		defer func() {
+			if t.s.claimSteps != nil {
+				st := it.Stats()
+				t.s.claimSteps(st.ForwardSeekCount[pdb.InternalIterCall] + st.ForwardStepCount[pdb.InternalIterCall])
+			}
+			it.Close()
+		}()
+		// Next only while items are wanted: past the last one it could
+		// step over every tombstone up to the next live key.
+		ok := it.First()
+		for ; ok; ok = len(got) < limit && it.Next() {
 			due := append([]byte(nil), it.Key()...)
+			// Every key up to this one is deleted by this claim or was
+			// below the floor.
+			t.claimFloor = append(due, 0)
 			_, rest, err := readTime(due[len(pOutDue):])
 			if err != nil {
 				return err
@@ -75,7 +95,16 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 			t.set(outDueKey(until, key), nil)
 			got = append(got, claimed{attempt: r.attempt, send: send[1:]})
 		}
-		return it.Error()
+		if err := it.Error(); err != nil {
+			return err
+		}
+		if !ok && len(got) < limit {
+			// The range is exhausted: nothing up to now is left (the keys
+			// this claim set at the end of the lease lower the floor again
+			// in runGroup).
+			t.claimFloor = upperBound
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: claim outbox: %w", err)

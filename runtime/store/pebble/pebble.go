@@ -35,11 +35,21 @@ type Store struct {
 	// The history's sequence: owned by the writer goroutine (and Open).
 	seq, savedSeq uint64
 
+	// outFloor: every od/ key below it is deleted, so a claim seeks there
+	// rather than walking from od/ over the tombstones of every item
+	// claimed before (until a compaction drops them, which a steady drain
+	// outruns). Owned by the writer goroutine; nil (scan from od/) after
+	// Open. See runGroup for how it moves.
+	outFloor []byte
+
 	now func() time.Time // wall clock for the times the store stamps itself
 
 	// failHook, when set (tests only), is called inside Commit's write
 	// after the customers are staged, and may fail it there.
 	failHook func(p *prepared) error
+	// claimSteps, when set (tests only), is told how many keys a claim's
+	// iterator stepped over, tombstones included.
+	claimSteps func(n int)
 }
 
 var _ interface {

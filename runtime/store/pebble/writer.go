@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -33,6 +34,11 @@ type tx struct {
 	s   *Store
 	b   *pdb.Batch // the group's indexed batch: reads see it and the database
 	ops []op       // staged writes
+
+	// claimFloor, set by a claim: the od/ keys below it are all deleted
+	// once the request's writes are (the floor it proposes; runGroup
+	// adopts it only after the batch is committed).
+	claimFloor []byte
 }
 
 type op struct {
@@ -61,20 +67,37 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	return s.q.Write(ctx, fn)
 }
 
+// lower is the lower of a floor and a key; a nil floor is the lowest.
+func lower(floor, key []byte) []byte {
+	if floor == nil || bytes.Compare(key, floor) >= 0 {
+		return floor
+	}
+	return append([]byte(nil), key...)
+}
+
 func (s *Store) runGroup(group []*request) {
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
 	t := &tx{s: s, b: b}
 	errs := make([]error, len(group))
 	var fatal error // the batch itself failed: nothing of the group is written
+	// The outbox floor (Store.outFloor) moves down at once for every od/
+	// key set, committed or not (a lower floor only costs a longer scan),
+	// and up only to what a claim proposed, lowered by the keys set after
+	// it in the group, once the batch is committed: a floor raised by a
+	// claim whose deletions were lost would hide live items.
+	var proposed []byte
 	for i, r := range group {
 		if err := r.Ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		t.ops = t.ops[:0]
+		t.ops, t.claimFloor = t.ops[:0], nil
 		if errs[i] = r.Call("pebble", t); errs[i] != nil {
 			continue
+		}
+		if t.claimFloor != nil {
+			proposed = t.claimFloor
 		}
 		for _, o := range t.ops {
 			var err error
@@ -82,6 +105,10 @@ func (s *Store) runGroup(group []*request) {
 				err = b.Delete(o.key, nil)
 			} else {
 				err = b.Set(o.key, o.val, nil)
+				if bytes.HasPrefix(o.key, pOutDue) {
+					s.outFloor = lower(s.outFloor, o.key)
+					proposed = lower(proposed, o.key)
+				}
 			}
 			if err != nil {
 				fatal = fmt.Errorf("pebble: batch: %w", err)
@@ -100,6 +127,9 @@ func (s *Store) runGroup(group []*request) {
 			fatal = fmt.Errorf("pebble: commit: %w", err)
 		} else {
 			s.savedSeq = s.seq
+			if proposed != nil {
+				s.outFloor = proposed
+			}
 		}
 	}
 	for i, r := range group {

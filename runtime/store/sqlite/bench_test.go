@@ -126,3 +126,12 @@ func BenchmarkDue(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(t0).Microseconds())/calls, "µs/empty-call")
 }
+
+// BenchmarkOutboxDrain is storetest.RunOutboxDrainBench on this store:
+// end/start near 1 means claims cost the same with the backlog full or
+// nearly drained.
+//
+//	go test ./runtime/store/sqlite ./runtime/store/pebble -run '^$' -bench OutboxDrain -benchtime 1x
+func BenchmarkOutboxDrain(b *testing.B) {
+	storetest.RunOutboxDrainBench(b, func(b *testing.B) store.Store { return benchStore(b) })
+}

@@ -6,7 +6,8 @@
 // # Data flow
 //
 //	fsnotify events on DIR and every subdirectory (new ones are watched as they appear;
-//	  hidden files and editor backups are ignored)
+//	  hidden files and editor backups are ignored; DIR moved away or deleted
+//	  is watched again once it is back, checked every Options.Rewatch)
 //	  -> debounce (200ms of quiet: one save, or a checkout of ten files, is one reload)
 //	  -> compiler.CompileDir
 //	       errors: refused. Logged with the diagnostics, kept for GET /v1/status

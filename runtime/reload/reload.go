@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,11 @@ type Options struct {
 	// a workspace error would (a channel whose env() variable is unset);
 	// otherwise apply, when not nil, is called right after the swap.
 	Prepare func(p *Program) (apply func(), err error)
+	// Rewatch is how often Run checks that the workspace directory itself
+	// is still watched (default 1s). fsnotify drops the watch of a
+	// directory that is moved or deleted; when the directory is back
+	// (moved back, recreated), Run watches it again and reloads.
+	Rewatch time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -132,6 +138,9 @@ type Migration struct {
 func New(dir string, st store.Store, w Worker, cur *Program, opts Options) *Reloader {
 	if opts.Debounce <= 0 {
 		opts.Debounce = 200 * time.Millisecond
+	}
+	if opts.Rewatch <= 0 {
+		opts.Rewatch = time.Second
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 1000
@@ -391,10 +400,26 @@ func (r *Reloader) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	rewatch := time.NewTicker(r.opts.Rewatch)
+	defer rewatch.Stop()
+	root := filepath.Clean(r.dir)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-rewatch.C:
+			if slices.Contains(w.WatchList(), root) {
+				continue
+			}
+			// The workspace moved away or was deleted (its Rename or
+			// Remove event already made a reload record the error). Once
+			// it is back, watch it again and reload: that clears the
+			// error, or swaps in what changed meanwhile.
+			if err := r.watchTree(w, r.dir); err != nil {
+				continue
+			}
+			r.log.Info("watching the workspace again", "dir", r.dir)
+			timer.Reset(r.opts.Debounce)
 		case ev, ok := <-w.Events:
 			if !ok {
 				return nil

@@ -378,6 +378,31 @@ func TestReloadWatchesNewDirectories(t *testing.T) {
 	}
 }
 
+// A workspace moved away and back (a deploy's `mv new current`, a restore)
+// is watched again: the error of the missing directory clears, and later
+// edits reload. fsnotify drops the watch of a directory that moves.
+func TestReloadRewatchesAMovedWorkspace(t *testing.T) {
+	g := newRig(t, v1, Options{Rewatch: 50 * time.Millisecond})
+	before := g.r.Status()
+	away := g.dir + ".away"
+	if err := os.Rename(g.dir, away); err != nil {
+		t.Fatal(err)
+	}
+	g.waitStatus("the refusal of the missing workspace", func(s Status) bool { return s.Refused != nil })
+	if err := os.Rename(away, g.dir); err != nil {
+		t.Fatal(err)
+	}
+	g.waitStatus("the refusal to clear once the workspace is back", func(s Status) bool { return s.Refused == nil })
+	write(t, filepath.Join(g.dir, "welcome.journey.hcl"), v2)
+	s := g.waitStatus("the edit after the move back", func(s Status) bool { return s.Version != before.Version })
+	if s.Reloads != 1 || s.Refused != nil {
+		t.Errorf("status: %+v", s)
+	}
+	if !strings.Contains(g.log.String(), `"msg":"watching the workspace again"`) {
+		t.Errorf("no log of the watch coming back:\n%s", g.log)
+	}
+}
+
 // Changes to hidden files and editor backups are not reloads.
 func TestIgnored(t *testing.T) {
 	for path, want := range map[string]bool{

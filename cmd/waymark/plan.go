@@ -231,7 +231,11 @@ func planFromStore(ctx context.Context, kind, path string, cand *ir.Program, ver
 		}
 		baseVersion = progs[0].Hash
 	}
-	eng, err := plan.NewEngine(ctx, st, cand, opts)
+	var known []*ir.Program
+	if base != nil {
+		known = []*ir.Program{base}
+	}
+	eng, err := reload.CandidateEngine(ctx, st, cand, known, opts)
 	if err != nil {
 		return nil, fmt.Errorf("the program cannot run: %w", err)
 	}

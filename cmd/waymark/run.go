@@ -301,6 +301,7 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		OnCommit: func(b *store.Batch) {
 			rt.disp.Notify()
 			rt.sch.OnCommit(b)
+			rt.rl.Observe(b)
 		},
 	})
 	mode, _ := deliver.ParseMode(o.deliver)

@@ -7,9 +7,9 @@
 //	  -> a reader goroutine -> pages -> Options.Workers goroutines:
 //	       decode the state (the copy: nothing is written back)
 //	       Customer: held sends the diff concerns (diff.HeldChange),
-//	                 engine.Migrate with the candidate's engine (NewEngine:
-//	                 built as a reload builds it, with the stored programs
-//	                 as the versions pinned instances keep running),
+//	                 engine.Migrate with the candidate's engine (built as a
+//	                 reload builds it: reload.CandidateEngine, with the
+//	                 earlier versions pinned instances keep running),
 //	                 each engine.Migration counted, timers that fall due earlier
 //	       into an Aggregator per worker
 //	  -> merged -> Aggregator.Journeys -> diff.Plan (waymark.plan/v1)

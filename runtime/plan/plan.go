@@ -16,7 +16,8 @@ import (
 )
 
 // Input is what a plan compares: the program running now and a candidate,
-// with the engine the candidate would run on (NewEngine).
+// with the engine the candidate would run on, built as a reload builds it
+// (reload.CandidateEngine: with the earlier versions pinned instances run).
 type Input struct {
 	Base        *ir.Program
 	BaseVersion string
@@ -47,23 +48,6 @@ func (o *Options) defaults() {
 		o.Now = time.Now()
 	}
 	o.Now = o.Now.UTC()
-}
-
-// NewEngine builds the engine a reload would run cand on: with the store's
-// earlier programs as the versions that pinned instances keep running.
-func NewEngine(ctx context.Context, st store.Store, cand *ir.Program, opts engine.Options) (*engine.Engine, error) {
-	progs, err := st.Programs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: listing programs: %w", err)
-	}
-	for _, p := range progs {
-		old, err := ir.Decode(p.IR)
-		if err != nil {
-			continue // an unreadable old program: its pinned instances migrate, as in a reload
-		}
-		opts.Versions = append(opts.Versions, old)
-	}
-	return engine.New(cand, opts)
 }
 
 // Run is the dry run of a reload: it reads every customer with an active

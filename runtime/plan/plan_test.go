@@ -175,7 +175,9 @@ func TestRun(t *testing.T) {
 			if tc.code == diff.ExitNoChange {
 				version = "old"
 			}
-			eng, err := NewEngine(bg, st, cand, engine.Options{})
+			// As reload.CandidateEngine builds it: the running program
+			// holds the versions pinned instances run.
+			eng, err := engine.New(cand, engine.Options{Versions: []*ir.Program{base}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,6 +23,12 @@
 //	  -> worker.Swap(engine): every batch prepared from now on runs on it
 //	  -> if a journey's version changed or a journey is gone: a Wake input for
 //	     every active customer (store.ActiveCustomers, a page per Submit)
+//	  -> the account: every engine.Migration committed after the swap (Observe,
+//	     on the worker's OnCommit) counted by runtime/plan's Aggregator, pinned
+//	     instances counted from the store at the end of the pass; shown in
+//	     Status.Migration (journeys, summary: the shape of waymark.plan/v1) and
+//	     logged. A plan on the same state (CandidateEngine builds its engine as
+//	     a reload does) counts the same
 //
 // # Why nothing is lost or handled twice
 //

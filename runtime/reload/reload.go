@@ -17,6 +17,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/waymark-dev/waymark/compiler/diff"
 	"github.com/waymark-dev/waymark/compiler/report"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
@@ -77,6 +78,9 @@ type Reloader struct {
 	cur     *Program
 	status  Status
 	pending bool // a wake pass is owed (WakeOnStart, or one that failed)
+
+	acctMu sync.Mutex // guards acct; Observe takes it on the worker's commit path
+	acct   *account   // the latest reload's count of its migrations
 }
 
 // Status is what GET /v1/status shows. Field names are part of the admin
@@ -131,6 +135,13 @@ type Migration struct {
 	Finished time.Time `json:"finished,omitzero"`
 	Woken    int       `json:"woken"` // customers woken so far
 	Error    string    `json:"error,omitempty"`
+	// Journeys and Summary say what the migration did to the customers in
+	// flight, in the shape of a plan (waymark.plan/v1's journeys and
+	// summary: per journey and stage, how many stayed, moved, were
+	// redirected, left, exited or stay pinned), once the pass is finished.
+	// A plan made just before, on the same state, counts the same.
+	Journeys []diff.JourneyPlan `json:"journeys,omitempty"`
+	Summary  *diff.Summary      `json:"summary,omitempty"`
 }
 
 // New returns a reloader for the workspace in dir, where cur is the program
@@ -152,6 +163,9 @@ func New(dir string, st store.Store, w Worker, cur *Program, opts Options) *Relo
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Reloader{dir: dir, st: st, w: w, opts: opts, log: opts.Logger, cur: cur, pending: opts.WakeOnStart}
+	if opts.WakeOnStart {
+		r.acct = newAccount(nil, cur.IR)
+	}
 	r.status = Status{Workspace: dir, Started: opts.Now().UTC()}
 	r.setCurrent(cur)
 	return r
@@ -250,6 +264,8 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	// From here every batch the worker starts runs on the new engine;
 	// batches already running finish on the old one. Customers not woken
 	// below migrate at their next input anyway: Step migrates first thing.
+	// Every migration committed from now on is this reload's.
+	r.startAccount(old.IR, p.IR)
 	r.w.Swap(p.Engine)
 	if apply != nil {
 		apply()
@@ -349,12 +365,22 @@ func (r *Reloader) wakeActive(ctx context.Context, version string) error {
 		}
 		after = ids[len(ids)-1]
 	}
+	if err := r.settle(ctx, m); err != nil {
+		m.Error = err.Error()
+		r.setMigration(m)
+		r.log.Warn("counting what the migration did failed", "err", err)
+	}
 	m.Finished = r.opts.Now().UTC()
 	r.mu.Lock()
 	r.pending = false
 	r.mu.Unlock()
 	r.setMigration(m)
-	r.log.Info("active customers migrated", "version", version, "customers", m.Woken, "took", m.Finished.Sub(m.Started).String())
+	attrs := []any{"version", version, "customers", m.Woken, "took", m.Finished.Sub(m.Started).String()}
+	if s := m.Summary; s != nil {
+		attrs = append(attrs, "in_flight", s.InFlight, "stay", s.Stay, "moved", s.Moved, "redirected", s.Redirected,
+			"left", s.Left, "exited", s.Exited, "pinned", s.Pinned, "journeys", m.Journeys)
+	}
+	r.log.Info("active customers migrated", attrs...)
 	return nil
 }
 

@@ -170,13 +170,20 @@ func newRigFiles(t *testing.T, files map[string]string, opts Options) *rig {
 	}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	w := worker.New(st, p.Engine, worker.Options{Logger: log})
+	// The reloader counts the migrations the worker commits.
+	var observer atomic.Pointer[Reloader]
+	w := worker.New(st, p.Engine, worker.Options{Logger: log, OnCommit: func(b *store.Batch) {
+		if r := observer.Load(); r != nil {
+			r.Observe(b)
+		}
+	}})
 	cw := &countingWorker{Worker: w}
 	if opts.Debounce == 0 {
 		opts.Debounce = 50 * time.Millisecond
 	}
 	opts.Logger = log
 	r := New(dir, st, cw, p, opts)
+	observer.Store(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	wDone, rDone := make(chan struct{}), make(chan struct{})
 	go func() { defer close(wDone); w.Run(ctx) }()

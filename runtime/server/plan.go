@@ -61,12 +61,12 @@ func (s *Server) handlePlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	eng, err := plan.NewEngine(ctx, s.st, cand, s.opts.Engine)
+	running := s.w.Engine().Program()
+	eng, err := reload.CandidateEngine(ctx, s.st, cand, []*ir.Program{running}, s.opts.Engine)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "the program cannot run: "+err.Error())
 		return
 	}
-	running := s.w.Engine().Program()
 	cur, err := ir.Encode(running)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "encoding the running program: "+err.Error())

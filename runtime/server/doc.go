@@ -22,6 +22,10 @@
 //	                               ?journey=&channel=&error= filter them)
 //	POST /v1/dead-letters/requeue  {"keys": [...]} or {"filter": {...}}:      admin token
 //	                               deliver them again, same idempotency keys
+//	GET  /v1/failed-sends          sends that failed at run time (a field     admin token
+//	                               that did not evaluate), every customer's,
+//	                               oldest first (?after=CURSOR&limit=N;
+//	                               ?fields=1 the fields that evaluated)
 //	GET  /v1/program               the running program's IR (its version in   admin token
 //	                               the Waymark-Program-Version header)
 //	POST /v1/plan                  body: a candidate IR -> waymark.plan/v1:   admin token
@@ -83,7 +87,8 @@
 // the others over each component's Stats), in a registry of the server's
 // own written by client_golang's promhttp in the text exposition format.
 // Metric names are the dashboards' API: TestMetricNames lists every one.
-// The dead-letter routes read and requeue through store.DeadLetterQueue.
+// The dead-letter routes read and requeue through store.DeadLetterQueue;
+// the failed sends are read through store.FailedSendLister.
 //
 // # Retention
 //

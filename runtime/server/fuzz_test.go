@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
@@ -78,6 +79,11 @@ func FuzzIngest(f *testing.F) {
 		{0, `{"writeKey":"wk","userId":"u1","event":"e","timestamp":"2024-05-01T12:00:00"}`},
 		{2, `{"writeKey":7,"batch":[{"type":"track","userId":"u","event":"e"},1,{"type":"track"},{"type":"identify","userId":"u","timestamp":"2024-05-01T12:00:00.25"}]}`},
 		{2, `{"batch":[{"type":"teleport"},{"type":"track","userId":"u","event":"e","timestamp":"soon"}]}`},
+		// Ids that would break a header or merge two customers.
+		{0, `{"userId":"u\r\nX: y","event":"e"}`},
+		{0, "{\"userId\":\"u\xff\xfe\",\"event\":\"e\"}"},
+		{1, `{"userId":"\ud83d\ude00 \ufffd \\ud800","messageId":"m\u0085"}`},
+		{2, `{"batch":[{"type":"identify","anonymousId":"a\udc00"},{"type":"track","userId":"ok","event":"e","messageId":"\t"}]}`},
 	}
 	for _, s := range seeds {
 		f.Add(uint8(s.path), []byte(s.body))
@@ -128,6 +134,7 @@ var fuzzAdminRoutes = []struct{ method, prefix string }{
 	{"GET", "/metrics?"},
 	{"GET", "/"},
 	{"GET", "/v1/customers?"},
+	{"GET", "/v1/failed-sends?"},
 }
 
 // FuzzAdmin sends arbitrary paths, queries and bodies to the admin API over
@@ -145,6 +152,13 @@ func FuzzAdmin(f *testing.F) {
 	if err := h.st.Dead(context.Background(), items[0].Send.Key, 3, time.Now(), "gone"); err != nil {
 		f.Fatal(err)
 	}
+	failed := engine.Send{Key: "u3/j/1/1/s", Journey: "j", Instance: "u3/j/1", Stage: "s", Name: "s", Channel: "email",
+		ChannelType: "smtp", Fate: engine.FateFailed, Reason: "field to: to is null", At: time.Now()}
+	err = h.st.Commit(context.Background(), &store.Batch{Customers: []store.CustomerWrite{{
+		State: &engine.Customer{ID: "u3"}, Results: []engine.Result{{Sends: []engine.Send{failed}}}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	for _, s := range []struct {
 		route      uint8
 		path, body string
@@ -155,6 +169,8 @@ func FuzzAdmin(f *testing.F) {
 		{2, "", `{"keys":["` + items[0].Send.Key + `","x"]}`}, {2, "", `{"keys":[1]}`}, {2, "", `{"keys":null}`}, {2, "", `[`},
 		{2, "", `{"filter":{"error":"gone"}}`}, {2, "", `{"filter":{"all":true}}`}, {2, "", `{"filter":{},"keys":[]}`},
 		{3, "", ""}, {4, "x=1", ""}, {5, "", ""}, {6, "v1/../v1/status", ""}, {6, "v1/customers/", ""},
+		{8, "", ""}, {8, "limit=1&fields=1", ""}, {8, "after=1.2", ""}, {8, "after=-9223372036854775808.18446744073709551615", ""},
+		{8, "after=x.&limit=1001", ""}, {8, "after=%FF", ""},
 		{7, "", ""}, {7, "q=u&limit=1", ""}, {7, "q=plan:premium&after=u1", ""}, {7, "q=:x", ""}, {7, "q=id:u%2F&limit=0", ""},
 	} {
 		f.Add(s.route, s.path, []byte(s.body))

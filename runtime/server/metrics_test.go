@@ -167,3 +167,63 @@ func TestFailedSendsCountedAndLogged(t *testing.T) {
 		t.Errorf("the log shows the message:\n%s", logs.String())
 	}
 }
+
+// GET /v1/failed-sends lists the failed sends of every customer, oldest
+// first, in pages; the fields only when asked for.
+func TestFailedSendsList(t *testing.T) {
+	h := newHarness(t, Options{AdminToken: "adm"}, withFailingSends())
+	auth := map[string]string{"Authorization": "Bearer adm"}
+	for _, id := range []string{"u1", "u2"} {
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"subscribed"}`)
+	}
+	h.mustPost("/v1/identify", `{"userId":"u3","traits":{"email":"u3@example.com"}}`)
+	h.mustPost("/v1/track", `{"userId":"u3","event":"subscribed"}`) // delivered: not listed
+	h.mustPost("/v1/track", `{"userId":"u4","event":"subscribed"}`)
+	if r := h.get("/v1/failed-sends"); r.code != 401 {
+		t.Errorf("without the admin token: %d, want 401", r.code)
+	}
+	page := func(query string) failedSendsDoc {
+		t.Helper()
+		r := h.do("GET", "/v1/failed-sends"+query, nil, auth)
+		if r.code != 200 {
+			t.Fatalf("GET /v1/failed-sends%s: %d %s", query, r.code, r.body)
+		}
+		var d failedSendsDoc
+		r.json(t, &d)
+		return d
+	}
+	customers := func(d failedSendsDoc) string {
+		var ids []string
+		for _, f := range d.FailedSends {
+			ids = append(ids, f.Customer)
+		}
+		return strings.Join(ids, " ")
+	}
+	all := page("")
+	if got := customers(all); got != "u1 u2 u4" || all.Next != "" {
+		t.Fatalf("failed sends: %q next %q, want u1 u2 u4 and no next", got, all.Next)
+	}
+	f := all.FailedSends[0]
+	if f.Send.Journey != "newsletter" || f.Send.Stage != "confirm" || f.Send.Name != "confirm" || f.Send.Reason != "field to: to is null" || f.Send.Fields != nil {
+		t.Errorf("failed send %+v", f)
+	}
+	first := page("?limit=2")
+	if got := customers(first); got != "u1 u2" || first.Next == "" {
+		t.Fatalf("first page: %q next %q", got, first.Next)
+	}
+	if got := customers(page("?limit=2&after=" + first.Next)); got != "u4" {
+		t.Errorf("second page: %q, want u4", got)
+	}
+	if d := page("?fields=1&limit=1"); len(d.FailedSends) != 1 || d.FailedSends[0].Send.Fields == nil {
+		t.Errorf("?fields=1: %+v, want the fields that evaluated", d.FailedSends)
+	}
+	for query, want := range map[string]string{
+		"?after=nope": `after: failed-send cursor "nope"`,
+		"?limit=0":    `limit: "0" is not a number from 1 to 1000`,
+	} {
+		r := h.do("GET", "/v1/failed-sends"+query, nil, auth)
+		if r.code != 400 || !strings.HasPrefix(r.errorText(t), want) {
+			t.Errorf("GET /v1/failed-sends%s: %d %s, want 400 %q", query, r.code, r.body, want)
+		}
+	}
+}

@@ -101,6 +101,7 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/status", s.admined(s.handleStatus))
 	s.mux.HandleFunc("GET /v1/dead-letters", s.admined(s.handleDeadLetters))
 	s.mux.HandleFunc("POST /v1/dead-letters/requeue", s.admined(s.handleRequeue))
+	s.mux.HandleFunc("GET /v1/failed-sends", s.admined(s.handleFailedSends))
 	s.mux.HandleFunc("GET /v1/program", s.admined(s.handleProgram))
 	s.mux.HandleFunc("POST /v1/plan", s.admined(s.handlePlan))
 	s.mux.HandleFunc("GET /metrics", s.admined(s.handleMetrics))

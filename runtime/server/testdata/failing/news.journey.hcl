@@ -20,9 +20,9 @@ journey "newsletter" {
   stage "confirm" {
     send "confirm" {
       channel = channel.email
-      to      = customer.email
       subject = "Please confirm"
       body    = "Hello ${customer.id}"
+      to      = customer.email
     }
     goto = end
   }

@@ -217,7 +217,7 @@ func attrItem(a *lang.AttrSchema) item {
 	}
 	it := item{label: a.Name, kind: protocol.CompletionItemKindProperty, detail: detail, doc: a.Doc, text: a.Name + " = "}
 	switch a.Kind {
-	case lang.KindString, lang.KindDuration, lang.KindWindow, lang.KindCap, lang.KindReentry, lang.KindStatus:
+	case lang.KindString, lang.KindDuration, lang.KindWindow, lang.KindCap, lang.KindReentry, lang.KindStatus, lang.KindInFlight:
 		it.snippet = a.Name + ` = "${1}"`
 	case lang.KindObject:
 		it.snippet = a.Name + " = { ${1} }"

@@ -68,9 +68,22 @@ func (k *completer) value() {
 		return
 	}
 	sc := k.scope()
+	if sc.journey == nil {
+		sc.journey = k.c.find("journey") // a moved block's stages
+	}
 	switch as.Kind {
-	case lang.KindStageTarget:
-		k.add(item{label: "end", kind: protocol.CompletionItemKindKeyword, detail: "goto target", doc: "Finish the journey with status `completed`."})
+	case lang.KindGoneStage, lang.KindGoneJourney:
+		k.goneNames(as, sc, true)
+		return
+	case lang.KindJourneyRef:
+		for _, j := range k.decls.journeys {
+			k.add(item{label: "journey." + j.Name.Value, kind: protocol.CompletionItemKindClass, detail: "journey", doc: k.snap.describeJourney(j)})
+		}
+		return
+	case lang.KindStageTarget, lang.KindStageRef:
+		if as.Kind == lang.KindStageTarget {
+			k.add(item{label: "end", kind: protocol.CompletionItemKindKeyword, detail: "goto target", doc: "Finish the journey with status `completed`."})
+		}
 		for _, st := range k.stages(sc) {
 			k.add(item{label: "stage." + st, kind: protocol.CompletionItemKindEnumMember, detail: "stage", doc: k.stageDoc(sc, st)})
 		}
@@ -143,6 +156,10 @@ func (k *completer) traversal() {
 	sc := k.scope()
 	if sc.journey == nil {
 		sc.journey = k.c.find("journey")
+	}
+	if _, as := k.attrSchema(); as != nil && (as.Kind == lang.KindGoneStage || as.Kind == lang.KindGoneJourney) {
+		k.goneNames(as, sc, false)
+		return
 	}
 	switch k.c.root {
 	case "stage":
@@ -231,6 +248,8 @@ func (k *completer) str() {
 		}
 	case as.Kind == lang.KindStatus:
 		quoted(lang.Statuses, protocol.CompletionItemKindEnumMember, "status")
+	case as.Kind == lang.KindInFlight:
+		quoted(lang.InFlightRules, protocol.CompletionItemKindEnumMember, "in-flight rule")
 	case f.typ == "expect" && as.Name == "journey":
 		for _, j := range k.decls.journeys {
 			k.add(item{label: j.Name.Value, kind: protocol.CompletionItemKindClass, detail: "journey", doc: k.snap.describeJourney(j), text: k.closeQuote(j.Name.Value)})

@@ -59,6 +59,12 @@ func hoverAt(snap *snapshot, doc *document, off int) (string, hcl.Range, bool) {
 			return describeTime(sp.attrSchema.Kind, v) + "\n\n" + attrDoc(sp.attrSchema), r, true
 		}
 	}
+	if sp.attr != nil && sp.attrSchema != nil && (sp.attrSchema.Kind == lang.KindGoneStage || sp.attrSchema.Kind == lang.KindGoneJourney) {
+		if ref, ok := lang.AsReference(sp.attr.Expr); ok && contains(ref.NameRange, off) {
+			return fmt.Sprintf("**%s** %s: no longer declared; it names the %s of the running version whose customers this block sends on.\n\n%s",
+				ref.Kind, code(ref.Name), ref.Kind, attrDoc(sp.attrSchema)), ref.NameRange, true
+		}
+	}
 	switch e := sp.expr.(type) {
 	case *hclsyntax.ScopeTraversalExpr:
 		return hoverTraversal(snap, doc, e, off)

@@ -1,6 +1,6 @@
 // Package e2e holds Waymark's end-to-end tests and the ingest benchmark.
 // It has no code of its own: the tests build the waymark binary, run it on
-// the workspace in testdata/ws with a SQLite store in a temporary
+// the workspaces in testdata (ws; plan/v1 and v2) with a SQLite store in a temporary
 // directory, and talk to it over HTTP only, as an operator's pipeline
 // would; webhook sends go to a receiver in the test process on 127.0.0.1.
 //
@@ -17,6 +17,11 @@
 //     a removed stage ends exited, stage_removed), no event is lost or
 //     doubled; a broken edit is refused and shown by /v1/status while
 //     serving goes on.
+//   - TestPlanThenReload: customers spread over three stages of
+//     testdata/plan/v1; `waymark plan --server` of the edit in
+//     testdata/plan/v2 (exit 3: customers move); the edit written into
+//     the live workspace; every customer is where the plan said, and the
+//     reload's account in /v1/status equals the plan's summary.
 //   - BenchmarkIngestBatch: durable events per second through POST
 //     /v1/batch (server, worker and SQLite in process), and its ratio to
 //     the same store writes done directly with store.Commit.

@@ -206,8 +206,9 @@ func (p *proc) terminate(within time.Duration) int {
 
 // client talks to a waymark server.
 type client struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string // the admin token, when the server wants one
 }
 
 func newClient(base string) *client {
@@ -250,7 +251,14 @@ func (c *client) batch(ctx context.Context, calls []call) error {
 
 func (c *client) getJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	res, err := c.http.Get(c.base + path)
+	req, err := http.NewRequest("GET", c.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := c.http.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -139,14 +140,63 @@ func (r *redactor) add(v string) {
 	}
 }
 
+// redactedMark replaces each secret in a message.
+const redactedMark = "[redacted]"
+
+// minWordSecret is the length under which a secret is redacted only where
+// it stands as a word of its own (between characters that are not letters
+// or digits, or the ends of the message). A secret of one to three bytes
+// ("pw", "x") would otherwise be cut out of every word that holds it,
+// leaving a message nobody can read, and the quoted value of a setting,
+// the place a parser error shows it, is still a word of its own.
+const minWordSecret = 4
+
+// scrub replaces every secret in s by redactedMark, in one pass over s:
+// where secrets overlap or touch (one inside another, or side by side),
+// the whole stretch becomes one mark, and a mark is never searched again,
+// so a secret that is a part of "[redacted]" does not garble it.
 func (r *redactor) scrub(s string) string {
-	// Longest first, so that a secret containing another is removed whole.
-	sec := append([]string(nil), r.secrets...)
-	sort.Slice(sec, func(i, j int) bool { return len(sec[i]) > len(sec[j]) })
-	for _, v := range sec {
-		s = strings.ReplaceAll(s, v, "[redacted]")
+	var spans [][2]int
+	for _, v := range r.secrets {
+		for from := 0; from < len(s); {
+			i := strings.Index(s[from:], v)
+			if i < 0 {
+				break
+			}
+			start, end := from+i, from+i+len(v)
+			if len(v) >= minWordSecret || (!wordByte(s, start-1) && !wordByte(s, end)) {
+				spans = append(spans, [2]int{start, end})
+			}
+			from = start + 1
+		}
 	}
-	return s
+	if len(spans) == 0 {
+		return s
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	var b strings.Builder
+	at := 0 // s[:at] is written
+	for i := 0; i < len(spans); {
+		start, end := spans[i][0], spans[i][1]
+		for i++; i < len(spans) && spans[i][0] <= end; i++ {
+			end = max(end, spans[i][1])
+		}
+		b.WriteString(s[at:start])
+		b.WriteString(redactedMark)
+		at = end
+	}
+	b.WriteString(s[at:])
+	return b.String()
+}
+
+// wordByte reports whether s[i] is a letter or a digit of a word (ASCII,
+// or any byte of a multi-byte character); false outside s.
+func wordByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c >= utf8.RuneSelf || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // settings evaluates one channel's settings and collects its problems.

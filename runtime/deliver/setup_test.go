@@ -319,3 +319,34 @@ func TestParseMode(t *testing.T) {
 		t.Error("ParseMode accepted smtp")
 	}
 }
+
+// Secrets are replaced whole and once: overlapping secrets make one mark, a
+// secret found inside the mark of another does not garble it, and a short
+// secret is taken out only where it stands alone.
+func TestRedactorScrub(t *testing.T) {
+	tests := []struct {
+		name    string
+		secrets []string
+		in      string
+		want    string
+	}{
+		{"one secret, twice", []string{"s3cret-value"}, `got "s3cret-value", then s3cret-value`, `got "[redacted]", then [redacted]`},
+		{"a short secret in the mark", []string{"s3cret-value", "re", "d"}, `value "s3cret-value" is wrong`, `value "[redacted]" is wrong`},
+		{"short secret alone and within words", []string{"re"}, `password "re" is not a number; retry`, `password "[redacted]" is not a number; retry`},
+		{"short secret at the ends", []string{"pw"}, `pw`, `[redacted]`},
+		{"one secret within another", []string{"abc", "xxabcxx"}, `[xxabcxx] and abc.`, `[[redacted]] and [redacted].`},
+		{"overlapping secrets", []string{"abcdef12", "cdef1234"}, `key=abcdef1234;`, `key=[redacted];`},
+		{"side by side", []string{"tok1", "tok2"}, `tok1tok2 tok2`, `[redacted] [redacted]`},
+		{"non-ASCII neighbours", []string{"é1"}, `xé1`, `xé1`},
+		{"nothing to do", []string{"secret-x"}, `all fine`, `all fine`},
+	}
+	for _, tt := range tests {
+		r := &redactor{}
+		for _, s := range tt.secrets {
+			r.add(s)
+		}
+		if got := r.scrub(tt.in); got != tt.want {
+			t.Errorf("%s: scrub(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/waymark-dev/waymark/lang"
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -76,7 +77,7 @@ type WebhookConfig struct {
 // Webhook POSTs each send as JSON to one URL.
 type Webhook struct {
 	cfg    WebhookConfig
-	target string // scheme://host, the only part of the URL that messages show
+	target string // what messages show of the URL: see shownURL
 	client *http.Client
 }
 
@@ -96,7 +97,41 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if c == nil {
 		c = NewHTTPClient()
 	}
-	return &Webhook{cfg: cfg, target: u.Scheme + "://" + u.Host, client: c}, nil
+	return &Webhook{cfg: cfg, target: shownURL(u), client: c}, nil
+}
+
+// shownURL is the URL as errors show it: scheme, host and path, so that an
+// operator can tell two endpoints of one host apart, without what may
+// carry a credential: the user info, the query, the fragment, and every
+// path segment that looks like a token (see tokenLike), shown as "…".
+func shownURL(u *url.URL) string {
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i, seg := range segs {
+		if tokenLike(seg) {
+			segs[i] = "…"
+		}
+	}
+	return u.Scheme + "://" + u.Host + strings.Join(segs, "/")
+}
+
+// tokenLike reports whether a path segment may be a credential: long
+// (24 bytes or more, like Slack's and Discord's webhook tokens or a UUID),
+// or 8 bytes or more mixing letters and digits. Names like "hooks",
+// "order-created" or "v1", and numeric ids shorter than 24 digits, show.
+func tokenLike(seg string) bool {
+	if len(seg) >= 24 {
+		return true
+	}
+	letters, digits := false, false
+	for _, r := range seg {
+		switch {
+		case unicode.IsLetter(r):
+			letters = true
+		case unicode.IsDigit(r):
+			digits = true
+		}
+	}
+	return len(seg) >= 8 && letters && digits
 }
 
 // Timeout is how long one attempt may take.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -273,8 +274,9 @@ func TestWebhookTimeoutRetries(t *testing.T) {
 	}
 }
 
-// Connection errors are retryable, and no message shows the URL beyond its
-// scheme and host: webhook URLs often carry a token.
+// Connection errors are retryable, and messages show the URL's scheme,
+// host and path, without the query or the path segments that look like a
+// token: webhook URLs often carry one.
 func TestWebhookConnectionErrorHidesURL(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/hook/T0KEN-in-path?sig=T0KEN-in-query"
@@ -286,8 +288,33 @@ func TestWebhookConnectionErrorHidesURL(t *testing.T) {
 	if strings.Contains(err.Error(), "T0KEN") {
 		t.Errorf("error shows the URL's token: %v", err)
 	}
-	if !strings.Contains(err.Error(), strings.TrimPrefix(srv.URL, "http://")) {
-		t.Errorf("error does not name the host: %v", err)
+	if !strings.Contains(err.Error(), "POST "+srv.URL+"/hook/…: ") {
+		t.Errorf("error does not name the host and path: %v", err)
+	}
+}
+
+// An answer's error names the endpoint, path included: two webhooks on one
+// host are told apart.
+func TestWebhookErrorShowsPath(t *testing.T) {
+	srv := newHookServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) })
+	for path, want := range map[string]string{
+		"/api/v1/orders?token=abc":          "/api/v1/orders",
+		"/hooks/crm-events#frag":            "/hooks/crm-events",
+		"/services/T0123ABC/B0456DEF/xyzzy": "/services/…/…/xyzzy",
+		"/t/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": "/t/…",
+		"/orders/123456":                    "/orders/123456",
+	} {
+		err := newTestWebhook(t, srv.URL+path, "", time.Second).Deliver(context.Background(), testSend("k", "crm"))
+		if w := "POST " + srv.URL + want + ": 400 Bad Request"; err == nil || err.Error() != w {
+			t.Errorf("%s: error %v, want %q", path, err, w)
+		}
+	}
+}
+
+func TestShownURLHidesUserInfo(t *testing.T) {
+	u, _ := url.Parse("https://user:pa55word@hooks.example.com/in?x=1")
+	if got := shownURL(u); got != "https://hooks.example.com/in" {
+		t.Errorf("shownURL = %q", got)
 	}
 }
 

@@ -2,6 +2,11 @@ package compiler
 
 import (
 	"fmt"
+	"regexp"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/waymark-dev/waymark/lang"
 	"github.com/waymark-dev/waymark/lang/timespec"
@@ -45,9 +50,57 @@ func (c *checker) lint() {
 				}
 			}
 			c.shadowedAfters(s)
+			for _, a := range s.Actions {
+				if send, ok := a.(*lang.Send); ok {
+					c.markupBody(send)
+				}
+			}
 		}
 	}
 }
+
+// markupBody flags an smtp send whose `body`, the plain-text part, holds
+// HTML: mail clients show it as text, tags and all. The check is cheap: a
+// known tag in the body's literal text or in a template it names.
+func (c *checker) markupBody(send *lang.Send) {
+	body := send.Field("body")
+	if body == nil || c.sendChannelType(send) != lang.ChannelSMTP {
+		return
+	}
+	var tag string
+	hclsyntax.VisitAll(body.Expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		if tag != "" {
+			return nil
+		}
+		switch e := n.(type) {
+		case *hclsyntax.LiteralValueExpr:
+			if e.Val.Type() == cty.String && e.Val.IsKnown() && !e.Val.IsNull() {
+				tag = htmlTag.FindString(e.Val.AsString())
+			}
+		case *hclsyntax.FunctionCallExpr:
+			if e.Name == "template" && len(e.Args) == 1 {
+				if path, ok := lang.StaticString(e.Args[0]); ok {
+					tag = htmlTag.FindString(c.templates[path])
+				}
+			}
+		}
+		return nil
+	})
+	if tag == "" {
+		return
+	}
+	fix := "Put the HTML in `html` and a plain-text version in `body`"
+	if send.Field("html") != nil {
+		fix = "This send has `html` too: make `body` its plain-text version"
+	}
+	c.warnf(body.Expr.Range(), "HTML in a plain-text body",
+		"`body` is the plain-text part of the email, and this one holds markup (%s): mail clients show it as text, tags and all. %s, e.g. `body = template(\"templates/NAME.txt\")` and `html = template(\"templates/NAME.html\")`.", tag, fix)
+}
+
+// htmlTag finds an HTML tag that text meant as plain text would not hold:
+// a known element's opening or closing tag, or a doctype. "a < b", "<3" or
+// "<your name>" are not tags.
+var htmlTag = regexp.MustCompile(`(?i)<!doctype\s+html|</?(?:html|head|body|p|div|span|br|hr|a|b|i|u|em|strong|ul|ol|li|table|thead|tbody|tr|td|th|h[1-6]|img|pre|code|blockquote|font|center|style)(?:\s[^<>]*)?/?>`)
 
 // shadowedAfters flags an after that a shorter (or earlier, equal) after in
 // the same stage always beats.

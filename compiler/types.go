@@ -109,12 +109,7 @@ func (c *checker) condition(a *lang.Attr, sc *scope) {
 }
 
 func (c *checker) sendTypes(s *lang.Send, sc *scope) {
-	typ := ""
-	if s.Channel != nil {
-		if ref, ok := lang.AsReference(s.Channel.Expr); ok && ref.Kind == "channel" {
-			typ = c.channelTypes[ref.Name]
-		}
-	}
+	typ := c.sendChannelType(s)
 	sendSchema := lang.Schema.Block("journey").Block("stage").Block("send")
 	for _, f := range s.Fields {
 		as := sendSchema.Attr(f.Name)
@@ -164,6 +159,17 @@ func (c *checker) reservedHeaders(f *lang.Attr) {
 		c.errorf(item.KeyExpr.Range(), "Reserved webhook header",
 			"%q is set on every webhook request by Waymark (Content-Type, Idempotency-Key, X-Waymark-*) or by HTTP itself, and a send cannot replace it: the request would be refused at delivery. Remove it, or use a header name of your own.", name)
 	}
+}
+
+// sendChannelType is the type of the channel a send names, "" when it
+// names none that is known.
+func (c *checker) sendChannelType(s *lang.Send) string {
+	if s.Channel != nil {
+		if ref, ok := lang.AsReference(s.Channel.Expr); ok && ref.Kind == "channel" {
+			return c.channelTypes[ref.Name]
+		}
+	}
+	return ""
 }
 
 func sendFieldsDoc(typ string) string {

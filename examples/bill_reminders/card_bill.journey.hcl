@@ -21,7 +21,8 @@ journey "card_bill_reminder" {
       channel = channel.email
       to      = customer.email
       subject = "Your Kestrel card statement: £${format("%.2f", entry.amount_due)} due ${formatdate("D MMMM", entry.due_date)}"
-      body    = template("templates/statement_ready.html")
+      body    = template("templates/statement_ready.txt")
+      html    = template("templates/statement_ready.html")
     }
     at {
       time = timeadd(entry.due_date, "-72h")
@@ -61,7 +62,8 @@ journey "card_bill_reminder" {
       channel = channel.email
       to      = customer.email
       subject = "Reminder: your card payment is due ${formatdate("EEEE D MMMM", entry.due_date)}"
-      body    = template("templates/due_soon.html")
+      body    = template("templates/due_soon.txt")
+      html    = template("templates/due_soon.html")
     }
     at {
       time = timeadd(entry.due_date, "-24h")
@@ -162,7 +164,8 @@ journey "card_bill_reminder" {
       channel = channel.email
       to      = customer.email
       subject = "Your card payment is overdue: pay £${format("%.2f", entry.minimum_due)} to avoid further charges"
-      body    = template("templates/overdue_notice.html")
+      body    = template("templates/overdue_notice.txt")
+      html    = template("templates/overdue_notice.html")
     }
     after "7d" { goto = end }
   }

@@ -98,7 +98,8 @@ journey "loan_instalment_reminder" {
       channel = channel.email
       to      = customer.email
       subject = "Your loan instalment of £${format("%.2f", entry.amount_due)} was missed"
-      body    = template("templates/arrears_notice.html")
+      body    = template("templates/arrears_notice.txt")
+      html    = template("templates/arrears_notice.html")
     }
     after "7d" { goto = end }
   }

@@ -18,7 +18,8 @@ journey "accessories_upsell" {
       channel = channel.email
       to      = customer.email
       subject = "Made for your ${entry.device_model}: cases, chargers and 15% off"
-      body    = template("templates/accessories_offer.html")
+      body    = template("templates/accessories_offer.txt")
+      html    = template("templates/accessories_offer.html")
     }
     after "2d" { goto = stage.reminder }
   }
@@ -28,7 +29,8 @@ journey "accessories_upsell" {
       channel = channel.email
       to      = customer.email
       subject = "Three days left: 15% off accessories for your ${entry.device_model}"
-      body    = template("templates/accessories_reminder.html")
+      body    = template("templates/accessories_reminder.txt")
+      html    = template("templates/accessories_reminder.html")
     }
     after "3d" { goto = end }
   }

@@ -14,7 +14,8 @@ journey "phone_activation" {
       channel = channel.email
       to      = customer.email
       subject = "Three steps to activate your phone"
-      body    = template("templates/activation_guide.html")
+      body    = template("templates/activation_guide.txt")
+      html    = template("templates/activation_guide.html")
     }
     after "2d" { goto = stage.check }
   }
@@ -67,7 +68,8 @@ journey "phone_activation" {
       channel = channel.email
       to      = customer.email
       subject = "Your new phone is still in its box?"
-      body    = template("templates/activation_nudge.html")
+      body    = template("templates/activation_nudge.txt")
+      html    = template("templates/activation_nudge.html")
     }
     after "4d" { goto = end }
   }

@@ -12,7 +12,8 @@ journey "support_case" {
       to       = customer.email
       reply_to = "support@orbitmobile.example"
       subject  = "We've got your request (ticket ${entry.ticket_id})"
-      body     = template("templates/ticket_received.html")
+      body     = template("templates/ticket_received.txt")
+      html     = template("templates/ticket_received.html")
     }
     after "2d" { goto = stage.still_open }
   }
@@ -23,7 +24,8 @@ journey "support_case" {
       to       = customer.email
       reply_to = "support@orbitmobile.example"
       subject  = "An update on ticket ${entry.ticket_id}"
-      body     = template("templates/ticket_update.html")
+      body     = template("templates/ticket_update.txt")
+      html     = template("templates/ticket_update.html")
     }
     after "5d" { goto = stage.escalate }
   }

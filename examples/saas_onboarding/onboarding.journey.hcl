@@ -13,7 +13,8 @@ journey "onboarding" {
       channel = channel.email
       to      = customer.email
       subject = "Welcome to Shipyard, ${customer.first_name}"
-      body    = template("templates/welcome.html")
+      body    = template("templates/welcome.txt")
+      html    = template("templates/welcome.html")
     }
     on "project_created" { goto = stage.building }
     after "2d" { goto = stage.project_nudge }
@@ -24,7 +25,8 @@ journey "onboarding" {
       channel = channel.email
       to      = customer.email
       subject = "Your first project takes about four minutes"
-      body    = template("templates/project_nudge.html")
+      body    = template("templates/project_nudge.txt")
+      html    = template("templates/project_nudge.html")
     }
     on "project_created" { goto = stage.building }
     after "3d" { goto = stage.by_plan }
@@ -66,7 +68,8 @@ journey "onboarding" {
       channel = channel.email
       to      = customer.email
       subject = "Bring your app to Thursday office hours"
-      body    = template("templates/office_hours_invite.html")
+      body    = template("templates/office_hours_invite.txt")
+      html    = template("templates/office_hours_invite.html")
     }
     on "project_created" { goto = stage.building }
     after "9d" { goto = end }
@@ -77,7 +80,8 @@ journey "onboarding" {
       channel = channel.email
       to      = customer.email
       subject = "Six starter apps you can deploy in one click"
-      body    = template("templates/starter_templates.html")
+      body    = template("templates/starter_templates.txt")
+      html    = template("templates/starter_templates.html")
     }
     on "project_created" { goto = stage.building }
     after "9d" { goto = end }
@@ -94,7 +98,8 @@ journey "onboarding" {
       channel = channel.email
       to      = customer.email
       subject = "Stuck on your first deploy? The three fixes that solve most builds"
-      body    = template("templates/deploy_help.html")
+      body    = template("templates/deploy_help.txt")
+      html    = template("templates/deploy_help.html")
     }
     after "4d" { goto = end }
   }

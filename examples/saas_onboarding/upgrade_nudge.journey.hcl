@@ -15,7 +15,8 @@ journey "upgrade_nudge" {
       channel = channel.email
       to      = customer.email
       subject = "You've used this month's ${entry.limit} build minutes"
-      body    = template("templates/limit_reached.html")
+      body    = template("templates/limit_reached.txt")
+      html    = template("templates/limit_reached.html")
     }
     after "3d" { goto = stage.trial_offer }
   }
@@ -25,7 +26,8 @@ journey "upgrade_nudge" {
       channel = channel.email
       to      = customer.email
       subject = "Try Pro free for 14 days: 10x the build minutes, no card needed"
-      body    = template("templates/pro_trial_offer.html")
+      body    = template("templates/pro_trial_offer.txt")
+      html    = template("templates/pro_trial_offer.html")
     }
     after "4d" { goto = end }
   }

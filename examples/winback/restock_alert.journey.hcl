@@ -12,7 +12,8 @@ journey "restock_alert" {
       channel = channel.email
       to      = customer.email
       subject = "${entry.product_name} is back"
-      body    = template("templates/restock_alert.html")
+      body    = template("templates/restock_alert.txt")
+      html    = template("templates/restock_alert.html")
     }
     after "3d" { goto = end } # small lots sell out in days; after that the alert is moot
   }

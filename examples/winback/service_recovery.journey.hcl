@@ -30,7 +30,8 @@ journey "service_recovery" {
       to       = customer.email
       reply_to = "care@copperkettle.coffee"
       subject  = "I'm sorry we let you down"
-      body     = template("templates/care_note.html")
+      body     = template("templates/care_note.txt")
+      html     = template("templates/care_note.html")
     }
     after "10d" { goto = stage.check_in }
   }
@@ -41,7 +42,8 @@ journey "service_recovery" {
       to       = customer.email
       reply_to = "care@copperkettle.coffee"
       subject  = "Checking in"
-      body     = template("templates/care_check_in.html")
+      body     = template("templates/care_check_in.txt")
+      html     = template("templates/care_check_in.html")
     }
     after "7d" { goto = end }
   }

@@ -14,7 +14,8 @@ journey "winback" {
       channel = channel.email
       to      = customer.email
       subject = "${customer.first_name}, your next bag is waiting"
-      body    = template("templates/winback_offer.html")
+      body    = template("templates/winback_offer.txt")
+      html    = template("templates/winback_offer.html")
     }
     after "5d" { goto = stage.survey }
   }
@@ -55,7 +56,8 @@ journey "winback" {
       channel = channel.email
       to      = customer.email
       subject = "Thank you! Give a friend 25% off, and get a bag on us"
-      body    = template("templates/referral_invite.html")
+      body    = template("templates/referral_invite.txt")
+      html    = template("templates/referral_invite.html")
     }
     after "7d" { goto = end }
   }
@@ -67,7 +69,8 @@ journey "winback" {
       channel = channel.email
       to      = customer.email
       subject = "Three new roasts worth coming back for"
-      body    = template("templates/new_roasts.html")
+      body    = template("templates/new_roasts.txt")
+      html    = template("templates/new_roasts.html")
     }
     after "7d" { goto = end }
   }
@@ -90,7 +93,8 @@ journey "winback" {
       channel = channel.email
       to      = customer.email
       subject = "${customer.first_name}, your offer ends in three days"
-      body    = template("templates/last_chance.html")
+      body    = template("templates/last_chance.txt")
+      html    = template("templates/last_chance.html")
     }
     after "3d" { goto = end }
   }

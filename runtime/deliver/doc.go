@@ -63,7 +63,11 @@
 //
 // Mode Log (`waymark run --deliver log`) makes every channel a log channel
 // and evaluates no setting, so a workspace can be tried without its
-// credentials.
+// credentials. Its line (LogChannel) leads with what a person trying a
+// workspace looks for: channel, recipient, subject and a one-line preview
+// of the body; LogUndelivered, wired to the worker's commits in that mode,
+// adds a line for each send that did not go out now (held by quiet hours,
+// suppressed, capped, ...) with the reason.
 //
 // # Webhook contract
 //

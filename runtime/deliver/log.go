@@ -2,27 +2,44 @@ package deliver
 
 import (
 	"context"
+	"html"
 	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/waymark-dev/waymark/lang"
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
 )
 
-// LogChannel writes one structured line per send. It is the `log` channel
-// type, and what every channel becomes in Log mode.
+// LogChannel writes one JSON line per send. It is the `log` channel type,
+// and what every channel becomes in Log mode (`waymark run --deliver log`),
+// where the line is what a person trying a workspace reads, so it starts
+// with what they look for:
 //
-// The line has the send's key, journey, instance, stage, name, channel and
-// channel type, and a "fields" group. For log and webhook sends the group
-// holds data (and headers) as they are. For smtp sends it holds to, subject
-// and reply_to, and only the sizes of body and html (body_bytes,
-// html_bytes): a rendered email is long, often holds one-time links, and is
-// already kept whole with the send in the store's history (store.Sends), so
-// the log stream stays one readable line per message.
+//	{"time":...,"level":"INFO","msg":"send","channel":"email","type":"smtp",
+//	 "to":"li@example.com","subject":"Three steps to activate your phone",
+//	 "preview":"Hi Li, your Orbit X2 is on its way…","body_bytes":1234,
+//	 "journey":"phone_activation","stage":"guide","name":"activation_guide",
+//	 "instance":"c-42/phone_activation/1","key":"c-42/phone_activation/1/1/activation_guide"}
+//
+// For smtp sends: to, subject, reply_to when set, preview (the first
+// PreviewRunes characters of the rendered body as one line of text: tags
+// and extra blanks removed, and links cut before their query string, where
+// one-time tokens live) and the sizes of body and html; the whole message
+// is kept with the send in the store's history (store.Sends). For log and
+// webhook sends: data (and headers) as they are. Channel settings (hosts,
+// passwords, secrets) are never part of a send, so never in the line.
 type LogChannel struct {
 	logger  *slog.Logger
 	channel string
 	typ     string
 }
+
+// PreviewRunes is the length of an smtp send's preview in the log line.
+const PreviewRunes = 80
 
 // NewLog returns a log channel for the named channel of the given type.
 func NewLog(logger *slog.Logger, channel, channelType string) *LogChannel {
@@ -35,36 +52,97 @@ func (c *LogChannel) Deliver(ctx context.Context, s engine.Send) error {
 	if typ == "" {
 		typ = c.typ
 	}
-	var fields []any
+	attrs := []slog.Attr{slog.String("channel", c.channel), slog.String("type", typ)}
 	switch typ {
 	case lang.ChannelSMTP:
-		fields = append(fields, slog.Any("to", s.Fields["to"]), slog.Any("subject", s.Fields["subject"]))
+		attrs = append(attrs, slog.Any("to", s.Fields["to"]), slog.Any("subject", s.Fields["subject"]))
 		if v, ok := s.Fields["reply_to"]; ok && v != nil {
-			fields = append(fields, slog.Any("reply_to", v))
+			attrs = append(attrs, slog.Any("reply_to", v))
 		}
-		fields = append(fields, slog.Int("body_bytes", textLen(s.Fields["body"])))
+		body := s.Fields["body"]
+		if textLen(body) == 0 {
+			body = s.Fields["html"]
+		}
+		attrs = append(attrs, slog.String("preview", Preview(body)), slog.Int("body_bytes", textLen(s.Fields["body"])))
 		if v, ok := s.Fields["html"]; ok && v != nil {
-			fields = append(fields, slog.Int("html_bytes", textLen(v)))
+			attrs = append(attrs, slog.Int("html_bytes", textLen(v)))
 		}
 	case lang.ChannelWebhook:
-		fields = append(fields, slog.Any("data", s.Fields["data"]))
+		attrs = append(attrs, slog.Any("data", s.Fields["data"]))
 		if v, ok := s.Fields["headers"]; ok && v != nil {
-			fields = append(fields, slog.Any("headers", v))
+			attrs = append(attrs, slog.Any("headers", v))
 		}
 	default:
-		fields = append(fields, slog.Any("data", s.Fields["data"]))
+		attrs = append(attrs, slog.Any("data", s.Fields["data"]))
 	}
-	c.logger.LogAttrs(ctx, slog.LevelInfo, "send",
-		slog.String("key", s.Key),
+	attrs = append(attrs, sendAttrs(s)...)
+	c.logger.LogAttrs(ctx, slog.LevelInfo, "send", attrs...)
+	return nil
+}
+
+// sendAttrs says which send a line is about.
+func sendAttrs(s engine.Send) []slog.Attr {
+	return []slog.Attr{
 		slog.String("journey", s.Journey),
-		slog.String("instance", s.Instance),
 		slog.String("stage", s.Stage),
 		slog.String("name", s.Name),
-		slog.String("channel", c.channel),
-		slog.String("type", typ),
-		slog.Group("fields", fields...),
-	)
-	return nil
+		slog.String("instance", s.Instance),
+		slog.String("key", s.Key),
+	}
+}
+
+// LogUndelivered writes a line for every send of a committed batch that is
+// not going out now: held by quiet hours or a send window (with the time it
+// is due again), suppressed, capped, dropped or failed, each with the
+// engine's reason. `waymark run --deliver log` wires it to the worker's
+// commits, so that a send someone expected and did not see printed is
+// explained where they are looking:
+//
+//	{"time":...,"level":"INFO","msg":"send held","channel":"email","reason":"quiet hours 21:00-08:00 in Europe/Paris",
+//	 "until":"2026-03-03T07:00:00Z","journey":"phone_activation","stage":"guide","name":"activation_guide",...}
+func LogUndelivered(ctx context.Context, logger *slog.Logger, b *store.Batch) {
+	for _, cw := range b.Customers {
+		for _, res := range cw.Results {
+			for _, s := range res.Sends {
+				if s.Fate == engine.FateDeliver {
+					continue
+				}
+				attrs := []slog.Attr{slog.String("channel", s.Channel), slog.String("reason", s.Reason)}
+				if !s.DueAt.IsZero() {
+					attrs = append(attrs, slog.Time("until", s.DueAt.UTC().Truncate(time.Second)))
+				}
+				attrs = append(attrs, sendAttrs(s)...)
+				logger.LogAttrs(ctx, slog.LevelInfo, "send "+s.Fate, attrs...)
+			}
+		}
+	}
+}
+
+var (
+	hiddenElements = regexp.MustCompile(`(?is)<(?:style|script|head)\b.*?</(?:style|script|head)\s*>`)
+	tags           = regexp.MustCompile(`(?s)<[^>]*>`)
+	linkQuery      = regexp.MustCompile(`(?i)(\bhttps?://[^\s?#"'<>]+)[?#][^\s"'<>]*`)
+)
+
+// Preview renders a message body as one line of at most PreviewRunes
+// characters of text: an HTML body loses its tags (and the contents of
+// head, style and script), entities are decoded, runs of blanks become one
+// space, and links lose their query string and fragment, where one-time
+// tokens live.
+func Preview(v any) string {
+	s, _ := v.(string)
+	if strings.Contains(s, "<") {
+		s = hiddenElements.ReplaceAllString(s, " ")
+		s = tags.ReplaceAllString(s, " ")
+	}
+	s = html.UnescapeString(s)
+	s = linkQuery.ReplaceAllString(s, "$1?…")
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= PreviewRunes {
+		return s
+	}
+	r := []rune(s)[:PreviewRunes-1]
+	return strings.TrimRight(string(r), " ") + "…"
 }
 
 func textLen(v any) int {

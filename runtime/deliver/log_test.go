@@ -8,6 +8,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
 )
 
 func logLine(t *testing.T, typ string, fields map[string]any) (map[string]any, string) {
@@ -34,24 +39,109 @@ func logLine(t *testing.T, typ string, fields map[string]any) (map[string]any, s
 		if line[k] != want {
 			t.Errorf("%s = %v, want %v", k, line[k], want)
 		}
+		delete(line, k)
 	}
-	return line["fields"].(map[string]any), buf.String()
+	// What a person reads first comes first: the channel, then the message.
+	if !strings.HasPrefix(buf.String()[strings.Index(buf.String(), `"msg":"send"`):], `"msg":"send","channel":"ch","type":"`+typ+`"`) {
+		t.Errorf("the line does not start with the channel: %s", buf.String())
+	}
+	delete(line, "time")
+	return line, buf.String()
 }
 
 func TestLogChannelSMTPSend(t *testing.T) {
-	body := "Hello Li,\nyour one-time link: https://example.com/login?t=SECRETLINK\n"
+	body := "Hello Li,\nyour one-time link: https://example.com/login?t=SECRETLINK#x and more\n"
 	fields, raw := logLine(t, "smtp", map[string]any{
 		"to": "li@example.com", "subject": "Welcome", "body": body, "html": "<p>" + body + "</p>", "reply_to": "care@example.com",
 	})
 	want := map[string]any{
 		"to": "li@example.com", "subject": "Welcome", "reply_to": "care@example.com",
+		"preview":    "Hello Li, your one-time link: https://example.com/login?… and more",
 		"body_bytes": float64(len(body)), "html_bytes": float64(len(body) + 7),
 	}
 	if !reflect.DeepEqual(fields, want) {
 		t.Errorf("fields %v, want %v", fields, want)
 	}
 	if strings.Contains(raw, "SECRETLINK") {
-		t.Errorf("the body is in the log line: %s", raw)
+		t.Errorf("a link's token is in the log line: %s", raw)
+	}
+	// An html-only message is previewed from its html.
+	fields, _ = logLine(t, "smtp", map[string]any{"to": "li@example.com", "subject": "Hi", "html": "<b>Bold</b> move"})
+	if fields["preview"] != "Bold move" || fields["body_bytes"] != float64(0) {
+		t.Errorf("html-only fields %v", fields)
+	}
+}
+
+func TestPreview(t *testing.T) {
+	long := strings.Repeat("word ", 40)
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"plain text, blanks collapsed", "Hi Li,\n\n  welcome\taboard.\n", "Hi Li, welcome aboard."},
+		{"html: tags, head and style dropped, entities decoded", "<!doctype html><html><head><title>T</title><style>p{color:red}</style></head><body><p>Hi&nbsp;Li &amp; co,</p><script>x()</script><p>welcome</p></body></html>", "Hi Li & co, welcome"},
+		{"links lose their query", "Go to https://example.com/a/b?token=abc&x=1 now", "Go to https://example.com/a/b?… now"},
+		{"links lose their fragment", "See http://example.com/#secret", "See http://example.com/?…"},
+		{"a link without a query stays", "See https://example.com/help.", "See https://example.com/help."},
+		{"long text cut at 80 characters", long, strings.TrimSpace(long[:79]) + "…"},
+		{"multibyte text cut by characters", strings.Repeat("é", 100), strings.Repeat("é", 79) + "…"},
+		{"not a string", 42, ""},
+		{"nil", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Preview(tt.in)
+			if got != tt.want {
+				t.Errorf("Preview(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if n := utf8.RuneCountInString(got); n > PreviewRunes {
+				t.Errorf("%d characters, over %d", n, PreviewRunes)
+			}
+		})
+	}
+}
+
+// Every send that does not go out now gets a line saying why, held ones
+// with the time they are due again; delivered ones get none (the channel
+// writes theirs).
+func TestLogUndelivered(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	due := time.Date(2026, 3, 3, 7, 0, 0, 0, time.UTC)
+	mk := func(name, fate, reason string, dueAt time.Time) engine.Send {
+		s := testSend("c-1/onboarding/1/1/"+name, "email")
+		s.Name, s.Fate, s.Reason, s.DueAt = name, fate, reason, dueAt
+		return s
+	}
+	b := &store.Batch{Customers: []store.CustomerWrite{{Results: []engine.Result{{Sends: []engine.Send{
+		mk("guide", engine.FateHeld, "quiet hours 21:00-08:00 in Europe/Paris", due),
+		mk("ok", engine.FateDeliver, "", time.Time{}),
+		mk("promo", engine.FateSuppressed, "the customer is in journey support_case", time.Time{}),
+		mk("third", engine.FateCapped, "3 per 7d", time.Time{}),
+	}}}}}}
+	LogUndelivered(context.Background(), logger, b)
+	var got []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		got = append(got, m)
+	}
+	want := []struct{ msg, name, reason, until string }{
+		{"send held", "guide", "quiet hours 21:00-08:00 in Europe/Paris", "2026-03-03T07:00:00Z"},
+		{"send suppressed", "promo", "the customer is in journey support_case", ""},
+		{"send capped", "third", "3 per 7d", ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(got), len(want), buf.String())
+	}
+	for i, w := range want {
+		until, _ := got[i]["until"].(string)
+		if got[i]["msg"] != w.msg || got[i]["name"] != w.name || got[i]["reason"] != w.reason || until != w.until || got[i]["channel"] != "email" {
+			t.Errorf("line %d = %v, want %+v", i, got[i], w)
+		}
 	}
 }
 

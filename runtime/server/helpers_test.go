@@ -14,6 +14,7 @@ import (
 
 	"github.com/waymark-dev/waymark/compiler"
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/manualclock"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -53,8 +54,9 @@ func workspaceEngine(t testing.TB, dir string) *engine.Engine {
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
-	worker worker.Options
-	ws     string // under testdata
+	worker     worker.Options
+	ws         string    // under testdata
+	clockStart time.Time // zero: the real clock
 }
 
 func withWorkerLogger(l *slog.Logger) harnessOption {
@@ -64,6 +66,13 @@ func withWorkerLogger(l *slog.Logger) harnessOption {
 // withFailingSends runs testdata/failing: the journey newsletter, entered
 // on "subscribed", whose email send fails for a customer without an email.
 func withFailingSends() harnessOption { return func(c *harnessConfig) { c.ws = "failing" } }
+
+// withManualClock runs the harness on a manual clock starting at start, as
+// `waymark run --clock manual` wires it: the worker reads it, and the
+// server's Options.Clock is it.
+func withManualClock(start time.Time) harnessOption {
+	return func(c *harnessConfig) { c.clockStart = start }
+}
 
 func newHarness(t testing.TB, opts Options, hopts ...harnessOption) *harness {
 	t.Helper()
@@ -75,7 +84,12 @@ func newHarness(t testing.TB, opts Options, hopts ...harnessOption) *harness {
 	for _, o := range hopts {
 		o(&cfg)
 	}
-	w := worker.New(st, workspaceEngine(t, cfg.ws), cfg.worker)
+	var w *worker.Worker
+	if !cfg.clockStart.IsZero() {
+		clock := manualclock.New(cfg.clockStart, st, func(ctx context.Context, items []worker.Item) error { return w.Submit(ctx, items) })
+		cfg.worker.Now, opts.Clock = clock.Now, clock
+	}
+	w = worker.New(st, workspaceEngine(t, cfg.ws), cfg.worker)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, st: st, w: w, stopW: cancel, doneW: make(chan struct{})}
 	go func() {

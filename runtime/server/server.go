@@ -55,6 +55,10 @@ type Options struct {
 	// /v1/plan: the options the reloads use (the default time zone), so
 	// that a plan runs the migration a reload would.
 	Engine engine.Options
+	// Clock, when set, is the manual clock that POST /v1/clock advances
+	// (`waymark run --clock manual`). Without it the server runs on the
+	// real clock and POST /v1/clock is a 409.
+	Clock Clock
 	// RetryAfter is the Retry-After a 503 carries (default 1s).
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -104,6 +108,8 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/failed-sends", s.admined(s.handleFailedSends))
 	s.mux.HandleFunc("GET /v1/program", s.admined(s.handleProgram))
 	s.mux.HandleFunc("POST /v1/plan", s.admined(s.handlePlan))
+	s.mux.HandleFunc("GET /v1/clock", s.admined(s.handleGetClock))
+	s.mux.HandleFunc("POST /v1/clock", s.admined(s.handleAdvanceClock))
 	s.mux.HandleFunc("GET /metrics", s.admined(s.handleMetrics))
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	return s

@@ -322,7 +322,7 @@ func TestMessageIDDedup(t *testing.T) {
 
 func TestAdminAuth(t *testing.T) {
 	h := newHarness(t, Options{AdminToken: "adm_secret", WriteKey: "wk"})
-	for _, path := range []string{"/v1/journeys", "/v1/customers/u1", "/v1/status", "/metrics", "/v1/dead-letters"} {
+	for _, path := range []string{"/v1/journeys", "/v1/customers/u1", "/v1/status", "/metrics", "/v1/dead-letters", "/v1/clock"} {
 		for _, hdr := range []map[string]string{nil, {"Authorization": "Bearer nope"}, {"Authorization": "adm_secret"}, {"Authorization": "Basic adm_secret"}, {"X-Write-Key": "wk"}} {
 			if r := h.do("GET", path, nil, hdr); r.code != 401 {
 				t.Errorf("GET %s with %v: %d, want 401", path, hdr, r.code)
@@ -331,6 +331,9 @@ func TestAdminAuth(t *testing.T) {
 	}
 	if r := h.do("POST", "/v1/dead-letters/requeue", []byte(`{"keys":["k"]}`), nil); r.code != 401 {
 		t.Errorf("requeue without the token: %d, want 401", r.code)
+	}
+	if r := h.do("POST", "/v1/clock", []byte(`{"advance":"1h"}`), nil); r.code != 401 {
+		t.Errorf("clock without the token: %d, want 401", r.code)
 	}
 	ok := map[string]string{"Authorization": "Bearer adm_secret"}
 	for _, path := range []string{"/v1/journeys", "/v1/status", "/metrics", "/v1/dead-letters"} {

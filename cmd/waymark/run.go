@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/waymark-dev/waymark/lang/timespec"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/manualclock"
 	"github.com/waymark-dev/waymark/runtime/reload"
 	"github.com/waymark-dev/waymark/runtime/sched"
 	"github.com/waymark-dev/waymark/runtime/server"
@@ -36,7 +38,7 @@ import (
 var runCommand = &command{
 	name:     "run",
 	summary:  "run a workspace: take events over HTTP, fire timers, deliver sends, reload on edits",
-	synopsis: "[--listen ADDR] [--store sqlite:FILE|pebble:DIR|postgres://…] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] [--retention DURATION] DIR",
+	synopsis: "[--listen ADDR] [--store sqlite:FILE|pebble:DIR|postgres://…] [--deliver live|log] [--write-key K] [--admin-token T] [--timezone TZ] [--retention DURATION] [--clock real|manual] DIR",
 	help: `
 Run serves the workspace in DIR. It takes events over HTTP in the shape of
 Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
@@ -62,7 +64,18 @@ within is refused. Without them the API is open, so keep it on the loopback
 address. Logs go to standard error. SIGINT or SIGTERM stops run gracefully:
 it stops accepting, answers the requests in flight, commits what it holds,
 lets deliveries under way finish, and closes the store; a second signal
-stops it at once.`,
+stops it at once.
+
+--clock manual is for demos and integration tests: the runtime's clock
+starts at the current time (whole seconds) and then moves only when told,
+with POST /v1/clock {"advance": "1h"} or {"to": "2026-03-02T23:30:00Z"}
+(admin token). Each advance fires everything that falls due on the way,
+in time order, as scenario tests do, and answers with the new time and the
+number of timers fired; GET /v1/clock reads it. Timers never fire on their
+own. Since a manual clock writes times that never happened, it runs on a
+temporary SQLite store, removed at exit; with --store (or $WAYMARK_STORE)
+it is refused unless --force-manual-clock is given too. Never use it in
+production.`,
 	examples: `
 # Try a workspace on this machine: sends are logged, nothing leaves.
 waymark run --deliver log examples/phone_activation
@@ -73,13 +86,15 @@ WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store
 		fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "serve HTTP on `ADDR`, host:port; port 0 picks a free one (default 127.0.0.1:8080)")
 		fs.StringVar(&o.store, "store", "", "the store: sqlite:FILE, pebble:DIR, or a PostgreSQL URL postgres://USER@HOST:PORT/DB?sslmode=… shared by the nodes of a cluster (default sqlite:./waymark.db, or $WAYMARK_STORE when set)")
 		deliverMode := newChoice(fs, "deliver", []string{"live", "log"}, "send through the channels, or log every send on standard output")
-		fs.StringVar(&o.writeKey, "write-key", "", "require `KEY` on ingest, as the HTTP Basic user or X-Write-Key (default $WAYMARK_WRITE_KEY)")
+		fs.StringVar(&o.writeKey, "write-key", "", "require `KEY` on ingest, as the HTTP Basic user, X-Write-Key or writeKey in the JSON body (default $WAYMARK_WRITE_KEY)")
 		fs.StringVar(&o.adminToken, "admin-token", "", "require `TOKEN` as a bearer token on the admin API and /metrics (default $WAYMARK_ADMIN_TOKEN)")
 		fs.StringVar(&o.timezone, "timezone", "UTC", "the time zone (`TZ`, an IANA name) of customers without a valid timezone trait (default UTC)")
 		logFormat := newChoice(fs, "log-format", []string{"text", "json"}, "how to write the logs on standard error")
 		fs.StringVar(&o.retention, "retention", "0", "forget history records and delivered outbox items older than `DURATION` (like 90d), checked hourly; 0 keeps everything")
+		clock := newChoice(fs, "clock", []string{"real", "manual"}, "the runtime's clock: the system's, or one that moves only with POST /v1/clock (demos and tests; a temporary store)")
+		fs.BoolVar(&o.forceManualClock, "force-manual-clock", false, "allow --clock manual with --store or $WAYMARK_STORE, whose records will hold times that never happened")
 		return func(e *env, args []string) int {
-			o.deliver, o.logFormat = deliverMode.value, logFormat.value
+			o.deliver, o.logFormat, o.clock = deliverMode.value, logFormat.value, clock.value
 			return runRun(e, args, o)
 		}
 	},
@@ -91,6 +106,8 @@ type runOptions struct {
 	timezone, logFormat    string
 	retention              string
 	keep                   time.Duration // retention, parsed
+	clock                  string        // real | manual
+	forceManualClock       bool
 }
 
 // shutdownTimeout bounds a graceful stop: past it, requests still in flight
@@ -102,6 +119,15 @@ func runRun(e *env, args []string, o runOptions) int {
 	zone, err := time.LoadLocation(o.timezone)
 	if err != nil || o.timezone == "" || o.timezone == "Local" {
 		return e.failf(exitUsage, "--timezone %q is not an IANA time zone name like Europe/Paris or UTC", o.timezone)
+	}
+	manual := o.clock == "manual"
+	storeGiven := o.store != "" || os.Getenv("WAYMARK_STORE") != ""
+	switch {
+	case manual && storeGiven && !o.forceManualClock:
+		// The store's value is not repeated: a PostgreSQL URL may hold a password.
+		return e.failf(exitUsage, "--clock manual with --store or $WAYMARK_STORE: refused, since the store would keep times that never happened and timers set by them; leave the store out for a temporary one removed at exit, or add --force-manual-clock")
+	case !manual && o.forceManualClock:
+		return e.failf(exitUsage, "--force-manual-clock goes with --clock manual only")
 	}
 	if o.store == "" {
 		// From the environment: a PostgreSQL URL may hold a password,
@@ -197,12 +223,25 @@ func runRun(e *env, args []string, o runOptions) int {
 	if err != nil {
 		return e.failf(exitProblem, "cannot listen on %s: %v", o.listen, err)
 	}
+	if manual && !storeGiven {
+		dir, err := os.MkdirTemp("", "waymark-manual-clock-")
+		if err != nil {
+			ln.Close()
+			return e.failf(exitProblem, "a temporary store for the manual clock: %v", err)
+		}
+		defer os.RemoveAll(dir) // after serve has closed the store
+		storeKind, dbPath = "sqlite", filepath.Join(dir, "waymark.db")
+	}
 	st, err := openStore(storeKind, dbPath)
 	if err != nil {
 		ln.Close()
 		return e.failf(exitProblem, "%v", err)
 	}
-	migrate, err := reload.Install(context.Background(), st, prog, time.Now())
+	start := time.Now().UTC()
+	if manual {
+		start = start.Truncate(time.Second) // easier to read in every record
+	}
+	migrate, err := reload.Install(context.Background(), st, prog, start)
 	if err == nil {
 		// Journeys that pin keep customers on the versions they entered:
 		// the engine needs those versions from the store's programs.
@@ -213,7 +252,7 @@ func runRun(e *env, args []string, o runOptions) int {
 		st.Close()
 		return e.failf(exitProblem, "%v", err)
 	}
-	rt := newRunner(st, prog, channels, sendLog, o, log, engOpts, w.dir, migrate)
+	rt := newRunner(st, prog, channels, sendLog, o, log, engOpts, w.dir, migrate, start)
 	return rt.serve(ln) // closes the store
 }
 
@@ -276,21 +315,34 @@ func openStore(kind, path string) (store.Store, error) {
 //	HTTP ingest ──Submit──► worker ──Commit──► store ◄──ClaimOutbox── dispatcher ──► channels
 //	scheduler ───Submit──►    │  OnCommit: dispatcher.Notify, scheduler.OnCommit
 //	reloader ──Swap, Submit──►┘
+//
+// With --clock manual, POST /v1/clock drives manualclock in the scheduler's
+// place: it submits the due wakes to the worker itself, and the worker,
+// dispatcher and reloader read its time.
 type runner struct {
-	st   store.Store
-	w    *worker.Worker
-	sch  *sched.Scheduler
-	disp *deliver.Dispatcher
-	rl   *reload.Reloader
-	srv  *server.Server
-	log  *slog.Logger
-	o    runOptions
+	st    store.Store
+	w     *worker.Worker
+	clock *manualclock.Clock // nil: the real clock, and the scheduler fires timers
+	sch   *sched.Scheduler
+	disp  *deliver.Dispatcher
+	rl    *reload.Reloader
+	srv   *server.Server
+	log   *slog.Logger
+	o     runOptions
 }
 
 func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver.Channel, sendLog *slog.Logger,
-	o runOptions, log *slog.Logger, engOpts engine.Options, dir string, migrate bool) *runner {
+	o runOptions, log *slog.Logger, engOpts engine.Options, dir string, migrate bool, start time.Time) *runner {
 	rt := &runner{st: st, log: log, o: o}
-	rt.disp = deliver.New(st, channels, deliver.Options{Logger: log.With("component", "deliver")})
+	var now func() time.Time // nil: each part's default, the system clock
+	if o.clock == "manual" {
+		rt.clock = manualclock.New(start, st, func(ctx context.Context, items []worker.Item) error {
+			return rt.w.Submit(ctx, items)
+		})
+		now = rt.clock.Now
+	}
+	mode, _ := deliver.ParseMode(o.deliver)
+	rt.disp = deliver.New(st, channels, deliver.Options{Logger: log.With("component", "deliver"), Now: now})
 	// The scheduler submits to the worker, and the worker tells the
 	// scheduler of new wake times: the closure breaks the cycle.
 	rt.sch = sched.New(st, func(ctx context.Context, items []worker.Item) error {
@@ -298,14 +350,22 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 	}, sched.Options{Logger: log})
 	rt.w = worker.New(st, prog.Engine, worker.Options{
 		Logger: log,
+		Now:    now,
 		OnCommit: func(b *store.Batch) {
 			rt.disp.Notify()
-			rt.sch.OnCommit(b)
+			if rt.clock == nil {
+				rt.sch.OnCommit(b)
+			}
 			rt.rl.Observe(b)
+			if mode == deliver.Log {
+				// Beside the sends the log channel prints, why the others
+				// did not go out (held by quiet hours, suppressed, ...).
+				deliver.LogUndelivered(context.Background(), sendLog, b)
+			}
 		},
 	})
-	mode, _ := deliver.ParseMode(o.deliver)
 	rt.rl = reload.New(dir, st, rt.w, prog, reload.Options{
+		Now:         now,
 		Engine:      engOpts,
 		WakeOnStart: migrate,
 		Logger:      log.With("component", "reload"),
@@ -332,9 +392,18 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		},
 		Requeued: rt.disp.Notify,
 		Engine:   engOpts,
+		Clock:    rt.serverClock(),
 		Logger:   log.With("component", "http"),
 	})
 	return rt
+}
+
+// serverClock is the clock the admin API may move: none on the real clock.
+func (rt *runner) serverClock() server.Clock {
+	if rt.clock == nil {
+		return nil
+	}
+	return rt.clock
 }
 
 // serve runs until SIGINT or SIGTERM, then shuts down in dependency order:
@@ -375,7 +444,12 @@ func (rt *runner) serve(ln net.Listener) int {
 	}
 	wk := start("worker", true, rt.w.Run)
 	disp := start("deliver", true, rt.disp.Run)
-	sch := start("sched", true, rt.sch.Run)
+	var sch *part // nil on a manual clock: timers fire when POST /v1/clock moves it
+	if rt.clock == nil {
+		sch = start("sched", true, rt.sch.Run)
+	} else {
+		rt.log.Warn("manual clock: time moves only with POST /v1/clock; for demos and tests, never production", "now", rt.clock.Now())
+	}
 	rl := start("reload", false, rt.rl.Run)
 	prune := start("prune", false, func(ctx context.Context) error {
 		var wg sync.WaitGroup
@@ -428,6 +502,9 @@ func (rt *runner) serve(ln net.Listener) int {
 	stop := func(ps ...*part) {
 		var wg sync.WaitGroup
 		for _, p := range ps {
+			if p == nil {
+				continue
+			}
 			p.cancel()
 			wg.Add(1)
 			go func() {

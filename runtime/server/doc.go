@@ -31,6 +31,10 @@
 //	POST /v1/plan                  body: a candidate IR -> waymark.plan/v1:   admin token
 //	                               the diff and, counted, what it would do to
 //	                               the customers in flight (a dry run)
+//	GET  /v1/clock                 the runtime's clock: manual or real, now   admin token
+//	POST /v1/clock                 {"advance": "1h"} or {"to": TIME}: move a  admin token
+//	                               manual clock, firing what falls due in
+//	                               order (409 on the real clock)
 //	GET  /metrics                  Prometheus text format                     admin token
 //	GET  /healthz                  {"status":"ok"} when the store answers a read, else 503; open
 //

@@ -24,9 +24,10 @@ type FuncHooks struct {
 
 // FuncDocs describes the functions Waymark adds to go-cty's standard library.
 var FuncDocs = map[string]string{
-	"env":      "env(name) returns the environment variable `name` when `waymark run` sets up a channel. Allowed only in channel settings; the compiled IR keeps the call, never the value.",
-	"template": "template(path) renders a template file (path relative to the workspace root) with the same variables as the expression: `customer`, `entry`, `event`, `now`.",
-	"duration": "duration(s) returns the number of seconds in a duration string such as \"2d\" or \"1w 3h\".",
+	"env":          "env(name) returns the environment variable `name` when `waymark run` sets up a channel. Allowed only in channel settings; the compiled IR keeps the call, never the value.",
+	"template":     "template(path) renders a template file (path relative to the workspace root) with the same variables as the expression: `customer`, `entry`, `event`, `now`.",
+	"trusted_html": "trusted_html(s) returns s unchanged and marks it as trusted markup: in a send's `html`, every interpolated value is HTML-escaped (as Go's html/template does: `<` becomes `&lt;`) except the markup written in the journey or its template files, other template() calls, and values passed through trusted_html. Use it only for markup you control, never for a customer's traits or an event's properties.",
+	"duration":     "duration(s) returns the number of seconds in a duration string such as \"2d\" or \"1w 3h\".",
 }
 
 // Functions returns every function expressions may call.
@@ -81,6 +82,14 @@ func Functions(h FuncHooks) map[string]function.Function {
 				return cty.UnknownVal(cty.String), nil
 			}
 			return h.Template(args[0].AsString())
+		},
+	})
+	fs["trusted_html"] = function.New(&function.Spec{
+		Description: FuncDocs["trusted_html"],
+		Params:      []function.Parameter{{Name: "s", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return args[0], nil
 		},
 	})
 	fs["duration"] = function.New(&function.Spec{

@@ -2,6 +2,8 @@ package lang
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -29,8 +31,8 @@ func ReferenceDoc() []byte {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", v.Name, tableCell(v.Doc))
 	}
 	b.WriteString("\n## Functions\n\n")
-	b.WriteString("Expressions may call go-cty's standard library and three functions of Waymark's own:\n\n")
-	for _, name := range []string{"duration", "env", "template"} {
+	b.WriteString("Expressions may call go-cty's standard library and these functions of Waymark's own:\n\n")
+	for _, name := range slices.Sorted(maps.Keys(FuncDocs)) {
 		fmt.Fprintf(&b, "- `%s`: %s\n", name, strings.TrimPrefix(FuncDocs[name], name))
 	}
 	b.WriteString("\nThe standard functions: ")

@@ -350,7 +350,7 @@ var stageSchema = &BlockSchema{
 				{Name: "to", Kind: KindString, Doc: "smtp: the recipient address, usually `customer.email`.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "subject", Kind: KindString, Doc: "smtp: the subject line; a template string such as `\"Welcome, ${customer.first_name}\"`.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "body", Kind: KindString, Doc: "smtp: the plain-text body, often `template(\"templates/NAME.txt\")`.", ChannelTypes: []string{ChannelSMTP}},
-				{Name: "html", Kind: KindString, Doc: "smtp: an HTML alternative body.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "html", Kind: KindString, Doc: "smtp: an HTML alternative body. Every value interpolated into it (a trait, a property, a function's result) is HTML-escaped, as Go's html/template does; the markup written in the journey and in its template files is kept. Wrap markup you control in `trusted_html()` to keep it unescaped.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "reply_to", Kind: KindString, Doc: "smtp: the Reply-To address.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "data", Kind: KindAny, Doc: "webhook and log: the JSON payload, any value, e.g. `{ customer = customer.id, reason = \"activation\" }`.", ChannelTypes: []string{ChannelWebhook, ChannelLog}},
 				{Name: "headers", Kind: KindObject, Doc: "webhook: extra HTTP headers, a map of strings. Headers that Waymark sets itself (`Content-Type`, `Idempotency-Key`, `X-Waymark-*`) or that HTTP owns (`Host`, `Content-Length`, ...) are refused, in any case.", ChannelTypes: []string{ChannelWebhook}},

@@ -137,6 +137,11 @@
 // program that names unknown stages, channels, policies, journeys,
 // templates, variables or functions.
 //
+// An smtp send's html field is HTML-escaped the way html/template escapes:
+// New rewrites its expression so that every interpolated value is escaped
+// while the markup the author wrote (literals, template files, values
+// passed through trusted_html()) is kept (html.go).
+//
 // Most expressions never reach hclsyntax at run time: New compiles the
 // common shapes (attributes of customer, event and entry, comparisons,
 // string templates, objects and lists of those) into closures that read the

@@ -380,6 +380,7 @@ func (b *builder) functions() {
 	// env() belongs to channel settings, which the delivery layer
 	// evaluates; journey expressions never read the environment.
 	delete(fs, "env")
+	fs[escapeHTMLFunc] = escapeHTMLFn
 	b.e.funcs = fs
 }
 
@@ -428,7 +429,10 @@ func (b *builder) templates() {
 			b.errorf("template %s: %s", path, diagText(diags))
 			continue
 		}
-		b.e.templates[path] = &template{path: path, expr: x, uses: b.uses(x, "template "+path), calls: b.callsTemplate(x)}
+		t := &template{path: path, expr: x, uses: b.uses(x, "template "+path), calls: b.callsTemplate(x)}
+		hx := escapeHTML(x)
+		t.html = &template{path: path, expr: hx, uses: b.uses(hx, "template "+path), calls: b.callsTemplate(hx)}
+		b.e.templates[path] = t
 	}
 	// Compiled once all are parsed, so that a template may render another.
 	for _, path := range slices.Sorted(maps.Keys(b.e.templates)) {
@@ -653,7 +657,11 @@ func (b *builder) action(a ir.Action, where string, channels map[string]*ir.Chan
 			out.channel, out.channelType = ch.Name, ch.Type
 		}
 		for _, f := range a.Fields {
-			out.fields = append(out.fields, setting{f.Name, b.expr(&f.Expr, where+" send "+a.Name+" "+f.Name)})
+			build := b.expr
+			if f.Name == "html" && out.channelType == lang.ChannelSMTP {
+				build = b.htmlExpr
+			}
+			out.fields = append(out.fields, setting{f.Name, build(&f.Expr, where+" send "+a.Name+" "+f.Name)})
 		}
 	case ir.ActionUpdate:
 		for _, t := range a.Traits {

@@ -62,11 +62,22 @@ type template struct {
 	calls bool   // the template itself calls template()
 	fast  fastFn // nil when its shape is not covered
 	text  *text  // likewise
+	html  *template
 }
 
 // expr parses an IR expression with its original position, so that
 // diagnostics point into the journey file.
 func (b *builder) expr(e *ir.Expr, where string) *expr {
+	return b.exprOf(e, where, false)
+}
+
+// htmlExpr is expr for an smtp send's html field: its interpolated values
+// are escaped (html.go).
+func (b *builder) htmlExpr(e *ir.Expr, where string) *expr {
+	return b.exprOf(e, where, true)
+}
+
+func (b *builder) exprOf(e *ir.Expr, where string, escape bool) *expr {
 	start := hcl.Pos{Line: e.Range.Start.Line, Column: e.Range.Start.Col, Byte: e.Range.Start.Byte}
 	if start.Line == 0 {
 		start = hcl.InitialPos
@@ -75,6 +86,9 @@ func (b *builder) expr(e *ir.Expr, where string) *expr {
 	if diags.HasErrors() {
 		b.errorf("%s: %s: %s", where, e.Src, diagText(diags))
 		return &expr{x: &hclsyntax.LiteralValueExpr{Val: cty.NullVal(cty.DynamicPseudoType)}, rng: e.Range}
+	}
+	if escape {
+		x = escapeHTML(x)
 	}
 	out := &expr{x: x, rng: e.Range, uses: b.uses(x, where), fast: b.fast(x)}
 	if t := b.text(x); t != nil {
@@ -87,7 +101,7 @@ func (b *builder) expr(e *ir.Expr, where string) *expr {
 			return nil
 		}
 		switch {
-		case call.Name == "template":
+		case call.Name == "template" || call.Name == htmlTemplateFunc:
 			out.calls = true
 		case call.Name == "env":
 			b.errorf("%s: env() is allowed only in channel settings", where)
@@ -100,12 +114,15 @@ func (b *builder) expr(e *ir.Expr, where string) *expr {
 	})
 	if out.calls {
 		out.uses = useAll // a template may read any variable
-		if call, ok := x.(*hclsyntax.FunctionCallExpr); ok && call.Name == "template" && len(call.Args) == 1 && !call.ExpandFinal {
+		if call, ok := x.(*hclsyntax.FunctionCallExpr); ok && (call.Name == "template" || call.Name == htmlTemplateFunc) && len(call.Args) == 1 && !call.ExpandFinal {
 			if path, ok := lang.StaticString(call.Args[0]); ok {
 				t := b.e.templates[path]
 				if t == nil {
 					b.errorf("%s: template %q is not in the program", where, path)
 				} else {
+					if call.Name == htmlTemplateFunc {
+						t = t.html
+					}
 					out.direct = t
 					out.uses = t.uses
 				}
@@ -143,7 +160,7 @@ func (b *builder) uses(x hclsyntax.Expression, where string) uses {
 func (b *builder) callsTemplate(x hclsyntax.Expression) bool {
 	found := false
 	hclsyntax.VisitAll(x, func(n hclsyntax.Node) hcl.Diagnostics {
-		if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "template" {
+		if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && (call.Name == "template" || call.Name == htmlTemplateFunc) {
 			found = true
 		}
 		return nil
@@ -237,25 +254,37 @@ func (r *run) eval(x *expr, sc scope) (v cty.Value, err error) {
 func (r *run) templateCtx() *hcl.EvalContext {
 	if r.tctx == nil {
 		r.tctx = r.ctx.NewChild()
-		r.tctx.Functions = map[string]function.Function{"template": function.New(&function.Spec{
-			Description: lang.FuncDocs["template"],
-			Params:      []function.Parameter{{Name: "path", Type: cty.String}},
-			Type:        function.StaticReturnType(cty.String),
-			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-				path := args[0].AsString()
-				t := r.e.templates[path]
-				if t == nil {
-					return cty.NilVal, fmt.Errorf("template %q is not in the program", path)
-				}
-				v, diags := r.render(t, r.tctx)
-				if diags.HasErrors() {
-					return cty.NilVal, errors.New(diagText(diags))
-				}
-				return v, nil
-			},
-		})}
+		r.tctx.Functions = map[string]function.Function{
+			"template":       r.templateFunc(false),
+			htmlTemplateFunc: r.templateFunc(true),
+		}
 	}
 	return r.tctx
+}
+
+// templateFunc is template(path) in templateCtx; with html, it renders the
+// template's escaped variant.
+func (r *run) templateFunc(html bool) function.Function {
+	return function.New(&function.Spec{
+		Description: lang.FuncDocs["template"],
+		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			path := args[0].AsString()
+			t := r.e.templates[path]
+			if t == nil {
+				return cty.NilVal, fmt.Errorf("template %q is not in the program", path)
+			}
+			if html {
+				t = t.html
+			}
+			v, diags := r.render(t, r.tctx)
+			if diags.HasErrors() {
+				return cty.NilVal, errors.New(diagText(diags))
+			}
+			return v, nil
+		},
+	})
 }
 
 // render evaluates a template. Its variables are already in the context:

@@ -7,7 +7,7 @@
 // function), and adding one is a line in that list. Flags may come before or
 // after the positional arguments. Exit codes: 0 done, 1 the input has
 // problems (workspace errors, unformatted files, failing tests), 2 the
-// command line is wrong.
+// command line is wrong; `plan --detailed-exitcode` has codes of its own.
 //
 // Data flows one way: a command resolves its PATH, loads and checks the
 // workspace with package compiler, and hands the result on:
@@ -16,6 +16,9 @@
 //	validate  diagnostics to compiler/report (text, json, github)
 //	compile   the IR to ir.Encode
 //	graph     the IR to compiler/diagram (mermaid, dot)
+//	diff      two IRs (one maybe from `git archive REV`) to compiler/diff
+//	plan      the IR to a server's POST /v1/plan, or to runtime/plan over a
+//	          store; the waymark.plan/v1 document to compiler/diff's writers
 //	test      the IR to runtime/engine, the tests to runtime/simtest
 //	run       the IR to the runtime: store, worker, scheduler, dispatcher,
 //	          HTTP server and the reload watcher (run.go wires them)

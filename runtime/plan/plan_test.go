@@ -23,30 +23,52 @@ var (
 // compileDir compiles testdata/ (the running program of these tests).
 func compileDir(t *testing.T) *ir.Program {
 	t.Helper()
-	res, diags := compiler.CompileDir("testdata")
-	if diags.HasErrors() {
-		t.Fatal(diags)
+	p, err := compileTestdata()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return res.Program
+	return p
 }
 
-// edit copies p, lets change edit the copy's journey trial, and clears its
-// version so that the engine hashes it afresh.
-func edit(t *testing.T, p *ir.Program, change func(j *ir.Journey)) *ir.Program {
-	t.Helper()
-	data, err := ir.Encode(p)
-	if err != nil {
-		t.Fatal(err)
+func compileTestdata() (*ir.Program, error) {
+	res, diags := compiler.CompileDir("testdata")
+	if diags.HasErrors() {
+		return nil, diags
 	}
-	c, err := ir.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return res.Program, nil
+}
+
+// edit copies p, lets change edit the copy's journey trial, and hashes
+// its version afresh.
+func edit(p *ir.Program, change func(j *ir.Journey)) *ir.Program {
+	data, _ := ir.Encode(p) // plain data: it encodes
+	c, _ := ir.Decode(data)
 	j := c.Journey("trial")
 	change(j)
 	j.Version = ir.Hash(j)
 	return c
 }
+
+func stage(name string, tr ir.Transition) ir.Stage { return ir.Stage{Name: name, Transition: tr} }
+
+func after(spec string, d time.Duration, to string) ir.Transition {
+	return ir.Transition{Kind: ir.TransitionWait, Afters: []ir.After{{Spec: spec, Seconds: int64(d / time.Second), Goto: to}}}
+}
+
+// issueExample is the issue's edit: welcome removed (its customers go to
+// intro), engaged renamed active_user with a wait of an hour.
+func issueExample(j *ir.Journey) {
+	j.Stages = []ir.Stage{
+		stage("intro", after("1d", 24*time.Hour, ir.End)),
+		stage("nudge", after("3d", 72*time.Hour, ir.End)),
+		stage("active_user", after("1h", time.Hour, ir.End)),
+	}
+	j.Start = "intro"
+	j.Removed = []ir.StageRemoval{{From: "welcome", Goto: "intro"}}
+	j.Moved = []ir.StageMove{{From: "engaged", To: "active_user"}}
+}
+
+func editIssueExample(p *ir.Program) *ir.Program { return edit(p, issueExample) }
 
 // populate commits customers into a new SQLite store through eng: welcome
 // customers in welcome (signed up only), engaged in engaged.
@@ -82,10 +104,6 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stage := func(name string, tr ir.Transition) ir.Stage { return ir.Stage{Name: name, Transition: tr} }
-	after := func(spec string, d time.Duration, to string) ir.Transition {
-		return ir.Transition{Kind: ir.TransitionWait, Afters: []ir.After{{Spec: spec, Seconds: int64(d / time.Second), Goto: to}}}
-	}
 	for _, tc := range []struct {
 		name    string
 		edit    func(j *ir.Journey)
@@ -95,16 +113,7 @@ func TestRun(t *testing.T) {
 		code    int
 	}{{
 		name: "the issue's example: welcome removed to intro, engaged moved to active_user with a shorter wait",
-		edit: func(j *ir.Journey) {
-			j.Stages = []ir.Stage{
-				stage("intro", after("1d", 24*time.Hour, ir.End)),
-				stage("nudge", after("3d", 72*time.Hour, ir.End)),
-				stage("active_user", after("1h", time.Hour, ir.End)),
-			}
-			j.Start = "intro"
-			j.Removed = []ir.StageRemoval{{From: "welcome", Goto: "intro"}}
-			j.Moved = []ir.StageMove{{From: "engaged", To: "active_user"}}
-		},
+		edit: issueExample,
 		impact: []diff.Impact{
 			{Stage: "welcome", Customers: 20, Disposition: diff.Redirected, To: "intro"},
 			{Stage: "engaged", Customers: 10, Disposition: diff.MovedTo, To: "active_user"},
@@ -170,7 +179,7 @@ func TestRun(t *testing.T) {
 			if err := st.SaveProgram(bg, store.Program{Hash: "old", IR: data, CreatedAt: t0}); err != nil {
 				t.Fatal(err)
 			}
-			cand := edit(t, base, tc.edit)
+			cand := edit(base, tc.edit)
 			version := "new"
 			if tc.code == diff.ExitNoChange {
 				version = "old"

@@ -57,9 +57,12 @@
 // Every problem of every channel is reported in one error, each naming the
 // file position, channel and setting, and the variable for a missing env().
 // Values of password and secret never appear in an error: they are scrubbed
-// from every message, and a setting whose value overlaps a secret is
-// described without quoting it. Webhook URLs are never quoted either (they
-// often carry a token); messages name only scheme and host.
+// from every message (each stretch holding secrets becomes one
+// "[redacted]"; a secret under four bytes only where it stands as a word),
+// and a setting whose value overlaps a secret is described without quoting
+// it. Webhook URLs are never quoted whole either (they often carry a
+// token): messages name the scheme, host and path, with path segments that
+// look like a token shown as "…", and never the user info or the query.
 //
 // Mode Log (`waymark run --deliver log`) makes every channel a log channel
 // and evaluates no setting, so a workspace can be tried without its

@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +85,29 @@ type (
 		// they were handled, when the store keeps them
 		// (store.ReceivedHistory).
 		Received []store.Received `json:"received,omitempty"`
+		// Page says which part of the customer's history this holds: the
+		// latest entries of each list, and the link to the older ones.
+		Page customerPage `json:"page"`
+	}
+	// customerPage is the paging of GET /v1/customers/{id}: each of the
+	// four history lists (transitions, over every instance; sends; events;
+	// received inputs) shows its latest `limit` entries before its cursor.
+	customerPage struct {
+		Limit    int      `json:"limit"`
+		History  listPage `json:"history"`
+		Sends    listPage `json:"sends"`
+		Events   listPage `json:"events"`
+		Received listPage `json:"received"`
+		// Next is the link to the older entries of every list that has
+		// some; empty when the document holds the whole history.
+		Next string `json:"next,omitempty"`
+	}
+	// listPage is the part of one list shown: positions [from, to) of its
+	// total entries, counted from the oldest, 0.
+	listPage struct {
+		Total int `json:"total"`
+		From  int `json:"from"`
+		To    int `json:"to"`
 	}
 	instanceDoc struct {
 		ID             string          `json:"id"`
@@ -231,8 +256,17 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	withFields := wantFields(r)
+	pg, ok := customerPaging(w, r.URL.Query(), len(trs), len(sends), len(events), len(received))
+	if !ok {
+		return
+	}
+	pg.Next = pg.next(c.ID, withFields)
+	shownTrs := trs[pg.History.From:pg.History.To]
+	sends = sends[pg.Sends.From:pg.Sends.To]
+	events = events[pg.Events.From:pg.Events.To]
+	received = received[pg.Received.From:pg.Received.To]
 
-	doc := customerDoc{ID: c.ID, Traits: c.Traits, NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events, Received: received}
+	doc := customerDoc{ID: c.ID, Traits: c.Traits, NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events, Received: received, Page: pg}
 	if doc.Traits == nil {
 		doc.Traits = map[string]any{}
 	}
@@ -245,17 +279,27 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 			History: []transitionDoc{},
 		})
 	}
-	for _, t := range trs {
+	shown := map[string]bool{} // instances with a transition on this page
+	for _, t := range shownTrs {
+		shown[t.Instance] = true
+	}
+	for k, t := range trs {
 		i, ok := byID[t.Instance]
 		if !ok {
+			if !shown[t.Instance] {
+				continue // an earlier run with nothing on this page
+			}
 			// An earlier run, replaced in the state by a newer one of the
-			// same journey: rebuilt from its history.
+			// same journey: rebuilt from its whole history, whatever part
+			// of it this page shows.
 			i = len(doc.Instances)
 			byID[t.Instance] = i
 			doc.Instances = append(doc.Instances, instanceDoc{ID: t.Instance, Journey: t.Journey, History: []transitionDoc{}})
 		}
 		in := &doc.Instances[i]
-		in.History = append(in.History, transitionDoc{From: t.From, To: t.To, Cause: t.Cause, Status: t.Status, Version: t.Version, At: t.At})
+		if k >= pg.History.From && k < pg.History.To {
+			in.History = append(in.History, transitionDoc{From: t.From, To: t.To, Cause: t.Cause, Status: t.Status, Version: t.Version, At: t.At})
+		}
 		if i >= len(c.Instances) { // rebuilt: the last transition says where it is
 			in.Version, in.Status = t.Version, t.Status
 			if t.From == "" {
@@ -275,6 +319,63 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 		doc.Sends = append(doc.Sends, sendDocOf(sr, withFields))
 	}
 	writeJSON(w, http.StatusOK, doc)
+}
+
+// The paging of a customer's document: ?limit=N (default 100, at most
+// 1000) entries of each list, the latest before ?history_before=,
+// ?sends_before=, ?events_before= and ?received_before= (positions from
+// the oldest entry, 0; absent: the newest). History only grows at its
+// end, so a position keeps naming the same entry; a prune in between
+// shifts them down, and a page then repeats a few entries, never skips one.
+const (
+	defaultHistoryPage = 100
+	maxHistoryPage     = 1000
+)
+
+var customerCursors = []string{"history_before", "sends_before", "events_before", "received_before"}
+
+// customerPaging reads the paging parameters for lists of the given
+// lengths (in the order of customerCursors), or answers 400.
+func customerPaging(w http.ResponseWriter, query url.Values, lens ...int) (customerPage, bool) {
+	pg := customerPage{}
+	limit, ok := pageLimit(w, query, defaultHistoryPage, maxHistoryPage)
+	if !ok {
+		return pg, false
+	}
+	pg.Limit = limit
+	lists := []*listPage{&pg.History, &pg.Sends, &pg.Events, &pg.Received}
+	for i, name := range customerCursors {
+		before := lens[i]
+		if v := query.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: %q is not a position (a whole number from 0): use the page's next link", name, v))
+				return pg, false
+			}
+			before = min(n, lens[i])
+		}
+		*lists[i] = listPage{Total: lens[i], From: max(0, before-limit), To: before}
+	}
+	return pg, true
+}
+
+// next is the link to the page before this one: each list's older entries
+// (a list shown to its start gets cursor 0, and so nothing more).
+func (pg customerPage) next(id string, withFields bool) string {
+	q := url.Values{}
+	more := false
+	for i, l := range []listPage{pg.History, pg.Sends, pg.Events, pg.Received} {
+		more = more || l.From > 0
+		q.Set(customerCursors[i], strconv.Itoa(l.From))
+	}
+	if !more {
+		return ""
+	}
+	q.Set("limit", strconv.Itoa(pg.Limit))
+	if withFields {
+		q.Set("fields", "1")
+	}
+	return "/v1/customers/" + url.PathEscape(id) + "?" + q.Encode()
 }
 
 func sendDocOf(sr store.SendRecord, withFields bool) sendDoc {

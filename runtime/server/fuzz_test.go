@@ -163,6 +163,8 @@ func FuzzAdmin(f *testing.F) {
 		route      uint8
 		path, body string
 	}{
+		{0, "u1?limit=1&history_before=1&sends_before=0&events_before=99999999999999999999&received_before=0", ""},
+		{0, "u1?limit=2&fields=1&history_before=-1", ""},
 		{0, "u1", ""}, {0, "u1?fields=1", ""}, {0, "u%2F2%20%C3%A9", ""}, {0, "%zz", ""}, {0, "", ""},
 		{1, "limit=1&after=u1", ""}, {1, "limit=-1", ""}, {1, "limit=99999999999999999999", ""}, {1, "fields=1&after=%00", ""},
 		{1, "journey=welcome&channel=log&error=GONE&limit=1", ""}, {1, "error=%00&after=zz", ""},

@@ -439,6 +439,8 @@ func (b *builder) templates() {
 		t := b.e.templates[path]
 		t.text = b.text(t.expr)
 		t.fast = b.fast(t.expr)
+		t.html.text = b.text(t.html.expr)
+		t.html.fast = b.fast(t.html.expr)
 	}
 }
 

@@ -80,15 +80,11 @@ func (b *builder) fast(x hclsyntax.Expression) fastFn {
 			return cty.TupleVal(vals), true
 		}
 	case *hclsyntax.FunctionCallExpr:
+		if e.Name == escapeHTMLFunc {
+			return b.fastEscapeHTML(e)
+		}
 		// template("literal path") renders the template's own fast form.
-		if e.Name != "template" || len(e.Args) != 1 || e.ExpandFinal {
-			return nil
-		}
-		lit, ok := e.Args[0].(*hclsyntax.TemplateExpr)
-		if !ok || !lit.IsStringLiteral() {
-			return nil
-		}
-		t := b.e.templates[literalString(lit)]
+		t := b.calledTemplate(e)
 		if t == nil || t.fast == nil {
 			return nil
 		}
@@ -102,6 +98,23 @@ func (b *builder) fast(x hclsyntax.Expression) fastFn {
 		}
 	}
 	return nil
+}
+
+// calledTemplate is the template that template("literal path") renders (its
+// escaped variant for htmlTemplateFunc), or nil for any other call.
+func (b *builder) calledTemplate(e *hclsyntax.FunctionCallExpr) *template {
+	if e.Name != "template" && e.Name != htmlTemplateFunc || len(e.Args) != 1 || e.ExpandFinal {
+		return nil
+	}
+	lit, ok := e.Args[0].(*hclsyntax.TemplateExpr)
+	if !ok || !lit.IsStringLiteral() {
+		return nil
+	}
+	t := b.e.templates[literalString(lit)]
+	if t != nil && e.Name == htmlTemplateFunc {
+		t = t.html
+	}
+	return t
 }
 
 func literalString(t *hclsyntax.TemplateExpr) string {

@@ -87,3 +87,63 @@ var escapeHTMLFn = function.New(&function.Spec{
 		return cty.StringVal(html.EscapeString(args[0].AsString())), nil
 	},
 })
+
+// fastEscapeHTML is the fast form of escapeHTMLFunc(x): x's fast value when
+// it is a known string (anything else, the function converts or refuses, so
+// the general path takes it).
+func (b *builder) fastEscapeHTML(e *hclsyntax.FunctionCallExpr) fastFn {
+	if len(e.Args) != 1 || e.ExpandFinal {
+		return nil
+	}
+	arg := b.fast(e.Args[0])
+	if arg == nil {
+		return nil
+	}
+	return func(r *run, sc scope) (cty.Value, bool) {
+		v, ok := arg(r, sc)
+		if !ok || !v.IsKnown() || v.IsNull() || v.Type() != cty.String || v.IsMarked() {
+			return cty.NilVal, false
+		}
+		return cty.StringVal(html.EscapeString(v.AsString())), true
+	}
+}
+
+// escapeHTMLText is the text form of escapeHTMLFunc(x). Escaping replaces
+// ASCII characters with ASCII entities, so the text stays normalised and
+// keeps its ASCII-ness.
+func (b *builder) escapeHTMLText(e *hclsyntax.FunctionCallExpr) *text {
+	if len(e.Args) != 1 || e.ExpandFinal {
+		return nil
+	}
+	arg := b.text(e.Args[0])
+	if arg == nil {
+		return nil
+	}
+	return &text{
+		str: func(r *run, sc scope) (any, bool) {
+			v, ok := arg.str(r, sc)
+			if !ok {
+				return nil, false
+			}
+			s, isString := v.(string)
+			if !isString {
+				return nil, false
+			}
+			if esc := html.EscapeString(s); esc != s {
+				return esc, true
+			}
+			return v, true
+		},
+		app: func(r *run, sc scope) (bool, bool) {
+			start := len(r.buf)
+			ascii, ok := arg.app(r, sc)
+			if !ok {
+				return false, false
+			}
+			if esc := html.EscapeString(string(r.buf[start:])); len(esc) != len(r.buf)-start {
+				r.buf = append(r.buf[:start], esc...)
+			}
+			return ascii, true
+		},
+	}
+}

@@ -53,16 +53,12 @@ func (b *builder) text(x hclsyntax.Expression) *text {
 	case *hclsyntax.ConditionalExpr:
 		return b.conditionalText(e)
 	case *hclsyntax.FunctionCallExpr:
+		if e.Name == escapeHTMLFunc {
+			return b.escapeHTMLText(e)
+		}
 		// template("literal path"): the template's own text form (nil
 		// until it is compiled, which keeps templates from recursing).
-		if e.Name != "template" || len(e.Args) != 1 || e.ExpandFinal {
-			return nil
-		}
-		lit, ok := e.Args[0].(*hclsyntax.TemplateExpr)
-		if !ok || !lit.IsStringLiteral() {
-			return nil
-		}
-		if t := b.e.templates[literalString(lit)]; t != nil {
+		if t := b.calledTemplate(e); t != nil {
 			return t.text
 		}
 	}

@@ -5,7 +5,9 @@
 //
 //	resolve  declare every name (duplicates), then resolve references:
 //	         policies, channels, journeys, stages (goto), events named in
-//	         labels, time strings (parsed once, kept for lowering)
+//	         labels, time strings (parsed once, kept for lowering); then
+//	         in_flight, moved and removed (migrations.go: from names what
+//	         is gone and is never resolved; chains resolved for the IR)
 //	types    check every expression against the declared customer and
 //	         event schemas by evaluating it with unknown values of the
 //	         declared types (common shapes such as customer.email, string

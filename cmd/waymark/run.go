@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/waymark-dev/waymark/lang/timespec"
+	"github.com/waymark-dev/waymark/runtime/cluster"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/manualclock"
@@ -252,7 +254,17 @@ func runRun(e *env, args []string, o runOptions) int {
 		st.Close()
 		return e.failf(exitProblem, "%v", err)
 	}
-	rt := newRunner(st, prog, channels, sendLog, o, log, engOpts, w.dir, migrate, start)
+	var node *cluster.Node
+	var rtp atomic.Pointer[runner]
+	if pst, ok := st.(*postgres.Store); ok {
+		if node, err = joinCluster(pst, ln.Addr(), log, &rtp); err != nil {
+			ln.Close()
+			st.Close()
+			return e.failf(exitProblem, "%v", err)
+		}
+	}
+	rt := newRunner(st, prog, channels, sendLog, o, log, engOpts, w.dir, migrate, start, node)
+	rtp.Store(rt)
 	return rt.serve(ln) // closes the store
 }
 
@@ -329,10 +341,12 @@ type runner struct {
 	srv   *server.Server
 	log   *slog.Logger
 	o     runOptions
+	// cl is the node's part of a cluster (a PostgreSQL store); nil alone.
+	cl *clusterParts
 }
 
 func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver.Channel, sendLog *slog.Logger,
-	o runOptions, log *slog.Logger, engOpts engine.Options, dir string, migrate bool, start time.Time) *runner {
+	o runOptions, log *slog.Logger, engOpts engine.Options, dir string, migrate bool, start time.Time, node *cluster.Node) *runner {
 	rt := &runner{st: st, log: log, o: o}
 	var now func() time.Time // nil: each part's default, the system clock
 	if o.clock == "manual" {
@@ -346,11 +360,24 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 	// The scheduler submits to the worker, and the worker tells the
 	// scheduler of new wake times: the closure breaks the cycle.
 	rt.sch = sched.New(st, func(ctx context.Context, items []worker.Item) error {
+		if rt.cl != nil {
+			// Wakes held for a shard the node lost are the new owner's.
+			if items = rt.cl.node.OwnedItems(items); len(items) == 0 {
+				return nil
+			}
+		}
 		return rt.w.Submit(ctx, items)
 	}, sched.Options{Logger: log})
+	cacheSize := 0
+	if _, ok := st.(*postgres.Store); ok {
+		// Other nodes write the same customers once a shard moves: only
+		// the database holds the truth.
+		cacheSize = -1
+	}
 	rt.w = worker.New(st, prog.Engine, worker.Options{
-		Logger: log,
-		Now:    now,
+		CacheSize: cacheSize,
+		Logger:    log,
+		Now:       now,
 		OnCommit: func(b *store.Batch) {
 			rt.disp.Notify()
 			if rt.clock == nil {
@@ -380,20 +407,32 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 			return func() { rt.disp.SetChannels(chs) }, nil
 		},
 	})
-	rt.srv = server.New(st, rt.w, server.Options{
+	var front server.Worker = rt.w
+	status := func() any { return rt.rl.Status() }
+	metrics := []prometheus.Collector{
+		server.WorkerMetrics(rt.w.Stats),
+		server.SchedulerMetrics(rt.sch.Stats),
+		server.DispatcherMetrics(rt.disp.Stats),
+		server.ReloadMetrics(rt.rl.Status),
+	}
+	var clusterStatus func(context.Context) (any, error)
+	if pst, ok := st.(*postgres.Store); ok && node != nil {
+		rt.cl = newClusterParts(pst, node, rt, log)
+		front = rt.cl.ingest
+		status = rt.cl.status
+		metrics = append(metrics, rt.cl.collectors()...)
+		clusterStatus = func(ctx context.Context) (any, error) { return rt.cl.node.Status(ctx) }
+	}
+	rt.srv = server.New(st, front, server.Options{
 		WriteKey:   o.writeKey,
 		AdminToken: o.adminToken,
-		Status:     func() any { return rt.rl.Status() },
-		Metrics: []prometheus.Collector{
-			server.WorkerMetrics(rt.w.Stats),
-			server.SchedulerMetrics(rt.sch.Stats),
-			server.DispatcherMetrics(rt.disp.Stats),
-			server.ReloadMetrics(rt.rl.Status),
-		},
-		Requeued: rt.disp.Notify,
-		Engine:   engOpts,
-		Clock:    rt.serverClock(),
-		Logger:   log.With("component", "http"),
+		Status:     status,
+		Cluster:    clusterStatus,
+		Metrics:    metrics,
+		Requeued:   rt.disp.Notify,
+		Engine:     engOpts,
+		Clock:      rt.serverClock(),
+		Logger:     log.With("component", "http"),
 	})
 	return rt
 }
@@ -443,6 +482,11 @@ func (rt *runner) serve(ln net.Listener) int {
 		return p
 	}
 	wk := start("worker", true, rt.w.Run)
+	var clusterRun, pump *part
+	if rt.cl != nil {
+		clusterRun = start("cluster", true, rt.cl.node.Run)
+		pump = start("inbox", true, rt.cl.pump.Run)
+	}
 	disp := start("deliver", true, rt.disp.Run)
 	var sch *part // nil on a manual clock: timers fire when POST /v1/clock moves it
 	if rt.clock == nil {
@@ -488,6 +532,12 @@ func (rt *runner) serve(ln net.Listener) int {
 	}
 	// A second signal now kills the process: the default behaviour again.
 	stopSignals()
+	if rt.cl != nil {
+		// The others leave this node out of their rebalancing at once.
+		if err := rt.cl.node.MarkLeaving(context.Background()); err != nil {
+			rt.log.Warn("telling the cluster this node leaves failed", "err", err)
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -519,8 +569,19 @@ func (rt *runner) serve(ln net.Listener) int {
 		wg.Wait()
 	}
 	stop(rl, sch, prune)
+	if pump != nil {
+		stop(pump)
+	}
 	stop(wk)
 	stop(disp)
+	if rt.cl != nil {
+		// The writers have stopped: hand the shards over now rather than
+		// let the others wait for the leases to run out.
+		stop(clusterRun)
+		if err := rt.cl.node.Leave(ctx); err != nil {
+			rt.log.Warn("handing the shards over failed: the others take them when the leases run out", "err", err)
+		}
+	}
 	if err := rt.st.Close(); err != nil {
 		rt.log.Error("closing the store", "err", err)
 		code = exitProblem

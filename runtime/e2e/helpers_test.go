@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 )
 
 // The waymark binary, built once for the tests that run it.
@@ -32,7 +34,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m) // stops the PostgreSQL server the cluster tests start
+
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
@@ -223,6 +226,7 @@ type call struct {
 	Event      string         `json:"event,omitempty"`
 	Properties map[string]any `json:"properties,omitempty"`
 	MessageID  string         `json:"messageId"`
+	Traits     map[string]any `json:"traits,omitempty"`
 }
 
 // batch posts calls; an error means no 200 came back (the process died, or
@@ -251,25 +255,34 @@ func (c *client) batch(ctx context.Context, calls []call) error {
 
 func (c *client) getJSON(t *testing.T, path string, v any) {
 	t.Helper()
+	if err := c.tryJSON(path, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryJSON is getJSON returning its error, for a condition polled until it
+// holds.
+func (c *client) tryJSON(path string, v any) error {
 	req, err := http.NewRequest("GET", c.base+path, nil)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %s", path, res.StatusCode, body)
+		return fmt.Errorf("GET %s: %d %s", path, res.StatusCode, body)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatalf("GET %s: %v\n%s", path, err, body)
+		return fmt.Errorf("GET %s: %v\n%s", path, err, body)
 	}
+	return nil
 }
 
 // The admin API's documents, as far as the tests read them.

@@ -408,6 +408,21 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"journeys": js})
 }
 
+// handleCluster answers GET /v1/cluster: the cluster's nodes and shards as
+// the database has them, the same from any node.
+func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Cluster == nil {
+		writeError(w, http.StatusNotFound, "this server is not part of a cluster (run it with --store postgres://…)")
+		return
+	}
+	v, err := s.opts.Cluster(r.Context())
+	if err != nil {
+		s.storeFailed(w, "the cluster", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
 func (s *Server) storeFailed(w http.ResponseWriter, what string, err error) {
 	s.log.Error("admin: store read failed", "what", what, "err", err)
 	w.Header().Set("Retry-After", "1")

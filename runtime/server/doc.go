@@ -17,6 +17,9 @@
 //	                               received (id escaped)
 //	GET  /v1/status                program version, last reload, diagnostics  admin token
 //	                               of a refused edit
+//	GET  /v1/cluster               nodes (id, address, heartbeat, shards),   admin token
+//	                               each shard's owner and epoch (a cluster on
+//	                               PostgreSQL; 404 otherwise)
 //	GET  /v1/dead-letters          sends delivery gave up on, by key          admin token
 //	                               (?after=KEY&limit=N; ?fields=1 the message;
 //	                               ?journey=&channel=&error= filter them)

@@ -59,6 +59,10 @@ type Options struct {
 	// (`waymark run --clock manual`). Without it the server runs on the
 	// real clock and POST /v1/clock is a 409.
 	Clock Clock
+	// Cluster, when set, answers GET /v1/cluster (runtime/cluster's
+	// Status: nodes, shards, owners and epochs); without it the route is
+	// 404, a server of one node.
+	Cluster func(ctx context.Context) (any, error)
 	// RetryAfter is the Retry-After a 503 carries (default 1s).
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -103,6 +107,7 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
 	s.mux.HandleFunc("GET /v1/customers", s.admined(s.handleCustomers))
 	s.mux.HandleFunc("GET /v1/status", s.admined(s.handleStatus))
+	s.mux.HandleFunc("GET /v1/cluster", s.admined(s.handleCluster))
 	s.mux.HandleFunc("GET /v1/dead-letters", s.admined(s.handleDeadLetters))
 	s.mux.HandleFunc("POST /v1/dead-letters/requeue", s.admined(s.handleRequeue))
 	s.mux.HandleFunc("GET /v1/failed-sends", s.admined(s.handleFailedSends))

@@ -1045,3 +1045,20 @@ func TestJourneysPinnedVersions(t *testing.T) {
 		t.Errorf("journey: in_flight %q, active %d, versions %+v; want pin, 3, %+v", got.InFlight, got.Active, got.Versions, want)
 	}
 }
+
+// GET /v1/cluster: 404 on a server of one node; otherwise what Cluster
+// returns, or 503 when it cannot read it.
+func TestCluster(t *testing.T) {
+	h := newHarness(t, Options{})
+	if r := h.get("/v1/cluster"); r.code != 404 || !strings.Contains(r.errorText(t), "not part of a cluster") {
+		t.Errorf("without a cluster: %d %s", r.code, r.body)
+	}
+	h2 := newHarness(t, Options{Cluster: func(context.Context) (any, error) { return map[string]int{"shard_count": 64}, nil }})
+	if r := h2.get("/v1/cluster"); r.code != 200 || !bytes.Contains(r.body, []byte(`"shard_count":64`)) {
+		t.Errorf("with a cluster: %d %s", r.code, r.body)
+	}
+	h3 := newHarness(t, Options{Cluster: func(context.Context) (any, error) { return nil, errors.New("connection refused") }})
+	if r := h3.get("/v1/cluster"); r.code != 503 || r.header.Get("Retry-After") == "" {
+		t.Errorf("when the database does not answer: %d %s", r.code, r.body)
+	}
+}

@@ -40,6 +40,7 @@ const (
 	// A message id seen twice (two requests racing past ingest's check,
 	// or twice in one batch) is kept once.
 	qInsertMessages = `INSERT INTO messages(id, at) SELECT u.id, $2 FROM unnest($1::text[]) AS u(id) ON CONFLICT (id) DO NOTHING`
+	qDeleteInbox    = `DELETE FROM inbox WHERE message_id = ANY($1)`
 	// In batch order: the identity column numbers them as they come.
 	qInsertHistory = `INSERT INTO history(customer, kind, at, journey, instance, version, from_stage, to_stage, cause, status, key, name, fate, reason, data)
 		SELECT u.customer, u.kind, u.at, u.journey, nullif(u.instance, ''), nullif(u.version, ''), nullif(u.from_stage, ''),
@@ -265,6 +266,9 @@ func (s *Store) commit(w *wtx, r *rows) error {
 	b.Queue(qUpsertCustomers, r.cID, r.cShard, r.cState, r.cWake, r.cSig)
 	if len(r.msgs) > 0 {
 		b.Queue(qInsertMessages, r.msgs, r.written)
+		// The inputs applied leave the inbox in the commit that holds
+		// their effects: an input is applied exactly once.
+		b.Queue(qDeleteInbox, r.msgs)
 	}
 	if h := &r.hist; len(h.customer) > 0 {
 		b.Queue(qInsertHistory, h.customer, h.kind, h.at, h.journey, h.instance, h.version, h.from, h.to,

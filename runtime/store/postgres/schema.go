@@ -163,11 +163,27 @@ CREATE TABLE programs (
 -- order. Partial: only the rare send decisions that failed cost anything.
 CREATE INDEX history_failed ON history(at, seq) WHERE kind = 'send' AND fate = 'failed';
 `},
+	{name: "inbox", sql: `
+-- Ingest on any node: an input is acknowledged once it is here, and the
+-- owner of its customer's shard applies it in seq order, deleting it in the
+-- commit that holds its effects (by message id). Every input has a message
+-- id (the node that took it makes one when the client gave none), unique:
+-- a retry while the first is still waiting is the same row.
+CREATE TABLE inbox (
+	seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	shard      integer NOT NULL,
+	customer   text NOT NULL,
+	message_id text NOT NULL UNIQUE,
+	input      bytea NOT NULL,
+	at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX inbox_shard ON inbox(shard, seq);
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/waymark-dev/waymark/runtime/cluster"
+	"github.com/waymark-dev/waymark/runtime/reload"
+	"github.com/waymark-dev/waymark/runtime/store/postgres"
+)
+
+// clusterParts are what a node of a cluster (a PostgreSQL store) runs
+// besides the parts every server has:
+//
+//	HTTP ingest ──Submit──► Ingest ──Enqueue──► inbox (any node's input, durable: the 200)
+//	inbox of owned shards ──Pump──► worker ──fenced Commit (takes the inputs out of the inbox)
+//	Node: heartbeat, leases, rebalancing; the store's fence; GET /v1/cluster
+type clusterParts struct {
+	node   *cluster.Node
+	pump   *cluster.Pump
+	ingest *cluster.Ingest
+	rt     *runner
+}
+
+// joinCluster makes the node of a server on st, before the server exists:
+// the runner, once made, is stored in rtp, which the node's callbacks read.
+func joinCluster(st *postgres.Store, addr net.Addr, log *slog.Logger, rtp *atomic.Pointer[runner]) (*cluster.Node, error) {
+	return cluster.New(context.Background(), st, cluster.Options{
+		Addr:   addr.String(),
+		Logger: log,
+		Program: func() string {
+			if rt := rtp.Load(); rt != nil {
+				return rt.rl.Status().Version
+			}
+			return ""
+		},
+		OnChange: func(gained, lost []int) {
+			if rt := rtp.Load(); rt != nil && rt.cl != nil && len(gained) > 0 {
+				rt.cl.pump.Kick() // the new shards' waiting inputs
+			}
+		},
+	})
+}
+
+func newClusterParts(st *postgres.Store, node *cluster.Node, rt *runner, log *slog.Logger) *clusterParts {
+	c := &clusterParts{node: node, rt: rt}
+	c.pump = cluster.NewPump(st, node, rt.w, log)
+	c.ingest = cluster.NewIngest(st, rt.w, c.pump)
+	return c
+}
+
+// clusterStatus is GET /v1/status on a node: the reloader's status, and
+// the node's place in the cluster with any program skew that outlasted a
+// reload.
+type clusterStatus struct {
+	reload.Status
+	Cluster struct {
+		Node        string        `json:"node"`
+		Shards      []int         `json:"shards_owned"`
+		ProgramSkew *cluster.Skew `json:"program_skew,omitempty"`
+	} `json:"cluster"`
+}
+
+func (c *clusterParts) status() any {
+	s := clusterStatus{Status: c.rt.rl.Status()}
+	s.Cluster.Node = c.node.ID()
+	s.Cluster.Shards = c.node.Owned()
+	s.Cluster.ProgramSkew = c.node.ProgramSkew()
+	return s
+}
+
+// collectors are the node's metrics: shards owned, lease renewal
+// failures, takeovers, handovers and writes the fence refused.
+func (c *clusterParts) collectors() []prometheus.Collector {
+	stat := func(f func(cluster.Stats) float64) func() float64 {
+		return func() float64 { return f(c.node.Stats()) }
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "waymark_cluster_shards_owned", Help: "Shards this node owns."},
+			stat(func(s cluster.Stats) float64 { return float64(s.Owned) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waymark_cluster_lease_renew_failures_total", Help: "Heartbeats or lease renewals that failed."},
+			stat(func(s cluster.Stats) float64 { return float64(s.RenewFailures) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waymark_cluster_takeovers_total", Help: "Shards this node took (after a handover or an expired lease)."},
+			stat(func(s cluster.Stats) float64 { return float64(s.Takeovers) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waymark_cluster_released_total", Help: "Shards this node handed over."},
+			stat(func(s cluster.Stats) float64 { return float64(s.Released) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waymark_cluster_fenced_commits_total", Help: "Writes the fence refused: the shard had moved to another node."},
+			stat(func(s cluster.Stats) float64 { return float64(s.Fenced) })),
+	}
+}

@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store/postgres"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+// Local is what the node's own worker offers: a durable Submit and the
+// engine it runs.
+type Local interface {
+	Submit(ctx context.Context, items []worker.Item) error
+	Engine() *engine.Engine
+}
+
+// Ingest takes inputs on any node: Submit writes them to the inbox (one
+// group commit, shared with the node's other writes) and returns once they
+// are durable, whichever node owns their customers. It is the HTTP
+// server's Worker in a cluster.
+type Ingest struct {
+	st    *postgres.Store
+	local Local
+	kick  func() // the local pump: an input may be for this node
+}
+
+// NewIngest returns the ingest of a node whose worker is local.
+func NewIngest(st *postgres.Store, local Local, p *Pump) *Ingest {
+	return &Ingest{st: st, local: local, kick: p.Kick}
+}
+
+// Engine is the local worker's engine (the admin API's view of the program).
+func (g *Ingest) Engine() *engine.Engine { return g.local.Engine() }
+
+// Submit implements the server's Worker: nil once every item is in the
+// inbox, durably. An item without a message id gets one here, so that the
+// commit that applies it can take it out of the inbox by id.
+func (g *Ingest) Submit(ctx context.Context, items []worker.Item) error {
+	rows := make([]postgres.InboxItem, len(items))
+	for i, it := range items {
+		in := it.Input
+		if in.MessageID == "" {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			in.MessageID = "wm-" + hex.EncodeToString(b[:])
+		}
+		data, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("cluster: encoding the input for %q: %w", it.CustomerID, err)
+		}
+		rows[i] = postgres.InboxItem{Shard: g.st.ShardOf(it.CustomerID), Customer: it.CustomerID, MessageID: in.MessageID, Input: data}
+	}
+	if err := g.st.Enqueue(ctx, rows); err != nil {
+		return err
+	}
+	g.kick()
+	return nil
+}
+
+// Pump applies the inbox of the node's shards: it reads the waiting inputs
+// in inbox order and submits them to the local worker, whose fenced commit
+// takes each applied input out of the inbox; the inputs the worker drops
+// as applied before are deleted after. One page at a time, so a customer's
+// inputs are applied in the order they were acknowledged.
+type Pump struct {
+	st    *postgres.Store
+	node  *Node
+	local Local
+	log   *slog.Logger
+	kick  chan struct{}
+	// Poll is the time between looks at the inbox without a kick
+	// (default 20ms): the delay of an input taken by another node.
+	Poll time.Duration
+	// Page bounds the inputs of one submit (default 2000).
+	Page int
+}
+
+// NewPump returns the pump of node's shards into local.
+func NewPump(st *postgres.Store, node *Node, local Local, log *slog.Logger) *Pump {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pump{st: st, node: node, local: local, log: log.With("component", "inbox"),
+		kick: make(chan struct{}, 1), Poll: 20 * time.Millisecond, Page: 2000}
+}
+
+// Kick makes the pump look at the inbox now.
+func (p *Pump) Kick() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run pumps until ctx ends.
+func (p *Pump) Run(ctx context.Context) error {
+	t := time.NewTimer(p.Poll)
+	defer t.Stop()
+	for {
+		n, err := p.Once(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			p.log.Warn("applying the inbox failed; retrying", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		t.Reset(p.Poll)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// Once applies one page of the inbox and returns how many inputs it held.
+func (p *Pump) Once(ctx context.Context) (int, error) {
+	owned := p.node.Owned()
+	if len(owned) == 0 {
+		return 0, nil
+	}
+	rows, err := p.st.Inbox(ctx, owned, p.Page)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	items := make([]worker.Item, 0, len(rows))
+	seqs := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		var in engine.Input
+		dec := json.NewDecoder(bytes.NewReader(r.Input))
+		dec.UseNumber() // as ingest decodes: large integers stay exact
+		if err := dec.Decode(&in); err != nil {
+			// Not written by a node of this version: it can never be
+			// applied, and left it would be read again forever.
+			p.log.Error("an inbox input cannot be decoded; it is dropped", "seq", r.Seq, "customer", r.Customer, "err", err)
+			seqs = append(seqs, r.Seq)
+			continue
+		}
+		items = append(items, worker.Item{CustomerID: r.Customer, Input: in})
+		seqs = append(seqs, r.Seq)
+	}
+	if err := p.local.Submit(ctx, items); err != nil {
+		return len(rows), err
+	}
+	// Applied (the commit took them out of the inbox) or dropped as
+	// applied before: either way done.
+	return len(rows), p.st.DropInbox(ctx, seqs)
+}
+
+// Owned keeps the items whose customers' shards the node owns: the
+// scheduler's wakes held in memory for a shard the node lost belong to the
+// new owner, and one of them in a batch would fail the whole commit.
+func (n *Node) OwnedItems(items []worker.Item) []worker.Item {
+	out := items[:0:0]
+	for _, it := range items {
+		if n.Owns(n.st.ShardOf(it.CustomerID)) {
+			out = append(out, it)
+		}
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/postgres"
+	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
+	"github.com/waymark-dev/waymark/runtime/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+var bg = context.Background()
+
+// node opens a store on dsn and makes a node of it with a short lease.
+func node(t *testing.T, dsn, id string) (*Node, *postgres.Store) {
+	t.Helper()
+	st, err := postgres.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	n, err := New(bg, st, Options{ID: id, Lease: time.Second, Tick: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, st
+}
+
+// rounds runs rounds of every node until cond holds (at most 10s).
+func rounds(t *testing.T, cond func() bool, nodes ...*Node) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("the cluster did not settle in 10s")
+		}
+		for _, n := range nodes {
+			n.Round(bg)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A second node joins: the shards split between them, none twice, none
+// lost; the first leaves: the second takes them all at once, without
+// waiting for the leases.
+func TestJoinAndLeave(t *testing.T) {
+	dsn := pgtest.DB(t)
+	a, _ := node(t, dsn, "a")
+	rounds(t, func() bool { return len(a.Owned()) == 64 }, a)
+	b, _ := node(t, dsn, "b")
+	rounds(t, func() bool { return len(a.Owned()) > 0 && len(b.Owned()) > 0 && len(a.Owned())+len(b.Owned()) == 64 }, a, b)
+	for _, sh := range a.Owned() {
+		if b.Owns(sh) {
+			t.Errorf("shard %d owned by both", sh)
+		}
+	}
+	t.Logf("a owns %d, b owns %d", len(a.Owned()), len(b.Owned()))
+	st, err := b.Status(bg)
+	if err != nil || st.ShardCount != 64 || len(st.Nodes) != 2 {
+		t.Fatalf("status: %+v, %v", st, err)
+	}
+	if err := a.Leave(bg); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rounds(t, func() bool { return len(b.Owned()) == 64 }, b)
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("b took a's shards %v after a left: it waited for the leases (1s)", d)
+	}
+}
+
+// A node paused past its lease (here: it simply stops its rounds) loses
+// its shards to the other; when it wakes, its commit to a lost shard is
+// refused by the fence, writes nothing, and the node drops the shard. The
+// same commit without the fence would overwrite the new owner's state.
+func TestPausedNodeIsFenced(t *testing.T) {
+	for _, fenced := range []bool{true, false} {
+		name := "fenced"
+		if !fenced {
+			name = "unfenced"
+		}
+		t.Run(name, func(t *testing.T) {
+			dsn := pgtest.DB(t)
+			a, sta := node(t, dsn, "a")
+			rounds(t, func() bool { return len(a.Owned()) == 64 }, a)
+			// a commits the customer's first input, then pauses.
+			if err := sta.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("c", 1, storetest.T0)}}); err != nil {
+				t.Fatal(err)
+			}
+			b, stb := node(t, dsn, "b")
+			// b waits out a's lease (a's heartbeat goes stale) and takes all.
+			rounds(t, func() bool { return len(b.Owned()) == 64 }, b)
+			if err := stb.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("c", 2, storetest.T0.Add(time.Second))}}); err != nil {
+				t.Fatal(err)
+			}
+			if !fenced {
+				sta.SetFence(nil)
+			}
+			// a wakes up before its next round and commits what it held.
+			err := sta.Commit(bg, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("c", 1, storetest.T0.Add(2*time.Second))}})
+			c, gerr := stb.Customer(bg, "c")
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			clobbered := c.Instances[0].Visit != storetest.Customer("c", 2, storetest.T0).Instances[0].Visit
+			if fenced {
+				if !errors.Is(err, postgres.ErrFenced) {
+					t.Errorf("the paused node's commit: %v, want it fenced", err)
+				}
+				if clobbered {
+					t.Error("the paused node's commit overwrote the new owner's state")
+				}
+				if a.Owns(sta.ShardOf("c")) || a.Stats().Fenced == 0 {
+					t.Errorf("after the refusal a still owns shard %d (fenced %d)", sta.ShardOf("c"), a.Stats().Fenced)
+				}
+				// Its next round finds every other lease gone too.
+				a.Round(bg)
+				if len(a.Owned()) != 0 {
+					t.Errorf("after its next round a owns %v, want none", a.Owned())
+				}
+				return
+			}
+			// Without the fence: the stale write goes through. This is
+			// what the fence is for.
+			if err != nil || !clobbered {
+				t.Fatalf("unfenced: err %v, clobbered %v; the test would not show the fence's effect", err, clobbered)
+			}
+		})
+	}
+}
+
+// Renewals keep the shards of a node that keeps its rounds; a node whose
+// database stops answering drops its shards once its local lease deadline
+// has passed.
+func TestRenewKeepsShards(t *testing.T) {
+	dsn := pgtest.DB(t)
+	a, _ := node(t, dsn, "a")
+	rounds(t, func() bool { return len(a.Owned()) == 64 }, a)
+	before := a.Owned()
+	for range 15 { // 1.5s: longer than the lease
+		a.Round(bg)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !slices.Equal(a.Owned(), before) {
+		t.Errorf("shards changed while renewing: %v", a.Owned())
+	}
+	if a.Stats().Takeovers != 64 {
+		t.Errorf("takeovers = %d, want 64 (the first round)", a.Stats().Takeovers)
+	}
+}

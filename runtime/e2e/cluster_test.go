@@ -1,0 +1,301 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
+)
+
+// clusterDoc is GET /v1/cluster.
+type clusterDoc struct {
+	Node       string `json:"node"`
+	ShardCount int    `json:"shard_count"`
+	Nodes      []struct {
+		ID     string `json:"id"`
+		Addr   string `json:"addr"`
+		Live   bool   `json:"live"`
+		Shards []int  `json:"shards_owned"`
+	} `json:"nodes"`
+	Shards []struct {
+		Shard int    `json:"shard"`
+		Owner string `json:"owner"`
+		Epoch int64  `json:"epoch"`
+	} `json:"shards"`
+}
+
+// cluster is N `waymark run` processes on one PostgreSQL database.
+type cluster struct {
+	t     *testing.T
+	dsn   string
+	env   []string
+	ws    string
+	nodes []*proc
+}
+
+func newCluster(t *testing.T, hook *receiver, secret string) *cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the waymark binary on PostgreSQL")
+	}
+	c := &cluster{t: t, dsn: pgtest.DB(t), ws: copyDir(t, filepath.Join("testdata", "cluster"))}
+	// The URL comes from the environment, as in production (no password
+	// in the process list).
+	c.env = []string{"E2E_HOOK_URL=" + hook.srv.URL, "E2E_HOOK_SECRET=" + secret, "WAYMARK_STORE=" + c.dsn}
+	return c
+}
+
+// start starts one more node.
+func (c *cluster) start() *proc {
+	p := startWaymark(c.t, c.env, nil, "--deliver", "live", c.ws)
+	c.nodes = append(c.nodes, p)
+	c.t.Cleanup(func() {
+		if c.t.Failed() {
+			logs := p.stderr()
+			c.t.Logf("node %s logged (the end):\n%s", p.base, logs[max(0, len(logs)-4000):])
+		}
+	})
+	return p
+}
+
+// doc reads GET /v1/cluster from node p.
+func (c *cluster) doc(p *proc) (clusterDoc, error) {
+	var d clusterDoc
+	res, err := newClient(p.base).http.Get(p.base + "/v1/cluster")
+	if err != nil {
+		return d, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		return d, fmt.Errorf("GET /v1/cluster: %d", res.StatusCode)
+	}
+	return d, json.NewDecoder(res.Body).Decode(&d)
+}
+
+// settled waits until every shard is owned by one of the live nodes in
+// want, each of them owning some, and returns the document.
+func (c *cluster) settled(from *proc, want []*proc, within time.Duration) clusterDoc {
+	c.t.Helper()
+	var d clusterDoc
+	eventually(c.t, within, func() error {
+		var err error
+		if d, err = c.doc(from); err != nil {
+			return err
+		}
+		ids := map[string]int{}
+		for _, n := range d.Nodes {
+			if n.Live {
+				ids[n.ID] = 0
+			}
+		}
+		if len(ids) != len(want) {
+			return fmt.Errorf("%d live nodes, want %d", len(ids), len(want))
+		}
+		for _, s := range d.Shards {
+			if _, ok := ids[s.Owner]; !ok {
+				return fmt.Errorf("shard %d owned by %q, not a live node", s.Shard, s.Owner)
+			}
+			ids[s.Owner]++
+		}
+		for id, n := range ids {
+			if n == 0 {
+				return fmt.Errorf("node %s owns no shard", id)
+			}
+		}
+		return nil
+	})
+	return d
+}
+
+// clusterLoad posts a load through several nodes: sender i starts on node
+// i, and when its node stops answering it posts the same batch to the next
+// live one, as a pipeline behind a load balancer would; a customer's
+// events stay in order since a sender waits for each answer.
+func clusterLoad(l *load, nodes func() []*proc, onAck func(n int64)) *outcome {
+	o := &outcome{acked: map[string]int{}, posted: map[string]int{}, signed: map[string]bool{}}
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	for i, batches := range l.senders {
+		wg.Go(func() {
+			k := i
+			for _, b := range batches {
+				o.record(b, o.posted, nil)
+				for try := 0; ; try++ {
+					ns := nodes()
+					p := ns[k%len(ns)]
+					if err := newClient(p.base).batch(context.Background(), b); err == nil {
+						break
+					}
+					if try > 100 {
+						return
+					}
+					k++ // another node
+					time.Sleep(50 * time.Millisecond)
+				}
+				o.record(b, o.acked, o.signed)
+				if onAck != nil {
+					onAck(acked.Add(1))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return o
+}
+
+// withTraits makes every ping carry its number as the trait last_n, which
+// the pinged send echoes: the order check.
+func withTraits(l *load) {
+	for _, s := range l.senders {
+		for _, b := range s {
+			for i := range b {
+				if n, ok := b[i].Properties["n"]; ok {
+					b[i].Traits = map[string]any{"last_n": n}
+				}
+			}
+		}
+	}
+}
+
+// checkExactlyOnce checks, through node p, that every customer of l has
+// every ping applied exactly once, in order, its reminder fired, and every
+// send delivered (at least once, under one key each).
+func checkExactlyOnce(t *testing.T, p *proc, l *load, hook *receiver) {
+	t.Helper()
+	c := newClient(p.base)
+	keys := map[string]bool{}
+	eventually(t, time.Minute, func() error {
+		for _, id := range l.ids {
+			var doc customerDoc
+			if err := c.tryJSON("/v1/customers/"+id, &doc); err != nil {
+				return err // applied by its shard's owner a moment after the 200
+			}
+			if got := pings(doc); got != l.pings {
+				return fmt.Errorf("%s: %d pings applied, want exactly %d", id, got, l.pings)
+			}
+			reminded := false
+			for _, s := range doc.Sends {
+				if s.Name == "reminder" && s.Fate == "deliver" {
+					reminded = true
+				}
+			}
+			if !reminded {
+				return fmt.Errorf("%s: its reminder (a 3s timer) has not fired", id)
+			}
+		}
+		return nil
+	})
+	for _, id := range l.ids {
+		var doc customerDoc
+		c.getJSON(t, "/v1/customers/"+id, &doc)
+		for _, s := range doc.Sends {
+			if s.Fate == "deliver" {
+				if keys[s.Key] {
+					t.Errorf("send key %s twice in the history", s.Key)
+				}
+				keys[s.Key] = true
+			}
+		}
+	}
+	if want := len(l.ids) * (l.pings + 2); len(keys) != want {
+		t.Errorf("%d sends in the history, want %d (welcome, reminder and one per ping for each customer)", len(keys), want)
+	}
+	eventually(t, 3*time.Minute, func() error {
+		got, _, _ := hook.snapshot()
+		missing := 0
+		for k := range keys {
+			if len(got[k]) == 0 {
+				missing++
+			}
+		}
+		if missing > 0 {
+			return fmt.Errorf("%d of %d sends not delivered yet", missing, len(keys))
+		}
+		return nil
+	})
+	got, _, problems := hook.snapshot()
+	for _, pr := range problems {
+		t.Error(pr)
+	}
+	inversions := 0
+	for k, datas := range got {
+		if !keys[k] {
+			t.Errorf("the receiver got a send the store does not know: %s", k)
+		}
+		if !strings.HasSuffix(k, "/pinged") {
+			continue
+		}
+		var d struct{ Pings, N float64 }
+		if err := json.Unmarshal(datas[0], &d); err != nil {
+			t.Fatal(err)
+		}
+		// The k-th ping applied must be ping number k.
+		if d.Pings != d.N {
+			inversions++
+			if inversions < 5 {
+				t.Errorf("%s: the %vth ping applied was ping %v: per-customer order broken", k, d.Pings, d.N)
+			}
+		}
+	}
+	if inversions > 0 {
+		t.Errorf("%d order inversions", inversions)
+	}
+}
+
+// TestClusterCrash: three nodes under load through all of them; one is
+// killed with SIGKILL. Its shards are taken over after their leases run
+// out; every acknowledged event's effects are there exactly once, in
+// order; every timer fired; every send is delivered under one key.
+func TestClusterCrash(t *testing.T) {
+	secret := "e2e-secret"
+	hook := newReceiver(t, secret, 10, time.Millisecond)
+	c := newCluster(t, hook, secret)
+	for range 3 {
+		c.start()
+	}
+	d := c.settled(c.nodes[0], c.nodes, time.Minute)
+	victim := c.nodes[2]
+	var victimID string
+	for _, n := range d.Nodes {
+		if strings.HasSuffix(victim.base, strings.TrimPrefix(n.Addr, "127.0.0.1")) {
+			victimID = n.ID
+		}
+	}
+	t.Logf("3 nodes own the 64 shards; the victim is %s", victimID)
+
+	l := newLoad(120, 20, 6, 40, "c")
+	withTraits(l)
+	var alive atomic.Pointer[[]*proc]
+	all := c.nodes
+	alive.Store(&all)
+	killAt := int64(l.batches() / 3)
+	var once sync.Once
+	killedAt := make(chan time.Time, 1)
+	o := clusterLoad(l, func() []*proc { return *alive.Load() }, func(n int64) {
+		if n >= killAt {
+			once.Do(func() {
+				rest := c.nodes[:2]
+				alive.Store(&rest)
+				victim.kill()
+				killedAt <- time.Now()
+			})
+		}
+	})
+	for _, id := range l.ids {
+		if o.acked[id] != l.pings || !o.signed[id] {
+			t.Fatalf("%s: %d of %d pings acknowledged", id, o.acked[id], l.pings)
+		}
+	}
+	// The victim's shards move to the others once its leases run out.
+	killed := <-killedAt
+	c.settled(c.nodes[0], c.nodes[:2], 30*time.Second)
+	t.Logf("the victim's shards were taken over %v after the kill (measured to the tenth of a second)", time.Since(killed).Round(100*time.Millisecond))
+	checkExactlyOnce(t, c.nodes[0], l, hook)
+}

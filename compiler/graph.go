@@ -118,6 +118,16 @@ func (c *checker) reachability(jr *journey) {
 		}
 	}
 	visit(j.Stages[0].Name.Value)
+	// Customers of the previous version arrive where moved and removed
+	// blocks send them: a stage only they reach is not dead.
+	for _, m := range jr.moved {
+		visit(m.To)
+	}
+	for _, rm := range jr.removed {
+		if rm.Goto != "" && rm.Goto != ir.End {
+			visit(rm.Goto)
+		}
+	}
 	for _, s := range j.Stages {
 		if !reached[s.Name.Value] && jr.stages[s.Name.Value] == s {
 			c.warnf(s.Name.Range, "Unreachable stage",

@@ -65,6 +65,9 @@ func (w *workspace) publish(ctx context.Context, prev, next *snapshot) {
 // sent for it, or always when force is set.
 func (w *workspace) publishFile(ctx context.Context, snap *snapshot, path string, force bool) {
 	diags := snap.diagnostics(path)
+	if extra := w.s.occupiedStageDiagnostics(snap.docs[path]); len(extra) > 0 {
+		diags = append(append(hcl.Diagnostics(nil), diags...), extra...)
+	}
 	key := fingerprint(diags)
 	w.mu.Lock()
 	same := w.published[path] == key

@@ -69,6 +69,15 @@
 //   - It would bring a large dependency, and its decoder and reference
 //     collection, for what is here a few hundred lines.
 //
+// # Production (optional)
+//
+// production.go shows a running server's customers when one is configured
+// (Options.Server, or the initialization options): a code lens per stage
+// and a warning for an occupied stage deleted without a moved or removed
+// block. It talks to the server over the admin API only (GET
+// /v1/journeys), never through runtime packages, caches for 10s and is
+// silent when the server is absent or down.
+//
 // The protocol types and the JSON-RPC transport are the libraries', used as
 // they are; everything about the language is lang's and the compiler's.
 package lsp

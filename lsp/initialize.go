@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 
 	"go.lsp.dev/protocol"
@@ -30,13 +31,28 @@ func (s *server) Initialize(ctx context.Context, p *protocol.InitializeParams) (
 		roots = append(roots, filepath.Clean(path))
 	}
 
+	server, token := s.opts.Server, s.opts.AdminToken
+	var init struct {
+		Server     string `json:"server"`
+		AdminToken string `json:"adminToken"`
+	}
+	if len(p.InitializationOptions) > 0 && json.Unmarshal(p.InitializationOptions, &init) == nil && init.Server != "" {
+		server, token = init.Server, init.AdminToken
+	}
+	prod := newProduction(server, token, func(msg string, args ...any) { s.opts.Log.Warn(msg, args...) })
+
 	s.mu.Lock()
 	s.roots = roots
 	s.caps = readCaps(&p.Capabilities)
+	s.prod = prod
 	s.mu.Unlock()
 
+	caps := capabilities()
+	if prod != nil {
+		caps.CodeLensProvider = &protocol.CodeLensOptions{}
+	}
 	return &protocol.InitializeResult{
-		Capabilities: capabilities(),
+		Capabilities: caps,
 		ServerInfo:   protocol.ServerInfo{Name: "waymark", Version: protocol.NewOptional(Version)},
 	}, nil
 }

@@ -35,6 +35,11 @@ type Options struct {
 	// Log receives the server's own problems; nil discards them. Editors show
 	// a language server's stderr in their logs.
 	Log *slog.Logger
+	// Server and AdminToken name a running `waymark run` whose customers
+	// the editor shows (code lenses, occupied-stage warnings; see
+	// production.go); the client's initialization options {"server",
+	// "adminToken"} take precedence. Empty: off.
+	Server, AdminToken string
 }
 
 // Serve runs a language server on in and out until the client sends exit or

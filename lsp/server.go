@@ -33,6 +33,7 @@ type server struct {
 	workspaces []*workspace
 	shutdown   bool
 	exitOnce   sync.Once
+	prod       *production // the running server to show, nil when none is configured
 }
 
 // clientCaps is what the server reads from the client's capabilities.

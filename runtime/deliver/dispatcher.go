@@ -137,7 +137,10 @@ type Stats struct {
 	Interrupted  uint64
 	ClaimErrors  uint64 // failed ClaimOutbox calls
 	SettleErrors uint64 // failed Delivered/Retry/Dead calls (the lease brings the item back)
-	Channels     map[string]ChannelStats
+	// Cancelled counts claimed items found gone just before their attempt
+	// (store.Eraser.Deliverable): their customer was erased meanwhile.
+	Cancelled uint64
+	Channels  map[string]ChannelStats
 }
 
 // ChannelStats are one channel's counters.
@@ -277,6 +280,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 func (d *Dispatcher) deliver(dctx context.Context, it store.OutboxItem) {
 	o := d.opts
 	s := it.Send
+	if !d.stillDeliverable(dctx, s.Key) {
+		return
+	}
 	ch := (*d.channels.Load())[s.Channel]
 	d.count(func(st *Stats) {
 		st.InFlight++
@@ -368,4 +374,30 @@ func (d *Dispatcher) count(f func(*Stats)) {
 	d.mu.Lock()
 	f(&d.stats)
 	d.mu.Unlock()
+}
+
+// stillDeliverable asks a store that can erase customers whether the item
+// claimed is still pending, just before the attempt: an erase between the
+// claim and now has cancelled it, and it must not go out. An item gone is
+// not settled (there is nothing left to settle). When the store cannot
+// answer, the attempt waits: the lease runs out and the item is claimed
+// again. What remains is the moment between this read and the attempt
+// itself: an erase then finds the message already on its way.
+func (d *Dispatcher) stillDeliverable(ctx context.Context, key string) bool {
+	e, ok := d.st.(store.Eraser)
+	if !ok {
+		return true
+	}
+	pending, err := e.Deliverable(ctx, key)
+	switch {
+	case err != nil:
+		d.count(func(st *Stats) { st.SettleErrors++ })
+		d.opts.Logger.Error("deliver: checking the item before the attempt failed; it comes back when its lease ends", "key", key, "err", err)
+		return false
+	case !pending:
+		d.count(func(st *Stats) { st.Cancelled++ })
+		d.opts.Logger.Info("deliver: cancelled: the item is no longer pending (its customer was erased, or it was settled elsewhere)")
+		return false
+	}
+	return true
 }

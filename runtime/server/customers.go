@@ -1,11 +1,14 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
 // Customers for operators:
@@ -67,4 +70,52 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request) {
 		page.Customers = []store.CustomerSummary{}
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// CustomerEraser is implemented by a Worker that can erase customers in
+// order with their inputs (*worker.Worker does).
+type CustomerEraser interface {
+	Erase(ctx context.Context, id string) (store.Erased, error)
+}
+
+// erasedDoc answers DELETE /v1/customers/{id}: what was deleted.
+type erasedDoc struct {
+	ID string `json:"id"`
+	store.Erased
+}
+
+// handleErase erases a customer (a data-protection request): state,
+// traits, history, received inputs, and sends not yet delivered, which are
+// cancelled. It goes through the worker's queue, so it is ordered with the
+// customer's inputs and timers; inputs after it start a new customer.
+// Erasing an unknown id is not an error: "customer": false says there was
+// no state (history or sends may still have been deleted).
+func (s *Server) handleErase(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	we, ok := s.w.(CustomerEraser)
+	if !ok {
+		writeError(w, http.StatusNotImplemented, fmt.Sprintf("this worker (%T) cannot erase customers", s.w))
+		return
+	}
+	e, err := we.Erase(r.Context(), id)
+	switch {
+	case err == nil:
+	case errors.Is(err, worker.ErrNoEraser):
+		writeError(w, http.StatusNotImplemented, fmt.Sprintf("this store (%T) cannot erase customers", s.st))
+		return
+	case errors.Is(err, worker.ErrNoCustomer):
+		writeError(w, http.StatusBadRequest, "erase: the customer id is empty")
+		return
+	default:
+		if r.Context().Err() != nil {
+			return // the client left; an erase is safe to repeat
+		}
+		s.log.Error("admin: erase failed", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "erase failed, nothing or all of it was done; retry: "+err.Error())
+		return
+	}
+	// The id is not logged: it is what was erased.
+	s.log.Info("customer erased", "history", e.History, "cancelled", e.Cancelled, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusOK, erasedDoc{ID: id, Erased: e})
 }

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
@@ -99,5 +101,63 @@ func TestCustomerReceived(t *testing.T) {
 	want := []string{engine.KindEvent + " signed_up m-1", engine.KindIdentify + "  m-2", engine.KindEvent + " ping "}
 	if !slices.Equal(got, want) {
 		t.Errorf("received: %q, want %q", got, want)
+	}
+}
+
+// DELETE /v1/customers/{id} erases a customer over HTTP: the document, the
+// list, the dead letters and the pending sends forget it; the id then
+// starts a new customer; a retried input of the erased one stays a
+// duplicate.
+func TestEraseCustomer(t *testing.T) {
+	h := newHarness(t, Options{})
+	dead := h.deadLetters(3, "gone", "e/2")
+	h.mustPost("/v1/identify", `{"userId":"e/1","traits":{"email":"li@example.com","plan":"premium"}}`)
+	h.mustPost("/v1/track", `{"userId":"e/1","event":"signed_up","messageId":"e1-m1"}`)
+	h.mustPost("/v1/track", `{"userId":"e/2","event":"ping","messageId":"e2-m2"}`)
+	h.mustPost("/v1/track", `{"userId":"keep","event":"signed_up"}`)
+
+	for _, id := range []string{"e/1", "e/2"} {
+		r := h.do("DELETE", "/v1/customers/"+url.PathEscape(id), nil, nil)
+		var doc erasedDoc
+		r.json(t, &doc)
+		if r.code != 200 || doc.ID != id || !doc.Customer || doc.Cancelled != 1 || doc.History == 0 {
+			t.Errorf("DELETE %s: %d %s", id, r.code, r.body)
+		}
+		if r := h.get("/v1/customers/" + url.PathEscape(id)); r.code != 404 {
+			t.Errorf("GET %s after the erase: %d %s", id, r.code, r.body)
+		}
+	}
+	var p store.CustomerPage
+	h.get("/v1/customers").json(t, &p)
+	if len(p.Customers) != 1 || p.Customers[0].ID != "keep" {
+		t.Errorf("the list after the erases: %+v", p.Customers)
+	}
+	var dl deadLettersDoc
+	h.get("/v1/dead-letters").json(t, &dl)
+	if len(dl.DeadLetters) != 0 {
+		t.Errorf("dead letters after the erase of %s: %+v", dead, dl.DeadLetters)
+	}
+	items, err := h.st.ClaimOutbox(context.Background(), time.Now().Add(time.Hour), time.Minute, 10)
+	if err != nil || len(items) != 1 || !strings.HasPrefix(items[0].Send.Key, "keep/") {
+		t.Errorf("claim after the erases: %v %+v; want keep's send alone", err, items)
+	}
+
+	// A retry of an erased input is still a duplicate; a new input starts
+	// a new customer.
+	h.mustPost("/v1/track", `{"userId":"e/1","event":"signed_up","messageId":"e1-m1"}`)
+	if r := h.get("/v1/customers/e%2F1"); r.code != 404 {
+		t.Errorf("a retried input brought e/1 back: %d %s", r.code, r.body)
+	}
+	h.mustPost("/v1/track", `{"userId":"e/1","event":"signed_up","messageId":"e1-m9"}`)
+	c := h.customer("e%2F1")
+	if len(c.Traits) != 0 || len(c.Received) != 1 || c.Received[0].MessageID != "e1-m9" || len(c.Instances) != 1 {
+		t.Errorf("the new e/1: %+v", c)
+	}
+
+	r := h.do("DELETE", "/v1/customers/nobody", nil, nil)
+	var doc erasedDoc
+	r.json(t, &doc)
+	if r.code != 200 || doc.Customer || doc.History != 0 {
+		t.Errorf("DELETE of an unknown id: %d %s", r.code, r.body)
 	}
 }

@@ -15,6 +15,9 @@
 //	GET  /v1/customers/{id}        traits, instances with their history,      admin token
 //	                               sends with fate and delivery, inputs
 //	                               received (id escaped)
+//	DELETE /v1/customers/{id}      erase the customer: state, traits,         admin token
+//	                               history, sends not yet delivered
+//	                               (cancelled); in order with its inputs
 //	GET  /v1/status                program version, last reload, diagnostics  admin token
 //	                               of a refused edit
 //	GET  /v1/cluster               nodes (id, address, heartbeat, shards),   admin token
@@ -61,7 +64,8 @@
 //	     commit failed or the worker stops
 //
 // A client may retry anything that did not get a 200: the worker drops an
-// input whose messageId was committed before (store.SeenMessages, kept for
+// input whose messageId was committed before (store.SeenMessages, which
+// keeps only a hash of each id, store.DedupKey; kept for
 // DefaultDedupWindow; PruneMessages forgets older ids), so a retry never
 // applies an event twice. A customer's calls are handled in the order they
 // arrive: the worker runs one queue.

@@ -135,6 +135,7 @@ var fuzzAdminRoutes = []struct{ method, prefix string }{
 	{"GET", "/"},
 	{"GET", "/v1/customers?"},
 	{"GET", "/v1/failed-sends?"},
+	{"DELETE", "/v1/customers/"},
 }
 
 // FuzzAdmin sends arbitrary paths, queries and bodies to the admin API over
@@ -174,6 +175,7 @@ func FuzzAdmin(f *testing.F) {
 		{8, "", ""}, {8, "limit=1&fields=1", ""}, {8, "after=1.2", ""}, {8, "after=-9223372036854775808.18446744073709551615", ""},
 		{8, "after=x.&limit=1001", ""}, {8, "after=%FF", ""},
 		{7, "", ""}, {7, "q=u&limit=1", ""}, {7, "q=plan:premium&after=u1", ""}, {7, "q=:x", ""}, {7, "q=id:u%2F&limit=0", ""},
+		{9, "nobody", ""}, {9, "u%2F2%20%C3%A9", ""}, {9, "", ""}, {9, "%zz", ""},
 	} {
 		f.Add(s.route, s.path, []byte(s.body))
 	}

@@ -106,6 +106,7 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))
 	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
 	s.mux.HandleFunc("GET /v1/customers", s.admined(s.handleCustomers))
+	s.mux.HandleFunc("DELETE /v1/customers/{id}", s.admined(s.handleErase))
 	s.mux.HandleFunc("GET /v1/status", s.admined(s.handleStatus))
 	s.mux.HandleFunc("GET /v1/cluster", s.admined(s.handleCluster))
 	s.mux.HandleFunc("GET /v1/dead-letters", s.admined(s.handleDeadLetters))

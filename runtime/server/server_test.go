@@ -580,11 +580,11 @@ func TestPruneMessages(t *testing.T) {
 	go func() { defer close(done); PruneMessages(ctx, h.st, 0, time.Hour, nil) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		seen, err := h.st.SeenMessages(context.Background(), []string{"old"})
+		seen, err := h.st.SeenMessages(context.Background(), []string{store.DedupKey("old")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !seen["old"] {
+		if !seen[store.DedupKey("old")] {
 			break
 		}
 		if time.Now().After(deadline) {

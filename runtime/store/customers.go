@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -151,4 +153,56 @@ type Received struct {
 	Name      string    `json:"name,omitempty"`
 	MessageID string    `json:"message_id,omitempty"`
 	At        time.Time `json:"at"` // when it was handled
+}
+
+// Eraser is implemented by stores that can erase a customer, for
+// data-protection requests. The worker calls Erase in its queue, between
+// two commits (never during one), after every input submitted before the
+// erase is committed and before any submitted after it is handled, so an
+// erase cannot be undone by a commit prepared from the old state.
+type Eraser interface {
+	// Erase deletes, in one transaction, everything kept about the
+	// customer: the state (traits, instances, held sends, cap counters,
+	// message ids seen), its entries in the timer and active-instance
+	// indexes, its history (transitions, send decisions, refusals, errors,
+	// emitted events, received inputs), and its outbox items in every
+	// state: pending and dead ones are cancelled (they are never delivered
+	// after the erase) and delivered ones forgotten. Outbox items are found
+	// by their key, which starts with the customer id and "/" (an engine
+	// Send.Key starts with its instance id, which starts with the customer
+	// id). Erasing an unknown customer erases nothing and is no error.
+	// Ingest message ids are not the customer's: they stay, so a retried
+	// input is still dropped.
+	Erase(ctx context.Context, customerID string) (Erased, error)
+
+	// Deliverable reports whether the outbox item under key is still
+	// pending: the dispatcher asks just before an attempt, so that an item
+	// it claimed before an erase is not delivered after it.
+	Deliverable(ctx context.Context, key string) (bool, error)
+}
+
+// Erased counts what an Erase deleted.
+type Erased struct {
+	// Customer is whether the customer had a state.
+	Customer bool `json:"customer"`
+	// History counts the history records deleted (received inputs
+	// included).
+	History int64 `json:"history"`
+	// Cancelled counts the pending and dead outbox items deleted: sends
+	// that will never go out.
+	Cancelled int64 `json:"cancelled"`
+	// Outbox counts every outbox item deleted, delivered ones included.
+	Outbox int64 `json:"outbox"`
+}
+
+// DedupKey is the form in which a message id is kept for ingest
+// deduplication (SeenMessages, CustomerWrite.MessageIDs): "sha256:" and
+// the id's SHA-256 in unpadded base64url. A client may put anything in a
+// messageId, an email address included; the dedup table outlives an erase
+// (a retried input of an erased customer must stay a duplicate), so it
+// keeps only this hash, which tells nothing about the id and names no
+// customer.
+func DedupKey(messageID string) string {
+	h := sha256.Sum256([]byte(messageID))
+	return "sha256:" + base64.RawURLEncoding.EncodeToString(h[:])
 }

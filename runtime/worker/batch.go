@@ -39,6 +39,8 @@ type group struct {
 	id    string
 	items []*Item
 	c     *engine.Customer
+	// fresh: the store did not know the customer (c is empty).
+	fresh bool
 	// fromPrev: c is a copy of the previous batch's state (so it must not go
 	// back to the cache before that batch's commit has returned).
 	fromPrev bool
@@ -60,7 +62,7 @@ func (w *Worker) load(ctx context.Context, gs []*group) {
 		case err == nil:
 			g.c = c
 		case errors.Is(err, store.ErrNotFound):
-			g.c = &engine.Customer{ID: g.id}
+			g.c, g.fresh = &engine.Customer{ID: g.id}, true
 		default:
 			g.err = fmt.Errorf("worker: load customer %q: %w", g.id, err)
 		}
@@ -162,10 +164,17 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 		}
 	}
 
-	// Ingest dedup across restarts: one query for the whole batch.
+	// Ingest dedup across restarts: one query for the whole batch. The
+	// store keeps ids as store.DedupKey hashes; the raw ids are looked up
+	// too because stores written before the hashing hold them raw (for a
+	// dedup window after the upgrade; harmless after it).
 	var seen map[string]bool
 	if len(ids) > 0 {
-		seen, err = w.st.SeenMessages(ctx, ids)
+		lookups := make([]string, 0, 2*len(ids))
+		for _, id := range ids {
+			lookups = append(lookups, id, store.DedupKey(id))
+		}
+		seen, err = w.st.SeenMessages(ctx, lookups)
 		if err != nil {
 			return nil, nil, fmt.Errorf("worker: seen messages: %w", err)
 		}
@@ -214,10 +223,17 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	b.states = make(map[string]*engine.Customer, len(groups))
 	b.sb.Customers = make([]store.CustomerWrite, 0, len(groups))
 	for _, g := range groups {
+		if g.fresh && onlyWakes(g.items) {
+			// A timer for a customer the store does not know: erased
+			// after the scheduler read its wake. Writing the empty state
+			// would bring the id back as a customer.
+			continue
+		}
 		var cw store.CustomerWrite
 		for _, it := range g.items {
 			if id := it.Input.MessageID; id != "" {
-				if seen[id] {
+				key := store.DedupKey(id)
+				if seen[key] || seen[id] {
 					b.dups++
 					continue
 				}
@@ -233,7 +249,7 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 					}
 				}
 				b.msgs[id] = struct{}{}
-				cw.MessageIDs = append(cw.MessageIDs, id)
+				cw.MessageIDs = append(cw.MessageIDs, key)
 			}
 			res, perr := w.step(eng, g.c, it.Input, now)
 			if perr != nil {
@@ -365,4 +381,13 @@ func countItems(reqs []*request) int {
 		n += len(r.items)
 	}
 	return n
+}
+
+func onlyWakes(items []*Item) bool {
+	for _, it := range items {
+		if it.Input.Kind != engine.KindWake {
+			return false
+		}
+	}
+	return true
 }

@@ -47,6 +47,16 @@
 // acknowledged. See Options.Pipeline for when it pays (BenchmarkWorker
 // measures both).
 //
+// # Erasing a customer
+//
+// Erase (erase.go) goes through the same queue as a batch of its own: the
+// commits before it finish first, the customer's cached state is dropped,
+// store.Eraser.Erase runs, and only then is the next batch prepared. So an
+// erase is ordered with the customer's inputs and timers without any lock,
+// and a timer that falls due for an erased customer writes nothing.
+//
+// Message ids are committed as store.DedupKey hashes.
+//
 // # The state cache
 //
 // The cache holds only committed states: a batch takes a customer's state out

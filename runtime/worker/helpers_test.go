@@ -183,3 +183,12 @@ func eventually(t testing.TB, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// dedupKeys is how the worker commits message ids (store.DedupKey).
+func dedupKeys(ids ...string) []string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, store.DedupKey(id))
+	}
+	return out
+}

@@ -91,12 +91,16 @@ type Worker struct {
 	n counters
 }
 
-// request is one Submit waiting for its commit.
+// request is one Submit waiting for its commit, or one Erase.
 type request struct {
 	ctx   context.Context
 	items []Item
 	at    time.Time  // when it was enqueued: the flush deadline counts from the oldest
 	done  chan error // buffered: the writer never blocks on a Submit that has gone away
+	// erase, when set, makes the request an Erase of that customer
+	// (items is empty): a batch of its own (see erase.go).
+	erase  string
+	erased store.Erased // the outcome, set before done is answered
 }
 
 // New returns a Worker writing to st with eng. It does nothing until Run.
@@ -155,7 +159,11 @@ func (w *Worker) Submit(ctx context.Context, items []Item) error {
 			return ErrNoCustomer
 		}
 	}
-	r := &request{ctx: ctx, items: items, at: time.Now(), done: make(chan error, 1)}
+	return w.enqueue(ctx, &request{ctx: ctx, items: items, at: time.Now(), done: make(chan error, 1)})
+}
+
+// enqueue queues r and waits for its answer.
+func (w *Worker) enqueue(ctx context.Context, r *request) error {
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -233,8 +241,25 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.finish(prev)
 			prev = nil
 		}
-		if len(reqs) > 0 {
-			b := w.prepare(sctx, w.eng.Load(), reqs, prev)
+		for len(reqs) > 0 {
+			if r := reqs[0]; r.erase != "" {
+				// Everything before the erase is committed first, and
+				// nothing after it is prepared until it is done.
+				if prev != nil {
+					w.finish(prev)
+					prev = nil
+				}
+				w.runErase(sctx, r)
+				reqs = reqs[1:]
+				continue
+			}
+			k := 1
+			for k < len(reqs) && reqs[k].erase == "" {
+				k++
+			}
+			var seg []*request
+			seg, reqs = reqs[:k], reqs[k:]
+			b := w.prepare(sctx, w.eng.Load(), seg, prev)
 			if w.prepared != nil {
 				w.prepared()
 			}
@@ -300,6 +325,9 @@ func (w *Worker) collect(ctx context.Context, busy <-chan struct{}) (reqs []*req
 		}
 	}
 	reqs = append(reqs, first)
+	if first.erase != "" {
+		return reqs, true // an erase is a batch of its own
+	}
 	n := len(first.items)
 	deadline := first.at.Add(w.opts.FlushInterval)
 	var timer *time.Timer
@@ -336,7 +364,7 @@ func (w *Worker) collect(ctx context.Context, busy <-chan struct{}) (reqs []*req
 				return w.close(reqs), false
 			}
 		}
-		if n > 0 && n+len(r.items) > w.opts.MaxBatch {
+		if r.erase != "" || n > 0 && n+len(r.items) > w.opts.MaxBatch {
 			w.carry = r
 			return reqs, true
 		}

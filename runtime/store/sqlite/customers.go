@@ -19,9 +19,10 @@ const (
 	qReceived = `SELECT kind, name, message_id, at FROM received WHERE customer = ? ORDER BY seq`
 	// A page of customers in id order from a lower bound (after, exclusive,
 	// or the prefix, inclusive) to the prefix's end ('' for none): one range
-	// of the primary key.
+	// of the primary key, bounded on both sides so that a prefix that
+	// matches few reads only those.
 	qListCustomers = `SELECT id, state FROM customers
-		WHERE id > ?1 AND id >= ?2 AND (?3 = '' OR id < ?3) ORDER BY id LIMIT ?4`
+		WHERE id > ?1 AND id >= ?2 AND id < ?3 ORDER BY id LIMIT ?4`
 	// The prune of received inputs, as the history's (see PruneHistory).
 	qReceivedChunk = "SELECT max(seq), min(at) FROM (SELECT seq, at FROM received WHERE seq > ? ORDER BY seq LIMIT ?)"
 	qPruneReceived = "DELETE FROM received WHERE seq > ?1 AND seq <= ?2 AND at < ?3"
@@ -53,6 +54,9 @@ func (s *Store) Received(ctx context.Context, customerID string) ([]store.Receiv
 	return out, nil
 }
 
+// noEnd is greater than every id: ids are UTF-8, which never holds 0xFF.
+const noEnd = "\xff"
+
 // listChunk is how many customers ListCustomers reads a query.
 const listChunk = 256
 
@@ -64,6 +68,9 @@ func (s *Store) ListCustomers(ctx context.Context, q store.CustomerQuery) (store
 		return page, s.read(func() error { return nil })
 	}
 	end := store.PrefixEnd(q.IDPrefix)
+	if end == "" {
+		end = noEnd
+	}
 	after, read := q.After, 0
 	for {
 		n := listChunk

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -158,5 +159,152 @@ func testReceived(t *testing.T, open func(t *testing.T) store.Store) {
 		if rs := get("b"); len(rs) != 0 {
 			t.Errorf("b's inputs after a prune: %v", rs)
 		}
+	}
+}
+
+// testErase: an erase leaves nothing of the customer — state, indexes,
+// history, received inputs, outbox items in every state — and nothing of
+// anybody else is touched, the customer "a/b" whose keys share the prefix
+// "a/" included. Message ids stay (they are not the customer's). The id
+// then starts a new customer.
+func testErase(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	er, ok := s.(store.Eraser)
+	if !ok {
+		t.Skip("the store does not implement store.Eraser")
+	}
+	a := simple("a", "j", "s", at(time.Hour))
+	a.MessageIDs = []string{"a-m1"}
+	a.Received = []store.Received{{Kind: engine.KindEvent, Name: "e", MessageID: "a-m1", At: at(0)}}
+	sends := []engine.Send{
+		send("a/j/1", "pending", 1, engine.FateDeliver, at(0)),
+		send("a/j/1", "dead", 1, engine.FateDeliver, at(0)),
+		send("a/j/1", "delivered", 1, engine.FateDeliver, at(0)),
+		send("a/j/1", "failed", 1, engine.FateFailed, at(0)),
+	}
+	a.Results = []engine.Result{{
+		Transitions: []engine.Transition{{Instance: "a/j/1", Journey: "j", Version: "v1", To: "s", Cause: "entry:e", Status: engine.StatusActive, At: at(0)}},
+		Sends:       sends,
+		Refusals:    []engine.Refusal{{Journey: "k", Event: "e", Reason: engine.RefusedReentry, At: at(0)}},
+	}}
+	ab := simple("a/b", "j", "s", at(time.Hour))
+	ab.Results = []engine.Result{{Sends: []engine.Send{send("a/b/j/1", "pending", 1, engine.FateDeliver, at(0))}}}
+	b := simple("b", "j", "s", at(time.Hour))
+	b.Received = []store.Received{{Kind: engine.KindIdentify, At: at(0)}}
+	commit(t, s, a, ab, b)
+	// Settle a's items: one dead, one delivered, one left pending but
+	// claimed (a dispatcher holds it when the erase comes).
+	if err := s.Dead(bg, sends[1].Key, 3, at(time.Minute), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delivered(bg, sends[2].Key, at(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimOutbox(bg, at(time.Minute), time.Minute, 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("ClaimOutbox: %v, %d items; want a's and a/b's pending", err, len(claimed))
+	}
+
+	e, err := er.Erase(bg, "a")
+	if err != nil {
+		t.Fatalf("Erase: %v", err)
+	}
+	if !e.Customer || e.Outbox != 3 || e.Cancelled != 2 || e.History < 6 {
+		t.Errorf("Erase = %+v; want the customer, 3 outbox items of which 2 cancelled, at least 6 history records", e)
+	}
+
+	wantNotFound(t, s, "a")
+	if trs, err := s.Transitions(bg, "a"); err != nil || len(trs) != 0 {
+		t.Errorf("Transitions(a) after the erase: %v, %v", trs, err)
+	}
+	if ss, err := s.Sends(bg, "a"); err != nil || len(ss) != 0 {
+		t.Errorf("Sends(a) after the erase: %v, %v", ss, err)
+	}
+	if eh, ok := s.(store.EventHistory); ok {
+		if evs, err := eh.Events(bg, "a"); err != nil || len(evs) != 0 {
+			t.Errorf("Events(a) after the erase: %v, %v", evs, err)
+		}
+	}
+	if rh, ok := s.(store.ReceivedHistory); ok {
+		if rs, err := rh.Received(bg, "a"); err != nil || len(rs) != 0 {
+			t.Errorf("Received(a) after the erase: %v, %v", rs, err)
+		}
+		if rs, err := rh.Received(bg, "b"); err != nil || len(rs) != 1 {
+			t.Errorf("Received(b) after a's erase: %v, %v", rs, err)
+		}
+	}
+	wakes, err := s.Due(bg, at(48*time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var woken []string
+	for _, w := range wakes {
+		woken = append(woken, w.CustomerID)
+	}
+	same(t, "due after the erase", woken, []string{"a/b", "b"})
+	act, err := s.ActiveCustomers(bg, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "active customers after the erase", act, []string{"a/b", "b"})
+	counts, err := s.StageCounts(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "stage counts after the erase", counts, []store.StageCount{{Journey: "j", Version: "v1", Stage: "s", Active: 2}})
+	if q, ok := s.(store.DeadLetterQueue); ok {
+		if ds, err := q.DeadLetters(bg, "", 10); err != nil || len(ds) != 0 {
+			t.Errorf("dead letters after the erase: %+v, %v", ds, err)
+		}
+	}
+	if f, ok := s.(store.FailedSendLister); ok {
+		if fs, err := f.FailedSends(bg, "", 10); err != nil || len(fs) != 0 {
+			t.Errorf("failed sends after the erase: %+v, %v", fs, err)
+		}
+	}
+	// The claimed item is gone: not deliverable, and settling it says so.
+	for _, sd := range sends[:3] {
+		if ok, err := er.Deliverable(bg, sd.Key); err != nil || ok {
+			t.Errorf("Deliverable(%s) after the erase = %v, %v", sd.Key, ok, err)
+		}
+	}
+	if err := s.Delivered(bg, sends[0].Key, at(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Delivered of an erased item: %v, want ErrNotFound", err)
+	}
+	if ok, err := er.Deliverable(bg, "a/b/j/1/1/pending"); err != nil || !ok {
+		t.Errorf("Deliverable(a/b's item) = %v, %v; want true", ok, err)
+	}
+	items, err := s.ClaimOutbox(bg, at(time.Hour), time.Minute, 10)
+	if err != nil || len(items) != 1 || items[0].Send.Key != "a/b/j/1/1/pending" {
+		t.Errorf("claim after the lease: %v %+v; want a/b's item alone", err, items)
+	}
+	mustCustomer(t, s, "a/b")
+	mustCustomer(t, s, "b")
+	if seen, err := s.SeenMessages(bg, []string{"a-m1"}); err != nil || !seen["a-m1"] {
+		t.Errorf("the erase forgot a message id: %v, %v", seen, err)
+	}
+
+	// Again: nothing left, no error.
+	if e, err := er.Erase(bg, "a"); err != nil || e != (store.Erased{}) {
+		t.Errorf("a second Erase = %+v, %v", e, err)
+	}
+	// The id is a new customer, whose sends (same keys as the erased
+	// ones: the same instance ids) go to the outbox afresh.
+	again := simple("a", "j", "s", time.Time{})
+	again.Results = []engine.Result{{Sends: []engine.Send{send("a/j/1", "delivered", 1, engine.FateDeliver, at(2*time.Hour))}}}
+	commit(t, s, again)
+	if ss, err := s.Sends(bg, "a"); err != nil || len(ss) != 1 || ss[0].Delivery != store.DeliveryPending {
+		t.Errorf("the new a's sends: %+v, %v", ss, err)
+	}
+	if ok, err := er.Deliverable(bg, sends[2].Key); err != nil || !ok {
+		t.Errorf("the new a's send under an erased key is not deliverable: %v, %v", ok, err)
+	}
+
+	// Survives a reopen.
+	s.Close()
+	s = open(t)
+	wantNotFound(t, s, "b/none")
+	if trs, err := s.Transitions(bg, "a"); err != nil || len(trs) != 0 {
+		t.Errorf("Transitions(a) after a reopen: %v, %v", trs, err)
 	}
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Closed", testClosed},
 		{"ListCustomers", testListCustomers},
 		{"Received", testReceived},
+		{"Erase", testErase},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, o) })
 	}

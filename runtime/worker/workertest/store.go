@@ -354,6 +354,7 @@ func (s *Store) Pending() int {
 }
 
 // Messages returns the message ids committed for a customer, in order.
+// The worker commits them as store.DedupKey keys.
 func (s *Store) Messages(id string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

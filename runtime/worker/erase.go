@@ -1,0 +1,60 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// Erasing a customer goes through the queue like any input, so it is
+// ordered with the customer's inputs without a lock: an Erase is a batch
+// of its own. Run first waits for the commit of every batch before it
+// (with Pipeline, the one still committing), then takes the customer's
+// state out of the cache and calls store.Eraser.Erase; batches after it
+// are prepared only once it has returned, so they load the customer from
+// the store, where it no longer is, and start a new one. A timer that
+// falls due for the erased customer (the scheduler read its wake before
+// the erase) finds no customer and writes nothing (see tryPrepare).
+
+// ErrNoEraser is returned by Erase when the store cannot erase customers.
+var ErrNoEraser = fmt.Errorf("worker: the store does not implement store.Eraser")
+
+// Erase erases the customer id (store.Eraser) after every input submitted
+// before it is committed and before any submitted after it is handled. It
+// returns what the store deleted.
+func (w *Worker) Erase(ctx context.Context, id string) (store.Erased, error) {
+	if id == "" {
+		return store.Erased{}, ErrNoCustomer
+	}
+	if _, ok := w.st.(store.Eraser); !ok {
+		return store.Erased{}, ErrNoEraser
+	}
+	r := &request{ctx: ctx, erase: id, done: make(chan error, 1)}
+	if err := w.enqueue(ctx, r); err != nil {
+		return store.Erased{}, err // r.erased may still be written: not read
+	}
+	return r.erased, nil
+}
+
+// runErase runs an Erase request: on the Run goroutine, with no batch
+// preparing or committing.
+func (w *Worker) runErase(ctx context.Context, r *request) {
+	if err := r.ctx.Err(); err != nil {
+		// Its caller has gone: as with inputs, do not do work nobody
+		// will see acknowledged.
+		r.done <- err
+		return
+	}
+	w.cache.take(r.erase) // the cached state is the erased one
+	e, err := w.st.(store.Eraser).Erase(ctx, r.erase)
+	if err != nil {
+		w.n.errors.Add(1)
+		w.log.Error("erase failed", "err", err)
+		r.done <- fmt.Errorf("worker: %w", err)
+		return
+	}
+	w.log.Info("customer erased", "history", e.History, "cancelled", e.Cancelled)
+	r.erased = e
+	r.done <- nil
+}

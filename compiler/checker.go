@@ -40,9 +40,15 @@ type checker struct {
 	durations map[*lang.After]time.Duration
 	weights   map[*lang.Variant]int
 	templates map[string]string // path -> content of every template() that resolved
-	contexts  map[scopeKey]*hcl.EvalContext
-	traitsID  map[string]*field        // the traits and id, built once by traitsWithID
-	entries   map[*journey]entryFields // by entryFields
+	// checkedTemplates memoises checkTemplateCall: a template is checked
+	// once for each set of variables it is used with, however many calls
+	// reach it (templates that include each other would otherwise cost
+	// exponential time).
+	checkedTemplates map[templateKey]templateCheck
+	templateBytes    int // of every template read, against lang.MaxWorkspaceBytes
+	contexts         map[scopeKey]*hcl.EvalContext
+	traitsID         map[string]*field        // the traits and id, built once by traitsWithID
+	entries          map[*journey]entryFields // by entryFields
 	// The unknown values evaluation contexts give customer and each
 	// event, built once by newEvalContext.
 	customerVal cty.Value
@@ -109,25 +115,26 @@ func newChecker(ws *lang.Workspace, opts Options) *checker {
 		stages += len(j.Stages)
 	}
 	return &checker{
-		ws:           ws,
-		opts:         opts,
-		index:        &Index{Symbols: make([]*Symbol, 0, 2*stages+64), Refs: make([]Ref, 0, 6*stages+64)},
-		funcs:        checkFuncs,
-		traits:       map[string]*field{},
-		events:       map[string]*event{},
-		channels:     map[string]*lang.Channel{},
-		channelTypes: map[string]string{},
-		policies:     map[string]*policy{},
-		journeys:     map[string]*journey{},
-		targets:      map[*lang.Attr]string{},
-		durations:    map[*lang.After]time.Duration{},
-		weights:      map[*lang.Variant]int{},
-		templates:    map[string]string{},
-		contexts:     map[scopeKey]*hcl.EvalContext{},
-		entries:      map[*journey]entryFields{},
-		eventVals:    map[*event]cty.Value{},
-		durationMemo: map[string]parsedDuration{},
-		reentryMemo:  map[string]parsedReentry{},
+		ws:               ws,
+		opts:             opts,
+		index:            &Index{Symbols: make([]*Symbol, 0, 2*stages+64), Refs: make([]Ref, 0, 6*stages+64)},
+		funcs:            checkFuncs,
+		traits:           map[string]*field{},
+		events:           map[string]*event{},
+		channels:         map[string]*lang.Channel{},
+		channelTypes:     map[string]string{},
+		policies:         map[string]*policy{},
+		journeys:         map[string]*journey{},
+		targets:          map[*lang.Attr]string{},
+		durations:        map[*lang.After]time.Duration{},
+		weights:          map[*lang.Variant]int{},
+		templates:        map[string]string{},
+		checkedTemplates: map[templateKey]templateCheck{},
+		contexts:         map[scopeKey]*hcl.EvalContext{},
+		entries:          map[*journey]entryFields{},
+		eventVals:        map[*event]cty.Value{},
+		durationMemo:     map[string]parsedDuration{},
+		reentryMemo:      map[string]parsedReentry{},
 	}
 }
 

@@ -3,6 +3,7 @@ package compiler
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
@@ -352,14 +353,102 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 			"Cannot read %q (paths are relative to the workspace root): %v.", path, unwrapPathError(err))
 		return false
 	}
+	key := templateKey{path, scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now}, sc.env}
+	done, seen := c.checkedTemplates[key]
+	if !seen {
+		done = c.checkTemplate(path, content, sc, depth)
+		c.checkedTemplates[key] = done
+	}
+	if !done.ok {
+		return false
+	}
+	if depth == 0 && (done.bytes > MaxTemplateBytes || done.includes > MaxTemplateIncludes) {
+		c.errorf(call.Args[0].Range(), "Template expands too much",
+			"Template %q renders up to %s through %d template() calls; the limits are %s and %d calls, so that one send cannot take seconds and megabytes. Include templates fewer times, or make them smaller.",
+			path, sizeText(done.bytes), done.includes, lang.FormatBytes(MaxTemplateBytes), MaxTemplateIncludes)
+		return false
+	}
+	return true
+}
+
+// Limits on what one template() call may expand to, counting the
+// templates it includes, and theirs. Checked at compile time from the
+// templates' sizes (their literal text; interpolated values come on top,
+// and the engine bounds those at run time). Documented in docs/operations.md.
+const (
+	MaxTemplateBytes    = 1 << 20
+	MaxTemplateIncludes = 100
+)
+
+type templateKey struct {
+	path  string
+	scope scopeKey
+	env   bool
+}
+
+// templateCheck is what checking a template found: whether it is good, and
+// how far it expands: its size with the sizes of the templates it
+// includes (saturating), and how many template() calls that takes.
+type templateCheck struct {
+	ok              bool
+	bytes, includes int64
+}
+
+// checkTemplate parses and checks one template's content in a scope and
+// measures its expansion from the checks of the templates it calls (done
+// first, from inside checkExprDepth).
+func (c *checker) checkTemplate(path string, content []byte, sc *scope, depth int) templateCheck {
+	if _, read := c.templates[path]; !read {
+		c.templateBytes += len(content)
+		if c.templateBytes > lang.MaxWorkspaceBytes-c.sourceBytes() {
+			c.errorf(hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}, "Workspace too large",
+				"The workspace's files and templates together pass %s, the limit of a workspace, at template %q. Split the workspace.",
+				lang.FormatBytes(lang.MaxWorkspaceBytes), path)
+			return templateCheck{}
+		}
+	}
 	tmpl, diags := lang.ParseTemplate(content, path, hcl.InitialPos)
 	if diags.HasErrors() {
 		c.addDiags(diags)
-		return false
+		return templateCheck{}
 	}
 	c.templates[path] = string(content)
-	t := c.checkExprDepth(tmpl, sc, depth+1)
-	return t != cty.NilType
+	if c.checkExprDepth(tmpl, sc, depth+1) == cty.NilType {
+		return templateCheck{}
+	}
+	out := templateCheck{ok: true, bytes: int64(len(content))}
+	key := templateKey{scope: scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now}, env: sc.env}
+	hclsyntax.VisitAll(tmpl, func(n hclsyntax.Node) hcl.Diagnostics {
+		call, isCall := n.(*hclsyntax.FunctionCallExpr)
+		if !isCall || call.Name != "template" || len(call.Args) != 1 {
+			return nil
+		}
+		key.path, _ = lang.StaticString(call.Args[0])
+		inner := c.checkedTemplates[key]
+		out.bytes = min(out.bytes+inner.bytes, math.MaxInt64/2)
+		out.includes = min(out.includes+1+inner.includes, math.MaxInt64/2)
+		return nil
+	})
+	return out
+}
+
+// sourceBytes is the size of the workspace's files.
+func (c *checker) sourceBytes() int {
+	n := 0
+	for _, f := range c.ws.Files {
+		n += len(f.Src)
+	}
+	return n
+}
+
+func sizeText(n int64) string {
+	if n >= 10<<20 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	if n >= 10<<10 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // checkTraversal checks one variable use like customer.email. The list of

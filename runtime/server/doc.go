@@ -43,6 +43,8 @@
 //	                               order (409 on the real clock)
 //	GET  /metrics                  Prometheus text format                     admin token
 //	GET  /healthz                  {"status":"ok"} when the store answers a read, else 503; open
+//	                               and can write (store.WriteHealth: a full
+//	                               disk is 503 "failing": "store writes")
 //
 // The write key (Options.WriteKey) is the HTTP Basic user name, Segment's
 // convention, the X-Write-Key header, or the writeKey member of the JSON
@@ -61,7 +63,8 @@
 //	  -> worker.Submit (blocks until the group commit holding them is durable)
 //	  -> 200 {"success":true}, with "errors": [{"index", "reason"}] listing refused batch
 //	     items (counted in waymark_ingest_invalid_total); or 503 with Retry-After when the
-//	     commit failed or the worker stops
+//	     commit failed or the worker stops (a full disk: store.ErrNoSpace, logged once an
+//	     interval with a count of the rest, runtime/lograte)
 //
 // A client may retry anything that did not get a 200: the worker drops an
 // input whose messageId was committed before (store.SeenMessages, which

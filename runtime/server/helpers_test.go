@@ -15,6 +15,7 @@ import (
 	"github.com/waymark-dev/waymark/compiler"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/manualclock"
+	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -55,8 +56,14 @@ type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
 	worker     worker.Options
-	ws         string    // under testdata
-	clockStart time.Time // zero: the real clock
+	ws         string                       // under testdata
+	clockStart time.Time                    // zero: the real clock
+	open       func(testing.TB) store.Store // another store than SQLite (harness.st is then nil)
+}
+
+// withStore runs the harness on the store open returns.
+func withStore(open func(testing.TB) store.Store) harnessOption {
+	return func(c *harnessConfig) { c.open = open }
 }
 
 func withWorkerLogger(l *slog.Logger) harnessOption {
@@ -76,13 +83,20 @@ func withManualClock(start time.Time) harnessOption {
 
 func newHarness(t testing.TB, opts Options, hopts ...harnessOption) *harness {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "waymark.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := harnessConfig{worker: worker.Options{Logger: discardLogger()}, ws: "ws"}
 	for _, o := range hopts {
 		o(&cfg)
+	}
+	var st store.Store
+	var sq *sqlite.Store
+	if cfg.open != nil {
+		st = cfg.open(t)
+	} else {
+		var err error
+		if sq, err = sqlite.Open(filepath.Join(t.TempDir(), "waymark.db")); err != nil {
+			t.Fatal(err)
+		}
+		st = sq
 	}
 	var w *worker.Worker
 	if !cfg.clockStart.IsZero() {
@@ -91,7 +105,7 @@ func newHarness(t testing.TB, opts Options, hopts ...harnessOption) *harness {
 	}
 	w = worker.New(st, workspaceEngine(t, cfg.ws), cfg.worker)
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, st: st, w: w, stopW: cancel, doneW: make(chan struct{})}
+	h := &harness{t: t, st: sq, w: w, stopW: cancel, doneW: make(chan struct{})}
 	go func() {
 		defer close(h.doneW)
 		w.Run(ctx)

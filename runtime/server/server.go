@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/lograte"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -75,6 +76,7 @@ type Server struct {
 	w        Worker
 	opts     Options
 	log      *slog.Logger
+	lim      *lograte.Limiter // a failure repeated by every request: one line an interval
 	mux      *http.ServeMux
 	writeKey [32]byte
 	admin    [32]byte
@@ -92,6 +94,7 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	}
 	s := &Server{
 		st: st, w: w, opts: opts, log: opts.Logger, mux: http.NewServeMux(), started: time.Now(),
+		lim: lograte.New(0, nil),
 	}
 	s.m = newServerMetrics(s, opts.Logger)
 	// Secrets are compared as digests: equal lengths, so that the compare
@@ -316,7 +319,9 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 			if errors.Is(err, worker.ErrClosed) {
 				msg = "not stored: the server is shutting down, retry later"
 			} else {
-				s.log.Warn("ingest not committed", "calls", len(items), "err", err)
+				if ok, n := s.lim.Allow("ingest"); ok {
+					s.log.Warn("ingest not committed", "calls", len(items), "err", err, "suppressed", n)
+				}
 			}
 			w.Header().Set("Retry-After", strconv.Itoa(int((s.opts.RetryAfter+time.Second-1)/time.Second)))
 			writeError(w, http.StatusServiceUnavailable, msg)
@@ -338,15 +343,29 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 }
 
 // handleHealth answers ok when the store answers a read (a probe of the
-// message-id index, the cheapest read every store has) within two seconds.
-// The endpoint is open, so a failure says only which part failed; the
-// error itself goes to the log.
+// message-id index, the cheapest read every store has) within two seconds
+// and, for a store that can tell (store.WriteHealth), can write: a store
+// on a full disk is "failing": "store writes", so that a load balancer
+// sends events elsewhere until it recovers. The endpoint is open, so a
+// failure says only which part failed; the error itself goes to the log
+// (once an interval).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.st.SeenMessages(ctx, []string{"waymark-healthz"}); err != nil {
-		s.log.Error("health check: the store did not answer", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "failing": "store"})
+	failing := ""
+	_, err := s.st.SeenMessages(ctx, []string{"waymark-healthz"})
+	if err != nil {
+		failing = "store"
+	} else if wh, ok := s.st.(store.WriteHealth); ok {
+		if err = wh.WriteError(); err != nil {
+			failing = "store writes"
+		}
+	}
+	if failing != "" {
+		if ok, n := s.lim.Allow("health"); ok {
+			s.log.Error("health check: the "+failing+" failed", "err", err, "suppressed", n)
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "failing": failing})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

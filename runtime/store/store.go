@@ -29,6 +29,20 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 // acknowledged events, so the second refuses to start.
 var ErrInUse = errors.New("store is in use")
 
+// ErrNoSpace is returned (wrapped) by writes while a store's disk is too
+// full to write safely. Nothing of the write happened; retry later. Reads
+// go on, and the store writes again once there is space.
+var ErrNoSpace = errors.New("the store's disk is full")
+
+// WriteHealth is implemented by stores that know, without writing, that
+// they cannot write now (a full disk): /healthz reports it, so that a load
+// balancer sends events elsewhere until the store recovers.
+type WriteHealth interface {
+	// WriteError is nil when writes may succeed, else why they cannot
+	// (wrapping ErrNoSpace for a full disk).
+	WriteError() error
+}
+
 // Store is the runtime's durable state behind one narrow interface, so that
 // the embedded SQLite store and PostgreSQL are interchangeable. Every method
 // is safe for concurrent use. Times are UTC.

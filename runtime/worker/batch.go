@@ -112,7 +112,9 @@ func (w *Worker) prepare(ctx context.Context, eng *engine.Engine, reqs []*reques
 		b, bad, err := w.tryPrepare(ctx, eng, reqs, prev, now)
 		if err != nil {
 			w.n.errors.Add(1)
-			w.log.Error("batch failed before commit", "err", err, "inputs", countItems(reqs))
+			if ok, n := w.lim.Allow("prepare"); ok {
+				w.log.Error("batch failed before commit", "err", err, "inputs", countItems(reqs), "suppressed", n)
+			}
 			w.fail(reqs, err)
 			return nil
 		}
@@ -309,7 +311,9 @@ func (w *Worker) commit(ctx context.Context, b *batch) {
 	if err != nil {
 		err = fmt.Errorf("worker: commit: %w", err)
 		w.n.errors.Add(1)
-		w.log.Error("commit failed", "err", err, "customers", len(b.sb.Customers), "inputs", b.inputs)
+		if ok, n := w.lim.Allow("commit"); ok {
+			w.log.Error("commit failed", "err", err, "customers", len(b.sb.Customers), "inputs", b.inputs, "suppressed", n)
+		}
 		b.err = err
 		close(b.done)
 		w.fail(b.reqs, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/lograte"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
@@ -73,7 +74,10 @@ type Worker struct {
 	st   store.Store
 	opts Options
 	log  *slog.Logger
-	eng  atomic.Pointer[engine.Engine]
+	// lim lets a failure that repeats (a full disk fails every commit)
+	// reach the log once per interval, with a count of the rest.
+	lim *lograte.Limiter
+	eng atomic.Pointer[engine.Engine]
 
 	in       chan *request
 	stopping chan struct{} // closed when Run begins to stop: Submit refuses new work
@@ -127,6 +131,7 @@ func New(st store.Store, eng *engine.Engine, opts Options) *Worker {
 		st:       st,
 		opts:     opts,
 		log:      opts.Logger.With("component", "worker"),
+		lim:      lograte.New(0, nil),
 		in:       make(chan *request, opts.QueueSize),
 		stopping: make(chan struct{}),
 		cache:    newCache(opts.CacheSize),

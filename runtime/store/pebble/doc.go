@@ -17,6 +17,11 @@
 // store.ErrInUse naming the holder rather than Pebble's bare "resource
 // temporarily unavailable".
 //
+// A full disk refuses writes (store.ErrNoSpace; reads go on) instead of
+// killing the process, and writes resume when space comes back: a reserve
+// file and a free-space check before every group commit keep Pebble from
+// meeting ENOSPC in its WAL, where it would be fatal (space.go).
+//
 // # Data flow
 //
 // Every write (Commit, ClaimOutbox, Delivered, Retry, Dead, Requeue,

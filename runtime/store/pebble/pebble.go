@@ -28,6 +28,10 @@ type Store struct {
 	db   *pdb.DB
 	lock *storelock.Lock // held from Open to Close, with the pid in it
 
+	// space refuses writes while the disk is too full for Pebble to write
+	// safely (space.go).
+	space *space
+
 	// q is the writer's queue and the store's open/closed state: reads
 	// run under q.Read, writes go through q.Write to the writer goroutine.
 	q *groupcommit.Queue[*tx]
@@ -54,6 +58,7 @@ type Store struct {
 
 var _ interface {
 	store.Store
+	store.WriteHealth
 	store.MessagePruner
 	store.HistoryPruner
 	store.EventHistory
@@ -143,7 +148,12 @@ func open(dir string, fs vfs.FS) (*Store, error) {
 			return nil, fmt.Errorf("pebble: %w", err)
 		}
 	}
-	db, err := pdb.Open(dir, options(fs))
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		lock.Unlock()
+		return nil, fmt.Errorf("pebble: %s: %w", dir, err)
+	}
+	sp := newSpace(fs, dir)
+	db, err := pdb.Open(dir, options(vfs.OnDiskFull(fs, sp.onDiskFull)))
 	if err != nil {
 		lock.Unlock()
 		if errors.Is(err, syscall.EWOULDBLOCK) { // a holder that took only Pebble's lock
@@ -152,10 +162,11 @@ func open(dir string, fs vfs.FS) (*Store, error) {
 		return nil, fmt.Errorf("pebble: %s: %w", dir, err)
 	}
 	s := &Store{
-		dir:  dir,
-		db:   db,
-		lock: lock,
-		now:  func() time.Time { return time.Now().UTC() },
+		dir:   dir,
+		db:    db,
+		lock:  lock,
+		space: sp,
+		now:   func() time.Time { return time.Now().UTC() },
 	}
 	if err := s.migrate(); err != nil {
 		return nil, errors.Join(err, db.Close(), lock.Unlock())
@@ -290,6 +301,12 @@ func (s *Store) Close() error {
 
 // lockFile is the file in the store's directory that storelock holds.
 const lockFile = "waymark.lock"
+
+// WriteError implements store.WriteHealth: an error wrapping
+// store.ErrNoSpace while the disk is too full to write.
+func (s *Store) WriteError() error {
+	return s.read(func() error { return s.space.admit() })
+}
 
 // read runs f with the store held open.
 func (s *Store) read(f func() error) error { return s.q.Read(f) }

@@ -76,6 +76,13 @@ func lower(floor, key []byte) []byte {
 }
 
 func (s *Store) runGroup(group []*request) {
+	// A full disk: refuse the group before Pebble sees it (space.go).
+	if err := s.space.admit(); err != nil {
+		for _, r := range group {
+			r.Answer(err)
+		}
+		return
+	}
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
 	t := &tx{s: s, b: b}

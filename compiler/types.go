@@ -16,7 +16,7 @@ import (
 )
 
 // scope says which variables an expression may use. It mirrors the table of
-// variables in LANGUAGE.md: `event` only where an event is being handled,
+// variables in docs/guide.md: `event` only where an event is being handled,
 // `entry` only inside a journey, env() only in channel settings.
 type scope struct {
 	where    string // for errors: "a send field", "a goal's when"

@@ -16,7 +16,7 @@ func ReferenceDoc() []byte {
 	b.WriteString("# Waymark language reference\n\n")
 	b.WriteString("<!-- Generated from lang/schema.go by `go generate ./lang`; do not edit. -->\n\n")
 	b.WriteString("This reference lists every block and attribute the loader accepts, with the text that hover and completion show in editors. ")
-	b.WriteString("For the semantics (how customers move through stages, how policies decide) read the language contract, LANGUAGE.md.\n\n")
+	b.WriteString("For the semantics (how customers move through stages, how policies decide), with complete examples, read the [language guide](guide.md).\n\n")
 	b.WriteString("## Journey files (`*.journey.hcl`)\n\n")
 	for _, bs := range Schema.Blocks {
 		writeBlock(&b, bs, nil)
@@ -50,7 +50,11 @@ func writeBlock(b *strings.Builder, bs *BlockSchema, path []string) {
 	path = append(path, bs.Type)
 	level := min(len(path)+2, 6)
 	fmt.Fprintf(b, "%s `%s`\n\n", strings.Repeat("#", level), blockSyntax(bs, path))
-	b.WriteString(bs.Doc + "\n\n")
+	b.WriteString(bs.Doc)
+	if sec := GuideSection(bs); sec != "" {
+		fmt.Fprintf(b, " ([guide](guide.md#%s))", sec)
+	}
+	b.WriteString("\n\n")
 	for _, l := range bs.Labels {
 		fmt.Fprintf(b, "- label **%s**: %s\n", l.Name, l.Doc)
 	}

@@ -110,6 +110,10 @@ func blockDoc(bs *lang.BlockSchema) string {
 	for _, l := range bs.Labels {
 		fmt.Fprintf(&b, "\n\n*%s*: %s", l.Name, l.Doc)
 	}
+	if sec := lang.GuideSection(bs); sec != "" {
+		// The path, not a link: an editor resolves no relative link in a hover.
+		fmt.Fprintf(&b, "\n\nMore, with examples: `%s#%s`", lang.GuideFile, sec)
+	}
 	return b.String()
 }
 

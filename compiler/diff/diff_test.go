@@ -43,7 +43,7 @@ func compileTxtar(t *testing.T, name string) (old, new *ir.Program) {
 
 // The diff of each testdata case, as text and as JSON, against golden files.
 func TestCompute(t *testing.T) {
-	for _, name := range []string{"trial"} {
+	for _, name := range []string{"trial", "moves"} {
 		t.Run(name, func(t *testing.T) {
 			old, new := compileTxtar(t, name)
 			d := Compute(old, new)

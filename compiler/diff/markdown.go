@@ -101,7 +101,7 @@ func (d *Diff) headline() string {
 	other := len(d.Channels) + len(d.Policies) + len(d.Schemas) + len(d.Templates)
 	head := "journeys: none changed"
 	if len(parts) > 0 {
-		head = "journeys " + strings.Join(parts, ", ")
+		head = "journeys: " + strings.Join(parts, ", ")
 	}
 	if other > 0 {
 		head += fmt.Sprintf("; %d other changes (channels, policies, schemas, templates)", other)

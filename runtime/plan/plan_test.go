@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -223,6 +224,103 @@ func TestRun(t *testing.T) {
 			}
 			if fmt.Sprint(counts) != fmt.Sprintf("[{trial %[1]s engaged 10} {trial %[1]s welcome 20}]", base.Journeys[0].Version) {
 				t.Errorf("the plan changed the store: %v", counts)
+			}
+		})
+	}
+}
+
+const heldWorkspace = `
+channel "log" {
+  type = "log"
+}
+
+policy "daytime" {
+  quiet_hours = "21:00-08:00"
+}
+
+event "signed_up" {}
+
+journey "greet" {
+  policy = policy.daytime
+
+  entry "signed_up" {}
+
+  stage "hello" {
+    send "hi" {
+      channel = channel.log
+      data    = { text = "hi" }
+    }
+    after "30d" { goto = end }
+  }
+}
+`
+
+// Held sends whose send or policy changed are listed, counted.
+func TestRunHeldSends(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "greet.journey.hcl"), []byte(heldWorkspace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, diags := compiler.CompileDir(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	base := res.Program
+	eng, err := engine.New(base, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "held.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	night := time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC) // in quiet hours: the send is held
+	var b store.Batch
+	for i := range 3 {
+		c := &engine.Customer{ID: fmt.Sprintf("h%d", i)}
+		r := eng.Step(c, engine.Input{Kind: engine.KindEvent, Event: "signed_up"}, night)
+		if len(c.Held) != 1 {
+			t.Fatalf("the send was not held: %+v", r.Sends)
+		}
+		b.Customers = append(b.Customers, store.CustomerWrite{State: c, NextWake: c.NextWake(), Results: []engine.Result{r}})
+	}
+	if err := st.Commit(bg, &b); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		edit   func(p *ir.Program)
+		reason string
+	}{
+		{"the send's data changed", func(p *ir.Program) {
+			a := &p.Journey("greet").Stages[0].Actions[0]
+			a.Fields[0].Expr.Src = `{ text = "hello" }`
+		}, diff.HeldSendChanged},
+		{"the policy changed", func(p *ir.Program) { p.Policies[0].QuietHours = "22:00-08:00" }, diff.HeldPolicyChanged},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, _ := ir.Encode(base)
+			cand, _ := ir.Decode(data)
+			tc.edit(cand)
+			j := cand.Journey("greet")
+			j.Version = ir.Hash(j)
+			ceng, err := engine.New(cand, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Run(bg, st, Input{Base: base, Candidate: cand, Engine: ceng}, Options{Now: night.Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []diff.HeldImpact{{Stage: "hello", Send: "hi", Sends: 3, Reason: tc.reason}}
+			var got []diff.HeldImpact
+			for _, jp := range p.Journeys {
+				got = append(got, jp.Held...)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("held %+v, want %+v", got, want)
 			}
 		})
 	}

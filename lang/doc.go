@@ -18,7 +18,9 @@
 // The schema is the one description of the language. The loader checks
 // against it, the language server completes and hovers from it, and
 // docs/language.md is generated from it (reference.go); nothing else
-// describes a block or an attribute.
+// describes a block or an attribute. The semantics, with examples, are in
+// the language guide, docs/guide.md; guide.go maps each block to its
+// section there, for the reference's and hover's pointers.
 //
 // The model holds what was written, valid or not: resolving names and
 // checking types is the compiler's job. Helpers that several layers need

@@ -23,4 +23,5 @@
 //	run       the IR to the runtime: store, worker, scheduler, dispatcher,
 //	          HTTP server and the reload watcher (run.go wires them)
 //	lsp       stdin and stdout to package lsp
+//	version   runtime/debug's build information (module version, VCS stamp, Go)
 package main

@@ -22,6 +22,12 @@
 //     testdata/plan/v2 (exit 3: customers move); the edit written into
 //     the live workspace; every customer is where the plan said, and the
 //     reload's account in /v1/status equals the plan's summary.
+//   - TestQuickstartAtNight: the README's quickstart calls, read from
+//     README.md, sent at 23:30 in the customer's zone on a manual clock
+//     (--clock manual, POST /v1/clock): --deliver log prints the support
+//     case's acknowledgement whatever the hour, and a "send held" line
+//     with the reason and the end of quiet hours for the marketing email,
+//     which is suppressed when its hour comes.
 //   - BenchmarkIngestBatch: durable events per second through POST
 //     /v1/batch (server, worker and SQLite in process), and its ratio to
 //     the same store writes done directly with store.Commit.

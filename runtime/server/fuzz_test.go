@@ -131,6 +131,7 @@ var fuzzAdminRoutes = []struct{ method, prefix string }{
 	{"POST", "/v1/dead-letters/requeue?"},
 	{"GET", "/v1/journeys?"},
 	{"GET", "/v1/status?"},
+	{"POST", "/v1/clock?"},
 	{"GET", "/metrics?"},
 	{"GET", "/"},
 	{"GET", "/v1/customers?"},

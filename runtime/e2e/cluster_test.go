@@ -34,8 +34,8 @@ type clusterDoc struct {
 	} `json:"shards"`
 }
 
-// cluster is N `waymark run` processes on one PostgreSQL database.
-type cluster struct {
+// procCluster is N `waymark run` processes on one PostgreSQL database.
+type procCluster struct {
 	t     *testing.T
 	dsn   string
 	env   []string
@@ -43,12 +43,12 @@ type cluster struct {
 	nodes []*proc
 }
 
-func newCluster(t *testing.T, hook *receiver, secret string) *cluster {
+func newCluster(t *testing.T, hook *receiver, secret string) *procCluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the waymark binary on PostgreSQL")
 	}
-	c := &cluster{t: t, dsn: pgtest.DB(t), ws: copyDir(t, filepath.Join("testdata", "cluster"))}
+	c := &procCluster{t: t, dsn: pgtest.DB(t), ws: copyDir(t, filepath.Join("testdata", "cluster"))}
 	// The URL comes from the environment, as in production (no password
 	// in the process list).
 	c.env = []string{"E2E_HOOK_URL=" + hook.srv.URL, "E2E_HOOK_SECRET=" + secret, "WAYMARK_STORE=" + c.dsn}
@@ -56,7 +56,7 @@ func newCluster(t *testing.T, hook *receiver, secret string) *cluster {
 }
 
 // start starts one more node.
-func (c *cluster) start() *proc {
+func (c *procCluster) start() *proc {
 	p := startWaymark(c.t, c.env, nil, "--deliver", "live", c.ws)
 	c.nodes = append(c.nodes, p)
 	c.t.Cleanup(func() {
@@ -69,7 +69,7 @@ func (c *cluster) start() *proc {
 }
 
 // doc reads GET /v1/cluster from node p.
-func (c *cluster) doc(p *proc) (clusterDoc, error) {
+func (c *procCluster) doc(p *proc) (clusterDoc, error) {
 	var d clusterDoc
 	res, err := newClient(p.base).http.Get(p.base + "/v1/cluster")
 	if err != nil {
@@ -84,7 +84,7 @@ func (c *cluster) doc(p *proc) (clusterDoc, error) {
 
 // settled waits until every shard is owned by one of the live nodes in
 // want, each of them owning some, and returns the document.
-func (c *cluster) settled(from *proc, want []*proc, within time.Duration) clusterDoc {
+func (c *procCluster) settled(from *proc, want []*proc, within time.Duration) clusterDoc {
 	c.t.Helper()
 	var d clusterDoc
 	eventually(c.t, within, func() error {

@@ -159,6 +159,16 @@ type StageCount struct {
 	Active                  int
 }
 
+// CustomersReader is implemented by stores that read many customers' states
+// in one query: the worker then loads a batch's customers at once instead
+// of one round trip each, which is what a store across a network (and a
+// worker without a cache, on a cluster) pays most for.
+type CustomersReader interface {
+	// Customers returns the states of the ids the store knows; an id it
+	// does not know is absent from the map.
+	Customers(ctx context.Context, ids []string) (map[string]*engine.Customer, error)
+}
+
 // ActiveStateReader is implemented by stores that can read the states of
 // the customers with an active instance a page at a time, in one query per
 // page: a plan (runtime/plan) reads every one of them, and a point read per

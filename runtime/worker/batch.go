@@ -56,6 +56,24 @@ const loadParallelism = 4
 // load reads the states of gs from the store, several at a time; a customer
 // the store does not know starts empty.
 func (w *Worker) load(ctx context.Context, gs []*group) {
+	if bulk, ok := w.st.(store.CustomersReader); ok && len(gs) > 1 {
+		ids := make([]string, len(gs))
+		for i, g := range gs {
+			ids[i] = g.id
+		}
+		cs, err := bulk.Customers(ctx, ids)
+		for _, g := range gs {
+			switch c := cs[g.id]; {
+			case err != nil:
+				g.err = fmt.Errorf("worker: load customers: %w", err)
+			case c != nil:
+				g.c = c
+			default:
+				g.c = &engine.Customer{ID: g.id}
+			}
+		}
+		return
+	}
 	one := func(g *group) {
 		c, err := w.st.Customer(ctx, g.id)
 		switch {

@@ -33,7 +33,7 @@ func (s *Store) Enqueue(ctx context.Context, items []InboxItem) error {
 		}
 		shards[i], custs[i], ids[i], inputs[i] = int32(it.Shard), it.Customer, it.MessageID, it.Input
 	}
-	err := s.write(ctx, func(w *wtx) error {
+	err := s.qi.Write(ctx, func(w *wtx) error {
 		_, err := w.tx.Exec(w.ctx, `INSERT INTO inbox(shard, customer, message_id, input)
 			SELECT u.shard, u.customer, u.id, u.input
 			FROM unnest($1::integer[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(shard, customer, id, input, ord)

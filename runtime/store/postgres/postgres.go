@@ -20,8 +20,11 @@ import (
 // store.MessagePruner, store.EventHistory, store.DeadLetterQueue and
 // store.HistoryPruner.
 type Store struct {
-	pool   *pgxpool.Pool
-	q      *groupcommit.Queue[*wtx]
+	pool *pgxpool.Pool
+	q    *groupcommit.Queue[*wtx]
+	// qi is the inbox's own writer: ingest's group commits do not wait
+	// behind the worker's (PostgreSQL runs both transactions at once).
+	qi     *groupcommit.Queue[*wtx]
 	shards int
 
 	now func() time.Time
@@ -38,6 +41,7 @@ var _ interface {
 	store.HistoryPruner
 	store.FailedSendLister
 	store.ActiveStateReader
+	store.CustomersReader
 } = (*Store)(nil)
 
 // IsDSN reports whether s names a PostgreSQL database: a postgres:// or
@@ -83,6 +87,7 @@ func Open(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: reading the shard count (%d): %v", s.shards, err)
 	}
 	s.q = groupcommit.Start((&writer{s: s}).runGroup)
+	s.qi = groupcommit.Start((&writer{s: s}).runGroup)
 	return s, nil
 }
 
@@ -109,6 +114,7 @@ func (s *Store) Close() error {
 	if !s.q.Close() {
 		return nil
 	}
+	s.qi.Close()
 	s.pool.Close()
 	return nil
 }

@@ -41,6 +41,28 @@ func (s *Store) Customer(ctx context.Context, id string) (*engine.Customer, erro
 	return c, nil
 }
 
+// Customers implements store.CustomersReader: one query for many ids.
+func (s *Store) Customers(ctx context.Context, ids []string) (map[string]*engine.Customer, error) {
+	out := make(map[string]*engine.Customer, len(ids))
+	_, err := queryAll(ctx, s, "customers", func(rs pgx.Rows) (struct{}, error) {
+		var id string
+		var state []byte
+		if err := rs.Scan(&id, &state); err != nil {
+			return struct{}{}, err
+		}
+		c := new(engine.Customer)
+		if err := json.Unmarshal(state, c); err != nil {
+			return struct{}{}, fmt.Errorf("customer %q: decoding the state: %w", id, err)
+		}
+		out[id] = c
+		return struct{}{}, nil
+	}, "SELECT id, state FROM customers WHERE id = ANY($1)", ids)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SeenMessages implements store.Store.
 func (s *Store) SeenMessages(ctx context.Context, ids []string) (map[string]bool, error) {
 	seen := make(map[string]bool)

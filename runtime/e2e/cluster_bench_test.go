@@ -1,0 +1,289 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/waymark-dev/waymark/runtime/cluster"
+	"github.com/waymark-dev/waymark/runtime/server"
+	"github.com/waymark-dev/waymark/runtime/store/postgres"
+	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+// durablePG is a PostgreSQL server with fsync on, started once for the
+// cluster benchmarks of the process (a figure of durable throughput
+// needs the WAL on disk, which the tests' server skips).
+var durablePG struct {
+	sync.Mutex
+	srv *pgtest.Server
+}
+
+func durableDB(b *testing.B) string {
+	b.Helper()
+	durablePG.Lock()
+	defer durablePG.Unlock()
+	if durablePG.srv == nil {
+		srv, err := pgtest.Start(pgtest.Options{Durable: true})
+		if err != nil {
+			pgtest.Missing(b, err)
+		}
+		durablePG.srv = srv
+	}
+	dsn, err := durablePG.srv.CreateDB(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dsn
+}
+
+func stopDurablePG() {
+	durablePG.Lock()
+	defer durablePG.Unlock()
+	if durablePG.srv != nil {
+		durablePG.srv.Stop()
+		durablePG.srv = nil
+	}
+}
+
+// benchNode is one node of a cluster in this process: its store, node,
+// worker, inbox pump and HTTP server, wired as `waymark run` wires them
+// (without the scheduler and the dispatcher, as BenchmarkIngestBatch).
+type benchNode struct {
+	st   *postgres.Store
+	node *cluster.Node
+	w    *worker.Worker
+	srv  *httptest.Server
+	stop func()
+}
+
+func startBenchNode(b *testing.B, dsn string, id string) *benchNode {
+	b.Helper()
+	st, err := postgres.Open(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	n := &benchNode{st: st}
+	if n.node, err = cluster.New(context.Background(), st, cluster.Options{ID: id, Tick: 200 * time.Millisecond}); err != nil {
+		b.Fatal(err)
+	}
+	n.w = worker.New(st, benchEngine(b), worker.Options{Logger: log, CacheSize: -1})
+	pump := cluster.NewPump(st, n.node, n.w, log)
+	ingest := cluster.NewIngest(st, n.w, pump)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { n.w.Run(ctx) })
+	wg.Go(func() { n.node.Run(ctx) })
+	wg.Go(func() { pump.Run(ctx) })
+	n.srv = httptest.NewServer(server.New(st, ingest, server.Options{Logger: log}))
+	n.stop = func() {
+		n.srv.Close()
+		cancel()
+		wg.Wait()
+		n.node.Leave(context.Background())
+		st.Close()
+	}
+	return n
+}
+
+// BenchmarkClusterIngest measures durable journey events per second through
+// POST /v1/batch on a cluster of 1 and of 2 nodes (in this process, each
+// with its own store connections, worker and inbox pump) on one local
+// PostgreSQL with fsync on: acked-events/s is the rate of 200s (each event
+// durable in the inbox), events/s the rate at which the events were
+// applied (their effects committed by their shards' owners). In the same
+// run the baseline: the same number of event rows (a customer's encoded
+// state and its send, as the store writes them) inserted directly with
+// CopyFrom, in transactions of benchBatch rows from benchClients
+// connections at once; x-copyfrom is events/s over it.
+//
+//	go test ./runtime/e2e -run '^$' -bench BenchmarkClusterIngest -benchtime 3x
+func BenchmarkClusterIngest(b *testing.B) {
+	defer stopDurablePG()
+	for _, nodes := range []int{1, 2} {
+		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) { benchClusterIngest(b, nodes) })
+	}
+}
+
+func benchClusterIngest(b *testing.B, nodes int) {
+	const load = "journey"
+	total := b.N * benchUnit * benchBatch
+	bodies := make([][]byte, 0, b.N*benchUnit)
+	for start := 0; start < total; start += benchBatch {
+		calls := make([]call, 0, benchBatch)
+		for i := start; i < start+benchBatch; i++ {
+			id, in := benchEvent(load, i)
+			calls = append(calls, call{Type: "track", UserID: id, Event: in.Event, Properties: in.Properties, MessageID: in.MessageID})
+		}
+		body, err := json.Marshal(map[string]any{"batch": calls})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies = append(bodies, body)
+	}
+	dsn := durableDB(b)
+	var ns []*benchNode
+	for i := range nodes {
+		ns = append(ns, startBenchNode(b, dsn, fmt.Sprintf("bench-%d", i)))
+	}
+	defer func() {
+		for _, n := range ns {
+			n.stop()
+		}
+	}()
+	// Every shard owned before the clock runs.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		owned, each := 0, true
+		for _, n := range ns {
+			owned += len(n.node.Owned())
+			each = each && len(n.node.Owned()) > 0
+		}
+		if owned == ns[0].st.Shards() && each {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the shards were not spread over %d nodes in 30s", nodes)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+
+	tr := &http.Transport{MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients}
+	hc := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	post := func(k int, body []byte) {
+		url := ns[k%len(ns)].srv.URL
+		res, err := hc.Post(url+"/v1/batch", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		answer, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Errorf("status %d: %s", res.StatusCode, answer)
+		}
+	}
+	signups := min(benchCustomers/benchBatch, len(bodies))
+	b.ResetTimer()
+	start := time.Now()
+	for k, body := range bodies[:signups] {
+		post(k, body)
+	}
+	next := make(chan []byte)
+	var wg sync.WaitGroup
+	for c := range benchClients {
+		wg.Go(func() {
+			for body := range next {
+				post(c, body) // client c always posts to the same node
+			}
+		})
+	}
+	for _, body := range bodies[signups:] {
+		next <- body
+	}
+	close(next)
+	wg.Wait()
+	acked := time.Since(start)
+	// Applied: the inbox is empty.
+	for {
+		var waiting int
+		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM inbox").Scan(&waiting); err != nil {
+			b.Fatal(err)
+		}
+		if waiting == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	applied := time.Since(start)
+	b.StopTimer()
+	if b.Failed() {
+		return
+	}
+	var inputs uint64
+	for _, n := range ns {
+		inputs += n.w.Stats().Inputs
+	}
+	if inputs != uint64(total) {
+		b.Fatalf("the workers committed %d inputs, want %d", inputs, total)
+	}
+
+	// The baseline: the same number of event rows, CopyFrom.
+	rows := make([][]any, 0, total)
+	for _, sb := range directBatches(b, benchEngine(b), load, total) {
+		for _, cw := range sb.Customers {
+			state, err := json.Marshal(cw.State)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var send []byte
+			for _, r := range cw.Results {
+				for _, s := range r.Sends {
+					if send, err = json.Marshal(s); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			for range cw.MessageIDs {
+				rows = append(rows, []any{cw.State.ID, state, send})
+			}
+		}
+	}
+	if _, err := conn.Exec(context.Background(), "CREATE TABLE copy_floor (customer text NOT NULL, state bytea NOT NULL, send bytea)"); err != nil {
+		b.Fatal(err)
+	}
+	chunks := make(chan [][]any, len(rows)/benchBatch+1)
+	for len(rows) > 0 {
+		n := min(benchBatch, len(rows))
+		chunks <- rows[:n]
+		rows = rows[n:]
+	}
+	close(chunks)
+	cstart := time.Now()
+	var cwg sync.WaitGroup
+	for range benchClients {
+		cwg.Go(func() {
+			c, err := pgx.Connect(context.Background(), dsn)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer c.Close(context.Background())
+			for chunk := range chunks {
+				err := pgx.BeginFunc(context.Background(), c, func(tx pgx.Tx) error {
+					_, err := tx.CopyFrom(context.Background(), pgx.Identifier{"copy_floor"}, []string{"customer", "state", "send"}, pgx.CopyFromRows(chunk))
+					return err
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	cwg.Wait()
+	copyRate := float64(total) / time.Since(cstart).Seconds()
+	rate := float64(total) / applied.Seconds()
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(float64(total)/acked.Seconds(), "acked-events/s")
+	b.ReportMetric(copyRate, "copyfrom-events/s")
+	b.ReportMetric(rate/copyRate, "x-copyfrom")
+}

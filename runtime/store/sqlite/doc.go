@@ -15,6 +15,10 @@
 // SQLite's own locking would let both run, each with its own view of the
 // timers and the outbox, and acknowledged events would be lost.
 //
+// A full disk fails a write cleanly (rolled back, nothing lost) with an
+// error wrapping store.ErrNoSpace; WriteError (store.WriteHealth, asked by
+// /healthz) reports it until a write succeeds or space is back (space.go).
+//
 // # Connections and data flow
 //
 // Writes and reads take different paths:

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -22,6 +23,7 @@ import (
 // store.HistoryPruner and store.FailedSendLister.
 type Store struct {
 	path string
+	abs  string          // path, absolute
 	lock *storelock.Lock // held from Open to Close: one process a database
 
 	// q is the writer's queue and the store's open/closed state: reads
@@ -40,10 +42,14 @@ type Store struct {
 	ckptDone chan struct{} // closed when the checkpointer has returned
 
 	now func() time.Time // wall clock for the times the store stamps itself
+
+	// full: the last write transaction met a full disk (space.go).
+	full atomic.Bool
 }
 
 var _ interface {
 	store.Store
+	store.WriteHealth
 	store.MessagePruner
 	store.EventHistory
 	store.DeadLetterQueue
@@ -125,6 +131,7 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{
 		path:     path,
+		abs:      abs,
 		nudge:    make(chan struct{}, 1),
 		quit:     make(chan struct{}),
 		ckptDone: make(chan struct{}),
@@ -158,7 +165,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	s.w = &writer{conn: conn, nudge: s.nudge}
+	s.w = &writer{conn: conn, nudge: s.nudge, full: &s.full}
 	// The page size only takes on a new database, and must come before
 	// WAL mode (which fixes it): so it is not in the DSN, whose pragmas
 	// the driver runs in alphabetical order.

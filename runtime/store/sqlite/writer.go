@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
 )
@@ -36,6 +37,7 @@ type writer struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
 	nudge chan<- struct{} // tells the checkpointer there is something to copy
+	full  *atomic.Bool    // the store's: the last write met a full disk
 
 	// failHook, when set (tests only), is called at points inside Commit
 	// and may return an error there, to prove a failing batch leaves nothing.
@@ -90,7 +92,9 @@ func (w *writer) execStmt(query string, args ...any) (sql.Result, error) {
 	return st.ExecContext(bg, args...)
 }
 
-func (w *writer) runGroup(group []*request) { groupcommit.RunAll(group, w.runTx) }
+func (w *writer) runGroup(group []*request) {
+	groupcommit.RunAll(group, func(reqs []*request) error { return w.noteWrite(w.runTx(reqs)) })
+}
 
 // runTx runs the fns of reqs in one transaction and commits it; on any
 // error nothing of it is written.

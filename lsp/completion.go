@@ -32,7 +32,7 @@ func (s *server) Completion(ctx context.Context, p *protocol.CompletionParams) (
 	s.mu.Lock()
 	caps := s.caps
 	s.mu.Unlock()
-	items, filtered := complete(snap, doc, doc.lineIndex().offset(p.Position), caps)
+	items, filtered := completeWith(snap, doc, doc.lineIndex().offset(p.Position), caps, s.production().stageCounts)
 	return &protocol.CompletionList{Items: items, IsIncomplete: filtered}, nil
 }
 
@@ -48,13 +48,22 @@ type completer struct {
 	items []protocol.CompletionItem
 	// filtered is set when an item was left out for not matching the typed text.
 	filtered bool
+	// running returns the customers per journey and stage of the running
+	// server (production.go), nil when none is known; asked only for the
+	// names that moved and removed blocks complete.
+	running func() map[string]map[string]int
 }
 
 // complete returns the items for a position, and whether some were left out
 // because they do not match what is typed (the list is then incomplete: the
 // client asks again when the typing changes).
 func complete(snap *snapshot, doc *document, off int, caps clientCaps) ([]protocol.CompletionItem, bool) {
-	k := &completer{snap: snap, decls: snap.Decls(), doc: doc, off: off, caps: caps, root: rootSchema(doc.kind())}
+	return completeWith(snap, doc, off, caps, nil)
+}
+
+// completeWith is complete knowing the running server's stage counts.
+func completeWith(snap *snapshot, doc *document, off int, caps clientCaps, running func() map[string]map[string]int) ([]protocol.CompletionItem, bool) {
+	k := &completer{snap: snap, decls: snap.Decls(), doc: doc, off: off, caps: caps, root: rootSchema(doc.kind()), running: running}
 	k.c = cursorAt(doc.src, doc.lineIndex(), doc.kind(), off)
 	switch k.c.kind {
 	case ctxBody:

@@ -47,8 +47,10 @@
 // cursor with HCL's lexer. Its words come from lang's schema (blocks,
 // attributes, their documentation and snippets), lang.Variables,
 // lang.Functions, and the workspace's declarations. The `from` of moved and
-// removed blocks names what is gone: it completes from the workspace as
-// committed at git HEAD (previous.go, read once per HEAD commit).
+// removed blocks names what is gone: it completes from the running
+// server's occupied stages and journeys (production.go), and from the
+// workspace as committed at git HEAD (previous.go, read once per HEAD
+// commit).
 //
 // # Why not hashicorp/hcl-lang
 //

@@ -3,6 +3,7 @@ package lsp
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -117,31 +118,48 @@ func git(ctx context.Context, dir string, args ...string) ([]byte, error) {
 }
 
 // goneNames offers, for the `from` of a moved or removed block, the names
-// the previous version had that the workspace no longer declares: the
-// stages of the journey around the cursor, or the journeys; as references
-// (stage.NAME) in a value, as names after the dot.
+// that are gone: the stages of the journey around the cursor (or the
+// journeys) that the running server has customers in (when one is
+// configured, production.go) or that the workspace had at git HEAD, and
+// that the files no longer declare; as references (stage.NAME) in a value,
+// as names after the dot.
 func (k *completer) goneNames(as *lang.AttrSchema, sc scope, asRef bool) {
-	prev := previousOf(k.snap.root)
-	if prev == nil {
-		return
+	var running map[string]map[string]int
+	if k.running != nil {
+		running = k.running()
 	}
-	var names, now []string
+	prev := previousOf(k.snap.root)
 	kind := "stage"
+	var now []string
+	live := map[string]int{} // customers in production, by name
+	var committed []string
 	switch as.Kind {
 	case lang.KindGoneStage:
 		if sc.journey == nil || len(sc.journey.labels) == 0 {
 			return
 		}
 		name := sc.journey.labels[0]
-		names, now = prev.stages[name], k.stages(sc)
-		for _, old := range k.snap.renamedFrom(name) {
-			names = append(names, prev.stages[old]...)
+		now = k.stages(sc)
+		for _, j := range append([]string{name}, k.snap.renamedFrom(name)...) {
+			for st, n := range running[j] {
+				live[st] += n
+			}
+			if prev != nil {
+				committed = append(committed, prev.stages[j]...)
+			}
 		}
 	case lang.KindGoneJourney:
 		kind = "journey"
-		names = prev.journeys
 		for _, j := range k.decls.journeys {
 			now = append(now, j.Name.Value)
+		}
+		for j, stages := range running {
+			for _, n := range stages {
+				live[j] += n
+			}
+		}
+		if prev != nil {
+			committed = prev.journeys
 		}
 	default:
 		return
@@ -150,11 +168,22 @@ func (k *completer) goneNames(as *lang.AttrSchema, sc scope, asRef bool) {
 	if asRef {
 		prefix = kind + "."
 	}
-	for _, n := range names {
-		if slices.Contains(now, n) {
-			continue
+	offered := map[string]bool{}
+	offer := func(n, detail, doc string) {
+		if offered[n] || slices.Contains(now, n) {
+			return
 		}
-		k.add(item{label: prefix + n, kind: protocol.CompletionItemKindEnumMember, detail: kind + " at git HEAD, no longer declared",
-			doc: "The " + kind + " " + code(n) + " is in the committed version of the workspace (git HEAD) and no longer in the files: customers in it need a `moved` or `removed` block."})
+		offered[n] = true
+		k.add(item{label: prefix + n, kind: protocol.CompletionItemKindEnumMember, detail: detail, doc: doc})
+	}
+	for _, n := range slices.Sorted(maps.Keys(live)) {
+		if live[n] > 0 {
+			offer(n, kind+" in production, no longer declared: "+customers(live[n]),
+				"The running server has "+customers(live[n])+" in the "+kind+" "+code(n)+", which the files no longer declare: a `moved` or `removed` block says where they go.")
+		}
+	}
+	for _, n := range committed {
+		offer(n, kind+" at git HEAD, no longer declared",
+			"The "+kind+" "+code(n)+" is in the committed version of the workspace (git HEAD) and no longer in the files: customers in it need a `moved` or `removed` block.")
 	}
 }

@@ -1,7 +1,10 @@
 package lsp
 
 import (
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,5 +120,53 @@ moved {
 	text, _, ok := hoverAt(fsnap, fd, strings.Index(final, "welcome\n    goto")+2)
 	if !ok || !strings.Contains(text, "no longer declared") || !strings.Contains(text, "**from**") {
 		t.Errorf("hover on a removed stage: %q", text)
+	}
+}
+
+// With a running server configured, the from of moved and removed blocks
+// also completes the stages and journeys that hold customers in production
+// and that the files no longer declare, occupied first, whether or not the
+// workspace is in git.
+func TestCompleteRunningNames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"journeys":[
+			{"name":"trial","stages":[{"name":"intro","active":3},{"name":"engaged","active":0}],
+			 "older_versions":[{"version":"v1","stage":"welcome","active":4}]},
+			{"name":"retired","stages":[{"name":"s","active":2}]}]}`)
+	}))
+	defer srv.Close()
+	prod := newProduction(srv.URL, "", func(string, ...any) {})
+	root := t.TempDir() // not a git repository: nothing from HEAD
+	src := `journey "trial" {
+  entry "signup" {}
+  stage "intro" {}
+  removed {
+    from = 
+  }
+}
+moved {
+  from = journey.
+  to   = journey.trial
+}
+`
+	d := &document{path: "trial.journey.hcl", src: []byte(src), root: root}
+	snap := analyze(root, nil, map[string]*document{d.path: d}, 1, slog.New(slog.DiscardHandler))
+	at := func(after string) []string {
+		t.Helper()
+		items, _ := completeWith(snap, d, strings.Index(src, after)+len(after), clientCaps{}, prod.stageCounts)
+		var out []string
+		for _, it := range items {
+			detail, _ := it.Detail.Get()
+			out = append(out, it.Label+" | "+detail)
+		}
+		return out
+	}
+	want := []string{"stage.welcome | stage in production, no longer declared: 4 customers"}
+	if got := at("from = "); !slices.Equal(got, want) {
+		t.Errorf("removed from:\n got  %q\n want %q", got, want)
+	}
+	want = []string{"retired | journey in production, no longer declared: 2 customers"}
+	if got := at("from = journey."); !slices.Equal(got, want) {
+		t.Errorf("moved from:\n got  %q\n want %q", got, want)
 	}
 }

@@ -76,6 +76,9 @@
 // among the customer's latest Options.DedupWindow ids makes the input a
 // no-op (Result.Duplicate); the server should also deduplicate at ingest.
 //
+// Merge (merge.go) folds one customer into another (an anonymous visitor
+// into the known customer): pure like Step, with its conflict rules there.
+//
 // # Stages
 //
 // Entering a stage runs its actions in source order: send (fields evaluated

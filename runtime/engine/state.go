@@ -42,6 +42,10 @@ type Customer struct {
 	// Seen holds the latest message ids (Input.MessageID), oldest first, so
 	// that a redelivered input is a no-op; Options.DedupWindow bounds it.
 	Seen []string `json:"seen,omitempty"`
+	// Merged lists the ids of the customers merged into this one (Merge),
+	// oldest first: their history stays under their ids, and the shell
+	// reads (and erases) it with this customer's.
+	Merged []string `json:"merged,omitempty"`
 }
 
 // Instance is one customer's run through one journey.

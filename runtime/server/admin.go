@@ -231,30 +231,14 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, "customer", err)
 		return
 	}
-	trs, err := s.st.Transitions(ctx, id)
+	// The customers merged into this one keep their history under their
+	// own ids: it is part of this customer's story.
+	hist, what, err := s.readHistory(ctx, append([]string{id}, c.Merged...))
 	if err != nil {
-		s.storeFailed(w, "transitions", err)
+		s.storeFailed(w, what, err)
 		return
 	}
-	sends, err := s.st.Sends(ctx, id)
-	if err != nil {
-		s.storeFailed(w, "sends", err)
-		return
-	}
-	var events []store.Event
-	if eh, ok := s.st.(store.EventHistory); ok {
-		if events, err = eh.Events(ctx, id); err != nil {
-			s.storeFailed(w, "events", err)
-			return
-		}
-	}
-	var received []store.Received
-	if rh, ok := s.st.(store.ReceivedHistory); ok {
-		if received, err = rh.Received(ctx, id); err != nil {
-			s.storeFailed(w, "received inputs", err)
-			return
-		}
-	}
+	trs, sends, events, received := hist.transitions, hist.sends, hist.events, hist.received
 	withFields := wantFields(r)
 	pg, ok := customerPaging(w, r.URL.Query(), len(trs), len(sends), len(events), len(received))
 	if !ok {

@@ -9,6 +9,9 @@
 //	POST /v1/track                 one event                                  write key
 //	POST /v1/identify              one trait update                           write key
 //	POST /v1/batch                 {"batch": [calls]}                         write key
+//	POST /v1/alias                 merge previousId into userId               write key
+//	POST /v1/page, /v1/screen,     checked and accepted; journeys have no     write key
+//	     /v1/group                 use for them
 //	GET  /v1/journeys              journeys, versions, active per stage       admin token
 //	GET  /v1/customers             customers in id order, by id prefix or    admin token
 //	                               trait value (?after=ID&limit=N&q=QUERY)
@@ -77,15 +80,16 @@
 // included): tracking libraries all send JSON. The fields read, as Segment
 // defines them: userId (the customer id) or,
 // when it is absent, anonymousId (an anonymous visitor is a customer of its
-// own; alias calls are not used to merge them); event and properties
+// own until an alias, or an identify naming both ids, merges it into the
+// known customer: merge.go); previousId (alias); event and properties
 // (track); traits (identify, and on track merged before the event is
 // handled, an extension); messageId; timestamp (checked, not used: every
 // input runs at the moment the server handles it, so that timers, quiet
 // hours and caps count on one clock; one without a zone is accepted);
 // writeKey; type in batch items. Other members
-// (context, integrations, sentAt, ...) are ignored. Batch items of type
-// page, screen, group and alias are valid Segment calls that journeys have
-// no use for: accepted and ignored. An event the workspace does not declare
+// (context, integrations, sentAt, ...) are ignored. Calls of type page,
+// screen and group (single or in a batch) are valid Segment calls that
+// journeys have no use for: checked, accepted and ignored. An event the workspace does not declare
 // is accepted too; the engine handles it like any other, and since no
 // journey names it, nothing happens (a pipeline sends everything it tracks).
 //

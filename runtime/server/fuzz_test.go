@@ -52,7 +52,15 @@ func (w checkingWorker) Submit(_ context.Context, items []worker.Item) error {
 
 func (checkingWorker) Engine() *engine.Engine { return nil }
 
-var fuzzPaths = []string{"/v1/track", "/v1/identify", "/v1/batch"}
+// Merge checks that a merge names two different customers.
+func (w checkingWorker) Merge(_ context.Context, from, into string) (bool, error) {
+	if from == "" || into == "" || from == into {
+		w.t.Fatalf("merge of %q into %q", from, into)
+	}
+	return true, nil
+}
+
+var fuzzPaths = []string{"/v1/track", "/v1/identify", "/v1/batch", "/v1/alias", "/v1/page", "/v1/screen", "/v1/group"}
 
 // FuzzIngest posts arbitrary bodies to the ingest handlers: nothing may
 // panic, and the answer is 200, 400 or 413, with a JSON body.
@@ -84,6 +92,10 @@ func FuzzIngest(f *testing.F) {
 		{0, "{\"userId\":\"u\xff\xfe\",\"event\":\"e\"}"},
 		{1, `{"userId":"\ud83d\ude00 \ufffd \\ud800","messageId":"m\u0085"}`},
 		{2, `{"batch":[{"type":"identify","anonymousId":"a\udc00"},{"type":"track","userId":"ok","event":"e","messageId":"\t"}]}`},
+		{2, `{"batch":[{"type":"alias","userId":"u","previousId":"a"},{"type":"identify","userId":"u","anonymousId":"a"},{"type":"alias","userId":"u","previousId":"u"}]}`},
+		{1, `{"userId":"u","anonymousId":"a","traits":{"plan":"x"}}`},
+		{3, `{"userId":"u","previousId":"a","messageId":"m"}`}, {3, `{"userId":"u"}`}, {3, `{"previousId":"a"}`}, {3, `{"userId":"u","previousId":["a"]}`},
+		{4, `{"userId":"u","name":"Home","properties":{"path":"/"}}`}, {5, `{"anonymousId":"a"}`}, {6, `{"userId":"u","groupId":"g","traits":{}}`},
 	}
 	for _, s := range seeds {
 		f.Add(uint8(s.path), []byte(s.body))

@@ -38,7 +38,10 @@ const (
 	typeIdentify = "identify"
 )
 
-var ignoredTypes = map[string]bool{"page": true, "screen": true, "group": true, "alias": true}
+// typeAlias merges the customer previousId into userId (see merge.go).
+const typeAlias = "alias"
+
+var ignoredTypes = map[string]bool{"page": true, "screen": true, "group": true}
 
 // httpError is a refusal of a request, with the status and the message the
 // client gets as {"error": msg}.
@@ -55,9 +58,13 @@ func badRequest(format string, args ...any) *httpError {
 
 // call is one parsed tracking call.
 type call struct {
-	kind      string // typeTrack, typeIdentify, or an ignored type
+	kind      string // typeTrack, typeIdentify, typeAlias, or an ignored type
 	item      worker.Item
 	messageID string
+	// mergeFrom, when set, is a customer to merge into item.CustomerID
+	// before item is handled: an alias's previousId, or an identify's
+	// anonymousId next to its userId.
+	mergeFrom string
 }
 
 // readBody reads a request body of at most limit bytes. A larger body is a
@@ -152,8 +159,8 @@ func parseCall(obj map[string]json.RawMessage, kind, where string) (call, *httpE
 		if ignoredTypes[t] {
 			return call{kind: t}, nil
 		}
-		if t != typeTrack && t != typeIdentify {
-			return call{}, badRequest("%s: type %q is not a known call: use track or identify (page, screen, group and alias are accepted and ignored)", where, t)
+		if t != typeTrack && t != typeIdentify && t != typeAlias {
+			return call{}, badRequest("%s: type %q is not a known call: use track, identify or alias (page, screen and group are accepted and ignored)", where, t)
 		}
 		kind = t
 		where += " (" + t + ")"
@@ -228,6 +235,23 @@ func parseCall(obj map[string]json.RawMessage, kind, where string) (call, *httpE
 		c.item.Input.Properties = props
 	case typeIdentify:
 		c.item.Input.Kind = engine.KindIdentify
+		if user != "" && anon != "" && anon != user {
+			c.mergeFrom = anon
+		}
+	case typeAlias:
+		prev, _, err := idField(obj, "previousId", where)
+		if err != nil {
+			return call{}, err
+		}
+		if prev == "" || user == "" {
+			return call{}, badRequest("%s: alias needs userId and previousId: the customer previousId becomes part of userId", where)
+		}
+		if len(prev) > maxIDBytes {
+			return call{}, badRequest("%s: previousId must be at most %d bytes", where, maxIDBytes)
+		}
+		if prev != user {
+			c.mergeFrom = prev
+		}
 	}
 	return c, nil
 }

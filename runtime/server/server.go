@@ -105,6 +105,9 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("POST /v1/track", s.ingest(typeTrack, MaxEventBytes, s.handleTrack))
 	s.mux.HandleFunc("POST /v1/identify", s.ingest(typeIdentify, MaxEventBytes, s.handleIdentify))
 	s.mux.HandleFunc("POST /v1/batch", s.ingest("batch", MaxBatchBytes, s.handleBatch))
+	for _, kind := range []string{typeAlias, "page", "screen", "group"} {
+		s.mux.HandleFunc("POST /v1/"+kind, s.ingest(kind, MaxEventBytes, s.handleCall(kind)))
+	}
 
 	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))
 	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
@@ -284,7 +287,13 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request, obj map[str
 // are the worker's to drop (it asks the store), which makes a client's retry
 // of a request whose answer it lost harmless.
 func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []call, bad []itemError) {
-	items := make([]worker.Item, 0, len(calls))
+	// The calls in order, cut where a merge comes: a merge waits for the
+	// items before it, and the items after it wait for the merge.
+	type segment struct {
+		items      []worker.Item
+		from, into string // a merge, when from is set
+	}
+	segs := []segment{{}}
 	var seen map[string]bool
 	dups := 0
 	for _, c := range calls {
@@ -302,32 +311,36 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 			}
 			seen[c.messageID] = true
 		}
-		items = append(items, c.item)
+		if c.mergeFrom != "" {
+			segs = append(segs, segment{from: c.mergeFrom, into: c.item.CustomerID}, segment{})
+		}
+		if c.kind != typeAlias {
+			last := &segs[len(segs)-1]
+			last.items = append(last.items, c.item)
+		}
 	}
 	if dups > 0 {
 		s.m.dups.Add(float64(dups))
 	}
-	if len(items) > 0 {
+	for _, seg := range segs {
+		if seg.from != "" {
+			if err := s.merge(r.Context(), seg.from, seg.into); err != nil {
+				s.notStored(w, r, 1, err)
+				return
+			}
+			continue
+		}
+		if len(seg.items) == 0 {
+			continue
+		}
 		start := time.Now()
-		err := s.w.Submit(r.Context(), items)
+		err := s.w.Submit(r.Context(), seg.items)
 		s.m.submit.Observe(time.Since(start).Seconds())
 		if err != nil {
-			if r.Context().Err() != nil {
-				return // the client left; it will retry, and messageId makes that safe
-			}
-			msg := "not stored, retry later: " + err.Error()
-			if errors.Is(err, worker.ErrClosed) {
-				msg = "not stored: the server is shutting down, retry later"
-			} else {
-				if ok, n := s.lim.Allow("ingest"); ok {
-					s.log.Warn("ingest not committed", "calls", len(items), "err", err, "suppressed", n)
-				}
-			}
-			w.Header().Set("Retry-After", strconv.Itoa(int((s.opts.RetryAfter+time.Second-1)/time.Second)))
-			writeError(w, http.StatusServiceUnavailable, msg)
+			s.notStored(w, r, len(seg.items), err)
 			return
 		}
-		for _, it := range items {
+		for _, it := range seg.items {
 			s.m.events.WithLabelValues(it.Input.Kind).Inc()
 		}
 	}
@@ -340,6 +353,23 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(`{"success":true}` + "\n"))
+}
+
+// notStored answers a request whose calls were not all committed: 503, to
+// be retried (messageId makes the retry safe; a merge done already is a
+// no-op the second time).
+func (s *Server) notStored(w http.ResponseWriter, r *http.Request, calls int, err error) {
+	if r.Context().Err() != nil {
+		return // the client left; it will retry
+	}
+	msg := "not stored, retry later: " + err.Error()
+	if errors.Is(err, worker.ErrClosed) {
+		msg = "not stored: the server is shutting down, retry later"
+	} else if ok, n := s.lim.Allow("ingest"); ok {
+		s.log.Warn("ingest not committed", "calls", calls, "err", err, "suppressed", n)
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int((s.opts.RetryAfter+time.Second-1)/time.Second)))
+	writeError(w, http.StatusServiceUnavailable, msg)
 }
 
 // handleHealth answers ok when the store answers a read (a probe of the

@@ -107,5 +107,6 @@ func cloneCustomer(c *engine.Customer) *engine.Customer {
 		}
 	}
 	cp.Seen = slices.Clone(c.Seen)
+	cp.Merged = slices.Clone(c.Merged) // Merge appends to it
 	return &cp
 }

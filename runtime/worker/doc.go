@@ -55,6 +55,9 @@
 // erase is ordered with the customer's inputs and timers without any lock,
 // and a timer that falls due for an erased customer writes nothing.
 //
+// A merge of two customers (Merge, merge.go: alias) is a batch of its own
+// the same way, which keeps it in order with both customers' inputs.
+//
 // Message ids are committed as store.DedupKey hashes.
 //
 // # The state cache

@@ -46,13 +46,27 @@ func (w *Worker) runErase(ctx context.Context, r *request) {
 		r.done <- err
 		return
 	}
-	w.cache.take(r.erase) // the cached state is the erased one
-	e, err := w.st.(store.Eraser).Erase(ctx, r.erase)
+	// The customers merged into this one (engine.Customer.Merged) keep
+	// their history under their own ids: they go too, first, so that a
+	// failed erase, retried, still finds the list.
+	c, _, err := w.state(ctx, r.erase) // out of the cache: it is the erased state
 	if err != nil {
-		w.n.errors.Add(1)
-		w.log.Error("erase failed", "err", err)
-		r.done <- fmt.Errorf("worker: %w", err)
+		r.done <- err
 		return
+	}
+	var e store.Erased
+	for _, id := range append(c.Merged, r.erase) {
+		one, err := w.st.(store.Eraser).Erase(ctx, id)
+		if err != nil {
+			w.n.errors.Add(1)
+			w.log.Error("erase failed", "err", err)
+			r.done <- fmt.Errorf("worker: %w", err)
+			return
+		}
+		e.Customer = e.Customer || one.Customer && id == r.erase
+		e.History += one.History
+		e.Cancelled += one.Cancelled
+		e.Outbox += one.Outbox
 	}
 	w.log.Info("customer erased", "history", e.History, "cancelled", e.Cancelled)
 	r.erased = e

@@ -105,7 +105,14 @@ type request struct {
 	// (items is empty): a batch of its own (see erase.go).
 	erase  string
 	erased store.Erased // the outcome, set before done is answered
+	// mergeFrom and mergeInto, when set, make the request a Merge
+	// (merge.go), a batch of its own too.
+	mergeFrom, mergeInto string
+	merged               bool // the outcome of a merge, set before done is answered
 }
+
+// alone reports whether r is a batch of its own: an erase or a merge.
+func (r *request) alone() bool { return r.erase != "" || r.mergeInto != "" }
 
 // New returns a Worker writing to st with eng. It does nothing until Run.
 func New(st store.Store, eng *engine.Engine, opts Options) *Worker {
@@ -247,19 +254,24 @@ func (w *Worker) Run(ctx context.Context) error {
 			prev = nil
 		}
 		for len(reqs) > 0 {
-			if r := reqs[0]; r.erase != "" {
-				// Everything before the erase is committed first, and
-				// nothing after it is prepared until it is done.
+			if r := reqs[0]; r.alone() {
+				// Everything before the erase or merge is committed
+				// first, and nothing after it is prepared until it is
+				// done.
 				if prev != nil {
 					w.finish(prev)
 					prev = nil
 				}
-				w.runErase(sctx, r)
+				if r.erase != "" {
+					w.runErase(sctx, r)
+				} else {
+					w.runMerge(sctx, r)
+				}
 				reqs = reqs[1:]
 				continue
 			}
 			k := 1
-			for k < len(reqs) && reqs[k].erase == "" {
+			for k < len(reqs) && !reqs[k].alone() {
 				k++
 			}
 			var seg []*request
@@ -330,8 +342,8 @@ func (w *Worker) collect(ctx context.Context, busy <-chan struct{}) (reqs []*req
 		}
 	}
 	reqs = append(reqs, first)
-	if first.erase != "" {
-		return reqs, true // an erase is a batch of its own
+	if first.alone() {
+		return reqs, true // an erase or a merge is a batch of its own
 	}
 	n := len(first.items)
 	deadline := first.at.Add(w.opts.FlushInterval)
@@ -369,7 +381,7 @@ func (w *Worker) collect(ctx context.Context, busy <-chan struct{}) (reqs []*req
 				return w.close(reqs), false
 			}
 		}
-		if r.erase != "" || n > 0 && n+len(r.items) > w.opts.MaxBatch {
+		if r.alone() || n > 0 && n+len(r.items) > w.opts.MaxBatch {
 			w.carry = r
 			return reqs, true
 		}

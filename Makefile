@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzAdmin$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzClockRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./compiler/diff -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME)
 
 generate:
 	$(GO) generate ./...

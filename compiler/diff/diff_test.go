@@ -15,7 +15,7 @@ import (
 )
 
 // compileTxtar compiles the workspaces old/ and new/ of testdata/name.txtar.
-func compileTxtar(t *testing.T, name string) (old, new *ir.Program) {
+func compileTxtar(t testing.TB, name string) (old, new *ir.Program) {
 	t.Helper()
 	ar, err := txtar.ParseFile(filepath.Join("testdata", name+".txtar"))
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -286,4 +288,86 @@ func benchClusterIngest(b *testing.B, nodes int) {
 	b.ReportMetric(float64(total)/acked.Seconds(), "acked-events/s")
 	b.ReportMetric(copyRate, "copyfrom-events/s")
 	b.ReportMetric(rate/copyRate, "x-copyfrom")
+}
+
+// BenchmarkClusterTakeover measures the time from the SIGKILL of a node
+// (a `waymark run` process; two on one PostgreSQL) to the first event
+// handled on its shards: an event for a customer of one of the dead
+// node's shards, posted to the survivor right after the kill, is
+// acknowledged at once (the inbox) and applied once the survivor has taken
+// the shard, when the dead node's lease (5s) has run out. The target is
+// 10s. Each op starts a fresh pair on a fresh database.
+//
+//	go test ./runtime/e2e -run '^$' -bench BenchmarkClusterTakeover -benchtime 3x
+func BenchmarkClusterTakeover(b *testing.B) {
+	defer stopDurablePG()
+	env := []string{"E2E_HOOK_URL=http://127.0.0.1:9/", "E2E_HOOK_SECRET=x"}
+	ws := copyDir(b, filepath.Join("testdata", "ws"))
+	var took []time.Duration
+	for range b.N {
+		b.StopTimer()
+		dsn := durableDB(b)
+		e := append(env, "WAYMARK_STORE="+dsn)
+		survivor := startWaymark(b, e, nil, "--deliver", "log", ws)
+		victim := startWaymark(b, e, nil, "--deliver", "log", ws)
+		c := newClient(survivor.base)
+		// Both own shards; pick a customer of one of the victim's.
+		var id string
+		eventually(b, time.Minute, func() error {
+			var d clusterDoc
+			if err := c.tryJSON("/v1/cluster", &d); err != nil {
+				return err
+			}
+			owner := map[int]string{}
+			for _, s := range d.Shards {
+				owner[s.Shard] = s.Owner
+			}
+			live := 0
+			for _, n := range d.Nodes {
+				if n.Live && len(n.Shards) > 0 {
+					live++
+				}
+			}
+			if live < 2 {
+				return fmt.Errorf("%d nodes own shards", live)
+			}
+			for i := 0; ; i++ {
+				cand := fmt.Sprintf("t%04d", i)
+				if o := owner[postgres.ShardOf(cand, len(d.Shards))]; o != "" && o != d.Node {
+					id = cand
+					return nil
+				}
+			}
+		})
+		if err := c.batch(context.Background(), []call{{Type: "track", UserID: id, Event: "signed_up", MessageID: id + "/s"}}); err != nil {
+			b.Fatal(err)
+		}
+		eventually(b, time.Minute, func() error {
+			var doc customerDoc
+			return c.tryJSON("/v1/customers/"+id, &doc)
+		})
+		b.StartTimer()
+		start := time.Now()
+		victim.kill()
+		if err := c.batch(context.Background(), []call{{Type: "track", UserID: id, Event: "ping", MessageID: id + "/p"}}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			var doc customerDoc
+			if c.tryJSON("/v1/customers/"+id, &doc) == nil && pings(doc) == 1 {
+				break
+			}
+			if time.Since(start) > time.Minute {
+				b.Fatalf("the ping of %s was not applied a minute after the kill", id)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		took = append(took, time.Since(start))
+		b.StopTimer()
+		survivor.terminate(time.Minute)
+	}
+	slices.Sort(took)
+	b.ReportMetric(took[len(took)/2].Seconds(), "takeover-s")
+	b.ReportMetric(took[len(took)-1].Seconds(), "takeover-max-s")
+	b.ReportMetric(0, "ns/op")
 }

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func waymarkBinary(t *testing.T) string {
+func waymarkBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "waymark-e2e-")
@@ -62,7 +62,7 @@ func waymarkBinary(t *testing.T) string {
 }
 
 // copyDir copies the workspace src into a new temporary directory.
-func copyDir(t *testing.T, src string) string {
+func copyDir(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
@@ -87,7 +87,7 @@ func copyDir(t *testing.T, src string) string {
 
 // proc is a running `waymark run`.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:PORT
 	mu     sync.Mutex
@@ -99,7 +99,7 @@ type proc struct {
 
 // startWaymark starts `waymark run --listen 127.0.0.1:0 --log-format json
 // ARGS...` with the extra environment and waits until it listens.
-func startWaymark(t *testing.T, env []string, stdout io.Writer, args ...string) *proc {
+func startWaymark(t testing.TB, env []string, stdout io.Writer, args ...string) *proc {
 	t.Helper()
 	all := append([]string{"run", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(waymarkBinary(t), all...)
@@ -460,7 +460,7 @@ func (r *receiver) snapshot() (got map[string][]json.RawMessage, failed map[stri
 
 // eventually polls cond every 100ms until it returns nil or d passes, then
 // fails with its last error.
-func eventually(t *testing.T, d time.Duration, cond func() error) {
+func eventually(t testing.TB, d time.Duration, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {

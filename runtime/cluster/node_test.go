@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,5 +155,54 @@ func TestRenewKeepsShards(t *testing.T) {
 	}
 	if a.Stats().Takeovers != 64 {
 		t.Errorf("takeovers = %d, want 64 (the first round)", a.Stats().Takeovers)
+	}
+}
+
+// A node that runs another program than the other live nodes for longer
+// than SkewGrace says so (ProgramSkew, for /v1/status, and the log); one
+// that catches up stops saying it.
+func TestProgramSkew(t *testing.T) {
+	dsn := pgtest.DB(t)
+	var progA atomic.Value
+	progA.Store("v1")
+	sta, err := postgres.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sta.Close()
+	a, err := New(bg, sta, Options{ID: "a", Lease: time.Second, Tick: 100 * time.Millisecond, SkewGrace: 300 * time.Millisecond,
+		Program: func() string { return progA.Load().(string) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stb, err := postgres.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stb.Close()
+	b, err := New(bg, stb, Options{ID: "b", Lease: time.Second, Tick: 100 * time.Millisecond, SkewGrace: 300 * time.Millisecond,
+		Program: func() string { return "v2" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Round(bg)
+	b.Round(bg)
+	if s := a.ProgramSkew(); s != nil {
+		t.Errorf("skew reported before the grace: %+v", s)
+	}
+	time.Sleep(400 * time.Millisecond)
+	a.Round(bg)
+	b.Round(bg)
+	s := a.ProgramSkew()
+	if s == nil || s.Mine != "v1" || !slices.Equal(s.Others, []string{"v2"}) {
+		t.Fatalf("a's skew after the grace: %+v", s)
+	}
+	if st, err := a.Status(bg); err != nil || len(st.Programs) != 2 {
+		t.Errorf("status programs: %+v, %v", st, err)
+	}
+	progA.Store("v2")
+	a.Round(bg)
+	if s := a.ProgramSkew(); s != nil {
+		t.Errorf("skew after catching up: %+v", s)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,7 +28,8 @@ type clusterDoc struct {
 		Live   bool   `json:"live"`
 		Shards []int  `json:"shards_owned"`
 	} `json:"nodes"`
-	Shards []struct {
+	Programs []string `json:"programs"`
+	Shards   []struct {
 		Shard int    `json:"shard"`
 		Owner string `json:"owner"`
 		Epoch int64  `json:"epoch"`
@@ -417,4 +419,92 @@ func TestClusterJoin(t *testing.T) {
 		t.Logf("node %s owns %d shards", n.ID, len(n.Shards))
 	}
 	checkExactlyOnce(t, c.nodes[3], l, hook)
+}
+
+// TestClusterRollingReload: three nodes, each on its own copy of the
+// workspace, under load; the workspace is edited on one node after the
+// other. While the nodes differ, GET /v1/cluster lists both programs; at
+// the end every node runs the new version, every customer's instance has
+// moved to it (each node migrates its own shards' customers), and every
+// event was applied once, in order.
+func TestClusterRollingReload(t *testing.T) {
+	secret := "e2e-secret"
+	hook := newReceiver(t, secret, 0, time.Millisecond)
+	c := newCluster(t, hook, secret)
+	var wss []string
+	for range 3 {
+		ws := copyDir(t, filepath.Join("testdata", "cluster"))
+		wss = append(wss, ws)
+		p := startWaymark(t, c.env, nil, "--deliver", "live", ws)
+		c.nodes = append(c.nodes, p)
+	}
+	c.settled(c.nodes[0], c.nodes, time.Minute)
+	var before statusDoc
+	newClient(c.nodes[0].base).getJSON(t, "/v1/status", &before)
+
+	l := newLoad(90, 30, 3, 15, "r")
+	withTraits(l)
+	edited := make(chan struct{})
+	var once sync.Once
+	programs := map[int]bool{}
+	o := clusterLoad(l, func() []*proc { return c.nodes }, func(n int64) {
+		if n < int64(l.batches()/4) {
+			return
+		}
+		once.Do(func() {
+			go func() {
+				defer close(edited)
+				src, err := os.ReadFile(filepath.Join(wss[0], "counter.journey.hcl"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				next := strings.Replace(string(src), "Counts pings:", "Counts pings (v2):", 1)
+				for i, ws := range wss {
+					writeFile(t, filepath.Join(ws, "counter.journey.hcl"), next)
+					// The node has reloaded: its status shows a new version.
+					eventually(t, 30*time.Second, func() error {
+						var st statusDoc
+						if err := newClient(c.nodes[i].base).tryJSON("/v1/status", &st); err != nil {
+							return err
+						}
+						if st.Version == before.Version {
+							return errNotYet
+						}
+						return nil
+					})
+					if d, err := c.doc(c.nodes[0]); err == nil {
+						programs[len(d.Programs)] = true
+					}
+				}
+			}()
+		})
+	})
+	<-edited
+	for _, id := range l.ids {
+		if o.acked[id] != l.pings {
+			t.Fatalf("%s: %d of %d pings acknowledged", id, o.acked[id], l.pings)
+		}
+	}
+	if !programs[2] {
+		t.Errorf("GET /v1/cluster never listed two programs during the rollout (saw %v)", programs)
+	}
+	var after statusDoc
+	newClient(c.nodes[0].base).getJSON(t, "/v1/status", &after)
+	for i, p := range c.nodes {
+		var st statusDoc
+		newClient(p.base).getJSON(t, "/v1/status", &st)
+		if st.Version != after.Version || st.Version == before.Version {
+			t.Errorf("node %d runs %s, node 0 %s (before: %s)", i, st.Version, after.Version, before.Version)
+		}
+	}
+	checkExactlyOnce(t, c.nodes[1], l, hook)
+	// Every instance of the counter moved to the new version.
+	var js journeysDoc
+	newClient(c.nodes[2].base).getJSON(t, "/v1/journeys", &js)
+	for _, j := range js.Journeys {
+		if j.Name == "counter" && (j.Active != len(l.ids) || len(j.OlderVersions) != 0) {
+			t.Errorf("counter: %d active on %s, older versions %s; want all %d on the new one", j.Active, j.Version, j.OlderVersions, len(l.ids))
+		}
+	}
 }

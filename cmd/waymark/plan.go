@@ -19,6 +19,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/plan"
 	"github.com/waymark-dev/waymark/runtime/reload"
+	"github.com/waymark-dev/waymark/runtime/server"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
@@ -162,45 +163,70 @@ func runPlan(e *env, args []string, o planOptions) int {
 	return exitOK
 }
 
-// planFromServer asks a running server: POST /v1/plan with the candidate's
-// IR. The server diffs it against what it runs and counts its customers.
+// planFromServer asks a running server: GET /v1/program for what runs now
+// (when it is the candidate, nothing changes and no customer need be
+// read), then POST /v1/plan with the candidate's IR, which diffs it against
+// what runs and counts the customers in flight.
 func planFromServer(ctx context.Context, base, token string, candidate []byte) (*diff.Plan, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/plan", bytes.NewReader(candidate))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("asking the server for a plan: %w", err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("reading the server's plan: %w", err)
-	}
-	if res.StatusCode != http.StatusOK {
+	call := func(method, path string, body []byte) ([]byte, http.Header, error) {
+		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, nil, fmt.Errorf("asking the server for a plan: %w", err)
+		}
+		defer res.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the server's answer to %s %s: %w", method, path, err)
+		}
+		if res.StatusCode == http.StatusOK {
+			return data, res.Header, nil
+		}
 		var doc struct {
 			Error string `json:"error"`
 		}
-		msg := strings.TrimSpace(string(body))
-		if json.Unmarshal(body, &doc) == nil && doc.Error != "" {
+		msg := strings.TrimSpace(string(data))
+		if json.Unmarshal(data, &doc) == nil && doc.Error != "" {
 			msg = doc.Error
 		}
-		if res.StatusCode == http.StatusUnauthorized {
+		switch res.StatusCode {
+		case http.StatusUnauthorized:
 			msg += " (set WAYMARK_ADMIN_TOKEN to the server's admin token)"
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			msg = "the server has no " + path + ": is it a waymark run of this version?"
 		}
-		if res.StatusCode == http.StatusNotFound {
-			msg = "the server has no /v1/plan: is it a waymark run of this version?"
+		return nil, nil, fmt.Errorf("the server answered %s %s with %s: %s", method, path, res.Status, msg)
+	}
+	running, header, err := call("GET", "/v1/program", nil)
+	if err != nil {
+		return nil, err
+	}
+	runningVersion := header.Get(server.ProgramVersionHeader)
+	if runningVersion == reload.Version(candidate) {
+		prog, err := ir.Decode(running)
+		if err != nil {
+			return nil, fmt.Errorf("the server's program: %w", err)
 		}
-		return nil, fmt.Errorf("the server answered %s: %s", res.Status, msg)
+		return &diff.Plan{Format: diff.PlanFormat, BaseVersion: runningVersion, Version: runningVersion,
+			Journeys: []diff.JourneyPlan{}, Changes: diff.Compute(prog, prog)}, nil
+	}
+	body, _, err := call("POST", "/v1/plan", candidate)
+	if err != nil {
+		return nil, err
 	}
 	var p diff.Plan
 	if err := json.Unmarshal(body, &p); err != nil || p.Format != diff.PlanFormat {
 		return nil, fmt.Errorf("the server's answer is not a %s document", diff.PlanFormat)
+	}
+	if runningVersion != "" && p.BaseVersion != runningVersion {
+		return nil, fmt.Errorf("the server reloaded while planning (%s, then %s): run the plan again", runningVersion, p.BaseVersion)
 	}
 	return &p, nil
 }

@@ -68,18 +68,24 @@ func TestPlanThenReload(t *testing.T) {
 	c.getJSON(t, "/v1/status", &before)
 
 	// The plan, through the CLI, as CI would run it.
-	cmd := exec.Command(waymarkBinary(t), "plan", "--server", p.base, "--format", "json", "--detailed-exitcode",
-		filepath.Join("testdata", "plan", "v2"))
-	cmd.Env = append(os.Environ(), env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
-		t.Fatalf("waymark plan exited %d (%v), want 3 (customers move):\n%s", code, err, errOut.String())
+	planOf := func(dir string) (stdout []byte, code int) {
+		cmd := exec.Command(waymarkBinary(t), "plan", "--server", p.base, "--format", "json", "--detailed-exitcode", dir)
+		cmd.Env = append(os.Environ(), env...)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code == 1 {
+			t.Fatalf("waymark plan %s failed:\n%s", dir, errOut.String())
+		}
+		return out.Bytes(), cmd.ProcessState.ExitCode()
+	}
+	out, code := planOf(filepath.Join("testdata", "plan", "v2"))
+	if code != 3 {
+		t.Fatalf("waymark plan exited %d, want 3 (customers move):\n%s", code, out)
 	}
 	var plan planDoc
-	if err := json.Unmarshal(out.Bytes(), &plan); err != nil || plan.Format != "waymark.plan/v1" || len(plan.Journeys) != 1 {
-		t.Fatalf("the plan: %v\n%s", err, out.String())
+	if err := json.Unmarshal(out, &plan); err != nil || plan.Format != "waymark.plan/v1" || len(plan.Journeys) != 1 {
+		t.Fatalf("the plan: %v\n%s", err, out)
 	}
 	// What happens to each stage's customers, by the plan.
 	type fate struct{ disposition, to, cause string }
@@ -130,6 +136,10 @@ func TestPlanThenReload(t *testing.T) {
 	})
 	if fmt.Sprint(after.Migration.Summary) != fmt.Sprint(plan.Summary) {
 		t.Errorf("the reload's account %v differs from the plan's %v", after.Migration.Summary, plan.Summary)
+	}
+	// What runs now is the edit: planning it again changes nothing.
+	if out, code := planOf(filepath.Join("testdata", "plan", "v2")); code != 0 {
+		t.Errorf("a plan of what runs exited %d, want 0:\n%s", code, out)
 	}
 
 	// Every customer is where the plan said.

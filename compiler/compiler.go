@@ -55,6 +55,9 @@ func run(ws *lang.Workspace, opts Options, lower bool) (*Result, hcl.Diagnostics
 		}
 	}
 	c := newChecker(ws, opts)
+	if c.overLimits() {
+		return &Result{Workspace: ws, Index: c.index}, Sort(c.diags)
+	}
 	c.resolve()
 	c.types()
 	c.graph()

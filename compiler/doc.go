@@ -3,6 +3,9 @@
 // Check runs the passes in order over the model lang loaded, collecting
 // every problem rather than stopping at the first:
 //
+//	limits   the counts of journeys, stages, actions, transitions and test
+//	         steps against the limits of a workspace (limits.go); past
+//	         one, nothing else runs: the passes cost in proportion
 //	resolve  declare every name (duplicates), then resolve references:
 //	         policies, channels, journeys, stages (goto), events named in
 //	         labels, time strings (parsed once, kept for lowering); then
@@ -15,7 +18,8 @@
 //	         instead, see infer.go): unknown traits and properties,
 //	         variables out of scope, conditions that are not bool, wrong
 //	         send fields, env() outside channels, template files (read and
-//	         checked)
+//	         checked once per scope; what a template() call expands to
+//	         is bounded)
 //	graph    one kind of transition per stage, default branches last,
 //	         reachability, cycles of stages that never wait
 //	lint     legal but suspicious: no goal, no entry, sends without a

@@ -54,6 +54,7 @@ func Functions(h FuncHooks) map[string]function.Function {
 		"tostring": stdlib.MakeToFunc(cty.String), "tonumber": stdlib.MakeToFunc(cty.Number),
 		"tobool": stdlib.MakeToFunc(cty.Bool),
 	}
+	bounded(fs)
 	fs["env"] = function.New(&function.Spec{
 		Description: FuncDocs["env"],
 		Params:      []function.Parameter{{Name: "name", Type: cty.String}},

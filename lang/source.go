@@ -20,8 +20,11 @@ const (
 	MaxFileBytes = 1 << 20
 	// MaxWorkspaceBytes is the size limit of all of a workspace's files
 	// together (templates are counted by the compiler against the same
-	// limit).
-	MaxWorkspaceBytes = 32 << 20
+	// limit). In the worst case (many small blocks) parsing costs about a
+	// second per MiB here and, as reported, some 80 bytes of memory per
+	// byte of source: this keeps a hostile workspace to seconds and under
+	// a GB.
+	MaxWorkspaceBytes = 8 << 20
 	// MaxFiles is the limit on the number of workspace files.
 	MaxFiles = 10_000
 )

@@ -149,7 +149,7 @@ func TestParseAppliesTheWorkspaceLimits(t *testing.T) {
 	for i := 0; i*len(chunk) <= MaxWorkspaceBytes; i++ {
 		files = append(files, SourceFile{Path: "d/" + strings.Repeat("a", i+1) + ".journey.hcl", Src: chunk})
 	}
-	// overLimits is what Parse runs first; parsing 32 MiB of comments
+	// overLimits is what Parse runs first; parsing 8 MiB of comments
 	// would only make the test slow.
 	skip, diags := overLimits(files)
 	var summaries []string

@@ -145,6 +145,12 @@
 // while the markup the author wrote (literals, template files, values
 // passed through trusted_html()) is kept (html.go).
 //
+// What one Step may spend is bounded: lang's functions refuse calls that
+// would make a string over lang.MaxValueBytes before doing the work, a send
+// field or a trait over it is an error, and templates may render at most
+// maxRenderedBytes in one Step (the compiler bounds each template() call;
+// this also holds for an IR made by hand).
+//
 // Most expressions never reach hclsyntax at run time: New compiles the
 // common shapes (attributes of customer, event and entry, comparisons,
 // string templates, objects and lists of those) into closures that read the

@@ -184,6 +184,13 @@ type event struct {
 // maxTemplateDepth bounds templates that render templates.
 const maxTemplateDepth = 8
 
+// maxRenderedBytes bounds the text templates render in one Step. The
+// compiler bounds what a template() call expands to; this holds for an IR
+// made by hand too, where templates that include each other could render
+// gigabytes: past it every template() call fails at once, so the work
+// stays near the bound.
+const maxRenderedBytes = 8 << 20
+
 // eval evaluates x in scope. It never panics on data: a value of the wrong
 // shape is an error for the caller to record.
 func (r *run) eval(x *expr, sc scope) (v cty.Value, err error) {
@@ -294,6 +301,9 @@ func (r *run) render(t *template, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnost
 		return cty.NilVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Templates nest too deeply",
 			Detail: fmt.Sprintf("template %s: templates render templates more than %d deep", t.path, maxTemplateDepth)}}
 	}
+	if r.rendered > maxRenderedBytes {
+		return cty.NilVal, renderedTooMuch(t)
+	}
 	r.tdepth++
 	defer func() { r.tdepth-- }()
 	v, diags := t.expr.Value(ctx)
@@ -307,7 +317,25 @@ func (r *run) render(t *template, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnost
 	if err != nil {
 		return v, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Template is not text", Detail: "template " + t.path + ": " + err.Error()}}
 	}
+	if r.rendered += len(s.AsString()); r.rendered > maxRenderedBytes {
+		return cty.NilVal, renderedTooMuch(t)
+	}
 	return s, nil
+}
+
+func renderedTooMuch(t *template) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Templates render too much",
+		Detail: fmt.Sprintf("template %s: templates rendered more than %s in one step", t.path, lang.FormatBytes(maxRenderedBytes))}}
+}
+
+// checkSize refuses a string over lang.MaxValueBytes as a send field or a
+// trait: a value that large is a runaway (a trait that doubles at every
+// visit), and would be stored and delivered.
+func checkSize(v any) error {
+	if s, ok := v.(string); ok && len(s) > lang.MaxValueBytes {
+		return fmt.Errorf("the value of %d bytes is over %s, the limit of a value", len(s), lang.FormatBytes(lang.MaxValueBytes))
+	}
+	return nil
 }
 
 // customerVal is `customer`: the id and the traits, built once per Step and

@@ -90,10 +90,14 @@ func (b *builder) fast(x hclsyntax.Expression) fastFn {
 		}
 		body := t.fast
 		return func(r *run, sc scope) (cty.Value, bool) {
+			if r.rendered > maxRenderedBytes {
+				return cty.NilVal, false // the general path reports it
+			}
 			v, ok := body(r, sc)
 			if !ok || v.IsNull() || v.Type() != cty.String {
 				return cty.NilVal, false
 			}
+			r.rendered += len(v.AsString())
 			return v, true
 		}
 	}

@@ -21,6 +21,9 @@ func (r *run) send(in *Instance, j *journey, st *stage, a *action) {
 	s.Fields = make(map[string]any, len(a.fields))
 	for _, f := range a.fields {
 		g, err := r.value(f.expr, scope{inst: in})
+		if err == nil {
+			err = checkSize(g)
+		}
 		if err == nil && g == nil && required[a.channelType][f.name] {
 			err = fmt.Errorf("%s is null", f.name)
 		}

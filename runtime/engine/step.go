@@ -30,14 +30,17 @@ type run struct {
 	// due time of the timer or held send being handled.
 	at time.Time
 
-	vars    map[string]cty.Value
-	ctx     hcl.EvalContext
-	tctx    *hcl.EvalContext // the context with template(), built on first use
-	tdepth  int
-	custVal cty.Value
-	custOK  bool
-	nowAt   time.Time
-	nowStr  cty.Value
+	vars   map[string]cty.Value
+	ctx    hcl.EvalContext
+	tctx   *hcl.EvalContext // the context with template(), built on first use
+	tdepth int
+	// rendered is the text templates rendered in this Step, against
+	// maxRenderedBytes.
+	rendered int
+	custVal  cty.Value
+	custOK   bool
+	nowAt    time.Time
+	nowStr   cty.Value
 
 	// traitVals caches declared traits as cty values for the fast path
 	// (traitOK says which are filled); buf is its template buffer.
@@ -614,6 +617,9 @@ func (r *run) act(in *Instance, j *journey, st *stage, a *action) {
 		// fails keeps its old value.
 		for _, f := range a.fields {
 			g, err := r.value(f.expr, scope{inst: in})
+			if err == nil {
+				err = checkSize(g)
+			}
 			if err != nil {
 				r.errorf(j, in, &f.expr.rng, "update "+f.name, fmt.Errorf("%v; the trait keeps its value", err))
 				continue

@@ -58,8 +58,8 @@ func (b *builder) text(x hclsyntax.Expression) *text {
 		}
 		// template("literal path"): the template's own text form (nil
 		// until it is compiled, which keeps templates from recursing).
-		if t := b.calledTemplate(e); t != nil {
-			return t.text
+		if t := b.calledTemplate(e); t != nil && t.text != nil {
+			return budgetedText(t.text)
 		}
 	}
 	return nil
@@ -468,5 +468,32 @@ func (b *builder) object(x hclsyntax.Expression) goFn {
 			out[key] = v
 		}
 		return out, true
+	}
+}
+
+// budgetedText is a template's text form counted against the Step's
+// maxRenderedBytes, as render counts it; past the bound it fails, and the
+// general path reports the error.
+func budgetedText(t *text) *text {
+	return &text{
+		str: func(r *run, sc scope) (any, bool) {
+			if r.rendered > maxRenderedBytes {
+				return nil, false
+			}
+			v, ok := t.str(r, sc)
+			if s, isString := v.(string); ok && isString {
+				r.rendered += len(s)
+			}
+			return v, ok
+		},
+		app: func(r *run, sc scope) (bool, bool) {
+			if r.rendered > maxRenderedBytes {
+				return false, false
+			}
+			start := len(r.buf)
+			ascii, ok := t.app(r, sc)
+			r.rendered += len(r.buf) - start
+			return ascii, ok
+		},
 	}
 }

@@ -10,10 +10,13 @@ import (
 	"github.com/waymark-dev/waymark/compiler/ir"
 )
 
-// CommentMarker opens every Markdown document this package writes, so that
-// a CI job can find its earlier comment on a pull request and update it in
-// place instead of adding another.
-const CommentMarker = "<!-- waymark-plan -->"
+// CommentMarker opens the Markdown plan, and DiffMarker the Markdown diff,
+// so that a CI job can find its earlier comment on a pull request and
+// update it in place instead of adding another.
+const (
+	CommentMarker = "<!-- waymark-plan -->"
+	DiffMarker    = "<!-- waymark-diff -->"
+)
 
 // WritePlanMarkdown writes the plan as a pull-request comment: the
 // headline, a table per journey (stage | customers | what happens), the
@@ -69,7 +72,7 @@ func WritePlanMarkdown(w io.Writer, p *Plan, cand *ir.Program) error {
 // journey, its graph with the changed stages styled, and the details.
 func WriteMarkdown(w io.Writer, d *Diff, cand *ir.Program) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%s\n### Waymark diff: %s\n", CommentMarker, d.headline())
+	fmt.Fprintf(bw, "%s\n### Waymark diff: %s\n", DiffMarker, d.headline())
 	for _, j := range d.Journeys {
 		fmt.Fprintf(bw, "\n#### Journey `%s`: %s\n", j.Name, journeyChange(j))
 		if len(j.Stages) > 0 {

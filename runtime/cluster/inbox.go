@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/postgres"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -56,7 +57,10 @@ func (g *Ingest) Submit(ctx context.Context, items []worker.Item) error {
 		if err != nil {
 			return fmt.Errorf("cluster: encoding the input for %q: %w", it.CustomerID, err)
 		}
-		rows[i] = postgres.InboxItem{Shard: g.st.ShardOf(it.CustomerID), Customer: it.CustomerID, MessageID: in.MessageID, Input: data}
+		// Filed under the form the worker commits message ids in
+		// (store.DedupKey), so that the commit applying the input takes
+		// it out of the inbox.
+		rows[i] = postgres.InboxItem{Shard: g.st.ShardOf(it.CustomerID), Customer: it.CustomerID, MessageID: store.DedupKey(in.MessageID), Input: data}
 	}
 	if err := g.st.Enqueue(ctx, rows); err != nil {
 		return err

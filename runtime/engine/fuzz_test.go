@@ -2,8 +2,11 @@ package engine
 
 import (
 	"encoding/json"
+	"html"
 	"testing"
 	"time"
+
+	"github.com/zclconf/go-cty/cty"
 )
 
 // FuzzStep feeds arbitrary JSON as traits and properties, arbitrary event
@@ -26,6 +29,49 @@ func FuzzStep(f *testing.F) {
 		e.Step(c, Input{Kind: KindIdentify, Traits: p}, now.Add(40*24*time.Hour))
 		if _, err := json.Marshal(c); err != nil {
 			t.Fatalf("the state does not encode: %v", err)
+		}
+	})
+}
+
+// FuzzHTMLEscape renders any trait value into an smtp send's html, inline
+// and through a template: the
+// value must arrive escaped exactly as html.EscapeString escapes it (after
+// cty's normalisation), whatever it holds. (That the fast paths give what
+// hclsyntax gives is TestFastPathMatchesHCL's.)
+func FuzzHTMLEscape(f *testing.F) {
+	for _, s := range []string{"", "Li", `<a href="https://evil.example/">`, "&amp; ' \"", "é\u0301<>", "${x}", "%{ if true }", "\xff<"} {
+		f.Add(s)
+	}
+	p := compile(f, `
+journey "j" {
+  entry "go" {}
+  stage "s" {
+    send "inline" {
+      channel = channel.email
+      to      = customer.email
+      subject = "Hi"
+      html    = "<p>${customer.first_name}</p>"
+    }
+    send "file" {
+      channel = channel.email
+      to      = customer.email
+      subject = "Hi"
+      html    = template("t/mail.html")
+    }
+  }
+}`, "t/mail.html", `<p>${customer.first_name}</p>`)
+	e := newEngine(f, p, Options{})
+	f.Fuzz(func(t *testing.T, name string) {
+		want := "<p>" + html.EscapeString(cty.StringVal(name).AsString()) + "</p>"
+		c := &Customer{ID: "c", Traits: map[string]any{"email": "a@example.com", "first_name": name}}
+		res := e.Step(c, Input{Kind: KindEvent, Event: "go"}, t0)
+		if len(res.Sends) != 2 {
+			t.Fatalf("sends: %+v", res.Sends)
+		}
+		for _, s := range res.Sends {
+			if got := s.Fields["html"]; got != want {
+				t.Fatalf("%s: %q, want %q (%s %s)", s.Name, got, want, s.Fate, s.Reason)
+			}
 		}
 	})
 }

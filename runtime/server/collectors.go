@@ -82,6 +82,7 @@ func DispatcherMetrics(stats func() deliver.Stats) prometheus.Collector {
 		e.counter("waymark_deliver_interrupted_total", "Deliveries cut short by shutdown and put back.", float64(s.Interrupted))
 		e.counter("waymark_deliver_claim_errors_total", "Failed outbox claims.", float64(s.ClaimErrors))
 		e.counter("waymark_deliver_settle_errors_total", "Failed settlements (the lease brings the item back).", float64(s.SettleErrors))
+		e.counter("waymark_deliver_cancelled_total", "Claimed sends not attempted: no longer pending (their customer was erased).", float64(s.Cancelled))
 		e.gauge("waymark_deliver_in_flight", "Deliveries under way.", float64(s.InFlight))
 		for _, n := range sortedKeys(s.Channels, cmp.Compare[string]) {
 			c, l := s.Channels[n], Label{"channel", n}

@@ -27,6 +27,7 @@ func TestMetricNames(t *testing.T) {
 		labels string // the label names of its series, sorted, le left out
 	}
 	want := map[string]metric{
+		"waymark_deliver_cancelled_total":         {"counter", ""},
 		"waymark_deliver_channel_dead_total":      {"counter", "channel"},
 		"waymark_deliver_channel_delivered_total": {"counter", "channel"},
 		"waymark_deliver_channel_retried_total":   {"counter", "channel"},

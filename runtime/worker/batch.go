@@ -243,10 +243,11 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	b.states = make(map[string]*engine.Customer, len(groups))
 	b.sb.Customers = make([]store.CustomerWrite, 0, len(groups))
 	for _, g := range groups {
-		if g.fresh && onlyWakes(g.items) {
-			// A timer for a customer the store does not know: erased
-			// after the scheduler read its wake. Writing the empty state
-			// would bring the id back as a customer.
+		if g.fresh && onlyWakes(g.items) && w.erased.has(g.id) {
+			// A timer for a customer erased after the scheduler read its
+			// wake: writing the empty state would bring the id back. (A
+			// wake for an unknown id that was not erased still writes it,
+			// which clears a stray index entry.)
 			continue
 		}
 		var cw store.CustomerWrite

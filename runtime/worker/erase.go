@@ -68,7 +68,39 @@ func (w *Worker) runErase(ctx context.Context, r *request) {
 		e.Cancelled += one.Cancelled
 		e.Outbox += one.Outbox
 	}
+	for _, id := range append(c.Merged, r.erase) {
+		w.erased.add(id)
+	}
 	w.log.Info("customer erased", "history", e.History, "cancelled", e.Cancelled)
 	r.erased = e
 	r.done <- nil
+}
+
+// recentErases bounds the erased ids a worker remembers. A wake read
+// before an erase reaches the worker within a scheduler poll or a retry
+// of one; after a restart none can (the erase took the index entry), so
+// a few thousand of the latest are plenty.
+const recentErases = 4096
+
+// recent is a bounded set of ids, the oldest forgotten first.
+type recent struct {
+	set   map[string]bool
+	order []string
+}
+
+func (r *recent) has(id string) bool { return r.set[id] }
+
+func (r *recent) add(id string) {
+	if r.set == nil {
+		r.set = make(map[string]bool)
+	}
+	if r.set[id] {
+		return
+	}
+	r.set[id] = true
+	r.order = append(r.order, id)
+	if len(r.order) > recentErases {
+		delete(r.set, r.order[0])
+		r.order = r.order[1:]
+	}
 }

@@ -2,7 +2,10 @@ package worker_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/worker"
@@ -66,6 +69,80 @@ func TestMerge(t *testing.T) {
 			}
 			if got := transitions(t, st, "anon"); got != "" {
 				t.Errorf("the merged customer's history outlived the erase: %q", got)
+			}
+		})
+	}
+}
+
+// A merge racing with streams of inputs for both customers: each stream's
+// inputs are applied once each, in order, and every input of the anonymous
+// customer acknowledged before the merge began lands in the merged runs,
+// every one after it on the emptied anonymous customer.
+func TestMergeRace(t *testing.T) {
+	for _, pipeline := range []bool{false, true} {
+		t.Run(map[bool]string{false: "serial", true: "pipelined"}[pipeline], func(t *testing.T) {
+			st, w := sqliteWorker(t, worker.Options{Pipeline: pipeline})
+			ctx := context.Background()
+			const n = 60
+			var ackedAnon, startedAnon atomic.Int64
+			var wg sync.WaitGroup
+			for _, id := range []string{"anon", "known"} {
+				wg.Go(func() {
+					for i := range n {
+						if id == "anon" {
+							startedAnon.Store(int64(i + 1))
+						}
+						tr := map[string]any{id + "_n": i + 1}
+						if err := w.Submit(ctx, []worker.Item{identify(id, tr)}); err != nil {
+							t.Error(err)
+							return
+						}
+						if id == "anon" {
+							ackedAnon.Store(int64(i + 1))
+						}
+					}
+				})
+			}
+			for ackedAnon.Load() < n/3 {
+				time.Sleep(time.Millisecond)
+			}
+			before := ackedAnon.Load()
+			if _, err := w.Merge(ctx, "anon", "known"); err != nil {
+				t.Fatal(err)
+			}
+			after := startedAnon.Load()
+			wg.Wait()
+
+			known, err := st.Customer(ctx, "known")
+			if err != nil {
+				t.Fatal(err)
+			}
+			anon, err := st.Customer(ctx, "anon")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := known.Traits["known_n"]; got != int64(n) && got != float64(n) {
+				t.Errorf("known's own last input: %v, want %d", got, n)
+			}
+			var merged int64
+			switch v := known.Traits["anon_n"].(type) {
+			case int64:
+				merged = v
+			case float64:
+				merged = int64(v)
+			}
+			if merged < before || merged > after {
+				t.Errorf("the merge took anon at input %d; it came after %d and before %d", merged, before, after)
+			}
+			var rest int64
+			switch v := anon.Traits["anon_n"].(type) {
+			case int64:
+				rest = v
+			case float64:
+				rest = int64(v)
+			}
+			if merged != n && rest != n {
+				t.Errorf("anon's last input is lost: merged %d, left %d", merged, rest)
 			}
 		})
 	}

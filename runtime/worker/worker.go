@@ -87,8 +87,9 @@ type Worker struct {
 	queued   atomic.Int64 // Submits enqueued and not yet taken into a batch being prepared
 
 	// Owned by the Run goroutine.
-	cache *cache
-	carry *request // collected but did not fit the previous batch
+	cache  *cache
+	erased recent   // customers erased lately (see erase.go)
+	carry  *request // collected but did not fit the previous batch
 
 	prepared func() // test hook: a batch has been prepared, its predecessor may still commit
 

@@ -141,6 +141,11 @@ func runRun(e *env, args []string, o runOptions) int {
 	if err != nil {
 		return e.failf(exitUsage, "--store: %v", err)
 	}
+	if manual && storeKind == "postgres" {
+		// The nodes of a cluster each have a clock; one manual clock
+		// cannot move them all, nor fire only its own shards' timers.
+		return e.failf(exitUsage, "--clock manual runs one process on its own store: a PostgreSQL store (a cluster) cannot take it, even with --force-manual-clock")
+	}
 	mode, err := deliver.ParseMode(o.deliver)
 	if err != nil {
 		return e.failf(exitUsage, "--deliver: %v", err)

@@ -47,8 +47,8 @@ Segment's tracking API (POST /v1/track, /v1/identify, /v1/batch), so Segment,
 RudderStack or Jitsu can point at it; runs every customer through the
 journeys; fires their timers; delivers their sends; and answers the admin API
 (GET /v1/journeys, /v1/customers/ID, /v1/status, /v1/dead-letters,
-/v1/program, /v1/clock, /metrics, /healthz; POST /v1/dead-letters/requeue,
-/v1/plan, /v1/clock).
+/v1/failed-sends, /v1/program, /v1/clock, /metrics, /healthz; POST
+/v1/dead-letters/requeue, /v1/plan, /v1/clock).
 
 An event is acknowledged (200) only once it is committed to the store. When
 a file of the workspace changes, run compiles it again: a workspace with

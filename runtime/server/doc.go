@@ -17,7 +17,10 @@
 //	                               trait value (?after=ID&limit=N&q=QUERY)
 //	GET  /v1/customers/{id}        traits, instances with their history,      admin token
 //	                               sends with fate and delivery, inputs
-//	                               received (id escaped)
+//	                               received (id escaped); the latest 100 of
+//	                               each list, page.next the older ones
+//	                               (?limit=N&history_before=P&sends_before=P
+//	                               &events_before=P&received_before=P)
 //	DELETE /v1/customers/{id}      erase the customer: state, traits,         admin token
 //	                               history, sends not yet delivered
 //	                               (cancelled); in order with its inputs

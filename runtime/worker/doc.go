@@ -27,6 +27,12 @@
 // its own context ended first (the items may or may not have been committed:
 // the same retry rule applies). One Submit's items always share one commit.
 //
+// After a commit returns nil, its send decisions are counted by fate (and
+// the failed ones by journey and send) for Stats, and each send that failed
+// at run time (a field that did not evaluate) is logged as a warning with
+// where it is and why, never its fields: such a send never reaches the
+// outbox, so nothing else would tell an operator.
+//
 // # Batching and pipelining
 //
 // One commit runs at a time. While it runs, Submits queue; the next batch

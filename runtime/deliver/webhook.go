@@ -193,6 +193,11 @@ func (w *Webhook) Deliver(ctx context.Context, s engine.Send) error {
 	if err != nil {
 		return Permanent(err)
 	}
+	if !validHeaderValue(s.Key) {
+		// Ingest refuses such customer ids now; one stored before would
+		// otherwise fail as a network error, retried to the last attempt.
+		return permanentf("the send's key %q has a control character (a line break in the customer id?): it cannot be the %s header", s.Key, HeaderIdempotencyKey)
+	}
 	body, err := json.Marshal(WebhookPayload{
 		Key: s.Key, Journey: s.Journey, Instance: s.Instance, Stage: s.Stage,
 		Name: s.Name, Channel: s.Channel, Data: s.Fields["data"],

@@ -318,6 +318,20 @@ func TestShownURLHidesUserInfo(t *testing.T) {
 	}
 }
 
+// A send whose key cannot be a header (a customer id with a line break,
+// stored before ingest refused them) fails at once, permanently, saying
+// why, instead of as a network error retried to the last attempt.
+func TestWebhookKeyWithLineBreakIsPermanent(t *testing.T) {
+	srv := newHookServer(t, func(int, http.ResponseWriter, *http.Request) {})
+	err := newTestWebhook(t, srv.URL, "s", 0).Deliver(context.Background(), testSend("u1\r\nX: y/j/1/1/hello", "crm"))
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "has a control character (a line break in the customer id?)") {
+		t.Errorf("err = %v, want a permanent error naming the control character", err)
+	}
+	if n := len(srv.requests()); n != 0 {
+		t.Errorf("%d requests went out", n)
+	}
+}
+
 func TestWebhookRefusesBadSendFields(t *testing.T) {
 	srv := newHookServer(t, func(int, http.ResponseWriter, *http.Request) {})
 	w := newTestWebhook(t, srv.URL, "s", 0)

@@ -7,8 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
@@ -109,6 +114,65 @@ func TestFullDisk(t *testing.T) {
 	for _, id := range []string{"refused0000", "refused20000"} {
 		if _, err := s.Customer(ctx, id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("customer %s of a refused commit: %v, want not found", id, err)
+		}
+	}
+}
+
+// The reserve at work without root: an ENOSPC injected into the WAL's next
+// write (Pebble would die of it: a fatal commit error) releases the reserve,
+// the write goes through, and the store refuses writes until it has looked
+// at the free space again.
+func TestENOSPCReleasesTheReserve(t *testing.T) {
+	ctx := context.Background()
+	var armed atomic.Bool
+	fs := errorfs.Wrap(vfs.Default, errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if op.Kind == errorfs.OpFileWrite && strings.HasSuffix(op.Path, ".log") && armed.CompareAndSwap(true, false) {
+			return syscall.ENOSPC
+		}
+		return nil
+	}))
+	dir := t.TempDir()
+	s, err := open(dir, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	setEvery := func(d time.Duration) {
+		s.space.mu.Lock()
+		s.space.every = d
+		s.space.mu.Unlock()
+	}
+	setEvery(time.Hour)
+	ballast := filepath.Join(dir, ballastFile)
+	if _, err := os.Stat(ballast); err != nil {
+		t.Fatalf("no reserve after Open: %v", err)
+	}
+	if err := s.Commit(ctx, batchOf("a", 5)); err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	if err := s.Commit(ctx, batchOf("b", 5)); err != nil {
+		t.Fatalf("the commit whose WAL write met ENOSPC: %v", err)
+	}
+	if armed.Load() {
+		t.Fatal("the injected ENOSPC never happened")
+	}
+	if _, err := os.Stat(ballast); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the reserve is still there after an ENOSPC: %v", err)
+	}
+	if err := s.Commit(ctx, batchOf("c", 5)); !errors.Is(err, store.ErrNoSpace) {
+		t.Fatalf("Commit after the reserve was used: %v; want store.ErrNoSpace", err)
+	}
+	setEvery(0) // the disk has space: the next write looks, and goes ahead
+	if err := s.Commit(ctx, batchOf("d", 5)); err != nil {
+		t.Fatalf("Commit once there is space: %v", err)
+	}
+	if _, err := os.Stat(ballast); err != nil {
+		t.Errorf("the reserve was not written again: %v", err)
+	}
+	for _, id := range []string{"a0004", "b0004", "d0004"} {
+		if _, err := s.Customer(ctx, id); err != nil {
+			t.Errorf("customer %s: %v", id, err)
 		}
 	}
 }

@@ -14,11 +14,12 @@ test: vet tools
 	$(GO) run ./cmd/waymark test examples/*/
 
 tools:
-	@for t in $(TEST_TOOLS); do \
+	@case "$${CI:-}" in ""|0|false|FALSE|False) fate="skip";; *) fate="fail (CI is set)";; esac; \
+	for t in $(TEST_TOOLS); do \
 		prog=$${t%%:*}; pkg=$${t#*:}; \
-		command -v $$prog >/dev/null || echo "make test: $$prog is not on PATH, so the tests that drive it are skipped (CI=true fails them): apt-get install $$pkg"; \
-	done
-	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || echo "make test: PostgreSQL's pg_ctl is not installed, so the PostgreSQL store tests are skipped (CI=true fails them): apt-get install postgresql"
+		command -v $$prog >/dev/null || echo "make test: $$prog is not on PATH, so the tests that drive it will $$fate: apt-get install $$pkg"; \
+	done; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || echo "make test: PostgreSQL's pg_ctl is not installed, so the PostgreSQL store tests will $$fate: apt-get install postgresql"
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

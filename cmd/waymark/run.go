@@ -111,6 +111,8 @@ type runOptions struct {
 	keep                   time.Duration // retention, parsed
 	clock                  string        // real | manual
 	forceManualClock       bool
+	tempStore              string // the manual clock's temporary store, removed at exit
+
 }
 
 // shutdownTimeout bounds a graceful stop: past it, requests still in flight
@@ -239,6 +241,7 @@ func runRun(e *env, args []string, o runOptions) int {
 		}
 		defer os.RemoveAll(dir) // after serve has closed the store
 		storeKind, dbPath = "sqlite", filepath.Join(dir, "waymark.db")
+		o.tempStore = dbPath
 	}
 	st, err := openStore(storeKind, dbPath)
 	if err != nil {
@@ -498,7 +501,8 @@ func (rt *runner) serve(ln net.Listener) int {
 	if rt.clock == nil {
 		sch = start("sched", true, rt.sch.Run)
 	} else {
-		rt.log.Warn("manual clock: time moves only with POST /v1/clock; for demos and tests, never production", "now", rt.clock.Now())
+		rt.log.Warn("manual clock: time moves only with POST /v1/clock; for demos and tests, never production",
+			"now", rt.clock.Now(), "temporary_store", rt.o.tempStore)
 	}
 	rl := start("reload", false, rt.rl.Run)
 	prune := start("prune", false, func(ctx context.Context) error {

@@ -171,4 +171,17 @@ func TestQuickstartAtNight(t *testing.T) {
 	if code := p.terminate(30 * time.Second); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
+	// The manual clock ran on a temporary store, removed at exit.
+	store := ""
+	for _, rec := range p.logs {
+		if rec["msg"] != nil && strings.HasPrefix(rec["msg"].(string), "manual clock:") {
+			store, _ = rec["temporary_store"].(string)
+		}
+	}
+	if store == "" {
+		t.Fatalf("no temporary store logged:\n%s", p.stderr())
+	}
+	if _, err := os.Stat(filepath.Dir(store)); !os.IsNotExist(err) {
+		t.Errorf("the temporary store %s is still there after exit (%v)", store, err)
+	}
 }

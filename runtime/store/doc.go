@@ -10,4 +10,10 @@
 // the due-time index (Due); the dispatcher leases and settles outbox items;
 // the admin API reads history. Nothing is acknowledged to a client before
 // the Commit holding it has returned.
+//
+// Beyond Store, optional interfaces say what else a store can do; the
+// server and `waymark run` use each where the store has it: pruning
+// (MessagePruner, HistoryPruner), the reads of the admin API
+// (EventHistory, DeadLetterQueue, FailedSendLister, ...). storetest checks
+// them; DeadLetterQueue and FailedSendLister it requires of every store.
 package store

@@ -103,6 +103,19 @@
 // error, and the walk goes on. The indexes cost a commit one key, and a
 // delivery one. A layout-2 store is indexed at its first open by a layout-3
 // binary (migrate3.go), resuming where an interrupted indexing stopped.
+//
+// # Failed sends
+//
+// fs/<at><seq> has an entry per send decision whose fate is failed (a
+// field that did not evaluate), written by the commit that records it,
+// under the send's own time; its value is the customer, so the record is
+// h/<customer><seq>. FailedSends walks it from a cursor (failed.go) and
+// skips an entry whose record is gone; PruneHistory walks it to the cut
+// like the other time indexes, and an erase deletes a customer's entries.
+// A layout-3 store is indexed at its first open by a layout-4 binary: one
+// read of the whole history, decoding each send record's fate and time;
+// the entries are written in the batch that records version 4, so an
+// interrupted indexing starts over.
 
 // Times are kept in microseconds, PostgreSQL's precision; a wake is
 // rounded up, never down, so the scheduler never wakes a customer early.

@@ -97,12 +97,39 @@ func (r *Reloader) settle(ctx context.Context, m *Migration) error {
 			}
 		}
 	}
-	var changes *diff.Diff
-	if a.prev != nil {
-		changes = diff.Compute(a.prev, a.cur)
+	prev := a.prev
+	if prev == nil {
+		prev = r.previousProgram(ctx)
 	}
-	journeys, sum := agg.Journeys(changes, a.prev)
+	var changes *diff.Diff
+	if prev != nil {
+		changes = diff.Compute(prev, a.cur)
+	}
+	journeys, sum := agg.Journeys(changes, prev)
 	m.Journeys, m.Summary = journeys, &sum
+	return nil
+}
+
+// previousProgram is, for a pass at start (the store last ran another
+// program), the newest stored program other than the running one: what the
+// customers migrated from. Nil when there is none or it cannot be read;
+// the account then names no change per journey.
+func (r *Reloader) previousProgram(ctx context.Context) *ir.Program {
+	progs, err := r.st.Programs(ctx)
+	if err != nil {
+		return nil
+	}
+	cur := r.Current().Version
+	for _, p := range progs {
+		if p.Hash == cur {
+			continue
+		}
+		prev, err := ir.Decode(p.IR)
+		if err != nil {
+			return nil
+		}
+		return prev
+	}
 	return nil
 }
 

@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/waymark-dev/waymark/compiler/diff"
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/plan"
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/sqlite"
+	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
 // v3 renames count to tally and removes parked, sending its customers to
@@ -120,5 +125,68 @@ func TestReloadAccountAgreesWithPlan(t *testing.T) {
 	}
 	if !strings.Contains(g.log.String(), `"redirected":4`) {
 		t.Errorf("the log does not carry the account:\n%s", g.log)
+	}
+}
+
+// A restart on a store that last ran another program wakes the active
+// customers at start (WakeOnStart): that pass gets its account too, with
+// each journey's change read against the program the store ran before.
+func TestWakeOnStartAccount(t *testing.T) {
+	ctx := context.Background()
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	for dir, journey := range map[string]string{dir1: v1, dir2: v3} {
+		write(t, filepath.Join(dir, "schema.journey.hcl"), schema)
+		write(t, filepath.Join(dir, "welcome.journey.hcl"), journey)
+	}
+	p1, diags, err := Load(dir1, engine.Options{})
+	if err != nil || p1 == nil {
+		t.Fatalf("v1: %v %s", err, diags.Error())
+	}
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := Install(ctx, st, p1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var r atomic.Pointer[Reloader]
+	w := worker.New(st, p1.Engine, worker.Options{OnCommit: func(b *store.Batch) {
+		if rr := r.Load(); rr != nil {
+			rr.Observe(b)
+		}
+	}})
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(wctx) }()
+	defer func() { stop(); <-done }()
+	for i := range 3 {
+		items := []worker.Item{{CustomerID: fmt.Sprintf("c%d", i), Input: engine.Input{Kind: engine.KindEvent, Event: "signed_up"}}}
+		if err := w.Submit(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The restart: v3 on the same store.
+	p3, diags, err := Load(dir2, engine.Options{})
+	if err != nil || p3 == nil {
+		t.Fatalf("v3: %v %s", err, diags.Error())
+	}
+	migrate, err := Install(ctx, st, p3, time.Now().Add(time.Second))
+	if err != nil || !migrate {
+		t.Fatalf("Install: %v, migrate %v", err, migrate)
+	}
+	w.Swap(p3.Engine)
+	rl := New(dir2, st, w, p3, Options{WakeOnStart: true})
+	r.Store(rl)
+	if err := rl.WakeActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := rl.Status().Migration
+	if m == nil || m.Summary == nil {
+		t.Fatalf("no account: %+v", m)
+	}
+	if *m.Summary != (diff.Summary{InFlight: 3, Moved: 3}) || len(m.Journeys) != 1 || m.Journeys[0].Change != diff.Changed {
+		t.Errorf("account %+v %+v, want 3 moved in a changed journey", *m.Summary, m.Journeys)
 	}
 }

@@ -84,6 +84,17 @@ func (d *Diff) Journey(name string) *JourneyDiff {
 	return nil
 }
 
+// NewName returns the name in the new program of the journey named journey
+// in the old one: its new name when a moved block renamed it, else itself.
+func (d *Diff) NewName(journey string) string {
+	for i := range d.Journeys {
+		if d.Journeys[i].Change == Moved && d.Journeys[i].From == journey {
+			return d.Journeys[i].Name
+		}
+	}
+	return journey
+}
+
 // Stage returns the diff of the stage named name (new name, or the old
 // one of a removed stage), or nil.
 func (j *JourneyDiff) Stage(name string) *StageDiff {

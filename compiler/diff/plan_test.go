@@ -48,3 +48,13 @@ func TestHeldChange(t *testing.T) {
 		}
 	}
 }
+
+func TestNewName(t *testing.T) {
+	old, new := compileTxtar(t, "moves")
+	d := Compute(old, new)
+	for from, want := range map[string]string{"onboarding": "welcome", "legacy": "legacy", "welcome": "welcome"} {
+		if got := d.NewName(from); got != want {
+			t.Errorf("NewName(%q) = %q, want %q", from, got, want)
+		}
+	}
+}

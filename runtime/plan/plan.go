@@ -92,7 +92,7 @@ func Run(ctx context.Context, st store.Store, in Input, opts Options) (*diff.Pla
 func Customer(a *Aggregator, eng *engine.Engine, changes *diff.Diff, base *ir.Program, c *engine.Customer, now time.Time) {
 	for _, h := range c.Held {
 		if why := changes.HeldChange(base, h.Journey, h.Stage, h.Name); why != "" {
-			a.AddHeld(h.Journey, h.Stage, h.Name, why)
+			a.AddHeld(changes.NewName(h.Journey), h.Stage, h.Name, why)
 		}
 	}
 	type before struct {

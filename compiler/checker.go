@@ -33,6 +33,7 @@ type checker struct {
 	channels         map[string]*lang.Channel
 	channelTypes     map[string]string // channel name -> valid type
 	policies         map[string]*policy
+	topics           map[string]*topic
 	journeys         map[string]*journey
 	journeyMoves     []ir.JourneyMove // top-level moved blocks, chains resolved
 
@@ -85,6 +86,13 @@ type policy struct {
 	sendWindow *timespec.Window
 	cap        *timespec.Cap
 	suppressed []string
+	topic      string
+}
+
+type topic struct {
+	decl *lang.Topic
+	sym  *Symbol
+	def  string // lang.Subscribed or lang.Unsubscribed
 }
 
 type journey struct {
@@ -124,6 +132,7 @@ func newChecker(ws *lang.Workspace, opts Options) *checker {
 		channels:         map[string]*lang.Channel{},
 		channelTypes:     map[string]string{},
 		policies:         map[string]*policy{},
+		topics:           map[string]*topic{},
 		journeys:         map[string]*journey{},
 		targets:          map[*lang.Attr]string{},
 		durations:        map[*lang.After]time.Duration{},

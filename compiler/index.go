@@ -14,6 +14,7 @@ const (
 	SymSend     SymbolKind = "send"
 	SymChannel  SymbolKind = "channel"
 	SymPolicy   SymbolKind = "policy"
+	SymTopic    SymbolKind = "topic"
 	SymEvent    SymbolKind = "event"
 	SymProperty SymbolKind = "property"
 	SymTrait    SymbolKind = "trait"

@@ -36,7 +36,7 @@ func (c *checker) lower() *ir.Program {
 	}
 	for _, pd := range c.ws.Policies {
 		pol := c.policies[pd.Name.Value]
-		out := ir.Policy{Name: pd.Name.Value, SuppressedBy: pol.suppressed, Range: c.rng(pd.Range)}
+		out := ir.Policy{Name: pd.Name.Value, SuppressedBy: pol.suppressed, Topic: pol.topic, Range: c.rng(pd.Range)}
 		if pol.quietHours != nil {
 			out.QuietHours = pol.quietHours.String()
 		}
@@ -47,6 +47,9 @@ func (c *checker) lower() *ir.Program {
 			out.FrequencyCap = &ir.Cap{N: pol.cap.N, PerSeconds: int64(pol.cap.Per.Seconds())}
 		}
 		p.Policies = append(p.Policies, out)
+	}
+	for _, td := range c.ws.Topics {
+		p.Topics = append(p.Topics, ir.Topic{Name: td.Name.Value, Description: c.text(td.Description), Default: c.topics[td.Name.Value].def, Range: c.rng(td.Range)})
 	}
 	for _, j := range c.ws.Journeys {
 		p.Journeys = append(p.Journeys, c.lowerJourney(c.journeys[j.Name.Value]))
@@ -128,6 +131,10 @@ func (c *checker) lowerStage(s *lang.Stage) ir.Stage {
 		case *lang.Send:
 			ref, _ := lang.AsReference(a.Channel.Expr)
 			act := ir.Action{Kind: ir.ActionSend, Name: a.Name.Value, Channel: ref.Name, Fields: []ir.Setting{}, Range: c.rng(a.Range)}
+			if a.Topic != nil {
+				tref, _ := lang.AsReference(a.Topic.Expr)
+				act.Topic = tref.Name
+			}
 			for _, f := range a.Fields {
 				act.Fields = append(act.Fields, ir.Setting{Name: f.Name, Expr: c.expr(f)})
 			}

@@ -22,6 +22,7 @@ import (
 func (c *checker) resolve() {
 	c.declareSchema()
 	c.declareChannels()
+	c.declareTopics()
 	c.declarePolicies()
 	c.declareJourneys()
 	for _, p := range c.ws.Policies {
@@ -137,7 +138,7 @@ func (c *checker) checkChannelSettings(ch *lang.Channel, typ string) {
 				c.errorf(s.Expr.Range(), "Timeout must be a duration string", "Write a duration such as \"10s\" or \"1m\".")
 			}
 		}
-		if s.Name == "password" || s.Name == "secret" {
+		if s.Name == "password" || s.Name == "secret" || s.Name == "auth_token" {
 			if _, literal := lang.StaticString(s.Expr); literal {
 				c.errorf(s.Expr.Range(), "Secret written into the file",
 					"`%s` must come from the environment, e.g. `%s = env(\"%s\")`: files are committed to Git and compiled into the IR.",
@@ -145,9 +146,35 @@ func (c *checker) checkChannelSettings(ch *lang.Channel, typ string) {
 			}
 		}
 	}
-	required := map[string]string{lang.ChannelSMTP: "from", lang.ChannelWebhook: "url"}[typ]
-	if required != "" && ch.Setting(required) == nil {
-		c.errorf(ch.DefRange, "Missing channel setting", "A %s channel needs `%s`.", typ, required)
+	required := map[string][]string{lang.ChannelSMTP: {"from"}, lang.ChannelWebhook: {"url"}, lang.ChannelTwilio: {"account_sid", "auth_token", "from"}}[typ]
+	for _, name := range required {
+		if ch.Setting(name) == nil {
+			c.errorf(ch.DefRange, "Missing channel setting", "A %s channel needs `%s`.", typ, name)
+		}
+	}
+}
+
+// declareTopics declares the subscription topics and checks each default.
+func (c *checker) declareTopics() {
+	seen := map[string]*Symbol{}
+	for _, t := range c.ws.Topics {
+		sym := c.declare(SymTopic, "", t.Name, &t.Node, t, seen)
+		if sym == nil {
+			continue
+		}
+		tp := &topic{decl: t, sym: sym, def: lang.Subscribed}
+		if a := t.Default; a != nil {
+			if v, ok := c.staticString(a, "a subscription status: \"subscribed\" or \"unsubscribed\""); ok {
+				if !contains(lang.SubscriptionStatuses, v) {
+					c.errorf(a.Expr.Range(), "Invalid topic default",
+						"%q is not a subscription status. Write \"subscribed\" (customers get the topic's sends until they unsubscribe) or \"unsubscribed\" (opt-in: nothing until they subscribe).%s",
+						v, suggest.Hint(v, lang.SubscriptionStatuses, "Statuses: "))
+				} else {
+					tp.def = v
+				}
+			}
+		}
+		c.topics[t.Name.Value] = tp
 	}
 }
 
@@ -203,6 +230,9 @@ func (c *checker) resolvePolicy(p *policy) {
 	d := p.decl
 	p.quietHours = c.window(d.QuietHours)
 	p.sendWindow = c.window(d.SendWindow)
+	if d.Topic != nil {
+		p.topic, _ = c.reference(d.Topic.Expr, "topic", "a topic reference such as `topic.marketing`")
+	}
 	if d.QuietHours != nil && d.SendWindow != nil {
 		c.errorf(d.SendWindow.NameRange, "Both quiet_hours and send_window",
 			"A policy says when sends may go out in one way: `quiet_hours` (when they may not) or `send_window` (when they may). Keep one.")
@@ -277,6 +307,11 @@ func (c *checker) reference(expr hclsyntax.Expression, kind, want string) (strin
 			sym = p.sym
 		}
 		names = sortedKeys(c.policies)
+	case "topic":
+		if t := c.topics[ref.Name]; t != nil {
+			sym = t.sym
+		}
+		names = sortedKeys(c.topics)
 	case "channel":
 		if c.channels[ref.Name] != nil {
 			sym = c.index.Lookup(SymChannel, "", ref.Name)
@@ -344,6 +379,9 @@ func (c *checker) resolveStage(jr *journey, s *lang.Stage) {
 		case *lang.Send:
 			if a.Channel != nil {
 				c.reference(a.Channel.Expr, "channel", "a channel reference such as `channel.email`")
+			}
+			if a.Topic != nil {
+				c.reference(a.Topic.Expr, "topic", "a topic reference such as `topic.marketing`")
 			}
 		case *lang.Emit:
 			c.eventLabel(a.Event, "emit")

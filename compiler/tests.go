@@ -45,6 +45,8 @@ func (c *checker) tests() {
 				}
 			case *lang.ExpectStep:
 				c.testExpect(st)
+			case *lang.SubscriptionStep:
+				c.testSubscription(st)
 			}
 		}
 	}
@@ -155,9 +157,29 @@ func (c *checker) testExpect(st *lang.ExpectStep) {
 			c.errorf(st.Status.Expr.Range(), "Unknown status", "%q is not a status.%s", v, suggest.Hint(v, lang.Statuses, "Statuses: "))
 		}
 	}
-	for _, a := range []*lang.Attr{st.Sent, st.NotSent} {
+	for _, a := range []*lang.Attr{st.Sent, st.NotSent, st.Unsubscribed} {
 		if a != nil {
 			c.testSends(a, jr, st.Journey != nil)
+		}
+	}
+}
+
+// testSubscription checks a subscription step: a declared topic and a status.
+func (c *checker) testSubscription(st *lang.SubscriptionStep) {
+	if st.Topic != nil {
+		if name, ok := c.staticString(st.Topic, "a topic name"); ok {
+			if t := c.topics[name]; t != nil {
+				c.ref(t.sym, st.Topic.Expr.Range(), true)
+			} else {
+				c.errorf(st.Topic.Expr.Range(), "Unknown topic", "No topic named %q is declared.%s",
+					name, suggest.Hint(name, sortedKeys(c.topics), "Topics declared: "))
+			}
+		}
+	}
+	if st.Status != nil {
+		if v, ok := c.staticString(st.Status, "a subscription status"); ok && !contains(lang.SubscriptionStatuses, v) {
+			c.errorf(st.Status.Expr.Range(), "Invalid subscription status", "%q is not a subscription status: write \"subscribed\" or \"unsubscribed\".%s",
+				v, suggest.Hint(v, lang.SubscriptionStatuses, ""))
 		}
 	}
 }

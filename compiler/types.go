@@ -138,6 +138,12 @@ func (c *checker) sendTypes(s *lang.Send, sc *scope) {
 		if s.Field("body") == nil && s.Field("html") == nil {
 			c.errorf(s.DefRange, "Missing send field", "A send through an smtp channel needs `body` or `html`. %s", sendFieldsDoc(typ))
 		}
+	case lang.ChannelTwilio:
+		for _, need := range []string{"to", "body"} {
+			if s.Field(need) == nil {
+				c.errorf(s.DefRange, "Missing send field", "A send through a twilio channel needs `%s`. %s", need, sendFieldsDoc(typ))
+			}
+		}
 	case lang.ChannelWebhook, lang.ChannelLog:
 		if s.Field("data") == nil {
 			c.errorf(s.DefRange, "Missing send field", "A send through %s %s channel needs `data`, the JSON payload. %s", article(typ), typ, sendFieldsDoc(typ))
@@ -179,6 +185,8 @@ func sendFieldsDoc(typ string) string {
 		return "smtp sends take `to`, `subject`, `body`, and optionally `html` and `reply_to`."
 	case lang.ChannelWebhook:
 		return "webhook sends take `data` and optionally `headers`."
+	case lang.ChannelTwilio:
+		return "twilio sends take `to` and `body`."
 	}
 	return "log sends take `data`."
 }

@@ -17,6 +17,7 @@ var guideSections = map[string]string{
 	"event.property":              "event",
 	"channel":                     "channel",
 	"policy":                      "contact-policy",
+	"topic":                       "topic",
 	"moved":                       "changing-journeys-under-way",
 	"journey":                     "journeys",
 	"journey.entry":               "entries",
@@ -38,6 +39,7 @@ var guideSections = map[string]string{
 	"test.event":                  "scenario-tests",
 	"test.identify":               "scenario-tests",
 	"test.wait":                   "scenario-tests",
+	"test.subscription":           "scenario-tests",
 	"test.expect":                 "scenario-tests",
 }
 

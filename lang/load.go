@@ -415,7 +415,11 @@ func (d *decoder) journeyFile(body *hclsyntax.Body) {
 				SendWindow:   bc.attr("send_window"),
 				FrequencyCap: bc.attr("frequency_cap"),
 				SuppressedBy: bc.attr("suppressed_by"),
+				Topic:        bc.attr("topic"),
 			})
+		case "topic":
+			bc := d.check(b.Body, bs, &n)
+			d.ws.Topics = append(d.ws.Topics, &Topic{Node: n, Name: label(b, 0), Description: bc.attr("description"), Default: bc.attr("default")})
 		case "journey":
 			d.ws.Journeys = append(d.ws.Journeys, d.journey(b, bs))
 		case "moved":
@@ -479,9 +483,9 @@ func (d *decoder) stage(b *hclsyntax.Block, bs *BlockSchema) *Stage {
 		cc := d.check(cb.Body, cs, &cn)
 		switch cb.Type {
 		case "send":
-			send := &Send{Node: cn, Name: label(cb, 0), Channel: cc.attr("channel")}
+			send := &Send{Node: cn, Name: label(cb, 0), Channel: cc.attr("channel"), Topic: cc.attr("topic")}
 			for _, a := range cc.order {
-				if a.Name != "channel" {
+				if a.Name != "channel" && a.Name != "topic" {
 					send.Fields = append(send.Fields, a)
 				}
 			}
@@ -534,7 +538,9 @@ func (d *decoder) testFile(body *hclsyntax.Body) {
 			case "expect":
 				t.Steps = append(t.Steps, &ExpectStep{Node: sn,
 					Journey: sc.attr("journey"), Stage: sc.attr("stage"), Status: sc.attr("status"),
-					Sent: sc.attr("sent"), NotSent: sc.attr("not_sent")})
+					Sent: sc.attr("sent"), NotSent: sc.attr("not_sent"), Unsubscribed: sc.attr("unsubscribed")})
+			case "subscription":
+				t.Steps = append(t.Steps, &SubscriptionStep{Node: sn, Topic: sc.attr("topic"), Status: sc.attr("status")})
 			}
 		}
 		d.ws.Tests = append(d.ws.Tests, t)

@@ -59,6 +59,7 @@ type Workspace struct {
 	Events    []*Event
 	Channels  []*Channel
 	Policies  []*Policy
+	Topics    []*Topic
 	Journeys  []*Journey
 	// Moved are the top-level moved blocks: renamed journeys.
 	Moved []*Moved
@@ -125,6 +126,15 @@ type Policy struct {
 	SendWindow   *Attr
 	FrequencyCap *Attr
 	SuppressedBy *Attr
+	Topic        *Attr
+}
+
+// Topic declares a subscription topic.
+type Topic struct {
+	Node
+	Name        Label
+	Description *Attr
+	Default     *Attr
 }
 
 // Journey is a journey block.
@@ -204,11 +214,12 @@ type Action interface {
 }
 
 // Send is a message through a channel. Fields holds every attribute but
-// `channel`, in source order.
+// `channel` and `topic`, in source order.
 type Send struct {
 	Node
 	Name    Label
 	Channel *Attr
+	Topic   *Attr
 	Fields  []*Attr
 }
 
@@ -318,12 +329,23 @@ type ExpectStep struct {
 	Status  *Attr
 	Sent    *Attr
 	NotSent *Attr
+	// Unsubscribed lists the sends dropped because the customer was
+	// unsubscribed from their topic.
+	Unsubscribed *Attr
 }
 
-func (*EventStep) step()    {}
-func (*IdentifyStep) step() {}
-func (*WaitStep) step()     {}
-func (*ExpectStep) step()   {}
+// SubscriptionStep changes the customer's consent to a topic.
+type SubscriptionStep struct {
+	Node
+	Topic  *Attr
+	Status *Attr
+}
+
+func (*SubscriptionStep) step() {}
+func (*EventStep) step()        {}
+func (*IdentifyStep) step()     {}
+func (*WaitStep) step()         {}
+func (*ExpectStep) step()       {}
 
 func findAttr(attrs []*Attr, name string) *Attr {
 	for _, a := range attrs {

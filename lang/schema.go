@@ -15,55 +15,59 @@ import (
 type ValueKind int
 
 const (
-	KindAny         ValueKind = iota // any expression
-	KindString                       // a string expression
-	KindNumber                       // a number expression
-	KindBool                         // a bool expression
-	KindCondition                    // a bool expression over event/customer/entry data
-	KindType                         // an HCL type expression: string, number, list(string)...
-	KindStageTarget                  // stage.NAME or end
-	KindChannelRef                   // channel.NAME
-	KindPolicyRef                    // policy.NAME
-	KindJourneyList                  // [journey.A, journey.B]
-	KindDuration                     // a duration string: "2d"
-	KindWindow                       // a daily or weekly window string: "Mon-Fri 09:00-18:00"
-	KindCap                          // a frequency cap string: "3 per 7d"
-	KindReentry                      // a re-entry rule string: "never" | "always" | "after 30d"
-	KindTimestamp                    // an RFC 3339 timestamp expression
-	KindObject                       // an object expression: { key = value }
-	KindStringList                   // a list of string literals
-	KindStatus                       // an instance status: none | active | completed | converted | exited
-	KindInFlight                     // an in-flight rule string: "migrate" | "pin"
-	KindStageRef                     // stage.NAME of a stage that exists
-	KindJourneyRef                   // journey.NAME of a journey that exists
-	KindGoneStage                    // stage.NAME of a stage that no longer exists (moved and removed blocks)
-	KindGoneJourney                  // journey.NAME of a journey that no longer exists (top-level moved blocks)
+	KindAny          ValueKind = iota // any expression
+	KindString                        // a string expression
+	KindNumber                        // a number expression
+	KindBool                          // a bool expression
+	KindCondition                     // a bool expression over event/customer/entry data
+	KindType                          // an HCL type expression: string, number, list(string)...
+	KindStageTarget                   // stage.NAME or end
+	KindChannelRef                    // channel.NAME
+	KindPolicyRef                     // policy.NAME
+	KindJourneyList                   // [journey.A, journey.B]
+	KindDuration                      // a duration string: "2d"
+	KindWindow                        // a daily or weekly window string: "Mon-Fri 09:00-18:00"
+	KindCap                           // a frequency cap string: "3 per 7d"
+	KindReentry                       // a re-entry rule string: "never" | "always" | "after 30d"
+	KindTimestamp                     // an RFC 3339 timestamp expression
+	KindObject                        // an object expression: { key = value }
+	KindStringList                    // a list of string literals
+	KindStatus                        // an instance status: none | active | completed | converted | exited
+	KindInFlight                      // an in-flight rule string: "migrate" | "pin"
+	KindStageRef                      // stage.NAME of a stage that exists
+	KindJourneyRef                    // journey.NAME of a journey that exists
+	KindGoneStage                     // stage.NAME of a stage that no longer exists (moved and removed blocks)
+	KindGoneJourney                   // journey.NAME of a journey that no longer exists (top-level moved blocks)
+	KindTopicRef                      // topic.NAME
+	KindSubscription                  // a subscription status string: "subscribed" | "unsubscribed"
 )
 
 var kindNames = map[ValueKind]string{
-	KindAny:         "any value",
-	KindString:      "string",
-	KindNumber:      "number",
-	KindBool:        "bool",
-	KindCondition:   "bool condition",
-	KindType:        "type expression",
-	KindStageTarget: "stage.NAME or end",
-	KindChannelRef:  "channel.NAME",
-	KindPolicyRef:   "policy.NAME",
-	KindJourneyList: "list of journey.NAME",
-	KindDuration:    "duration string",
-	KindWindow:      "time window string",
-	KindCap:         "frequency cap string",
-	KindReentry:     "re-entry rule string",
-	KindTimestamp:   "RFC 3339 timestamp",
-	KindObject:      "object",
-	KindStringList:  "list of strings",
-	KindStatus:      "status string",
-	KindInFlight:    "in-flight rule string",
-	KindStageRef:    "stage.NAME",
-	KindJourneyRef:  "journey.NAME",
-	KindGoneStage:   "stage.NAME of a stage that no longer exists",
-	KindGoneJourney: "journey.NAME of a journey that no longer exists",
+	KindAny:          "any value",
+	KindString:       "string",
+	KindNumber:       "number",
+	KindBool:         "bool",
+	KindCondition:    "bool condition",
+	KindType:         "type expression",
+	KindStageTarget:  "stage.NAME or end",
+	KindChannelRef:   "channel.NAME",
+	KindPolicyRef:    "policy.NAME",
+	KindJourneyList:  "list of journey.NAME",
+	KindDuration:     "duration string",
+	KindWindow:       "time window string",
+	KindCap:          "frequency cap string",
+	KindReentry:      "re-entry rule string",
+	KindTimestamp:    "RFC 3339 timestamp",
+	KindObject:       "object",
+	KindStringList:   "list of strings",
+	KindStatus:       "status string",
+	KindInFlight:     "in-flight rule string",
+	KindStageRef:     "stage.NAME",
+	KindJourneyRef:   "journey.NAME",
+	KindGoneStage:    "stage.NAME of a stage that no longer exists",
+	KindGoneJourney:  "journey.NAME of a journey that no longer exists",
+	KindTopicRef:     "topic.NAME",
+	KindSubscription: "subscription status string",
 }
 
 // String names the kind the way documentation and diagnostics say it.
@@ -155,10 +159,20 @@ const (
 	ChannelSMTP    = "smtp"
 	ChannelWebhook = "webhook"
 	ChannelLog     = "log"
+	ChannelTwilio  = "twilio"
 )
 
 // ChannelTypes lists every channel type, in documentation order.
-var ChannelTypes = []string{ChannelSMTP, ChannelWebhook, ChannelLog}
+var ChannelTypes = []string{ChannelSMTP, ChannelWebhook, ChannelLog, ChannelTwilio}
+
+// Subscription statuses: a customer's consent to one topic.
+const (
+	Subscribed   = "subscribed"
+	Unsubscribed = "unsubscribed"
+)
+
+// SubscriptionStatuses lists the statuses, the default first.
+var SubscriptionStatuses = []string{Subscribed, Unsubscribed}
 
 // ReservedWebhookHeader reports whether name (in any case) is a header a
 // webhook send may not give in `headers`: the channel sets it on every
@@ -239,18 +253,31 @@ var Schema = &BlockSchema{
 			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The channel's name, as sends refer to it: `channel.NAME`."}},
 			Doc:    "Where messages go. Hosts and secrets come from the environment through `env(\"NAME\")`, never from the file; the compiled IR keeps the call, not the value.",
 			Attrs: []*AttrSchema{
-				{Name: "type", Kind: KindString, Required: true, Doc: "The channel type: `smtp` (email through an SMTP server), `webhook` (a signed JSON POST) or `log` (a structured log line)."},
+				{Name: "type", Kind: KindString, Required: true, Doc: "The channel type: `smtp` (email through an SMTP server), `webhook` (a signed JSON POST), `log` (a structured log line) or `twilio` (SMS through Twilio's Messages API)."},
 				description("channel"),
-				{Name: "from", Kind: KindString, Doc: "smtp: the sender address, e.g. `\"Care <care@example.com>\"`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "from", Kind: KindString, Doc: "smtp: the sender address, e.g. `\"Care <care@example.com>\"`. twilio: the sending phone number in E.164 form, e.g. `env(\"TWILIO_FROM\")`.", ChannelTypes: []string{ChannelSMTP, ChannelTwilio}},
 				{Name: "addr", Kind: KindString, Doc: "smtp: the server as `host:port`, normally `env(\"SMTP_ADDR\")`.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "username", Kind: KindString, Doc: "smtp: the user name for SMTP AUTH, normally from `env()`.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "password", Kind: KindString, Doc: "smtp: the password for SMTP AUTH; always `env(\"...\")`.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "starttls", Kind: KindBool, Doc: "smtp: upgrade the connection with STARTTLS before authenticating (default true when the server offers it).", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "url", Kind: KindString, Doc: "webhook: the URL each send is POSTed to, normally `env(\"...\")`.", ChannelTypes: []string{ChannelWebhook}},
 				{Name: "secret", Kind: KindString, Doc: "webhook: the HMAC-SHA256 key; each request carries `X-Waymark-Signature: sha256=<hex>` of its body. Always `env(\"...\")`. Without it requests go unsigned and the compiler warns.", ChannelTypes: []string{ChannelWebhook}},
-				{Name: "timeout", Kind: KindDuration, Doc: "webhook and smtp: how long one delivery attempt may take before it is retried (default \"10s\").", ChannelTypes: []string{ChannelWebhook, ChannelSMTP}},
+				{Name: "timeout", Kind: KindDuration, Doc: "webhook, smtp and twilio: how long one delivery attempt may take before it is retried (default \"10s\").", ChannelTypes: []string{ChannelWebhook, ChannelSMTP, ChannelTwilio}},
+				{Name: "account_sid", Kind: KindString, Doc: "twilio: the account SID, the HTTP Basic user of every request and part of the Messages URL; normally `env(\"TWILIO_ACCOUNT_SID\")`.", ChannelTypes: []string{ChannelTwilio}},
+				{Name: "auth_token", Kind: KindString, Doc: "twilio: the auth token, the HTTP Basic password, and the key that signs inbound webhooks (`X-Twilio-Signature`); always `env(\"TWILIO_AUTH_TOKEN\")`.", ChannelTypes: []string{ChannelTwilio}},
+				{Name: "base_url", Kind: KindString, Doc: "twilio: the API's base URL (default `https://api.twilio.com`); tests point it at a local server.", ChannelTypes: []string{ChannelTwilio}},
 			},
-			Snippet: "channel \"${1:email}\" {\n  type = \"${2|smtp,webhook,log|}\"\n}",
+			Snippet: "channel \"${1:email}\" {\n  type = \"${2|smtp,webhook,log,twilio|}\"\n}",
+		},
+		{
+			Type:   "topic",
+			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The topic's name, as policies and sends refer to it (`topic.NAME`) and as `POST /v1/subscriptions`, the unsubscribe link and the customer document name it."}},
+			Doc:    "A subscription topic: a kind of message a customer consents to, or not. A send belongs to a topic through its own `topic` or its policy's; the engine drops a send to a customer unsubscribed from its topic, with fate `unsubscribed`, at the moment it is due (a held send is decided again when released). A send with no topic is transactional (receipts, security notices) and always allowed.",
+			Attrs: []*AttrSchema{
+				description("topic"),
+				{Name: "default", Kind: KindSubscription, Doc: "The status of a customer who never said either way: `\"subscribed\"` (the default: an opt-out topic) or `\"unsubscribed\"` (an opt-in topic: nothing is sent until the customer subscribes)."},
+			},
+			Snippet: "topic \"${1:marketing}\" {\n  description = \"${2}\"\n  default     = \"${3|subscribed,unsubscribed|}\"\n}",
 		},
 		{
 			Type:   "policy",
@@ -261,6 +288,7 @@ var Schema = &BlockSchema{
 				{Name: "quiet_hours", Kind: KindWindow, Doc: "A window in which sends are held, e.g. `\"21:00-08:00\"` or `\"Sat,Sun 00:00-24:00\"`; half-open `[start, end)` in the customer's time zone. A held send goes out when the window ends, unless its instance ended first. Cannot be combined with `send_window`."},
 				{Name: "send_window", Kind: KindWindow, Doc: "The only window in which sends may go out, e.g. `\"Mon-Fri 09:00-18:00\"`; a send due outside it is held until it opens. Cannot be combined with `quiet_hours`."},
 				{Name: "frequency_cap", Kind: KindCap, Doc: "At most N sends in any rolling window, e.g. `\"3 per 7d\"`, counting every send of every journey under this policy when it actually goes out. A capped send is dropped and recorded."},
+				{Name: "topic", Kind: KindTopicRef, Doc: "The subscription topic every send under this policy belongs to, e.g. `topic.marketing`, unless the send names its own: a customer unsubscribed from it gets none of them."},
 				{Name: "suppressed_by", Kind: KindJourneyList, Doc: "Journeys that take precedence, e.g. `[journey.support_case]`: while the customer is in one of them, journeys under this policy admit no one and their sends are dropped and recorded as suppressed."},
 			},
 			Snippet: "policy \"${1:marketing}\" {\n  quiet_hours   = \"${2:21:00-08:00}\"\n  frequency_cap = \"${3:3 per 7d}\"\n}",
@@ -344,12 +372,13 @@ var stageSchema = &BlockSchema{
 		{
 			Type:   "send",
 			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The send's name, unique in its journey; scenario tests and the admin API name sends by it."}},
-			Doc:    "Sends a message through a channel when the customer enters the stage, subject to the journey's policy. Fields depend on the channel type: smtp takes `to`, `subject`, `body`, optional `html` and `reply_to`; webhook takes `data` and optional `headers`; log takes `data`.",
+			Doc:    "Sends a message through a channel when the customer enters the stage, subject to the journey's policy. Fields depend on the channel type: smtp takes `to`, `subject`, `body`, optional `html` and `reply_to`; webhook takes `data` and optional `headers`; log takes `data`; twilio takes `to` and `body`.",
 			Attrs: []*AttrSchema{
 				{Name: "channel", Kind: KindChannelRef, Required: true, Doc: "The channel to send through: `channel.NAME`."},
-				{Name: "to", Kind: KindString, Doc: "smtp: the recipient address, usually `customer.email`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "topic", Kind: KindTopicRef, Doc: "The subscription topic this send belongs to, e.g. `topic.product_news`, in place of its policy's. A send with no topic, own or its policy's, is transactional and always allowed."},
+				{Name: "to", Kind: KindString, Doc: "smtp: the recipient address, usually `customer.email`. twilio: the recipient phone number in E.164 form, usually `customer.phone`.", ChannelTypes: []string{ChannelSMTP, ChannelTwilio}},
 				{Name: "subject", Kind: KindString, Doc: "smtp: the subject line; a template string such as `\"Welcome, ${customer.first_name}\"`.", ChannelTypes: []string{ChannelSMTP}},
-				{Name: "body", Kind: KindString, Doc: "smtp: the plain-text body, often `template(\"templates/NAME.txt\")`.", ChannelTypes: []string{ChannelSMTP}},
+				{Name: "body", Kind: KindString, Doc: "smtp: the plain-text body, often `template(\"templates/NAME.txt\")`. twilio: the text of the SMS.", ChannelTypes: []string{ChannelSMTP, ChannelTwilio}},
 				{Name: "html", Kind: KindString, Doc: "smtp: an HTML alternative body. Every value interpolated into it (a trait, a property, a function's result) is HTML-escaped, as Go's html/template does; the markup written in the journey and in its template files is kept. Wrap markup you control in `trusted_html()` to keep it unescaped.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "reply_to", Kind: KindString, Doc: "smtp: the Reply-To address.", ChannelTypes: []string{ChannelSMTP}},
 				{Name: "data", Kind: KindAny, Doc: "webhook and log: the JSON payload, any value, e.g. `{ customer = customer.id, reason = \"activation\" }`.", ChannelTypes: []string{ChannelWebhook, ChannelLog}},
@@ -457,6 +486,15 @@ var TestSchema = &BlockSchema{
 				Snippet:   "identify {\n  ${1:trait} = ${2:value}\n}",
 			},
 			{
+				Type: "subscription",
+				Doc:  "A step: the customer's consent to a topic changes now, as `POST /v1/subscriptions`, the unsubscribe link or an SMS STOP would change it.",
+				Attrs: []*AttrSchema{
+					{Name: "topic", Kind: KindString, Required: true, Doc: "The topic, by name: `\"marketing\"`."},
+					{Name: "status", Kind: KindSubscription, Required: true, Doc: "`\"subscribed\"` or `\"unsubscribed\"`."},
+				},
+				Snippet: "subscription {\n  topic  = \"${1:marketing}\"\n  status = \"${2|unsubscribed,subscribed|}\"\n}",
+			},
+			{
 				Type:    "wait",
 				Labels:  []LabelSchema{{Name: "duration", Kind: LabelDuration, Doc: "How far to advance the virtual clock: `\"3d\"`."}},
 				Doc:     "A step: advances the virtual clock; everything due on the way happens in time order before the next step.",
@@ -471,6 +509,7 @@ var TestSchema = &BlockSchema{
 					{Name: "status", Kind: KindStatus, Doc: "The status of the customer's latest instance of the journey: `none` (never entered), `active`, `completed`, `converted` or `exited`."},
 					{Name: "sent", Kind: KindStringList, Doc: "Exactly the sends delivered since the previous `expect`, in order: only this journey's when `journey` is set. Held sends count when they go out; suppressed and capped ones never do."},
 					{Name: "not_sent", Kind: KindStringList, Doc: "Sends that must not have gone out since the previous `expect`."},
+					{Name: "unsubscribed", Kind: KindStringList, Doc: "Exactly the sends dropped since the previous `expect` because the customer was unsubscribed from their topic, in order (only this journey's when `journey` is set)."},
 				},
 				Snippet: "expect {\n  journey = \"${1:name}\"\n  stage   = \"${2:stage}\"\n  sent    = [${3}]\n}",
 			},

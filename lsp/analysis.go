@@ -421,6 +421,7 @@ func assemble(root string, snap *snapshot, check map[string]bool, tests needs) *
 		ws.Events = append(ws.Events, part.Events...)
 		ws.Channels = append(ws.Channels, part.Channels...)
 		ws.Policies = append(ws.Policies, part.Policies...)
+		ws.Topics = append(ws.Topics, part.Topics...)
 		// Moved blocks are checked against each other (one source per
 		// destination) across files, and are small: always in full.
 		ws.Moved = append(ws.Moved, part.Moved...)

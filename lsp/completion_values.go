@@ -98,6 +98,11 @@ func (k *completer) value() {
 			k.add(item{label: "policy." + p.Name.Value, kind: protocol.CompletionItemKindStruct, detail: "policy", doc: k.snap.describePolicy(p)})
 		}
 		return
+	case lang.KindTopicRef:
+		for _, t := range k.decls.topics {
+			k.add(item{label: "topic." + t.Name.Value, kind: protocol.CompletionItemKindEnum, detail: "topic", doc: k.snap.describeTopic(t)})
+		}
+		return
 	case lang.KindJourneyList:
 		for _, j := range k.decls.journeys {
 			k.add(item{label: "journey." + j.Name.Value, kind: protocol.CompletionItemKindClass, detail: "journey", doc: k.snap.describeJourney(j)})
@@ -250,6 +255,12 @@ func (k *completer) str() {
 		quoted(lang.Statuses, protocol.CompletionItemKindEnumMember, "status")
 	case as.Kind == lang.KindInFlight:
 		quoted(lang.InFlightRules, protocol.CompletionItemKindEnumMember, "in-flight rule")
+	case as.Kind == lang.KindSubscription:
+		quoted(lang.SubscriptionStatuses, protocol.CompletionItemKindEnumMember, "subscription status")
+	case f.typ == "subscription" && as.Name == "topic":
+		for _, t := range k.decls.topics {
+			k.add(item{label: t.Name.Value, kind: protocol.CompletionItemKindEnum, detail: "topic", doc: k.snap.describeTopic(t), text: k.closeQuote(t.Name.Value)})
+		}
 	case f.typ == "expect" && as.Name == "journey":
 		for _, j := range k.decls.journeys {
 			k.add(item{label: j.Name.Value, kind: protocol.CompletionItemKindClass, detail: "journey", doc: k.snap.describeJourney(j), text: k.closeQuote(j.Name.Value)})

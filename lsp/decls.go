@@ -18,6 +18,7 @@ type decls struct {
 	events           []*lang.Event
 	channels         []*lang.Channel
 	policies         []*lang.Policy
+	topics           []*lang.Topic
 	journeys         []*lang.Journey
 }
 
@@ -57,6 +58,11 @@ func (s *snapshot) Decls() *decls {
 			for _, pol := range ws.Policies {
 				if first("policy", pol.Name.Value) {
 					d.policies = append(d.policies, pol)
+				}
+			}
+			for _, t := range ws.Topics {
+				if first("topic", t.Name.Value) {
+					d.topics = append(d.topics, t)
 				}
 			}
 			for _, j := range ws.Journeys {

@@ -26,6 +26,8 @@ func (s *snapshot) describeSymbol(sym *compiler.Symbol) string {
 		return s.describeChannel(n)
 	case *lang.Policy:
 		return s.describePolicy(n)
+	case *lang.Topic:
+		return s.describeTopic(n)
 	case *lang.Event:
 		return s.describeEvent(n)
 	case *lang.Field:
@@ -175,6 +177,8 @@ func channelTypeDoc(typ string) string {
 		return "a signed JSON POST"
 	case lang.ChannelLog:
 		return "a structured log line"
+	case lang.ChannelTwilio:
+		return "SMS through Twilio's Messages API"
 	}
 	return ""
 }
@@ -196,6 +200,19 @@ func (s *snapshot) describeChannel(c *lang.Channel) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// describeTopic says what a topic is for and whether it is opt-in.
+func (s *snapshot) describeTopic(t *lang.Topic) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**topic** %s", code(t.Name.Value))
+	paragraph(&b, t.Description)
+	if attrString(t.Default) == lang.Unsubscribed {
+		b.WriteString("\n\nopt-in: customers get its sends only after they subscribe")
+	} else {
+		b.WriteString("\n\nopt-out: customers get its sends until they unsubscribe")
+	}
+	return b.String()
+}
+
 func (s *snapshot) describePolicy(p *lang.Policy) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**policy** %s", code(p.Name.Value))
@@ -212,6 +229,9 @@ func (s *snapshot) describePolicy(p *lang.Policy) string {
 	}
 	if p.SuppressedBy != nil {
 		facts = append(facts, "suppressed by "+code(s.exprText(p.SuppressedBy.Expr)))
+	}
+	if p.Topic != nil {
+		facts = append(facts, "topic "+code(s.exprText(p.Topic.Expr)))
 	}
 	if len(facts) > 0 {
 		b.WriteString("\n\n")

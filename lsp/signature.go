@@ -107,6 +107,9 @@ func signatureOf(d *document) signature {
 	for _, p := range ws.Policies {
 		declare(key("policy", p.Name.Value), "")
 	}
+	for _, t := range ws.Topics {
+		declare(key("topic", t.Name.Value), text(t.Default))
+	}
 
 	var journeys strings.Builder
 	for _, j := range ws.Journeys {
@@ -175,7 +178,7 @@ func usesOf(ws *lang.Workspace, sig *signature) {
 				switch root := tr.RootName(); root {
 				case "customer":
 					sig.uses[traitUse] = true
-				case "channel", "policy":
+				case "channel", "policy", "topic":
 					if len(tr) > 1 {
 						if step, ok := tr[1].(hcl.TraverseAttr); ok {
 							sig.uses[key(root, step.Name)] = true

@@ -14,6 +14,9 @@ type Program struct {
 	Events   []Event   `json:"events"`             // empty when the workspace declares none
 	Channels []Channel `json:"channels"`
 	Policies []Policy  `json:"policies"`
+	// Topics are the subscription topics; omitted when there are none, so
+	// programs without consent encode as before.
+	Topics   []Topic   `json:"topics,omitempty"`
 	Journeys []Journey `json:"journeys"`
 	// Moved lists the journeys renamed by top-level moved blocks: the
 	// runtime gives their instances the new name, then migrates them as
@@ -93,8 +96,25 @@ type Policy struct {
 	SendWindow   string   `json:"send_window,omitempty"`
 	FrequencyCap *Cap     `json:"frequency_cap,omitempty"`
 	SuppressedBy []string `json:"suppressed_by,omitempty"` // journey names
+	Topic        string   `json:"topic,omitempty"`         // the topic of its sends, unless a send names its own
 	Range        Range    `json:"range"`
 }
+
+// Topic is a subscription topic. Default is the status of a customer who
+// never said either way: TopicSubscribed (opt-out) or TopicUnsubscribed
+// (opt-in).
+type Topic struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Default     string `json:"default"`
+	Range       Range  `json:"range"`
+}
+
+// Subscription statuses.
+const (
+	TopicSubscribed   = "subscribed"
+	TopicUnsubscribed = "unsubscribed"
+)
 
 // Cap is a frequency cap: at most N sends in any window of PerSeconds.
 type Cap struct {
@@ -197,6 +217,7 @@ type Action struct {
 	Kind       string    `json:"kind"`
 	Name       string    `json:"name,omitempty"`       // send: its name
 	Channel    string    `json:"channel,omitempty"`    // send: the channel name
+	Topic      string    `json:"topic,omitempty"`      // send: its own topic; "" takes the policy's
 	Fields     []Setting `json:"fields,omitempty"`     // send: the channel-type fields
 	Traits     []Setting `json:"traits,omitempty"`     // update: the traits to set, in order
 	Event      string    `json:"event,omitempty"`      // emit: the event name
@@ -261,6 +282,16 @@ type At struct {
 	Time  Expr   `json:"time"`
 	Goto  string `json:"goto"`
 	Range Range  `json:"range"`
+}
+
+// Topic returns the named topic, or nil.
+func (p *Program) Topic(name string) *Topic {
+	for i := range p.Topics {
+		if p.Topics[i].Name == name {
+			return &p.Topics[i]
+		}
+	}
+	return nil
 }
 
 // Journey returns the named journey, or nil.

@@ -26,7 +26,7 @@ import (
 var planCommand = &command{
 	name:     "plan",
 	summary:  "show what an edit would do to the customers in flight, before it ships",
-	synopsis: "[--server URL | --store KIND:PATH] [--format text|markdown|json] [-o FILE] [--detailed-exitcode] DIR",
+	synopsis: "[--server URL | --store KIND:PATH|postgres://...] [--format text|markdown|json] [-o FILE] [--detailed-exitcode] DIR",
 	help: `
 Plan compiles the workspace in DIR, fetches the program running now, diffs
 the two, and asks the runtime what a reload to DIR would do to every
@@ -47,8 +47,9 @@ would fire at once.
 
 --server URL asks a running 'waymark run' (GET /v1/program, POST /v1/plan),
 with the admin token from $WAYMARK_ADMIN_TOKEN; $WAYMARK_SERVER is the
-default URL. --store KIND:PATH (sqlite:FILE or pebble:DIR) reads a store
-directly when no server runs it: the program it last ran is the base.
+default URL. --store reads a store directly: sqlite:FILE or pebble:DIR
+when no server runs it, or a postgres:// URL; the program it last ran is
+the base.
 
 --format text (the default) is for a terminal; markdown is the pull-request
 comment (a headline, a table per changed journey, the journey's graph with
@@ -69,7 +70,7 @@ waymark plan --store sqlite:./waymark.db journeys/`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o planOptions
 		fs.StringVar(&o.server, "server", "", "the running server's base `URL`, like http://127.0.0.1:8080 (default $WAYMARK_SERVER)")
-		fs.StringVar(&o.store, "store", "", "read the store `KIND:PATH` directly instead: sqlite:FILE or pebble:DIR")
+		fs.StringVar(&o.store, "store", "", "read the store `KIND:PATH` directly instead: sqlite:FILE, pebble:DIR or a postgres:// URL")
 		format := newChoice(fs, "format", []string{"text", "markdown", "json"}, "how to write the plan")
 		fs.StringVar(&o.out, "o", "", "write the plan to `FILE` instead of standard output")
 		fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 0 when nothing changes, 2 when the program changes but no customer in flight moves, leaves or exits, 3 when some do")
@@ -234,8 +235,11 @@ func planFromServer(ctx context.Context, base, token string, candidate []byte) (
 // planFromStore runs the plan against a store directly: the base is the
 // program the store ran last.
 func planFromStore(ctx context.Context, kind, path string, cand *ir.Program, version string, opts engine.Options) (*diff.Plan, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("--store %s:%s: %w", kind, path, err)
+	if kind != "postgres" {
+		// Opening a missing file or directory would create an empty store.
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("--store %s:%s: %w", kind, path, err)
+		}
 	}
 	st, err := openStore(kind, path)
 	if errors.Is(err, store.ErrInUse) {

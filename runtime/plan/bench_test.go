@@ -12,6 +12,7 @@ import (
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 )
 
@@ -24,7 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if fixtureDir != "" {
 		os.RemoveAll(fixtureDir)
 	}

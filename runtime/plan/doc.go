@@ -3,7 +3,8 @@
 //
 // # Data flow
 //
-//	store.ActiveStates (one query a page; else ActiveCustomers + Customer)
+//	store.ActiveStates (one query a page: SQLite, PostgreSQL; else
+//	                    ActiveCustomers + Customer, as on Pebble)
 //	  -> a reader goroutine -> pages -> Options.Workers goroutines:
 //	       decode the state (the copy: nothing is written back)
 //	       Customer: held sends the diff concerns (diff.HeldChange),

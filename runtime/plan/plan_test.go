@@ -13,6 +13,8 @@ import (
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/postgres"
+	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
 )
 
@@ -71,15 +73,29 @@ func issueExample(j *ir.Journey) {
 
 func editIssueExample(p *ir.Program) *ir.Program { return edit(p, issueExample) }
 
-// populate commits customers into a new SQLite store through eng: welcome
-// customers in welcome (signed up only), engaged in engaged.
-func populate(t *testing.T, eng *engine.Engine, welcome, engaged int) store.Store {
+// openStore opens a new, empty store of a kind: sqlite, or postgres (on
+// the shared test server, pgtest).
+func openStore(t *testing.T, kind string) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "plan.db"))
+	var st store.Store
+	var err error
+	if kind == "postgres" {
+		st, err = postgres.Open(pgtest.DB(t))
+	} else {
+		st, err = sqlite.Open(filepath.Join(t.TempDir(), "plan.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// populate commits customers into a new store of a kind through eng:
+// welcome customers in welcome (signed up only), engaged in engaged.
+func populate(t *testing.T, kind string, eng *engine.Engine, welcome, engaged int) store.Store {
+	t.Helper()
+	st := openStore(t, kind)
 	var b store.Batch
 	for i := range welcome + engaged {
 		c := &engine.Customer{ID: fmt.Sprintf("c%04d", i)}
@@ -98,7 +114,7 @@ func populate(t *testing.T, eng *engine.Engine, welcome, engaged int) store.Stor
 }
 
 // Each edit of the running journey, planned over 20 customers in welcome
-// and 10 in engaged.
+// and 10 in engaged, on SQLite and on PostgreSQL.
 func TestRun(t *testing.T) {
 	base := compileDir(t)
 	baseEng, err := engine.New(base, engine.Options{})
@@ -174,58 +190,60 @@ func TestRun(t *testing.T) {
 		edit: func(j *ir.Journey) {},
 		code: diff.ExitNoChange,
 	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			st := populate(t, baseEng, 20, 10)
-			data, _ := ir.Encode(base)
-			if err := st.SaveProgram(bg, store.Program{Hash: "old", IR: data, CreatedAt: t0}); err != nil {
-				t.Fatal(err)
-			}
-			cand := edit(base, tc.edit)
-			version := "new"
-			if tc.code == diff.ExitNoChange {
-				version = "old"
-			}
-			// As reload.CandidateEngine builds it: the running program
-			// holds the versions pinned instances run.
-			eng, err := engine.New(cand, engine.Options{Versions: []*ir.Program{base}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Run(bg, st, Input{Base: base, BaseVersion: "old", Candidate: cand, Version: version, Engine: eng},
-				Options{Now: t0.Add(2 * time.Hour), PageSize: 7})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Format != diff.PlanFormat {
-				t.Errorf("format %q", p.Format)
-			}
-			if p.Summary != tc.sum {
-				t.Errorf("summary %+v, want %+v", p.Summary, tc.sum)
-			}
-			var impact []diff.Impact
-			var earlier []diff.TimerImpact
-			for _, j := range p.Journeys {
-				impact = append(impact, j.Impact...)
-				earlier = append(earlier, j.Earlier...)
-			}
-			if fmt.Sprint(impact) != fmt.Sprint(tc.impact) {
-				t.Errorf("impact\n got %+v\nwant %+v", impact, tc.impact)
-			}
-			if fmt.Sprint(earlier) != fmt.Sprint(tc.earlier) {
-				t.Errorf("earlier timers\n got %+v\nwant %+v", earlier, tc.earlier)
-			}
-			if got := p.ExitCode(); got != tc.code {
-				t.Errorf("exit code %d, want %d", got, tc.code)
-			}
-			// Dry: the store still holds every customer where it was.
-			counts, err := st.StageCounts(bg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(counts) != fmt.Sprintf("[{trial %[1]s engaged 10} {trial %[1]s welcome 20}]", base.Journeys[0].Version) {
-				t.Errorf("the plan changed the store: %v", counts)
-			}
-		})
+		for _, kind := range []string{"sqlite", "postgres"} {
+			t.Run(kind+"/"+tc.name, func(t *testing.T) {
+				st := populate(t, kind, baseEng, 20, 10)
+				data, _ := ir.Encode(base)
+				if err := st.SaveProgram(bg, store.Program{Hash: "old", IR: data, CreatedAt: t0}); err != nil {
+					t.Fatal(err)
+				}
+				cand := edit(base, tc.edit)
+				version := "new"
+				if tc.code == diff.ExitNoChange {
+					version = "old"
+				}
+				// As reload.CandidateEngine builds it: the running program
+				// holds the versions pinned instances run.
+				eng, err := engine.New(cand, engine.Options{Versions: []*ir.Program{base}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := Run(bg, st, Input{Base: base, BaseVersion: "old", Candidate: cand, Version: version, Engine: eng},
+					Options{Now: t0.Add(2 * time.Hour), PageSize: 7})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Format != diff.PlanFormat {
+					t.Errorf("format %q", p.Format)
+				}
+				if p.Summary != tc.sum {
+					t.Errorf("summary %+v, want %+v", p.Summary, tc.sum)
+				}
+				var impact []diff.Impact
+				var earlier []diff.TimerImpact
+				for _, j := range p.Journeys {
+					impact = append(impact, j.Impact...)
+					earlier = append(earlier, j.Earlier...)
+				}
+				if fmt.Sprint(impact) != fmt.Sprint(tc.impact) {
+					t.Errorf("impact\n got %+v\nwant %+v", impact, tc.impact)
+				}
+				if fmt.Sprint(earlier) != fmt.Sprint(tc.earlier) {
+					t.Errorf("earlier timers\n got %+v\nwant %+v", earlier, tc.earlier)
+				}
+				if got := p.ExitCode(); got != tc.code {
+					t.Errorf("exit code %d, want %d", got, tc.code)
+				}
+				// Dry: the store still holds every customer where it was.
+				counts, err := st.StageCounts(bg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(counts) != fmt.Sprintf("[{trial %[1]s engaged 10} {trial %[1]s welcome 20}]", base.Journeys[0].Version) {
+					t.Errorf("the plan changed the store: %v", counts)
+				}
+			})
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/pebble"
 	"github.com/waymark-dev/waymark/runtime/store/postgres"
 	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/store/sqlite"
@@ -73,15 +74,19 @@ func issueExample(j *ir.Journey) {
 
 func editIssueExample(p *ir.Program) *ir.Program { return edit(p, issueExample) }
 
-// openStore opens a new, empty store of a kind: sqlite, or postgres (on
-// the shared test server, pgtest).
+// openStore opens a new, empty store of a kind: sqlite, pebble (which
+// pages no states: the plan reads them by id), or postgres (on the shared
+// test server, pgtest).
 func openStore(t *testing.T, kind string) store.Store {
 	t.Helper()
 	var st store.Store
 	var err error
-	if kind == "postgres" {
+	switch kind {
+	case "postgres":
 		st, err = postgres.Open(pgtest.DB(t))
-	} else {
+	case "pebble":
+		st, err = pebble.Open(filepath.Join(t.TempDir(), "plan.pebble"))
+	default:
 		st, err = sqlite.Open(filepath.Join(t.TempDir(), "plan.db"))
 	}
 	if err != nil {
@@ -114,7 +119,7 @@ func populate(t *testing.T, kind string, eng *engine.Engine, welcome, engaged in
 }
 
 // Each edit of the running journey, planned over 20 customers in welcome
-// and 10 in engaged, on SQLite and on PostgreSQL.
+// and 10 in engaged, on each store.
 func TestRun(t *testing.T) {
 	base := compileDir(t)
 	baseEng, err := engine.New(base, engine.Options{})
@@ -190,7 +195,7 @@ func TestRun(t *testing.T) {
 		edit: func(j *ir.Journey) {},
 		code: diff.ExitNoChange,
 	}} {
-		for _, kind := range []string{"sqlite", "postgres"} {
+		for _, kind := range []string{"sqlite", "pebble", "postgres"} {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
 				st := populate(t, kind, baseEng, 20, 10)
 				data, _ := ir.Encode(base)

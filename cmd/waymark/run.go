@@ -377,14 +377,16 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		}
 		return rt.w.Submit(ctx, items)
 	}, sched.Options{Logger: log})
-	cacheSize := 0
+	cacheSize, pipeline := 0, false
 	if _, ok := st.(*postgres.Store); ok {
 		// Other nodes write the same customers once a shard moves: only
-		// the database holds the truth.
-		cacheSize = -1
+		// the database holds the truth. A commit there is a network round
+		// trip or more: the next batch is prepared meanwhile.
+		cacheSize, pipeline = -1, true
 	}
 	rt.w = worker.New(st, prog.Engine, worker.Options{
 		CacheSize: cacheSize,
+		Pipeline:  pipeline,
 		Logger:    log,
 		Now:       now,
 		OnCommit: func(b *store.Batch) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -79,7 +80,7 @@ type Pump struct {
 	node  *Node
 	local Local
 	log   *slog.Logger
-	kick  chan struct{}
+	kicks []chan struct{} // one per lane
 	// Poll is the time between looks at the inbox without a kick
 	// (default 20ms): the delay of an input taken by another node.
 	Poll time.Duration
@@ -87,31 +88,52 @@ type Pump struct {
 	Page int
 }
 
+// lanes is how many pages are read and submitted at once, each lane over
+// its own shards (shard modulo lanes), so that a customer's inputs stay in
+// one lane, in order, while the worker commits one lane's page and
+// prepares the next lane's.
+const lanes = 2
+
 // NewPump returns the pump of node's shards into local.
 func NewPump(st *postgres.Store, node *Node, local Local, log *slog.Logger) *Pump {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Pump{st: st, node: node, local: local, log: log.With("component", "inbox"),
-		kick: make(chan struct{}, 1), Poll: 20 * time.Millisecond, Page: 2000}
+	p := &Pump{st: st, node: node, local: local, log: log.With("component", "inbox"),
+		Poll: 20 * time.Millisecond, Page: 2000}
+	for range lanes {
+		p.kicks = append(p.kicks, make(chan struct{}, 1))
+	}
+	return p
 }
 
 // Kick makes the pump look at the inbox now.
 func (p *Pump) Kick() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
+	for _, k := range p.kicks {
+		select {
+		case k <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // Run pumps until ctx ends.
 func (p *Pump) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for lane := range lanes {
+		wg.Go(func() { p.runLane(ctx, lane) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (p *Pump) runLane(ctx context.Context, lane int) {
 	t := time.NewTimer(p.Poll)
 	defer t.Stop()
 	for {
-		n, err := p.Once(ctx)
+		n, err := p.once(ctx, lane)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		if err != nil {
 			p.log.Warn("applying the inbox failed; retrying", "err", err)
@@ -122,16 +144,22 @@ func (p *Pump) Run(ctx context.Context) error {
 		t.Reset(p.Poll)
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-p.kick:
+			return
+		case <-p.kicks[lane]:
 		case <-t.C:
 		}
 	}
 }
 
-// Once applies one page of the inbox and returns how many inputs it held.
-func (p *Pump) Once(ctx context.Context) (int, error) {
-	owned := p.node.Owned()
+// once applies one page of the inbox of the lane's owned shards and
+// returns how many inputs it held.
+func (p *Pump) once(ctx context.Context, lane int) (int, error) {
+	var owned []int
+	for _, sh := range p.node.Owned() {
+		if sh%lanes == lane {
+			owned = append(owned, sh)
+		}
+	}
 	if len(owned) == 0 {
 		return 0, nil
 	}

@@ -320,24 +320,33 @@ func (n *Node) release(ctx context.Context, shards []int) {
 // of the previous owner under way (they hold key-share locks through the
 // fence), and their epoch moves on, which fences every later one.
 func (n *Node) acquire(ctx context.Context, want []int, start time.Time) {
-	rows, err := n.pool.Query(ctx, `WITH free AS (
-			SELECT shard FROM shards
-			WHERE shard = ANY($2) AND (owner IS NULL OR owner = $1 OR lease_until IS NULL OR lease_until < now())
-			FOR UPDATE)
-		UPDATE shards AS s SET owner = $1, epoch = s.epoch + 1, lease_until = now() + make_interval(secs => $3)
-		FROM free WHERE s.shard = free.shard
-		RETURNING s.shard, s.epoch`, n.opts.ID, int32sOf(want), secs(n.opts.Lease))
-	if err != nil {
-		n.log.Warn("taking shards failed", "err", err)
-		return
-	}
 	type got struct {
 		Shard int32
 		Epoch int64
 	}
-	taken, err := pgx.CollectRows(rows, pgx.RowToStructByPos[got])
+	var taken []got
+	err := pgx.BeginFunc(ctx, n.pool, func(tx pgx.Tx) error {
+		// A previous owner's transaction still under way holds its rows
+		// (until it ends, or the server ends an idle one): do not wait
+		// past a Tick, try again next round, and keep heartbeating.
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", n.opts.Tick.Milliseconds())); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `WITH free AS (
+				SELECT shard FROM shards
+				WHERE shard = ANY($2) AND (owner IS NULL OR owner = $1 OR lease_until IS NULL OR lease_until < now())
+				FOR UPDATE)
+			UPDATE shards AS s SET owner = $1, epoch = s.epoch + 1, lease_until = now() + make_interval(secs => $3)
+			FROM free WHERE s.shard = free.shard
+			RETURNING s.shard, s.epoch`, n.opts.ID, int32sOf(want), secs(n.opts.Lease))
+		if err != nil {
+			return err
+		}
+		taken, err = pgx.CollectRows(rows, pgx.RowToStructByPos[got])
+		return err
+	})
 	if err != nil {
-		n.log.Warn("taking shards failed", "err", err)
+		n.log.Warn("taking shards failed; trying again next round", "err", err)
 		return
 	}
 	if len(taken) == 0 {

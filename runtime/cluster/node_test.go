@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -204,5 +205,58 @@ func TestProgramSkew(t *testing.T) {
 	a.Round(bg)
 	if s := a.ProgramSkew(); s != nil {
 		t.Errorf("skew after catching up: %+v", s)
+	}
+}
+
+// A node paused in the middle of a transaction holds key-share locks on
+// its shards' rows: the server ends its idle session after
+// postgres.IdleInTxTimeout, and the other node takes the shards; the
+// paused transaction's commit then fails. Without that timeout (set to 0
+// in the URL) the takeover waits as long as the pause.
+func TestPausedMidTransaction(t *testing.T) {
+	for _, timeout := range []bool{true, false} {
+		t.Run(fmt.Sprintf("timeout=%v", timeout), func(t *testing.T) {
+			dsn := pgtest.DB(t)
+			adsn := dsn
+			if !timeout {
+				adsn += "&idle_in_transaction_session_timeout=0"
+			}
+			a, sta := node(t, adsn, "a")
+			rounds(t, func() bool { return len(a.Owned()) == 64 }, a)
+			owned := a.Owned()
+			ids := make([]int32, len(owned))
+			epochs := make([]int64, len(owned))
+			for i, sh := range owned {
+				ids[i] = int32(sh)
+				epochs[i], _ = a.Epoch(sh)
+			}
+			tx, err := sta.Pool().Begin(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(bg)
+			if _, err := tx.Exec(bg, "SELECT waymark_fence($1, $2)", ids, epochs); err != nil {
+				t.Fatal(err)
+			}
+			// a is paused here, its transaction open.
+			b, _ := node(t, dsn, "b")
+			deadline := time.Now().Add(postgres.IdleInTxTimeout + 3*time.Second)
+			for len(b.Owned()) < 64 && time.Now().Before(deadline) {
+				b.Round(bg)
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !timeout {
+				if len(b.Owned()) == 64 {
+					t.Fatal("b took the shards while a's transaction held them: the test shows nothing")
+				}
+				return
+			}
+			if len(b.Owned()) != 64 {
+				t.Fatalf("b owns %d shards %v after a's transaction idled, want 64", len(b.Owned()), postgres.IdleInTxTimeout+3*time.Second)
+			}
+			if err := tx.Commit(bg); err == nil {
+				t.Error("the paused transaction committed after its session was ended")
+			}
+		})
 	}
 }

@@ -473,9 +473,23 @@ func TestClusterRollingReload(t *testing.T) {
 						}
 						return nil
 					})
-					if d, err := c.doc(c.nodes[0]); err == nil {
-						programs[len(d.Programs)] = true
+					// Its next heartbeat carries it: two programs while
+					// the rollout is under way, one at its end.
+					want := 2
+					if i == len(wss)-1 {
+						want = 1
 					}
+					eventually(t, 30*time.Second, func() error {
+						d, err := c.doc(c.nodes[0])
+						if err != nil {
+							return err
+						}
+						if len(d.Programs) != want {
+							return fmt.Errorf("GET /v1/cluster lists programs %v after node %d reloaded, want %d", d.Programs, i, want)
+						}
+						programs[want] = true
+						return nil
+					})
 				}
 			}()
 		})
@@ -486,8 +500,8 @@ func TestClusterRollingReload(t *testing.T) {
 			t.Fatalf("%s: %d of %d pings acknowledged", id, o.acked[id], l.pings)
 		}
 	}
-	if !programs[2] {
-		t.Errorf("GET /v1/cluster never listed two programs during the rollout (saw %v)", programs)
+	if !programs[2] || !programs[1] {
+		t.Errorf("GET /v1/cluster did not list two programs during the rollout and one after it (saw %v)", programs)
 	}
 	var after statusDoc
 	newClient(c.nodes[0].base).getJSON(t, "/v1/status", &after)

@@ -44,6 +44,11 @@ var _ interface {
 	store.CustomersReader
 } = (*Store)(nil)
 
+// IdleInTxTimeout is how long the server lets a transaction of the store
+// wait for its client between statements before it ends the session (see
+// Open): under the cluster's lease (5s).
+const IdleInTxTimeout = 3 * time.Second
+
 // IsDSN reports whether s names a PostgreSQL database: a postgres:// or
 // postgresql:// URL.
 func IsDSN(s string) bool {
@@ -63,6 +68,15 @@ func Open(dsn string) (*Store, error) {
 	cfg.MaxConns = max(cfg.MaxConns, 8)
 	// Times come back in UTC whatever the server's TimeZone.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// A node paused in the middle of a transaction (SIGSTOP, a long GC
+	// pause, a partition) would hold its row locks, the shard rows' among
+	// them, and so block the takeover of its shards for as long as it is
+	// paused: the server ends such a session after IdleInTxTimeout, well
+	// within a shard's lease, and its transaction with it (its commit then
+	// fails: nothing of it is written).
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(IdleInTxTimeout.Milliseconds())
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

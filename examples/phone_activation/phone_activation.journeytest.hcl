@@ -777,3 +777,46 @@ test "unsubscribing after the accessories offer exits the upsell: no reminder, a
     not_sent = ["accessories_reminder"]
   }
 }
+
+test "a customer who unsubscribes gets nothing more from the marketing topic" {
+  # The same customer as the email variant above: after the unsubscribe (the link in the
+  # activation guide, or POST /v1/subscriptions), the nudge is dropped as unsubscribed, not sent.
+  start = "2026-03-02T10:00:00+08:00"
+  customer = {
+    id         = "c-1004"
+    email      = "zhang.wei@example.com"
+    first_name = "Wei"
+    phone      = "+8613800138002"
+    plan       = "standard"
+    timezone   = "Asia/Shanghai"
+  }
+
+  event "order_completed" {
+    order_id = "SO-100233"
+    category = "phone"
+    amount   = 3199
+  }
+  expect {
+    journey = "phone_activation"
+    sent    = ["activation_guide"]
+  }
+
+  subscription {
+    topic  = "marketing"
+    status = "unsubscribed"
+  }
+  wait "3d" {}
+  expect {
+    journey      = "phone_activation"
+    stage        = "email_nudge"
+    sent         = []
+    unsubscribed = ["email_nudge"]
+  }
+
+  wait "4d" {}
+  expect {
+    journey = "phone_activation"
+    status  = "completed"
+    sent    = []
+  }
+}

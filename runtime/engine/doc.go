@@ -75,6 +75,8 @@
 // carry traits too, merged before the event is handled. A MessageID seen
 // among the customer's latest Options.DedupWindow ids makes the input a
 // no-op (Result.Duplicate); the server should also deduplicate at ingest.
+// A subscription input (KindSubscription) records the customer's word on a
+// topic in Customer.Subscriptions, in order with the other inputs.
 //
 // Merge (merge.go) folds one customer into another (an anonymous visitor
 // into the known customer): pure like Step, with its conflict rules there.
@@ -108,6 +110,11 @@
 // customer's `timezone` trait (an IANA name; missing, unknown or "Local"
 // means Options.DefaultZone, UTC by default):
 //
+//   - consent, first, for every send with a topic (its own, else its
+//     policy's; Send.Topic): a customer unsubscribed from it (their word in
+//     Customer.Subscriptions, else the topic's default) does not get it:
+//     fate "unsubscribed", never held. A held send is decided again at
+//     release, consent included. A send with no topic is transactional.
 //   - suppressed_by: while the customer is active in a listed journey
 //     (other than the sending one), the send is dropped: fate "suppressed".
 //     The instance goes on.

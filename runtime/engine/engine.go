@@ -60,12 +60,14 @@ type Engine struct {
 	byName   map[string]*journey
 	// entries lists, per event name, the journeys that event may admit
 	// customers to, in program order.
-	entries   map[string][]*entryGroup
-	policies  map[string]*policy
-	funcs     map[string]function.Function
-	templates map[string]*template
-	traits    []field // the declared customer schema; nil when undeclared
-	events    map[string][]field
+	entries  map[string][]*entryGroup
+	policies map[string]*policy
+	// topicDefault is each topic's default status, by name.
+	topicDefault map[string]string
+	funcs        map[string]function.Function
+	templates    map[string]*template
+	traits       []field // the declared customer schema; nil when undeclared
+	events       map[string][]field
 	// pinned holds, by version, the earlier versions that pinned instances
 	// run (Options.Versions), each named as its journey is named now.
 	pinned map[string]*journey
@@ -173,6 +175,7 @@ type action struct {
 	name        string // send
 	channel     string
 	channelType string
+	topic       string    // send: its own topic; "" takes the policy's
 	fields      []setting // send fields, or update traits
 	event       string    // emit
 	props       *expr     // emit; nil: no properties
@@ -194,6 +197,7 @@ type policy struct {
 	capPer       string // the cap's window as text, for the reason of a capped send
 	capped       string // that reason for the usual count, N: made once, not per send
 	suppressedBy []string
+	topic        string // the topic of its sends that name none
 }
 
 // New prepares a program for running: it parses every expression and
@@ -233,6 +237,7 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 	b.functions()
 	b.schema()
 	b.templates()
+	b.topics()
 	policies := b.policies()
 	e.policies = policies
 	channels := map[string]*ir.Channel{}
@@ -444,11 +449,28 @@ func (b *builder) templates() {
 	}
 }
 
+// topics reads each topic's default status.
+func (b *builder) topics() {
+	b.e.topicDefault = make(map[string]string, len(b.e.prog.Topics))
+	for _, t := range b.e.prog.Topics {
+		if t.Default != ir.TopicSubscribed && t.Default != ir.TopicUnsubscribed {
+			b.errorf("topic %q: default %q is not %q or %q", t.Name, t.Default, ir.TopicSubscribed, ir.TopicUnsubscribed)
+		}
+		if _, dup := b.e.topicDefault[t.Name]; dup {
+			b.errorf("topic %q is declared twice", t.Name)
+		}
+		b.e.topicDefault[t.Name] = t.Default
+	}
+}
+
 func (b *builder) policies() map[string]*policy {
 	out := map[string]*policy{}
 	for i := range b.e.prog.Policies {
 		ip := &b.e.prog.Policies[i]
-		pol := &policy{name: ip.Name, cap: ip.FrequencyCap, suppressedBy: ip.SuppressedBy}
+		pol := &policy{name: ip.Name, cap: ip.FrequencyCap, suppressedBy: ip.SuppressedBy, topic: ip.Topic}
+		if ip.Topic != "" && b.e.prog.Topic(ip.Topic) == nil {
+			b.errorf("policy %q: topic %q does not exist", ip.Name, ip.Topic)
+		}
 		if ip.QuietHours != "" && ip.SendWindow != "" {
 			b.errorf("policy %q sets both quiet_hours and send_window", ip.Name)
 		}
@@ -658,6 +680,10 @@ func (b *builder) action(a ir.Action, where string, channels map[string]*ir.Chan
 		} else {
 			out.channel, out.channelType = ch.Name, ch.Type
 		}
+		if a.Topic != "" && b.e.prog.Topic(a.Topic) == nil {
+			b.errorf("%s: send %q names topic %q, which does not exist", where, a.Name, a.Topic)
+		}
+		out.topic = a.Topic
 		for _, f := range a.Fields {
 			build := b.expr
 			if f.Name == "html" && out.channelType == lang.ChannelSMTP {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/waymark-dev/waymark/compiler/ir"
 )
 
 // CauseMerged is the cause of the transitions Merge records.
@@ -29,6 +31,9 @@ const CauseMerged = "merged"
 //     ends "exited" with cause "merged" (recorded under its old name), and
 //     its held sends are dropped (fate "dropped", reason "merged"); if it
 //     had ended, it is forgotten (its history stays under from's id).
+//   - Subscriptions: from's fill in the topics into has no word on, and
+//     from's "unsubscribed" wins over into's "subscribed": a no given by
+//     either is kept, never lost to a merge.
 //   - Frequency-cap counters: the sends of both count, in time order.
 //   - Message ids seen: both, into's first.
 //   - Merged: into records from's id (and the ids merged into from).
@@ -48,6 +53,18 @@ func Merge(into, from *Customer, now time.Time) (res, fromRes Result) {
 			into.Traits = make(map[string]any, len(from.Traits))
 		}
 		into.Traits[k] = v
+	}
+
+	for topic, st := range from.Subscriptions {
+		if cur, ok := into.Subscriptions[topic]; ok && cur == ir.TopicUnsubscribed {
+			continue
+		}
+		if into.Subscriptions == nil {
+			into.Subscriptions = make(map[string]string, len(from.Subscriptions))
+		}
+		if _, ok := into.Subscriptions[topic]; !ok || st == ir.TopicUnsubscribed {
+			into.Subscriptions[topic] = st
+		}
 	}
 
 	has := make(map[string]bool, len(into.Instances))

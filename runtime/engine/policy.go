@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/lang/timespec"
 )
 
@@ -16,7 +17,10 @@ func (r *run) send(in *Instance, j *journey, st *stage, a *action) {
 	s := Send{
 		Key:     in.ID + "/" + itoa(in.Visit) + "/" + a.name,
 		Journey: j.name, Instance: in.ID, Stage: st.name, Name: a.name,
-		Channel: a.channel, ChannelType: a.channelType, At: r.at,
+		Channel: a.channel, ChannelType: a.channelType, Topic: a.topic, At: r.at,
+	}
+	if s.Topic == "" && j.policy != nil {
+		s.Topic = j.policy.topic
 	}
 	s.Fields = make(map[string]any, len(a.fields))
 	for _, f := range a.fields {
@@ -48,13 +52,21 @@ var required = map[string]map[string]bool{
 	"log":     {"data": true},
 }
 
-// decide applies the journey's contact policy to a send at r.at and records
-// the outcome; a held send goes into the customer's state. The order is:
-// suppression (a suppressed send is dropped, never held), then quiet hours
+// decide applies the customer's consent and the journey's contact policy to
+// a send at r.at and records the outcome; a held send goes into the
+// customer's state. The order is: consent (a send to a topic the customer
+// is unsubscribed from is dropped, never held: holding it would keep it
+// for a customer who said no), then suppression (a suppressed send is dropped, never held), then quiet hours
 // or the send window (held until they allow it), then the frequency cap
 // (counted only when the send actually goes out).
 func (r *run) decide(s Send, j *journey) {
 	s.At, s.DueAt = r.at, time.Time{}
+	if s.Topic != "" && !r.subscribed(s.Topic) {
+		s.Fate, s.Reason = FateUnsubscribed, "the customer is unsubscribed from topic "+s.Topic
+		s.Seq = r.nextSeq()
+		r.res.Sends = append(r.res.Sends, s)
+		return
+	}
 	p := j.policy
 	if p == nil {
 		r.deliver(s, nil)
@@ -169,6 +181,33 @@ func (r *run) release(k int) {
 		return
 	}
 	r.decide(s, j)
+}
+
+// subscribed reports whether the customer takes sends of topic now: their
+// own word when they gave one, else the topic's default in the program
+// being run; a topic the program no longer declares defaults to
+// subscribed (a held send of a removed topic is not silently lost).
+func (r *run) subscribed(topic string) bool {
+	if st, ok := r.c.Subscriptions[topic]; ok {
+		return st != ir.TopicUnsubscribed
+	}
+	return r.main.topicDefault[topic] != ir.TopicUnsubscribed
+}
+
+// subscription records the customer's word on a topic. A topic the
+// program does not declare is recorded all the same (the shell refuses
+// unknown topics at its door; a program may declare it later), but a status
+// that is neither value is an error and changes nothing.
+func (r *run) subscription(topic, status string) {
+	if topic == "" || (status != ir.TopicSubscribed && status != ir.TopicUnsubscribed) {
+		r.errorf(nil, nil, nil, "input", fmt.Errorf("a subscription input needs a topic and a status of %q or %q; got topic %q, status %q: ignored",
+			ir.TopicSubscribed, ir.TopicUnsubscribed, topic, status))
+		return
+	}
+	if r.c.Subscriptions == nil {
+		r.c.Subscriptions = map[string]string{}
+	}
+	r.c.Subscriptions[topic] = status
 }
 
 // suppressor returns the name of an active journey that suppresses j for

@@ -46,6 +46,10 @@ type Customer struct {
 	// oldest first: their history stays under their ids, and the shell
 	// reads (and erases) it with this customer's.
 	Merged []string `json:"merged,omitempty"`
+	// Subscriptions holds the customer's own word on each topic they ever
+	// gave one: topic name -> "subscribed" or "unsubscribed". A topic not
+	// here has its program default.
+	Subscriptions map[string]string `json:"subscriptions,omitempty"`
 }
 
 // Instance is one customer's run through one journey.
@@ -100,6 +104,9 @@ const (
 	KindEvent    = "event"    // a tracked event: Event, Properties (and Traits to merge first)
 	KindIdentify = "identify" // a trait update: Traits
 	KindWake     = "wake"     // nothing new: the customer's timers are due
+	// KindSubscription changes the customer's consent to Topic to Status
+	// ("subscribed" or "unsubscribed"), in order with the other inputs.
+	KindSubscription = "subscription"
 )
 
 // Input is one thing that happened to a customer.
@@ -117,6 +124,9 @@ type Input struct {
 	// MessageID makes an input idempotent: an id among the customer's
 	// latest Options.DedupWindow ids is not handled again. Empty: no check.
 	MessageID string `json:"message_id,omitempty"`
+	// Topic and Status are a subscription input's.
+	Topic  string `json:"topic,omitempty"`
+	Status string `json:"status,omitempty"`
 }
 
 // Send fates.
@@ -127,6 +137,9 @@ const (
 	FateCapped     = "capped"     // dropped: the policy's frequency cap is reached
 	FateDropped    = "dropped"    // a held send dropped: its instance ended by a goal or an exit first
 	FateFailed     = "failed"     // a field failed to evaluate; Reason holds the error
+	// FateUnsubscribed: dropped, the customer is unsubscribed from the
+	// send's topic (by their word, or by an opt-in topic's default).
+	FateUnsubscribed = "unsubscribed"
 )
 
 // Send is a decision about a message. Only FateDeliver asks for delivery; the
@@ -139,18 +152,21 @@ type Send struct {
 	Seq int `json:"seq,omitempty"`
 	// Key is the idempotency key: instanceID/visit/sendName. It is the
 	// same on every replay of the same inputs.
-	Key         string         `json:"key"`
-	Journey     string         `json:"journey"`
-	Instance    string         `json:"instance"`
-	Stage       string         `json:"stage"`
-	Name        string         `json:"name"`
-	Channel     string         `json:"channel"`
-	ChannelType string         `json:"channel_type"`
-	Fields      map[string]any `json:"fields,omitempty"` // evaluated on stage entry: to/subject/body/..., or data/headers
-	Fate        string         `json:"fate"`
-	Reason      string         `json:"reason,omitempty"`
-	At          time.Time      `json:"at"`              // when this decision was taken
-	DueAt       time.Time      `json:"due_at,omitzero"` // held: when it is decided again
+	Key         string `json:"key"`
+	Journey     string `json:"journey"`
+	Instance    string `json:"instance"`
+	Stage       string `json:"stage"`
+	Name        string `json:"name"`
+	Channel     string `json:"channel"`
+	ChannelType string `json:"channel_type"`
+	// Topic is the send's subscription topic (its own or its policy's),
+	// "" for a transactional send. The shell signs unsubscribe links for it.
+	Topic  string         `json:"topic,omitempty"`
+	Fields map[string]any `json:"fields,omitempty"` // evaluated on stage entry: to/subject/body/..., or data/headers
+	Fate   string         `json:"fate"`
+	Reason string         `json:"reason,omitempty"`
+	At     time.Time      `json:"at"`              // when this decision was taken
+	DueAt  time.Time      `json:"due_at,omitzero"` // held: when it is decided again
 }
 
 // Transition is a move of an instance, recorded for history and analytics.

@@ -168,6 +168,8 @@ func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 		r.flush()
 	case KindIdentify:
 		r.identify(in.Traits)
+	case KindSubscription:
+		r.subscription(in.Topic, in.Status)
 	case KindWake:
 		// Timers are handled above: a wake only says time has passed.
 	default:

@@ -50,14 +50,16 @@ type Happening struct {
 
 // runner runs one test.
 type runner struct {
-	eng    *engine.Engine
-	test   *lang.Test
-	funcs  *hcl.EvalContext
-	res    *Result
-	c      *engine.Customer
-	now    time.Time
-	span   []engine.Send // sends delivered since the previous expect
-	failed bool
+	eng   *engine.Engine
+	test  *lang.Test
+	funcs *hcl.EvalContext
+	res   *Result
+	c     *engine.Customer
+	now   time.Time
+	span  []engine.Send // sends delivered since the previous expect
+	// unsubscribed are the sends dropped as unsubscribed since then.
+	unsubscribed []engine.Send
+	failed       bool
 }
 
 // Run runs one test on eng. It never panics on a malformed test: a step
@@ -118,6 +120,18 @@ func (r *runner) run() {
 			}
 			r.note(st.DefRange, "identify%s", formatProps(traits))
 			r.step(engine.Input{Kind: engine.KindIdentify, Traits: traits})
+		case *lang.SubscriptionStep:
+			if st.Topic == nil || st.Status == nil {
+				r.fail(st.DefRange, "subscription", "`topic` and `status`", "missing")
+				return
+			}
+			topic, ok1 := r.str(st.Topic)
+			status, ok2 := r.str(st.Status)
+			if !ok1 || !ok2 {
+				return
+			}
+			r.note(st.DefRange, "subscription %s %s", topic, status)
+			r.step(engine.Input{Kind: engine.KindSubscription, Topic: topic, Status: status})
 		case *lang.WaitStep:
 			d, err := timespec.ParseDuration(st.Duration.Value)
 			if err != nil {
@@ -128,7 +142,7 @@ func (r *runner) run() {
 			r.advance(r.now.Add(d))
 		case *lang.ExpectStep:
 			r.expect(st)
-			r.span = nil
+			r.span, r.unsubscribed = nil, nil
 		}
 	}
 }
@@ -187,6 +201,8 @@ func (r *runner) step(in engine.Input) {
 		switch s.Fate {
 		case engine.FateDeliver:
 			r.span = append(r.span, s)
+		case engine.FateUnsubscribed:
+			r.unsubscribed = append(r.unsubscribed, s)
 		case engine.FateHeld:
 			text += " until " + s.DueAt.In(r.res.zone).Format(time.RFC3339)
 		}
@@ -267,6 +283,17 @@ func (r *runner) expect(st *lang.ExpectStep) {
 				what = fmt.Sprintf("sends of journey %q since the previous expect", journey)
 			}
 			r.fail(st.Sent.Range, what, listString(want), listString(sent))
+		}
+	}
+	if st.Unsubscribed != nil {
+		var dropped []string
+		for _, s := range r.unsubscribed {
+			if journey == "" || s.Journey == journey {
+				dropped = append(dropped, s.Name)
+			}
+		}
+		if want, ok := r.strings(st.Unsubscribed); ok && strings.Join(want, "\x00") != strings.Join(dropped, "\x00") {
+			r.fail(st.Unsubscribed.Range, "sends dropped as unsubscribed since the previous expect", listString(want), listString(dropped))
 		}
 	}
 	if st.NotSent != nil {

@@ -3,6 +3,8 @@
 //
 // # Data flow
 //
+//	store.StageCounts: no active instance on a version the candidate lacks, and
+//	  no policy changed -> nothing would migrate: the plan is the diff, no state read
 //	store.ActiveStates (one query a page: SQLite, PostgreSQL; else
 //	                    ActiveCustomers + Customer, as on Pebble)
 //	  -> a reader goroutine -> pages -> Options.Workers goroutines:

@@ -68,11 +68,17 @@ func Run(ctx context.Context, st store.Store, in Input, opts Options) (*diff.Pla
 	for i := range aggs {
 		aggs[i] = NewAggregator()
 	}
-	err := scan(ctx, st, opts, func(w int, c *engine.Customer) {
-		Customer(aggs[w], in.Engine, changes, base, c, opts.Now)
-	})
+	read, err := mustRead(ctx, st, in.Candidate, changes)
 	if err != nil {
 		return nil, err
+	}
+	if read {
+		err = scan(ctx, st, opts, func(w int, c *engine.Customer) {
+			Customer(aggs[w], in.Engine, changes, base, c, opts.Now)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	agg := NewAggregator()
 	for _, a := range aggs {
@@ -83,6 +89,31 @@ func Run(ctx context.Context, st store.Store, in Input, opts Options) (*diff.Pla
 		Format: diff.PlanFormat, BaseVersion: in.BaseVersion, Version: in.Version,
 		Journeys: journeys, Summary: sum, Changes: changes,
 	}, nil
+}
+
+// mustRead reports whether the customers' states must be read: some
+// active instance runs a journey version the candidate does not have (it
+// would migrate, exit or stay pinned), or a policy changed (held sends are
+// decided anew). Otherwise Migrate would do nothing to anyone, and the
+// plan of an edit to channels, schemas or templates alone costs one count
+// of the stage index (store.StageCounts) instead of reading every state.
+func mustRead(ctx context.Context, st store.Store, cand *ir.Program, changes *diff.Diff) (bool, error) {
+	if len(changes.Policies) > 0 {
+		return true, nil
+	}
+	if cand == nil {
+		cand = &ir.Program{}
+	}
+	counts, err := st.StageCounts(ctx)
+	if err != nil {
+		return false, fmt.Errorf("plan: counting active instances: %w", err)
+	}
+	for _, c := range counts {
+		if j := cand.Journey(c.Journey); c.Active > 0 && (j == nil || j.Version != c.Version) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Customer migrates one customer's state (which it changes: pass a copy)

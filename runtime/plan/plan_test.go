@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -346,5 +347,48 @@ func TestRunHeldSends(t *testing.T) {
 				t.Errorf("held %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// noReads is a store whose customers cannot be read: a plan that needs
+// no state must not try.
+type noReads struct{ store.Store }
+
+var errRead = fmt.Errorf("read a state")
+
+func (noReads) ActiveCustomers(context.Context, string, int) ([]string, error) { return nil, errRead }
+func (noReads) Customer(context.Context, string) (*engine.Customer, error)     { return nil, errRead }
+
+// An edit no active instance would migrate for (a channel, a schema) is
+// planned from the stage index alone; one that changes a journey reads
+// every state.
+func TestRunReadsOnlyWhenNeeded(t *testing.T) {
+	base := compileDir(t)
+	baseEng, err := engine.New(base, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := noReads{populate(t, "pebble", baseEng, 2, 1)}
+	run := func(cand *ir.Program) (*diff.Plan, error) {
+		eng, err := engine.New(cand, engine.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Run(bg, st, Input{Base: base, Candidate: cand, Engine: eng}, Options{})
+	}
+
+	data, _ := ir.Encode(base)
+	cand, _ := ir.Decode(data)
+	cand.Events = append(cand.Events, ir.Event{Name: "new_event"})
+	p, err := run(cand)
+	if err != nil {
+		t.Fatalf("a schema-only edit read the states: %v", err)
+	}
+	if p.Summary.InFlight != 0 || len(p.Changes.Schemas) != 1 || p.ExitCode() != diff.ExitChangesOnly {
+		t.Errorf("plan %+v, changes %+v", p.Summary, p.Changes.Schemas)
+	}
+
+	if _, err := run(edit(base, issueExample)); err == nil || !strings.Contains(err.Error(), errRead.Error()) {
+		t.Errorf("a journey edit did not read the states: %v", err)
 	}
 }

@@ -91,15 +91,16 @@ func Run(ctx context.Context, st store.Store, in Input, opts Options) (*diff.Pla
 	}, nil
 }
 
-// mustRead reports whether the customers' states must be read: some
-// active instance runs a journey version the candidate does not have (it
-// would migrate, exit or stay pinned), or a policy changed (held sends are
-// decided anew). Otherwise Migrate would do nothing to anyone, and the
-// plan of an edit to channels, schemas or templates alone costs one count
-// of the stage index (store.StageCounts) instead of reading every state.
+// mustRead reports whether the customers' states must be read: a journey
+// or a policy changed (held sends are decided anew), or some active
+// instance runs a journey version the candidate does not have (pinned
+// instances of an earlier reload). Otherwise Migrate would do nothing to
+// anyone, and the plan of an edit to channels, schemas or templates alone
+// costs one count of the stage index (store.StageCounts) instead of
+// reading every state.
 func mustRead(ctx context.Context, st store.Store, cand *ir.Program, changes *diff.Diff) (bool, error) {
-	if len(changes.Policies) > 0 {
-		return true, nil
+	if len(changes.Journeys) > 0 || len(changes.Policies) > 0 {
+		return true, nil // the usual case: no need to count first
 	}
 	if cand == nil {
 		cand = &ir.Program{}

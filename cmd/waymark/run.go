@@ -69,6 +69,14 @@ it stops accepting, answers the requests in flight, commits what it holds,
 lets deliveries under way finish, and closes the store; a second signal
 stops it at once.
 
+With --store postgres://USER@HOST:PORT/DB?sslmode=… (better: the URL in
+WAYMARK_STORE, out of the process list) the process is one node of a cluster:
+every node on the database shares its customers, hashed into 64 shards that
+the live nodes own in turn under leases; any node takes any event (a 200 once
+it is durable in the shared inbox; the shard's owner applies it), and GET
+/v1/cluster shows the nodes and shards. SIGTERM hands this node's shards to
+the others at once; a node that dies is taken over when its leases run out.
+
 --clock manual is for demos and integration tests: the runtime's clock
 starts at the current time (whole seconds) and then moves only when told,
 with POST /v1/clock {"advance": "1h"} or {"to": "2026-03-02T23:30:00Z"}

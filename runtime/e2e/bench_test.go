@@ -100,12 +100,11 @@ func openBenchStore(b *testing.B, kind, name string) store.Store {
 	return st
 }
 
-func benchIngest(b *testing.B, kind, load string) {
-	eng := benchEngine(b)
-	total := b.N * benchUnit * benchBatch
-
-	// The HTTP bodies, built before the clock runs.
-	bodies := make([][]byte, 0, b.N*benchUnit)
+// benchBodies are the POST /v1/batch bodies of total events of a load,
+// benchBatch calls each, built before the clock runs.
+func benchBodies(b *testing.B, load string, total int) [][]byte {
+	b.Helper()
+	bodies := make([][]byte, 0, total/benchBatch+1)
 	for start := 0; start < total; start += benchBatch {
 		calls := make([]call, 0, benchBatch)
 		for i := start; i < start+benchBatch; i++ {
@@ -118,6 +117,14 @@ func benchIngest(b *testing.B, kind, load string) {
 		}
 		bodies = append(bodies, body)
 	}
+	return bodies
+}
+
+func benchIngest(b *testing.B, kind, load string) {
+	eng := benchEngine(b)
+	total := b.N * benchUnit * benchBatch
+
+	bodies := benchBodies(b, load, total)
 
 	st := openBenchStore(b, kind, "http")
 	defer st.Close()

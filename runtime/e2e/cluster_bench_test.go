@@ -122,19 +122,7 @@ func BenchmarkClusterIngest(b *testing.B) {
 func benchClusterIngest(b *testing.B, nodes int) {
 	const load = "journey"
 	total := b.N * benchUnit * benchBatch
-	bodies := make([][]byte, 0, b.N*benchUnit)
-	for start := 0; start < total; start += benchBatch {
-		calls := make([]call, 0, benchBatch)
-		for i := start; i < start+benchBatch; i++ {
-			id, in := benchEvent(load, i)
-			calls = append(calls, call{Type: "track", UserID: id, Event: in.Event, Properties: in.Properties, MessageID: in.MessageID})
-		}
-		body, err := json.Marshal(map[string]any{"batch": calls})
-		if err != nil {
-			b.Fatal(err)
-		}
-		bodies = append(bodies, body)
-	}
+	bodies := benchBodies(b, load, total)
 	dsn := durableDB(b)
 	var ns []*benchNode
 	for i := range nodes {

@@ -28,6 +28,18 @@
 //     case's acknowledgement whatever the hour, and a "send held" line
 //     with the reason and the end of quiet hours for the marketing email,
 //     which is suppressed when its hour comes.
+//   - TestClusterCrash, TestClusterPausedNode, TestClusterJoin,
+//     TestClusterRollingReload: several `waymark run` processes on one
+//     PostgreSQL (a private server, runtime/store/postgres/pgtest) with the
+//     workspace in testdata/cluster, under load through all of them: a node
+//     SIGKILLed, a node SIGSTOPped past its lease and resumed, a fourth node
+//     joining, the workspace edited node after node; every acknowledged
+//     event applied exactly once and in order (each ping's number travels
+//     in its send), every timer fired, every send delivered under its key.
+//   - BenchmarkClusterIngest, BenchmarkClusterTakeover: durable events/s
+//     through POST /v1/batch on 1 and 2 nodes beside CopyFrom of the same
+//     rows, and the time from a SIGKILL to the first event handled on the
+//     dead node's shards.
 //   - BenchmarkIngestBatch: durable events per second through POST
 //     /v1/batch (server, worker and SQLite in process), and its ratio to
 //     the same store writes done directly with store.Commit.

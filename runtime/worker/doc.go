@@ -66,6 +66,9 @@
 //
 // Message ids are committed as store.DedupKey hashes.
 //
+// A store that implements store.CustomersReader (PostgreSQL) loads a
+// batch's cache misses in one query instead of one read each.
+//
 // # The state cache
 //
 // The cache holds only committed states: a batch takes a customer's state out

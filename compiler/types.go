@@ -373,7 +373,7 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 	if depth == 0 && (done.bytes > MaxTemplateBytes || done.includes > MaxTemplateIncludes) {
 		c.errorf(call.Args[0].Range(), "Template expands too much",
 			"Template %q renders up to %s through %d template() calls; the limits are %s and %d calls, so that one send cannot take seconds and megabytes. Include templates fewer times, or make them smaller.",
-			path, sizeText(done.bytes), done.includes, lang.FormatBytes(MaxTemplateBytes), MaxTemplateIncludes)
+			path, lang.FormatBytes(done.bytes), done.includes, lang.FormatBytes(MaxTemplateBytes), MaxTemplateIncludes)
 		return false
 	}
 	return true
@@ -447,16 +447,6 @@ func (c *checker) sourceBytes() int {
 		n += len(f.Src)
 	}
 	return n
-}
-
-func sizeText(n int64) string {
-	if n >= 10<<20 {
-		return fmt.Sprintf("%d MiB", n>>20)
-	}
-	if n >= 10<<10 {
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // checkTraversal checks one variable use like customer.email. The list of

@@ -108,7 +108,7 @@ func LoadDir(root string) (*Workspace, hcl.Diagnostics) {
 
 // unreadable is the error of a file that ReadFile refused or could not read.
 func unreadable(path string, err error) *hcl.Diagnostic {
-	summary, detail := ReadProblem(path, err)
+	summary, detail := readProblem(path, err)
 	return fileDiag(path, summary, detail)
 }
 

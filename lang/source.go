@@ -156,20 +156,25 @@ func (e *FileError) Summary() string {
 	return "Cannot read file"
 }
 
-// FormatBytes writes a byte count for people: 1 MiB, 32 MiB, 512 bytes.
+// FormatBytes writes a byte count for people: 1 MiB, 8 MiB, 14.5 MiB,
+// 512 bytes.
 func FormatBytes(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	case n >= 1<<10 && n%(1<<10) == 0:
 		return fmt.Sprintf("%d KiB", n>>10)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// ReadProblem turns a ReadFile error about the file rel into a diagnostic's
+// readProblem turns a ReadFile error about the file rel into a diagnostic's
 // summary and detail.
-func ReadProblem(rel string, err error) (summary, detail string) {
+func readProblem(rel string, err error) (summary, detail string) {
 	var fe *FileError
 	if errors.As(err, &fe) {
 		return fe.Summary(), fe.Error() + "."

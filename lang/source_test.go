@@ -173,3 +173,13 @@ func TestParseAppliesTheWorkspaceLimits(t *testing.T) {
 		t.Errorf("Parse of a file over the limit: %v; want it reported and kept empty", diags)
 	}
 }
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		512: "512 bytes", 1 << 10: "1 KiB", 1536: "1.5 KiB", 1 << 20: "1 MiB", 8 << 20: "8 MiB", 15204352: "14.5 MiB",
+	} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

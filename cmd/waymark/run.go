@@ -24,6 +24,7 @@ import (
 
 	"github.com/waymark-dev/waymark/lang/timespec"
 	"github.com/waymark-dev/waymark/runtime/cluster"
+	"github.com/waymark-dev/waymark/runtime/console"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/manualclock"
@@ -456,6 +457,15 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 	return rt
 }
 
+// handler serves the web console under /ui/ (runtime/console, which
+// reads through the admin API with the same token) and the API elsewhere.
+func (rt *runner) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", console.New(rt.srv, console.Options{AdminToken: rt.o.adminToken, Logger: rt.log.With("component", "console")}))
+	mux.Handle("/", rt.srv)
+	return mux
+}
+
 // serverClock is the clock the admin API may move: none on the real clock.
 func (rt *runner) serverClock() server.Clock {
 	if rt.clock == nil {
@@ -525,7 +535,7 @@ func (rt *runner) serve(ln net.Listener) int {
 	})
 
 	httpSrv := &http.Server{
-		Handler:           rt.srv,
+		Handler:           rt.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,

@@ -1,0 +1,222 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waymark-dev/waymark/compiler"
+	"github.com/waymark-dev/waymark/compiler/diff"
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/manualclock"
+	"github.com/waymark-dev/waymark/runtime/reload"
+	"github.com/waymark-dev/waymark/runtime/server"
+	"github.com/waymark-dev/waymark/runtime/store/sqlite"
+	"github.com/waymark-dev/waymark/runtime/worker"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+const token = "s3cret-admin-token"
+
+var start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// fixture is the console over a real admin API: a real worker on a real
+// SQLite file, a manual clock (so the pages' times are fixed), data put in
+// through the API's ingest.
+type fixture struct {
+	t   *testing.T
+	st  *sqlite.Store
+	api *server.Server
+	c   *Console
+	now time.Time
+	clk *manualclock.Clock
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	res, diags := compiler.CompileDir("testdata/ws")
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	eng, err := engine.New(res.Program, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w *worker.Worker
+	clock := manualclock.New(start, st, func(ctx context.Context, items []worker.Item) error { return w.Submit(ctx, items) })
+	w = worker.New(st, eng, worker.Options{Now: clock.Now})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	// A status as the reloader reports one after a migration and a
+	// refused edit since.
+	status := reload.Status{
+		Workspace: "shop", Version: "0123456789abcdef0123", Journeys: []reload.JourneyVersion{{Name: "welcome", Version: res.Program.Journeys[0].Version}},
+		Started: start.Add(-time.Hour), LastReload: start.Add(-30 * time.Minute), Reloads: 1, Refusals: 1,
+		Migration: &reload.Migration{Version: "0123456789abcdef0123", Started: start.Add(-30 * time.Minute), Finished: start.Add(-29 * time.Minute), Woken: 3,
+			Summary: &diff.Summary{InFlight: 3, Stay: 2, Moved: 1}},
+		Refused: &reload.Refused{At: start.Add(-time.Minute), Errors: 1,
+			Diagnostics: json.RawMessage(`[{"severity":"error","file":"shop.journey.hcl","line":30,"col":12,"message":"no stage \"cout\""}]`)},
+	}
+	api := server.New(st, w, server.Options{AdminToken: token, Clock: clock, Status: func() any { return status }})
+	f := &fixture{t: t, st: st, api: api, now: start, clk: clock}
+	f.c = New(api, Options{AdminToken: token, Now: func() time.Time { return f.now }})
+	return f
+}
+
+// ingest posts a body to the API's ingest route.
+func (f *fixture) ingest(path, body string) {
+	f.t.Helper()
+	rec := httptest.NewRecorder()
+	f.api.ServeHTTP(rec, httptest.NewRequest("POST", path, strings.NewReader(body)))
+	if rec.Code != 200 {
+		f.t.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
+	}
+	// A minute between inputs, so the timeline's order is the order of
+	// what happened.
+	if _, err := f.clk.Advance(context.Background(), f.clk.Now().Add(time.Minute)); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// seed puts in three customers; one pinged twice (the loop), and one
+// hello send dead (delivery gave up on it).
+func (f *fixture) seed() {
+	f.t.Helper()
+	for _, id := range []string{"ann", "bob", "cy"} {
+		f.ingest("/v1/identify", `{"userId":"`+id+`","traits":{"email":"`+id+`@example.com"},"messageId":"id-`+id+`"}`)
+		f.ingest("/v1/track", `{"userId":"`+id+`","event":"signed_up","properties":{"source":"ad"},"messageId":"su-`+id+`"}`)
+	}
+	f.ingest("/v1/track", `{"userId":"ann","event":"ping","messageId":"p1"}`)
+	f.ingest("/v1/track", `{"userId":"ann","event":"ping","messageId":"p2"}`)
+	ctx := context.Background()
+	items, err := f.st.ClaimOutbox(ctx, f.clk.Now(), time.Minute, 100)
+	if err != nil || len(items) == 0 {
+		f.t.Fatalf("claim: %v (%d items)", err, len(items))
+	}
+	for _, it := range items {
+		if strings.HasPrefix(it.Send.Key, "bob/") {
+			if err := f.st.Dead(ctx, it.Send.Key, 5, start.Add(time.Minute), "log channel: connection refused"); err != nil {
+				f.t.Fatal(err)
+			}
+		} else if err := f.st.Delivered(ctx, it.Send.Key, start); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// do serves one request with the given cookies (and form, for a POST).
+func (f *fixture) do(method, target string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	f.t.Helper()
+	var r *http.Request
+	if form != nil {
+		r = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		r = httptest.NewRequest(method, target, nil)
+	}
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	f.c.ServeHTTP(rec, r)
+	return rec
+}
+
+// login signs in with the token and returns the session cookie.
+func (f *fixture) login() *http.Cookie {
+	f.t.Helper()
+	rec := f.do("POST", "/ui/login", url.Values{"token": {token}, "next": {"/ui/status"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/ui/status" {
+		f.t.Fatalf("login: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == cookieName {
+			return c
+		}
+	}
+	f.t.Fatal("login set no session cookie")
+	return nil
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrfOf is the CSRF token a rendered page carries in its forms.
+func csrfOf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the page has no form with a CSRF token")
+	}
+	return m[1]
+}
+
+func goldenHTML(t *testing.T, name, got string) {
+	t.Helper()
+	// The CSRF token is random per session: the golden files hold a
+	// placeholder.
+	got = csrfRE.ReplaceAllString(got, `name="csrf" value="CSRF"`)
+	path := filepath.Join("testdata", name+".html")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from %s (go test -update rewrites it after a deliberate change); got:\n%s", name, path, got)
+	}
+}
+
+func TestPages(t *testing.T) {
+	f := newFixture(t)
+	f.seed()
+	ck := f.login()
+	tests := []struct {
+		name, path string
+		code       int
+		want       []string // what a person must see, besides the golden file
+	}{
+		{"index", "/ui/", 200, []string{`<a href="/ui/journeys/welcome">welcome</a>`, `<td class="n">3</td>`, "Greets new customers &amp; counts their pings"}},
+		{"journey", "/ui/journeys/welcome", 200, []string{"<svg", `aria-label="Stages of welcome`, "mail 50%", "on ping", "after 4w 2d", "3 active"}},
+		{"journey_missing", "/ui/journeys/nope", 404, []string{`No journey &#34;nope&#34;`}},
+		{"customer", "/ui/customers/ann", 200, []string{"event ping", "welcome: (entry) → greet", "cause: ", "hello via log", "fate: deliver"}},
+		{"customer_bob", "/ui/customers/bob", 200, []string{"delivery: dead", "last error: log channel: connection refused", `class="send warn"`}},
+		{"customer_missing", "/ui/customers/zed", 404, []string{"no customer &#34;zed&#34;"}},
+		{"status", "/ui/status", 200, []string{"Refused edit", `no stage \&#34;cout\&#34;`, "log channel: connection refused", "Requeue all", `<td class="n">3</td>`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := f.do("GET", tt.path, nil, ck)
+			if rec.Code != tt.code {
+				t.Fatalf("GET %s: %d, want %d\n%s", tt.path, rec.Code, tt.code, rec.Body)
+			}
+			body := rec.Body.String()
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("GET %s: the page lacks %q", tt.path, w)
+				}
+			}
+			goldenHTML(t, tt.name, body)
+		})
+	}
+}

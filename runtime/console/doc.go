@@ -1,0 +1,32 @@
+// Package console is Waymark's web console, served by `waymark run` under
+// /ui/: server-rendered pages (html/template) with charts drawn as inline
+// SVG in Go (runtime/console/svgchart), one embedded style sheet and no
+// script, so it works offline and loads nothing from elsewhere (its
+// Content-Security-Policy forbids it).
+//
+// # Data flow
+//
+// The console is a client of the admin API: each page runs the API's own
+// requests in process, through the server's handler (Console.call), and
+// decodes the answers into the API's exported types (server.JourneysDoc,
+// server.CustomerDoc, reload.Status, ...). It keeps no query of its own, so
+// a page shows exactly what GET /v1/... answers.
+//
+//	GET  /ui/                       journeys: version, active, active by stage    /v1/journeys
+//	GET  /ui/journeys/{name}        the journey's graph (layered, from the IR)    /v1/journeys, /v1/program
+//	                                with the active customers on each stage
+//	GET  /ui/customers/{id}         the customer's timeline: inputs, transitions  /v1/customers/{id}
+//	                                with causes, sends with fates, refusals,
+//	                                errors; where they wait now
+//	GET  /ui/status                 running version, last reload and migration,   /v1/status, /v1/dead-letters
+//	                                a refused edit's diagnostics, dead letters
+//	POST /ui/dead-letters/requeue   requeue the checked dead letters, or all      POST /v1/dead-letters/requeue
+//	GET, POST /ui/login; POST /ui/logout
+//
+// # Auth
+//
+// With an admin token set, every page needs a session: a sign-in form
+// checks the token and sets an HttpOnly, SameSite=Strict cookie (Secure
+// over TLS) holding an HMAC of the token, not the token; POSTs carry a
+// per-session CSRF token. auth.go says why each piece is there.
+package console

@@ -1,0 +1,296 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/waymark-dev/waymark/compiler/ir"
+	"github.com/waymark-dev/waymark/runtime/console/svgchart"
+	"github.com/waymark-dev/waymark/runtime/reload"
+	"github.com/waymark-dev/waymark/runtime/server"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// index: the journeys, with version and active instances.
+func (c *Console) handleIndex(w http.ResponseWriter, r *http.Request, s session) (string, page) {
+	var doc server.JourneysDoc
+	p := page{Title: "Journeys", Nav: "journeys", Data: &doc}
+	if err := c.get(r.Context(), "/v1/journeys", &doc); err != nil {
+		p.Error = errText(err)
+	}
+	return "index", p
+}
+
+func (c *Console) handleFindCustomer(w http.ResponseWriter, r *http.Request, s session) (string, page) {
+	id := strings.TrimSpace(r.URL.Query().Get("id"))
+	if id == "" {
+		http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+		return "", page{}
+	}
+	http.Redirect(w, r, "/ui/customers/"+url.PathEscape(id), http.StatusSeeOther)
+	return "", page{}
+}
+
+// journeyData is the journey page: the graph with live counts, the
+// active-by-stage bars.
+type journeyData struct {
+	Journey *server.JourneyDoc
+	IR      *ir.Journey
+	Graph   template.HTML
+	Active  template.HTML
+	Sends   []sendAction
+}
+
+type sendAction struct{ Stage, Name, Channel string }
+
+func (c *Console) handleJourney(w http.ResponseWriter, r *http.Request, s session) (string, page) {
+	name := r.PathValue("name")
+	d := &journeyData{}
+	p := page{Title: "Journey " + name, Nav: "journeys", Data: d}
+	var doc server.JourneysDoc
+	var prog ir.Program
+	if err := c.get(r.Context(), "/v1/journeys", &doc); err != nil {
+		p.Error = errText(err)
+		return "journey", p
+	}
+	if err := c.get(r.Context(), "/v1/program", &prog); err != nil {
+		p.Error = errText(err)
+		return "journey", p
+	}
+	for i := range doc.Journeys {
+		if doc.Journeys[i].Name == name {
+			d.Journey = &doc.Journeys[i]
+		}
+	}
+	for i := range prog.Journeys {
+		if prog.Journeys[i].Name == name {
+			d.IR = &prog.Journeys[i]
+		}
+	}
+	if d.Journey == nil {
+		w.WriteHeader(http.StatusNotFound)
+		p.Error = fmt.Sprintf("No journey %q in the running program.", name)
+		return "journey", p
+	}
+	active := map[string]int{}
+	for _, st := range d.Journey.Stages {
+		active[st.Name] = st.Active
+	}
+	if d.IR != nil {
+		d.Graph = template.HTML(journeyGraph(d.IR, active).SVG())
+		for _, st := range d.IR.Stages {
+			for _, a := range st.Actions {
+				if a.Kind == ir.ActionSend {
+					d.Sends = append(d.Sends, sendAction{st.Name, a.Name, a.Channel})
+				}
+			}
+		}
+	}
+	bars := svgchart.Bars{Title: "Active customers by stage, " + name}
+	for _, st := range d.Journey.Stages {
+		bars.Rows = append(bars.Rows, svgchart.Row{Label: st.Name, Parts: []svgchart.Part{{Series: "active", Value: float64(st.Active)}},
+			Note: fmt.Sprintf("%d (%s)", st.Active, svgchart.Percent(float64(st.Active), float64(d.Journey.Active)))})
+	}
+	d.Active = template.HTML(bars.SVG())
+	return "journey", p
+}
+
+// journeyGraph lays out a journey's stages and every move its transitions
+// can make, with the active customers on each stage.
+func journeyGraph(j *ir.Journey, active map[string]int) svgchart.Graph {
+	g := svgchart.Graph{Title: "Stages of " + j.Name + " with the customers active in each"}
+	for _, st := range j.Stages {
+		g.Nodes = append(g.Nodes, svgchart.Node{ID: st.Name, Label: st.Name, Sub: fmt.Sprintf("%d active", active[st.Name])})
+	}
+	ends := false
+	edge := func(from, to, label string) {
+		if to == "" {
+			return
+		}
+		if to == ir.End {
+			ends = true
+		}
+		g.Edges = append(g.Edges, svgchart.Edge{From: from, To: to, Label: label})
+	}
+	for _, st := range j.Stages {
+		t := st.Transition
+		switch t.Kind {
+		case ir.TransitionNone:
+			edge(st.Name, ir.End, "")
+		case ir.TransitionGoto:
+			edge(st.Name, t.Goto, "")
+		}
+		for _, b := range t.Branches {
+			edge(st.Name, b.Goto, "")
+		}
+		for _, v := range t.Variants {
+			edge(st.Name, v.Goto, fmt.Sprintf("%s %d%%", v.Name, v.Weight))
+		}
+		for _, o := range t.Ons {
+			edge(st.Name, o.Goto, "on "+o.Event)
+		}
+		for _, a := range t.Afters {
+			edge(st.Name, a.Goto, "after "+a.Spec)
+		}
+		for _, a := range t.Ats {
+			edge(st.Name, a.Goto, "at")
+		}
+	}
+	if ends {
+		g.Nodes = append(g.Nodes, svgchart.Node{ID: ir.End, Label: "end", Kind: "end"})
+	}
+	return g
+}
+
+// The customer page: one timeline of everything that happened to them.
+type customerData struct {
+	Doc      *server.CustomerDoc
+	Timeline []entry
+	NotFound bool
+}
+
+// entry is one line of the timeline.
+type entry struct {
+	At     time.Time
+	Kind   string // input, transition, send, refusal, error, emitted
+	What   string
+	Detail string
+	Warn   bool // something went wrong here: shown highlighted
+}
+
+func (c *Console) handleCustomer(w http.ResponseWriter, r *http.Request, s session) (string, page) {
+	id := r.PathValue("id")
+	doc := &server.CustomerDoc{}
+	d := &customerData{Doc: doc}
+	p := page{Title: "Customer " + id, Nav: "customers", Data: d}
+	if err := c.get(r.Context(), "/v1/customers/"+esc(id), doc); err != nil {
+		if ae, ok := err.(*apiError); ok && ae.Status == http.StatusNotFound {
+			w.WriteHeader(http.StatusNotFound)
+			d.NotFound = true
+		}
+		p.Error = errText(err)
+		return "customer", p
+	}
+	d.Timeline = timeline(doc)
+	return "customer", p
+}
+
+// timeline merges the customer's lists, oldest first. Entries at the same
+// instant keep the order input, transition, send, event: the input caused
+// the rest.
+func timeline(doc *server.CustomerDoc) []entry {
+	var es []entry
+	for _, in := range doc.Received {
+		what := in.Kind
+		if in.Name != "" {
+			what += " " + in.Name
+		}
+		detail := ""
+		if in.MessageID != "" {
+			detail = "messageId " + in.MessageID
+		}
+		es = append(es, entry{At: in.At, Kind: "input", What: what, Detail: detail})
+	}
+	for _, inst := range doc.Instances {
+		for _, t := range inst.History {
+			from := t.From
+			if from == "" {
+				from = "(entry)"
+			}
+			es = append(es, entry{At: t.At, Kind: "transition", What: inst.Journey + ": " + from + " → " + t.To,
+				Detail: "cause: " + t.Cause + "; " + t.Status, Warn: strings.HasPrefix(t.Cause, "exit") || t.Cause == "error"})
+		}
+	}
+	for _, sd := range doc.Sends {
+		detail := "fate: " + sd.Fate
+		if sd.Reason != "" {
+			detail += " (" + sd.Reason + ")"
+		}
+		if sd.Delivery != "" {
+			detail += "; delivery: " + sd.Delivery
+		}
+		if sd.LastError != "" {
+			detail += "; last error: " + sd.LastError
+		}
+		es = append(es, entry{At: sd.At, Kind: "send", What: sd.Journey + "/" + sd.Stage + ": " + sd.Name + " via " + sd.Channel,
+			Detail: detail, Warn: sd.Fate != "deliver" || sd.Delivery == "dead"})
+	}
+	for _, ev := range doc.Events {
+		switch {
+		case ev.Refusal != nil:
+			es = append(es, entry{At: ev.Refusal.At, Kind: "refusal", What: ev.Refusal.Journey + ": " + ev.Refusal.Event + " refused",
+				Detail: ev.Refusal.Reason + " " + ev.Refusal.Detail, Warn: true})
+		case ev.Error != nil:
+			es = append(es, entry{At: ev.Error.At, Kind: "error", What: ev.Error.Journey + "/" + ev.Error.Stage + ": " + ev.Error.Where,
+				Detail: ev.Error.Message, Warn: true})
+		case ev.Emitted != nil:
+			es = append(es, entry{At: ev.Emitted.At, Kind: "emitted", What: ev.Emitted.Journey + "/" + ev.Emitted.Stage + " emitted " + ev.Emitted.Event})
+		}
+	}
+	rank := map[string]int{"input": 0, "transition": 1, "send": 2}
+	slices.SortStableFunc(es, func(a, b entry) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		ra, ok := rank[a.Kind]
+		if !ok {
+			ra = 3
+		}
+		rb, ok := rank[b.Kind]
+		if !ok {
+			rb = 3
+		}
+		return ra - rb
+	})
+	return es
+}
+
+// The status page: the running program, the last reload and its
+// migration, a refused edit, the dead letters.
+type statusData struct {
+	Status      *reload.Status
+	StatusError string
+	Dead        []store.DeadLetter
+	DeadMore    bool
+	DeadError   string
+}
+
+const deadShown = 100
+
+func (c *Console) handleStatus(w http.ResponseWriter, r *http.Request, s session) (string, page) {
+	d := &statusData{Status: &reload.Status{}}
+	p := page{Title: "Status", Nav: "status", Data: d, Flash: r.URL.Query().Get("requeued")}
+	if p.Flash != "" {
+		p.Flash = p.Flash + " dead letter(s) requeued: delivery tries them again."
+	}
+	if err := c.get(r.Context(), "/v1/status", d.Status); err != nil {
+		d.StatusError = errText(err)
+	}
+	var dl server.DeadLettersDoc
+	if err := c.get(r.Context(), fmt.Sprintf("/v1/dead-letters?limit=%d", deadShown), &dl); err != nil {
+		d.DeadError = errText(err)
+	}
+	d.Dead, d.DeadMore = dl.DeadLetters, dl.Next != ""
+	return "status", p
+}
+
+// handleRequeue requeues the dead letters checked in the form (key), or
+// all of them (all=1), through POST /v1/dead-letters/requeue.
+func (c *Console) handleRequeue(w http.ResponseWriter, r *http.Request, s session) (string, page) {
+	body := map[string]any{"keys": r.PostForm["key"]}
+	if r.PostFormValue("all") == "1" {
+		body = map[string]any{"filter": map[string]any{"all": true}}
+	}
+	var doc server.RequeueDoc
+	if err := c.call(r.Context(), http.MethodPost, "/v1/dead-letters/requeue", body, &doc); err != nil {
+		p := page{Title: "Status", Nav: "status", Error: "Requeue failed: " + errText(err), Data: &statusData{Status: &reload.Status{}}}
+		return "status", p
+	}
+	http.Redirect(w, r, fmt.Sprintf("/ui/status?requeued=%d", len(doc.Requeued)), http.StatusSeeOther)
+	return "", page{}
+}

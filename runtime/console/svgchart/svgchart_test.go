@@ -1,0 +1,91 @@
+package svgchart
+
+import (
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// golden compares got with testdata/NAME.svg, or rewrites it with -update.
+// Every chart must also be well-formed XML: a browser shows nothing of an
+// inline SVG with an unclosed element.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(got))
+	for {
+		_, err := d.Token()
+		if err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("%s: not well-formed XML: %v\n%s", name, err, got)
+			}
+			break
+		}
+	}
+	path := filepath.Join("testdata", name+".svg")
+	if *update {
+		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if string(want) != got+"\n" {
+		t.Errorf("%s differs from %s (go test -update rewrites it after a deliberate change):\n%s", name, path, got)
+	}
+}
+
+func TestGraph(t *testing.T) {
+	tests := []struct {
+		name string
+		g    Graph
+	}{
+		{"graph_line", Graph{Title: "line", Nodes: []Node{{ID: "a", Label: "a", Sub: "3 active"}, {ID: "b", Label: "b"}, {ID: "end", Label: "end", Kind: "end"}},
+			Edges: []Edge{{From: "a", To: "b", Label: "5"}, {From: "b", To: "end"}}}},
+		// A branch, a loop back (drawn as an arc below) and an escaped name.
+		{"graph_branch_loop", Graph{Title: "branch <&> loop", Nodes: []Node{{ID: "welcome", Label: "welcome"}, {ID: "nudge", Label: "nudge"}, {ID: "engaged", Label: "engaged & happy"}, {ID: "goal:bought", Label: "goal: bought", Kind: "goal"}},
+			Edges: []Edge{{From: "welcome", To: "nudge"}, {From: "welcome", To: "engaged"}, {From: "nudge", To: "welcome", Label: "2"}, {From: "engaged", To: "goal:bought", Label: "1"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, tt.g.SVG()) })
+	}
+}
+
+func TestGraphLayers(t *testing.T) {
+	g := Graph{Nodes: []Node{{ID: "a"}, {ID: "b"}, {ID: "c"}}, Edges: []Edge{{From: "a", To: "b"}, {From: "b", To: "c"}, {From: "c", To: "a"}, {From: "a", To: "c"}}}
+	pos, back, _, _ := g.layout()
+	if !(pos["a"].x < pos["b"].x && pos["b"].x < pos["c"].x) {
+		t.Errorf("layers not left to right along the longest path: %v", pos)
+	}
+	if len(back) != 1 || !back[2] {
+		t.Errorf("back edges = %v, want only c→a (edge 2)", back)
+	}
+}
+
+func TestBars(t *testing.T) {
+	tests := []struct {
+		name string
+		c    Bars
+	}{
+		{"bars_funnel", Bars{Title: "funnel", Rows: []Row{{Label: "welcome", Parts: []Part{{"entered", 40}}, Note: "40 (100%)"}, {Label: "engaged", Parts: []Part{{"entered", 15}}}, {Label: "empty"}}}},
+		{"bars_stacked", Bars{Title: "sends by fate", Rows: []Row{{Label: "welcome_mail", Parts: []Part{{"deliver", 30}, {"suppress", 10}}}, {Label: "sms", Parts: []Part{{"capped", 5}}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, tt.c.SVG()) })
+	}
+}
+
+func TestNum(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 1.21: "1.2", 3: "3", -0.01: "0", 210.56: "210.6"} {
+		if got := num(in); got != want {
+			t.Errorf("num(%v) = %q, want %q", in, got, want)
+		}
+	}
+}

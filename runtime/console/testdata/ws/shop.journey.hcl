@@ -1,0 +1,51 @@
+# The console tests' workspace: a welcome journey with a split, a wait
+# with a loop back, and a goal.
+channel "log" {
+  type = "log"
+}
+
+customer {
+  trait "email" { type = string }
+  trait "pings" { type = number }
+}
+
+event "signed_up" {
+  property "source" { type = string }
+}
+event "ping" {}
+event "ordered" {}
+
+journey "welcome" {
+  description = "Greets new customers & counts their pings"
+  reentry     = "never"
+
+  entry "signed_up" {}
+  goal "ordered" {}
+
+  stage "greet" {
+    send "hello" {
+      channel = channel.log
+      data    = { text = "Hello, ${customer.id}" }
+    }
+    split {
+      variant "mail" {
+        weight = 50
+        goto   = stage.count
+      }
+      variant "holdout" {
+        weight = 50
+        goto   = stage.count
+      }
+    }
+  }
+
+  stage "count" {
+    on "ping" { goto = stage.bump }
+    after "30d" { goto = end }
+  }
+
+  stage "bump" {
+    update { pings = coalesce(customer.pings, 0) + 1 }
+    goto = stage.count
+  }
+}

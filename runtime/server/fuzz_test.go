@@ -149,6 +149,7 @@ var fuzzAdminRoutes = []struct{ method, prefix string }{
 	{"GET", "/v1/customers?"},
 	{"GET", "/v1/failed-sends?"},
 	{"DELETE", "/v1/customers/"},
+	{"GET", "/v1/journeys/"},
 }
 
 // FuzzAdmin sends arbitrary paths, queries and bodies to the admin API over
@@ -189,6 +190,10 @@ func FuzzAdmin(f *testing.F) {
 		{8, "after=x.&limit=1001", ""}, {8, "after=%FF", ""},
 		{7, "", ""}, {7, "q=u&limit=1", ""}, {7, "q=plan:premium&after=u1", ""}, {7, "q=:x", ""}, {7, "q=id:u%2F&limit=0", ""},
 		{9, "nobody", ""}, {9, "u%2F2%20%C3%A9", ""}, {9, "", ""}, {9, "%zz", ""},
+		{11, "welcome/analytics", ""}, {11, "welcome/analytics?since=2026-01-01T00:00:00Z&until=2099-01-01T00:00:00Z", ""},
+		{11, "welcome/analytics?since=2099-01-01T00:00:00Z", ""}, {11, "welcome/analytics?until=yesterday", ""},
+		{11, "nope/analytics", ""}, {11, "welcome/paths?steps=3", ""}, {11, "welcome/paths?steps=0", ""},
+		{11, "welcome/paths?steps=99999999999999999999", ""}, {11, "%zz/paths", ""},
 	} {
 		f.Add(s.route, s.path, []byte(s.body))
 	}

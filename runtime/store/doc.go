@@ -14,6 +14,7 @@
 // Beyond Store, optional interfaces say what else a store can do; the
 // server and `waymark run` use each where the store has it: pruning
 // (MessagePruner, HistoryPruner), the reads of the admin API
-// (EventHistory, DeadLetterQueue, FailedSendLister, ...). storetest checks
+// (EventHistory, DeadLetterQueue, FailedSendLister, ...), and the
+// analytics' reads of one journey's records (JourneyRecords, SQLite only). storetest checks
 // them; DeadLetterQueue and FailedSendLister it requires of every store.
 package store

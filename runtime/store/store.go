@@ -339,3 +339,22 @@ func ParseFailedSendCursor(s string) (at int64, seq uint64, ok bool, err error) 
 	}
 	return at, seq, true, nil
 }
+
+// JourneyRecords is implemented by stores that can read one journey's
+// transitions and send decisions across all customers, in commit order: the
+// analytics (runtime/analytics) are computed from them, never from
+// counters kept on the side.
+type JourneyRecords interface {
+	// JourneyRecords calls fn with every transition and send of journey
+	// committed with a time before until, in commit order, and stops at
+	// the first error fn returns.
+	JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(JourneyRecord) error) error
+}
+
+// JourneyRecord is one transition or one send decision; exactly one of
+// them is set. A Send carries only what analytics reads: instance, name,
+// fate, time, and its Delivery state for FateDeliver.
+type JourneyRecord struct {
+	Transition *engine.Transition
+	Send       *SendRecord
+}

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListCustomers", testListCustomers},
 		{"Received", testReceived},
 		{"Erase", testErase},
+		{"JourneyRecords", testJourneyRecords},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, o) })
 	}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/analytics"
+)
+
+// The welcome journey of testdata/ws on a manual clock: u1 orders
+// (converted), u2 pings once (count → bump → count) and u3 does nothing;
+// 30 days later both complete. The analytics come from the records the
+// SQLite store kept, through the real server.
+func TestJourneyAnalytics(t *testing.T) {
+	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	h := newHarness(t, Options{AdminToken: "s3cret"}, withManualClock(start))
+	admin := map[string]string{"Authorization": "Bearer s3cret"}
+	for _, ev := range []string{
+		`{"userId":"u1","event":"signed_up"}`, `{"userId":"u2","event":"signed_up"}`, `{"userId":"u3","event":"signed_up"}`,
+		`{"userId":"u1","event":"ordered","properties":{"amount":5}}`, `{"userId":"u2","event":"ping"}`,
+	} {
+		if r := h.do("POST", "/v1/track", []byte(ev), nil); r.code != 200 {
+			t.Fatalf("track %s: %d %s", ev, r.code, r.body)
+		}
+	}
+	if r := h.do("POST", "/v1/clock", []byte(`{"advance":"31d"}`), admin); r.code != 200 {
+		t.Fatalf("advance: %d %s", r.code, r.body)
+	}
+
+	r := h.do("GET", "/v1/journeys/welcome/analytics", nil, admin)
+	var doc analytics.Analytics
+	r.json(t, &doc)
+	if r.code != 200 {
+		t.Fatalf("analytics: %d %s", r.code, r.body)
+	}
+	if doc.Entered != 3 || doc.Converted != 1 || doc.Completed != 2 || doc.Active != 0 || doc.Exited != 0 {
+		t.Errorf("totals: entered %d converted %d completed %d active %d exited %d, want 3 1 2 0 0",
+			doc.Entered, doc.Converted, doc.Completed, doc.Active, doc.Exited)
+	}
+	entered := map[string]int{}
+	for _, s := range doc.Stages {
+		entered[s.Name] = s.Entered
+		if s.Name == "count" && (s.Leaked != 2 || s.Leakage != 2.0/3) {
+			t.Errorf("count: leaked %d (%v), want 2 of 3", s.Leaked, s.Leakage)
+		}
+	}
+	if want := map[string]int{"greet": 3, "count": 4, "bump": 1}; !reflect.DeepEqual(entered, want) {
+		t.Errorf("stage entries %v, want %v", entered, want)
+	}
+	wantEdges := []analytics.Edge{{From: "greet", To: "count", Count: 3},
+		{From: "count", To: "bump", Count: 1}, {From: "count", To: "end", Count: 2}, {From: "count", To: "goal:ordered", Count: 1},
+		{From: "bump", To: "count", Count: 1}}
+	if !reflect.DeepEqual(doc.Edges, wantEdges) {
+		t.Errorf("edges %+v, want %+v", doc.Edges, wantEdges)
+	}
+	if len(doc.Goals) != 1 || doc.Goals[0].Conversions != 1 || doc.Goals[0].Rate != 1.0/3 {
+		t.Errorf("goals %+v, want ordered 1 of 3", doc.Goals)
+	}
+	if len(doc.Sends) != 1 || doc.Sends[0].Name != "hello" || doc.Sends[0].Fates["deliver"] != 3 {
+		t.Errorf("sends %+v, want hello deliver 3", doc.Sends)
+	}
+
+	// A range that starts after everyone entered holds nobody.
+	r = h.do("GET", "/v1/journeys/welcome/analytics?since="+url.QueryEscape(start.Add(time.Hour).Format(time.RFC3339)), nil, admin)
+	doc = analytics.Analytics{}
+	r.json(t, &doc)
+	if r.code != 200 || doc.Entered != 0 || doc.Edges == nil || len(doc.Edges) != 0 {
+		t.Errorf("a later range: %d %s", r.code, r.body)
+	}
+
+	r = h.do("GET", "/v1/journeys/welcome/paths?steps=5", nil, admin)
+	var paths analytics.Paths
+	r.json(t, &paths)
+	if r.code != 200 {
+		t.Fatalf("paths: %d %s", r.code, r.body)
+	}
+	got := map[string]int{}
+	for _, l := range paths.Links {
+		got[l.Source+">"+l.Target] = l.Value
+	}
+	want := map[string]int{"0_greet>1_count": 3, "1_count>2_goal:ordered": 1, "1_count>2_bump": 1, "1_count>2_end": 1,
+		"2_bump>3_count": 1, "3_count>4_end": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("paths links %v, want %v", got, want)
+	}
+
+	for _, tt := range []struct {
+		path string
+		code int
+		want string
+	}{
+		{"/v1/journeys/nope/analytics", 404, `no journey "nope"`},
+		{"/v1/journeys/welcome/analytics?since=yesterday", 400, `since: "yesterday" is not an RFC 3339 time`},
+		{"/v1/journeys/welcome/analytics?since=2026-03-02T10:00:00Z&until=2026-03-02T10:00:00Z", 400, "since must be before until"},
+		{"/v1/journeys/welcome/paths?steps=0", 400, "steps: \"0\" is not a number from 1 to 20"},
+		{"/v1/journeys/welcome/paths?steps=x", 400, "steps: \"x\" is not a number"},
+	} {
+		r := h.do("GET", tt.path, nil, admin)
+		if r.code != tt.code || !strings.Contains(r.errorText(t), tt.want) {
+			t.Errorf("GET %s: %d %s, want %d with %q", tt.path, r.code, r.body, tt.code, tt.want)
+		}
+	}
+	for _, p := range []string{"/v1/journeys/welcome/analytics", "/v1/journeys/welcome/paths"} {
+		if r := h.do("GET", p, nil, nil); r.code != 401 {
+			t.Errorf("GET %s without the token: %d, want 401", p, r.code)
+		}
+	}
+}

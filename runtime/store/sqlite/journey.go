@@ -1,0 +1,53 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// qJourneyRecords reads the history_journey index range of one journey;
+// the outbox row of a delivered send comes by its primary key.
+const qJourneyRecords = `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state
+FROM history h LEFT JOIN outbox o ON h.kind = 'send' AND o.key = h.key
+WHERE h.journey = ? AND h.kind IN ('transition', 'send') AND h.at < ?
+ORDER BY h.seq`
+
+// JourneyRecords implements store.JourneyRecords.
+func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
+	err := s.read(func() error {
+		rs, err := s.rdb.QueryContext(ctx, qJourneyRecords, journey, micros(until))
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var kind string
+			var instance, version, from, to, cause, status, name, fate, delivery sql.NullString
+			var at int64
+			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery); err != nil {
+				return err
+			}
+			var rec store.JourneyRecord
+			if kind == "transition" {
+				rec.Transition = &engine.Transition{Instance: instance.String, Journey: journey, Version: version.String,
+					From: from.String, To: to.String, Cause: cause.String, Status: status.String, At: fromMicros(at)}
+			} else {
+				rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: instance.String,
+					Name: name.String, Fate: fate.String, At: fromMicros(at)}, Delivery: delivery.String}
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: records of journey %q: %w", journey, err)
+	}
+	return nil
+}

@@ -15,6 +15,6 @@
 // server and `waymark run` use each where the store has it: pruning
 // (MessagePruner, HistoryPruner), the reads of the admin API
 // (EventHistory, DeadLetterQueue, FailedSendLister, ...), and the
-// analytics' reads of one journey's records (JourneyRecords, SQLite only). storetest checks
-// them; DeadLetterQueue and FailedSendLister it requires of every store.
+// analytics' reads of one journey's records (JourneyRecords, SQLite
+// only). storetest checks them; DeadLetterQueue and FailedSendLister it requires of every store.
 package store

@@ -178,8 +178,8 @@ func checkExactlyOnce(t *testing.T, p *proc, l *load, hook *receiver) {
 	keys := map[string]bool{}
 	eventually(t, time.Minute, func() error {
 		for _, id := range l.ids {
-			var doc customerDoc
-			if err := c.tryJSON("/v1/customers/"+id, &doc); err != nil {
+			doc, err := c.tryCustomer(id)
+			if err != nil {
 				return err // applied by its shard's owner a moment after the 200
 			}
 			if got := pings(doc); got != l.pings {
@@ -198,8 +198,7 @@ func checkExactlyOnce(t *testing.T, p *proc, l *load, hook *receiver) {
 		return nil
 	})
 	for _, id := range l.ids {
-		var doc customerDoc
-		c.getJSON(t, "/v1/customers/"+id, &doc)
+		doc := c.customer(t, id)
 		for _, s := range doc.Sends {
 			if s.Fate == "deliver" {
 				if keys[s.Key] {

@@ -191,7 +191,7 @@ func crashAndRestart(t *testing.T, kind string) {
 			}
 			continue
 		}
-		c2.getJSON(t, "/v1/customers/"+id, &doc)
+		doc = c2.customer(t, id)
 		if got := pings(doc); got < first.acked[id] || got > first.posted[id] {
 			t.Errorf("%s after the crash: %d pings, want between %d acknowledged and %d posted", id, got, first.acked[id], first.posted[id])
 		}
@@ -207,8 +207,7 @@ func crashAndRestart(t *testing.T, kind string) {
 	}
 	keys := map[string]bool{}
 	for _, id := range l.ids {
-		var doc customerDoc
-		c2.getJSON(t, "/v1/customers/"+id, &doc)
+		doc := c2.customer(t, id)
 		if got := pings(doc); got != pingsEach {
 			t.Errorf("%s: %d pings, want exactly %d", id, got, pingsEach)
 		}
@@ -292,8 +291,7 @@ func crashAndRestart(t *testing.T, kind string) {
 	t.Logf("%d sends delivered; %d retried after a 503, %d taken twice (%d in flight at the kill), each under its key", len(got), len(failed), redelivered, len(held))
 	eventually(t, time.Minute, func() error {
 		for _, id := range l.ids {
-			var doc customerDoc
-			c2.getJSON(t, "/v1/customers/"+id, &doc)
+			doc := c2.customer(t, id)
 			for _, s := range doc.Sends {
 				if s.Fate == "deliver" && s.Delivery != "delivered" {
 					return fmt.Errorf("%s: send %s is %s (attempts %d, last error %q)", id, s.Key, s.Delivery, s.Attempts, s.LastError)
@@ -355,8 +353,7 @@ func TestGracefulStop(t *testing.T) {
 			}
 			continue
 		}
-		var doc customerDoc
-		c.getJSON(t, "/v1/customers/"+id, &doc)
+		doc := c.customer(t, id)
 		if got := pings(doc); got != first.acked[id] {
 			t.Errorf("%s: %d pings after a graceful stop, %d acknowledged (%d posted)", id, got, first.acked[id], first.posted[id])
 		}

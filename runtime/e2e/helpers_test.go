@@ -13,9 +13,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -285,19 +287,60 @@ func (c *client) tryJSON(path string, v any) error {
 	return nil
 }
 
+// customer reads a customer's whole document: the admin API pages the
+// history (the latest entries first), and the tests count all of it.
+func (c *client) customer(t *testing.T, id string) customerDoc {
+	t.Helper()
+	doc, err := c.tryCustomer(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// tryCustomer is customer returning its error, for a condition polled
+// until it holds. Each older page's entries go before the newer ones.
+func (c *client) tryCustomer(id string) (customerDoc, error) {
+	var doc customerDoc
+	if err := c.tryJSON("/v1/customers/"+url.PathEscape(id)+"?limit=1000", &doc); err != nil {
+		return doc, err
+	}
+	for next := doc.Page.Next; next != ""; {
+		var older customerDoc
+		if err := c.tryJSON(next, &older); err != nil {
+			return doc, err
+		}
+		for _, oi := range older.Instances {
+			k := slices.IndexFunc(doc.Instances, func(in customerInstance) bool { return in.ID == oi.ID })
+			if k < 0 { // an earlier run with nothing on the newer pages
+				doc.Instances = append(doc.Instances, oi)
+				continue
+			}
+			doc.Instances[k].History = append(oi.History, doc.Instances[k].History...)
+		}
+		doc.Sends = append(older.Sends, doc.Sends...)
+		next = older.Page.Next
+	}
+	return doc, nil
+}
+
 // The admin API's documents, as far as the tests read them.
 type (
 	customerDoc struct {
-		ID        string         `json:"id"`
-		Traits    map[string]any `json:"traits"`
-		Instances []struct {
-			Journey, Version, Stage, Status, Cause string
-			History                                []struct{ From, To, Cause, Version string }
-		} `json:"instances"`
-		Sends []struct {
+		ID        string             `json:"id"`
+		Traits    map[string]any     `json:"traits"`
+		Instances []customerInstance `json:"instances"`
+		Sends     []struct {
 			Key, Name, Fate, Delivery, LastError string
 			Attempts                             int
 		} `json:"sends"`
+		Page struct {
+			Next string `json:"next"`
+		} `json:"page"`
+	}
+	customerInstance struct {
+		ID, Journey, Version, Stage, Status, Cause string
+		History                                    []struct{ From, To, Cause, Version string }
 	}
 	statusDoc struct {
 		Version  string `json:"version"`

@@ -34,8 +34,7 @@ func TestPinAcrossRestart(t *testing.T) {
 	}
 	pingsOf := func(user string) int {
 		t.Helper()
-		var doc customerDoc
-		c.getJSON(t, "/v1/customers/"+user, &doc)
+		doc := c.customer(t, user)
 		return pings(doc)
 	}
 	send("p1", "signed_up")

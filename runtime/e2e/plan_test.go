@@ -144,8 +144,7 @@ func TestPlanThenReload(t *testing.T) {
 
 	// Every customer is where the plan said.
 	for id, stage := range stages {
-		var doc customerDoc
-		c.getJSON(t, "/v1/customers/"+id, &doc)
+		doc := c.customer(t, id)
 		if len(doc.Instances) != 1 {
 			t.Fatalf("%s: instances %+v", id, doc.Instances)
 		}

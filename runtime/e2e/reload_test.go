@@ -170,8 +170,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	// 3. Counts: every acknowledged ping applied once; customers in count
 	// moved to the new version; customers in the removed stage ended.
 	for i := range counting + parked {
-		var doc customerDoc
-		c.getJSON(t, "/v1/customers/"+id(i), &doc)
+		doc := c.customer(t, id(i))
 		if len(doc.Instances) != 1 {
 			t.Fatalf("%s: instances %+v", id(i), doc.Instances)
 		}

@@ -53,8 +53,7 @@ func (s *Store) WriteError() error {
 		if !s.full.Load() {
 			return nil
 		}
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(filepath.Dir(s.abs), &st); err == nil && int64(st.Bavail)*int64(st.Bsize) >= minFree {
+		if free, err := freeBytes(filepath.Dir(s.abs)); err == nil && free >= minFree {
 			return nil // space again: the next write should succeed
 		}
 		return fmt.Errorf("sqlite: %s: %w: the last write failed, and there is under %d bytes free", s.path, store.ErrNoSpace, minFree)

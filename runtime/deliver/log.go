@@ -29,8 +29,9 @@ import (
 // PreviewRunes characters of the rendered body as one line of text: tags
 // and extra blanks removed, and links cut before their query string, where
 // one-time tokens live) and the sizes of body and html; the whole message
-// is kept with the send in the store's history (store.Sends). For log and
-// webhook sends: data (and headers) as they are. Channel settings (hosts,
+// is kept with the send in the store's history (store.Sends). For twilio
+// (SMS) sends: to, preview and body_bytes. For log and webhook sends: data
+// (and headers) as they are. Channel settings (hosts,
 // passwords, secrets) are never part of a send, so never in the line.
 type LogChannel struct {
 	logger  *slog.Logger
@@ -67,6 +68,10 @@ func (c *LogChannel) Deliver(ctx context.Context, s engine.Send) error {
 		if v, ok := s.Fields["html"]; ok && v != nil {
 			attrs = append(attrs, slog.Int("html_bytes", textLen(v)))
 		}
+	case lang.ChannelTwilio:
+		// An SMS: the number and the text, which is short, as a preview.
+		attrs = append(attrs, slog.Any("to", s.Fields["to"]), slog.String("preview", Preview(s.Fields["body"])),
+			slog.Int("body_bytes", textLen(s.Fields["body"])))
 	case lang.ChannelWebhook:
 		attrs = append(attrs, slog.Any("data", s.Fields["data"]))
 		if v, ok := s.Fields["headers"]; ok && v != nil {

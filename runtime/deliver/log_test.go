@@ -72,6 +72,15 @@ func TestLogChannelSMTPSend(t *testing.T) {
 	}
 }
 
+func TestLogChannelTwilioSend(t *testing.T) {
+	body := "Your code expires soon:\nhttps://x.example/a?t=TOKEN"
+	fields, _ := logLine(t, "twilio", map[string]any{"to": "+33612345678", "body": body})
+	want := map[string]any{"to": "+33612345678", "preview": "Your code expires soon: https://x.example/a?…", "body_bytes": float64(len(body))}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("fields %v, want %v", fields, want)
+	}
+}
+
 func TestPreview(t *testing.T) {
 	long := strings.Repeat("word ", 40)
 	tests := []struct {

@@ -92,8 +92,10 @@ type Status struct {
 	Journeys []JourneyVersion `json:"journeys"`
 	// Started is when the process started running a program; LastReload
 	// is when the running program was swapped in (zero: none since start).
+	// In JSON, last_reload is an object (see MarshalJSON) holding this
+	// time, the version swapped in and what its migration did.
 	Started    time.Time `json:"started"`
-	LastReload time.Time `json:"last_reload,omitzero"`
+	LastReload time.Time `json:"-"`
 	// LastCheck is when the workspace was last compiled after a change,
 	// whatever came of it.
 	LastCheck time.Time `json:"last_check,omitzero"`
@@ -106,6 +108,51 @@ type Status struct {
 	// Migration is the latest wake pass, which moves active customers to
 	// the new journey versions.
 	Migration *Migration `json:"migration,omitempty"`
+}
+
+// LastReload is last_reload in GET /v1/status: the latest program swapped
+// in since start, and what its migration did to the customers in flight
+// (the same document as migration, once the wake pass of that reload has
+// started; a start-up wake pass is no reload and shows only as migration).
+type LastReload struct {
+	At        time.Time  `json:"at"`
+	Version   string     `json:"version"`
+	Migration *Migration `json:"migration,omitempty"`
+}
+
+// MarshalJSON writes the status with last_reload as a LastReload object.
+func (s Status) MarshalJSON() ([]byte, error) {
+	type plain Status // without the method, so no recursion
+	doc := struct {
+		plain
+		LastReload *LastReload `json:"last_reload,omitempty"`
+	}{plain: plain(s)}
+	if !s.LastReload.IsZero() {
+		doc.LastReload = &LastReload{At: s.LastReload, Version: s.Version}
+		if s.Migration != nil && s.Migration.Version == s.Version {
+			doc.LastReload.Migration = s.Migration
+		}
+	}
+	return json.Marshal(doc)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, for clients of the admin
+// API that decode the document into a Status.
+func (s *Status) UnmarshalJSON(b []byte) error {
+	type plain Status
+	var doc struct {
+		*plain
+		LastReload *LastReload `json:"last_reload"`
+	}
+	doc.plain = (*plain)(s)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	s.LastReload = time.Time{}
+	if doc.LastReload != nil {
+		s.LastReload = doc.LastReload.At
+	}
+	return nil
 }
 
 // JourneyVersion is a journey of the running program.

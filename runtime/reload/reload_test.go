@@ -258,6 +258,33 @@ func TestReloadMigratesByStageName(t *testing.T) {
 	if s.Reloads != 1 || s.Refused != nil || s.LastReload.IsZero() || s.Migration.Woken != 2 || s.Migration.Error != "" {
 		t.Errorf("status after the reload: %+v, migration %+v", s, s.Migration)
 	}
+	// In /v1/status, last_reload holds what the reload's migration did.
+	var doc struct {
+		LastReload struct {
+			At        time.Time `json:"at"`
+			Version   string    `json:"version"`
+			Migration struct {
+				Woken   int `json:"woken"`
+				Summary struct {
+					InFlight int `json:"in_flight"`
+					Stay     int `json:"stay"`
+					Exited   int `json:"exited"`
+				} `json:"summary"`
+			} `json:"migration"`
+		} `json:"last_reload"`
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	lr := doc.LastReload
+	if !lr.At.Equal(s.LastReload) || lr.Version != s.Version || lr.Migration.Woken != 2 ||
+		lr.Migration.Summary.InFlight != 2 || lr.Migration.Summary.Stay != 1 || lr.Migration.Summary.Exited != 1 {
+		t.Errorf("last_reload in the status document: %s", raw)
+	}
 	newJourney := s.Journeys[0].Version
 	if newJourney == oldJourney {
 		t.Fatal("the journey version did not change")

@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseCap$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./lang/timespec -run '^$$' -fuzz '^FuzzParseReentry$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/engine -run '^$$' -fuzz '^FuzzStep$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/consent/linktoken -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/engine -run '^$$' -fuzz '^FuzzHTMLEscape$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzIngest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzAdmin$$' -fuzztime $(FUZZTIME)

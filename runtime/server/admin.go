@@ -66,9 +66,13 @@ type (
 	}
 
 	customerDoc struct {
-		ID       string         `json:"id"`
-		Traits   map[string]any `json:"traits"`
-		NextWake time.Time      `json:"next_wake,omitzero"`
+		ID     string         `json:"id"`
+		Traits map[string]any `json:"traits"`
+		// Subscriptions is the customer's status on every topic: the
+		// program's topics (their default unless the customer said
+		// otherwise) and any other topic the customer gave their word on.
+		Subscriptions map[string]string `json:"subscriptions"`
+		NextWake      time.Time         `json:"next_wake,omitzero"`
 		// Instances are the customer's journey runs, the current one of
 		// each journey first, then earlier ones known only from history.
 		Instances []instanceDoc `json:"instances"`
@@ -250,7 +254,7 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 	events = events[pg.Events.From:pg.Events.To]
 	received = received[pg.Received.From:pg.Received.To]
 
-	doc := customerDoc{ID: c.ID, Traits: c.Traits, NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events, Received: received, Page: pg}
+	doc := customerDoc{ID: c.ID, Traits: c.Traits, Subscriptions: subscriptionsOf(s.w.Engine().Program(), c), NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events, Received: received, Page: pg}
 	if doc.Traits == nil {
 		doc.Traits = map[string]any{}
 	}

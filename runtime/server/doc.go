@@ -12,6 +12,15 @@
 //	POST /v1/alias                 merge previousId into userId               write key
 //	POST /v1/page, /v1/screen,     checked and accepted; journeys have no     write key
 //	     /v1/group                 use for them
+//	POST /v1/subscriptions         {"userId","topic","status","messageId"?}:  write key
+//	                               the customer's consent to a declared topic
+//	POST /u/{token}                one-click unsubscribe (RFC 8058 body       the token
+//	                               List-Unsubscribe=One-Click), or the
+//	                               preference page's form (its csrf value)
+//	GET  /u/{token}                the preference page: every topic, radio    the token
+//	                               buttons, no JavaScript. Both /u routes
+//	                               exist only with Options.Links; a token
+//	                               this server did not sign is a 400
 //	GET  /v1/journeys              journeys, versions, active per stage       admin token
 //	GET  /v1/customers             customers in id order, by id prefix or    admin token
 //	                               trait value (?after=ID&limit=N&q=QUERY)

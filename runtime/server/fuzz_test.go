@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/worker"
@@ -38,6 +39,10 @@ func (w checkingWorker) Submit(_ context.Context, items []worker.Item) error {
 			if it.Input.Event != "" || it.Input.Properties != nil {
 				w.t.Fatalf("identify with an event: %+v", it)
 			}
+		case engine.KindSubscription:
+			if it.Input.Topic != "marketing" || (it.Input.Status != "subscribed" && it.Input.Status != "unsubscribed") {
+				w.t.Fatalf("subscription to an unknown topic or status: %+v", it)
+			}
 		default:
 			w.t.Fatalf("input kind %q", it.Input.Kind)
 		}
@@ -50,7 +55,16 @@ func (w checkingWorker) Submit(_ context.Context, items []worker.Item) error {
 	return nil
 }
 
-func (checkingWorker) Engine() *engine.Engine { return nil }
+// Engine is a program with one topic, what POST /v1/subscriptions checks.
+func (checkingWorker) Engine() *engine.Engine { return fuzzEngine }
+
+var fuzzEngine = func() *engine.Engine {
+	e, err := engine.New(&ir.Program{Format: ir.Format, Topics: []ir.Topic{{Name: "marketing", Default: ir.TopicSubscribed}}}, engine.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return e
+}()
 
 // Merge checks that a merge names two different customers.
 func (w checkingWorker) Merge(_ context.Context, from, into string) (bool, error) {
@@ -60,7 +74,7 @@ func (w checkingWorker) Merge(_ context.Context, from, into string) (bool, error
 	return true, nil
 }
 
-var fuzzPaths = []string{"/v1/track", "/v1/identify", "/v1/batch", "/v1/alias", "/v1/page", "/v1/screen", "/v1/group"}
+var fuzzPaths = []string{"/v1/track", "/v1/identify", "/v1/batch", "/v1/alias", "/v1/page", "/v1/screen", "/v1/group", "/v1/subscriptions"}
 
 // FuzzIngest posts arbitrary bodies to the ingest handlers: nothing may
 // panic, and the answer is 200, 400 or 413, with a JSON body.
@@ -95,6 +109,8 @@ func FuzzIngest(f *testing.F) {
 		{2, `{"batch":[{"type":"alias","userId":"u","previousId":"a"},{"type":"identify","userId":"u","anonymousId":"a"},{"type":"alias","userId":"u","previousId":"u"}]}`},
 		{1, `{"userId":"u","anonymousId":"a","traits":{"plan":"x"}}`},
 		{3, `{"userId":"u","previousId":"a","messageId":"m"}`}, {3, `{"userId":"u"}`}, {3, `{"previousId":"a"}`}, {3, `{"userId":"u","previousId":["a"]}`},
+		{7, `{"userId":"u","topic":"marketing","status":"unsubscribed","messageId":"m"}`}, {7, `{"userId":"u","topic":"news","status":"subscribed"}`},
+		{7, `{"userId":"u","topic":"marketing","status":"on"}`}, {7, `{"topic":"marketing"}`},
 		{4, `{"userId":"u","name":"Home","properties":{"path":"/"}}`}, {5, `{"anonymousId":"a"}`}, {6, `{"userId":"u","groupId":"g","traits":{}}`},
 	}
 	for _, s := range seeds {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/waymark-dev/waymark/runtime/consent/linktoken"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/lograte"
 	"github.com/waymark-dev/waymark/runtime/store"
@@ -64,6 +65,10 @@ type Options struct {
 	// Status: nodes, shards, owners and epochs); without it the route is
 	// 404, a server of one node.
 	Cluster func(ctx context.Context) (any, error)
+	// Links, when set, checks the tokens of unsubscribe links and serves
+	// /u/{token}: the one-click POST and the preference page. Nil: the
+	// routes are 404 (no public URL or link secret configured).
+	Links *linktoken.Signer
 	// RetryAfter is the Retry-After a 503 carries (default 1s).
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -107,6 +112,12 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("POST /v1/batch", s.ingest("batch", MaxBatchBytes, s.handleBatch))
 	for _, kind := range []string{typeAlias, "page", "screen", "group"} {
 		s.mux.HandleFunc("POST /v1/"+kind, s.ingest(kind, MaxEventBytes, s.handleCall(kind)))
+	}
+
+	s.mux.HandleFunc("POST /v1/subscriptions", s.ingest("subscriptions", MaxEventBytes, s.handleSubscription))
+	if opts.Links != nil {
+		s.mux.HandleFunc("POST /u/{token}", s.handleUnsubscribePost)
+		s.mux.HandleFunc("GET /u/{token}", s.handleUnsubscribePage)
 	}
 
 	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))

@@ -15,9 +15,9 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
-// A commit is one pgx.Batch: every table's rows go as arrays, one parameter
-// per column, unnested by the server, so a commit of any size is one round
-// trip and a handful of statements. The statements:
+// A commit is one pgx.Batch, then one COPY for the history: every other
+// table's rows go as arrays, one parameter per column, unnested by the
+// server, so a commit of any size is two round trips. The statements:
 const (
 	// Active instances of the customers whose active set changed (their
 	// signature differs from the stored one) are deleted, then the new
@@ -41,15 +41,6 @@ const (
 	// or twice in one batch) is kept once.
 	qInsertMessages = `INSERT INTO messages(id, at) SELECT u.id, $2 FROM unnest($1::text[]) AS u(id) ON CONFLICT (id) DO NOTHING`
 	qDeleteInbox    = `DELETE FROM inbox WHERE message_id = ANY($1)`
-	// In batch order: the identity column numbers them as they come.
-	qInsertHistory = `INSERT INTO history(customer, kind, at, journey, instance, version, from_stage, to_stage, cause, status, key, name, fate, reason, data)
-		SELECT u.customer, u.kind, u.at, u.journey, nullif(u.instance, ''), nullif(u.version, ''), nullif(u.from_stage, ''),
-			nullif(u.to_stage, ''), nullif(u.cause, ''), nullif(u.status, ''), nullif(u.key, ''), nullif(u.name, ''),
-			nullif(u.fate, ''), nullif(u.reason, ''), u.data
-		FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-			$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[])
-			WITH ORDINALITY AS u(customer, kind, at, journey, instance, version, from_stage, to_stage, cause, status, key, name, fate, reason, data, ord)
-		ORDER BY u.ord`
 	// The outbox keeps the first item under a key: a replay that decides
 	// the same send again must not enqueue it twice.
 	qInsertOutbox = `INSERT INTO outbox(key, customer, shard, send, next_attempt, created_at)
@@ -270,10 +261,6 @@ func (s *Store) commit(w *wtx, r *rows) error {
 		// their effects: an input is applied exactly once.
 		b.Queue(qDeleteInbox, r.msgs)
 	}
-	if h := &r.hist; len(h.customer) > 0 {
-		b.Queue(qInsertHistory, h.customer, h.kind, h.at, h.journey, h.instance, h.version, h.from, h.to,
-			h.cause, h.status, h.key, h.name, h.fate, h.reason, h.data)
-	}
 	if len(r.oKey) > 0 {
 		b.Queue(qInsertOutbox, r.oKey, r.oCust, r.oShard, r.oSend, r.oAt, r.written)
 	}
@@ -284,5 +271,27 @@ func (s *Store) commit(w *wtx, r *rows) error {
 	if err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
+	// The history, the most rows of a commit, goes by COPY (measured a
+	// third cheaper than the unnest insert for a batch of 500 events);
+	// COPY numbers the rows in the order it is given them.
+	if h := &r.hist; len(h.customer) > 0 {
+		_, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"history"}, historyColumns, pgx.CopyFromSlice(len(h.customer), func(i int) ([]any, error) {
+			return []any{h.customer[i], h.kind[i], h.at[i], h.journey[i], null(h.instance[i]), null(h.version[i]), null(h.from[i]),
+				null(h.to[i]), null(h.cause[i]), null(h.status[i]), null(h.key[i]), null(h.name[i]), null(h.fate[i]), null(h.reason[i]), h.data[i]}, nil
+		}))
+		if err != nil {
+			return fmt.Errorf("postgres: commit: history: %w", err)
+		}
+	}
 	return nil
+}
+
+var historyColumns = []string{"customer", "kind", "at", "journey", "instance", "version", "from_stage", "to_stage", "cause", "status", "key", "name", "fate", "reason", "data"}
+
+// null is NULL for an empty string: the history's optional columns.
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -13,10 +13,11 @@
 // SaveProgram, the chunks of the prunes) are requests to one writer
 // goroutine per node (runtime/store/groupcommit): it takes every request
 // queued while it was busy and runs them in one transaction, so many
-// callers share one commit (one WAL flush). Each request is one pgx.Batch:
-// a commit sends every table's rows as arrays, one parameter per column,
-// which the server unnests, so a group commit of any size costs a round
-// trip per request and one COMMIT. Callers encode their rows (JSON) in
+// callers share one commit (one WAL flush). A commit request is one
+// pgx.Batch, which sends every table's rows as arrays, one parameter per
+// column, for the server to unnest, and one COPY (CopyFrom) of its history
+// rows: two round trips per request, whatever its size, and one COMMIT
+// per group. Callers encode their rows (JSON) in
 // their own goroutines first. If a request of a group fails, the group is
 // rolled back and each request runs again alone, so one caller's failure
 // never loses another's write. Reads go straight to the connection pool

@@ -42,6 +42,7 @@ var _ interface {
 	store.FailedSendLister
 	store.ActiveStateReader
 	store.CustomersReader
+	store.JourneyRecords
 } = (*Store)(nil)
 
 // IdleInTxTimeout is how long the server lets a transaction of the store

@@ -179,11 +179,16 @@ CREATE TABLE inbox (
 );
 CREATE INDEX inbox_shard ON inbox(shard, seq);
 `},
+	{name: "journey records", sql: `
+-- One journey's transitions and sends across customers, in commit order
+-- (JourneyRecords, for the analytics).
+CREATE INDEX history_journey ON history(journey, seq) WHERE kind IN ('transition', 'send');
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

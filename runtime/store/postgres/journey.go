@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
+)
+
+// JourneyRecords implements store.JourneyRecords through the partial index
+// history_journey, across all shards; the outbox row of a send comes by
+// its key.
+func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
+	err := s.read(func() error {
+		rs, err := s.pool.Query(ctx, `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state
+			FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
+			WHERE h.journey = $1 AND h.kind IN ('transition', 'send') AND h.at < $2
+			ORDER BY h.seq`, journey, until)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var kind string
+			var instance, version, from, to, cause, status, name, fate, delivery *string
+			var at time.Time
+			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery); err != nil {
+				return err
+			}
+			var rec store.JourneyRecord
+			if kind == "transition" {
+				rec.Transition = &engine.Transition{Instance: str(instance), Journey: journey, Version: str(version),
+					From: str(from), To: str(to), Cause: str(cause), Status: str(status), At: at.UTC()}
+			} else {
+				rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: str(instance),
+					Name: str(name), Fate: str(fate), At: at.UTC()}, Delivery: str(delivery)}
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: records of journey %q: %w", journey, err)
+	}
+	return nil
+}

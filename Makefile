@@ -5,7 +5,7 @@ FUZZTIME ?= 60s
 # Programs some tests drive, as program:debian-package. Without one, its
 # tests skip (go test shows that only with -v, so the test target says it
 # here); with CI=true they fail (internal/testtool). .ci/run installs them.
-TEST_TOOLS = nvim:neovim dot:graphviz git:git mount:mount
+TEST_TOOLS = nvim:neovim dot:graphviz git:git mount:mount chromium:chromium
 
 .PHONY: test vet tools bench fuzz generate
 

@@ -28,6 +28,14 @@
 //     case's acknowledgement whatever the hour, and a "send held" line
 //     with the reason and the end of quiet hours for the marketing email,
 //     which is suppressed when its hour comes.
+//   - TestConsoleInBrowser: headless Chromium (chromedp; Debian's chromium,
+//     internal/testtool) through the web console of a run with an admin
+//     token, data put in through the API and one send dead-lettered (the
+//     receiver answers 400): sign-in (a wrong token refused), the journeys,
+//     a journey's SVG graph with every stage and its count, a customer found
+//     by the search box and their timeline, the status page and a requeue,
+//     sign-out; no console error or exception, no request leaving the
+//     machine. -screenshots writes docs/console/*.png.
 //   - TestClusterCrash, TestClusterPausedNode, TestClusterJoin,
 //     TestClusterRollingReload: several `waymark run` processes on one
 //     PostgreSQL (a private server, runtime/store/postgres/pgtest) with the

@@ -28,8 +28,13 @@ const (
 	layerDX = 210.0
 	rowDY   = 72.0
 	pad     = 16.0
-	loopDY  = 36.0 // room under the boxes for the arcs of back edges
+	loopDY  = 24.0             // room under the boxes for the lanes of back edges
+	laneDY  = 10.0             // between two back edges' lanes
+	gapDX   = 14.0             // a back edge's way down, in the gap left of its source
+	padL    = pad + gapDX + 12 // room for the way up into the first layer
 )
+
+func isStage(n Node) bool { return n.Kind == "" || n.Kind == "stage" }
 
 type placed struct{ x, y float64 }
 
@@ -82,24 +87,52 @@ func (g Graph) layout() (map[string]placed, map[int]bool, float64, float64) {
 			layer[j] = max(layer[j], layer[i]+1)
 		}
 	}
+	// The ends (end, goals, exits) go in a last layer of their own, so
+	// that no arrow into them crosses a stage.
+	maxStage := 0
+	for i, n := range g.Nodes {
+		if isStage(n) {
+			maxStage = max(maxStage, layer[i])
+		}
+	}
 	rows := map[int]int{}
 	pos := map[string]placed{}
 	maxLayer, maxRow := 0, 0
 	for i, n := range g.Nodes {
 		l := layer[i]
+		if !isStage(n) {
+			l = maxStage + 1
+		}
 		r := rows[l]
 		rows[l]++
-		pos[n.ID] = placed{pad + layerDX*float64(l), pad + rowDY*float64(r)}
+		pos[n.ID] = placed{padL + layerDX*float64(l), pad + rowDY*float64(r)}
 		maxLayer, maxRow = max(maxLayer, l), max(maxRow, r)
 	}
-	width := 2*pad + layerDX*float64(maxLayer) + nodeW
-	height := 2*pad + rowDY*float64(maxRow) + nodeH + loopDY
+	// An edge within a layer, or one that spans layers (it would cross
+	// the boxes between), is drawn along a lane below like a back edge.
+	for k, e := range g.Edges {
+		a, ok1 := pos[e.From]
+		b, ok2 := pos[e.To]
+		if ok1 && ok2 && (b.x <= a.x || b.x-a.x > layerDX) {
+			back[k] = true
+		}
+	}
+	nback := len(back)
+	width := padL + pad + layerDX*float64(maxLayer) + nodeW
+	height := 2*pad + rowDY*float64(maxRow) + nodeH + loopDY + laneDY*float64(nback)
 	return pos, back, width, height
 }
 
 // SVG draws the graph.
 func (g Graph) SVG() string {
 	pos, back, width, height := g.layout()
+	bottom := 0.0
+	for _, p := range pos {
+		bottom = maxf(bottom, p.y+nodeH)
+	}
+	bottom += loopDY / 2
+	lane := 0
+	var labels []label
 	var w writer
 	w.open(width, height, g.Title)
 	w.printf(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrowhead"/></marker></defs>`)
@@ -111,24 +144,34 @@ func (g Graph) SVG() string {
 		}
 		var d string
 		var lx, ly float64
-		if back[k] || b.x <= a.x {
-			// An arc under the boxes, from the source's bottom to the
-			// target's bottom.
-			x1, y1 := a.x+nodeW/2, a.y+nodeH
-			x2, y2 := b.x+nodeW/2+10, b.y+nodeH
-			low := height - 12 // below every box
-			d = "M" + num(x1) + "," + num(y1) + " C" + num(x1) + "," + num(low) + " " + num(x2) + "," + num(low) + " " + num(x2) + "," + num(y2)
-			lx, ly = (x1+x2)/2, low-8
+		if back[k] {
+			// Orthogonal, through free space only: out of the source's
+			// left side (right side, going forward) into the gap beside
+			// its layer, down to a lane of
+			// its own under every box, along it to the gap before the
+			// target's layer, up, and into the target's left side below
+			// where the forward arrows arrive.
+			lane++
+			x1, y1 := a.x, a.y+nodeH*0.75
+			gx1 := a.x - gapDX - 3*float64(lane%4)
+			if b.x > a.x { // forward over a layer: out of the right side
+				x1, gx1 = a.x+nodeW, a.x+nodeW+gapDX+3*float64(lane%4)
+			}
+			low := bottom + laneDY*float64(lane)
+			gx2 := b.x - gapDX - 3*float64(lane%4)
+			x2, y2 := b.x, b.y+nodeH*0.75
+			d = "M" + num(x1) + "," + num(y1) + " H" + num(gx1) + " V" + num(low) + " H" + num(gx2) + " V" + num(y2) + " H" + num(x2)
+			lx, ly = (gx1+gx2)/2, low-3
 		} else {
 			x1, y1 := a.x+nodeW, a.y+nodeH/2
 			x2, y2 := b.x, b.y+nodeH/2
 			mx := (x1 + x2) / 2
 			d = "M" + num(x1) + "," + num(y1) + " C" + num(mx) + "," + num(y1) + " " + num(mx) + "," + num(y2) + " " + num(x2) + "," + num(y2)
-			lx, ly = mx, (y1+y2)/2-4
+			lx, ly = bezier(0.5, x1, mx, mx, x2), bezier(0.5, y1, y1, y2, y2)-4
 		}
 		w.printf(`<path d="%s" class="edge" marker-end="url(#arrow)"><title>%s → %s %s</title></path>`, d, esc(e.From), esc(e.To), esc(e.Label))
 		if e.Label != "" {
-			w.text(lx, ly, "middle", "elbl", e.Label)
+			labels = append(labels, label{lx, ly, e.Label})
 		}
 	}
 	for _, n := range g.Nodes {
@@ -145,5 +188,21 @@ func (g Graph) SVG() string {
 		}
 		w.printf(`</g>`)
 	}
+	// Labels last, over the boxes and lines (with a white halo, in the
+	// style sheet), so that none is hidden.
+	for _, l := range labels {
+		w.text(l.x, l.y, "middle", "elbl", clip(l.s, 16))
+	}
 	return w.close()
+}
+
+type label struct {
+	x, y float64
+	s    string
+}
+
+// bezier is a cubic Bézier curve's coordinate at t.
+func bezier(t, p0, p1, p2, p3 float64) float64 {
+	u := 1 - t
+	return u*u*u*p0 + 3*u*u*t*p1 + 3*u*t*t*p2 + t*t*t*p3
 }

@@ -1,0 +1,327 @@
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/waymark-dev/waymark/internal/testtool"
+)
+
+var screenshots = flag.Bool("screenshots", false, "write screenshots of the console's pages to docs/console/*.png")
+
+// browserWatch records what a person would not want to see in a page:
+// console errors, uncaught exceptions, error log entries (a CSP
+// violation, a failed load) and any request to an address that is not
+// this machine's.
+type browserWatch struct {
+	mu       sync.Mutex
+	problems []string
+	requests int
+}
+
+func (b *browserWatch) listen(ev any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch ev := ev.(type) {
+	case *cdpruntime.EventConsoleAPICalled:
+		// The console runs no script of its own: any console call is
+		// the browser's (a CSP violation, a failed load) or a bug.
+		var args []string
+		for _, a := range ev.Args {
+			args = append(args, string(a.Value))
+		}
+		b.problems = append(b.problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " ")))
+	case *cdpruntime.EventExceptionThrown:
+		b.problems = append(b.problems, "exception: "+ev.ExceptionDetails.Text)
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
+			b.problems = append(b.problems, fmt.Sprintf("log %s (%s): %s %s", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+		}
+	case *network.EventRequestWillBeSent:
+		b.requests++
+		if !loopbackURL(ev.Request.URL) {
+			b.problems = append(b.problems, "request leaving the machine: "+ev.Request.URL)
+		}
+	}
+}
+
+func (b *browserWatch) check(t *testing.T, where string) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		t.Errorf("%s: %s", where, p)
+	}
+	b.problems = nil
+}
+
+// loopbackURL reports whether a request stays on this machine: http(s) or
+// ws(s) to a loopback address, or a data: URL (no request at all).
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "data", "about":
+		return true
+	case "http", "https", "ws", "wss":
+		if u.Hostname() == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(u.Hostname())
+		return ip != nil && ip.IsLoopback()
+	}
+	return false
+}
+
+func TestLoopbackURL(t *testing.T) {
+	for raw, want := range map[string]bool{"http://127.0.0.1:8080/ui/": true, "http://[::1]/": true, "data:,": true,
+		"https://fonts.googleapis.com/css": false, "http://10.0.0.1/": false, "ftp://127.0.0.1/": false, "//evil": false} {
+		if got := loopbackURL(raw); got != want {
+			t.Errorf("loopbackURL(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}
+
+// TestConsoleInBrowser drives headless Chromium through the web console of
+// a real `waymark run` with an admin token, with data put in through the
+// HTTP API: the sign-in, the journeys, a journey's graph, a customer's
+// timeline, the status page with a dead letter requeued, the sign-out.
+func TestConsoleInBrowser(t *testing.T) {
+	chromium := testtool.Require(t, "chromium", "chromium")
+	const token = "console-e2e-token"
+	// The webhook receiver refuses bob's sends (a 400 is permanent: they go
+	// to the dead letters at once) and takes everyone else's.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), `"bob"`) {
+			http.Error(w, "no such address", http.StatusBadRequest)
+			return
+		}
+	}))
+	defer hook.Close()
+	ws := copyDir(t, filepath.Join("testdata", "ws"))
+	p := startWaymark(t, []string{"WAYMARK_ADMIN_TOKEN=" + token, "E2E_HOOK_URL=" + hook.URL, "E2E_HOOK_SECRET=s"}, nil, "--deliver", "live", ws)
+	c := newClient(p.base)
+	c.token = token
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	calls := []call{}
+	for _, id := range []string{"ann", "bob", "cy", "dee"} {
+		calls = append(calls, call{Type: "track", UserID: id, Event: "signed_up", MessageID: "su-" + id})
+	}
+	calls = append(calls,
+		call{Type: "track", UserID: "ann", Event: "ping", MessageID: "p1", Properties: map[string]any{"n": 1}},
+		call{Type: "track", UserID: "ann", Event: "ping", MessageID: "p2", Properties: map[string]any{"n": 2}},
+		call{Type: "track", UserID: "cy", Event: "park", MessageID: "park-cy"})
+	if err := c.batch(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for bob's welcome to be dead-lettered.
+	for {
+		var dl struct {
+			DeadLetters []struct{ Customer string } `json:"dead_letters"`
+		}
+		if err := c.tryJSON("/v1/dead-letters", &dl); err == nil && len(dl.DeadLetters) > 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("bob's send was never dead-lettered:\n%s", p.stderr())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1366, 900),
+		chromedp.UserDataDir(t.TempDir()),
+		// Nothing of Chromium's own (safe browsing, updates, metrics) may
+		// go out either: it would be a request leaving the machine.
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true), chromedp.Flag("safebrowsing-disable-auto-update", true))
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	watch := &browserWatch{}
+	if err := chromedp.Listen(bctx, watch.listen); err != nil {
+		t.Fatal(err)
+	}
+	// open loads a page and waits for it (a navigation and a click on a
+	// submit both end in a load event).
+	open := func(path string) {
+		t.Helper()
+		if err := chromedp.Do(bctx, chromedp.Navigate(p.base+path)); err != nil {
+			t.Fatalf("open %s: %v", path, err)
+		}
+	}
+	submit := func(sel string) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
+			t.Fatalf("click %s: %v", sel, err)
+		}
+	}
+	text := func() string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sees := func(where string, want ...string) {
+		t.Helper()
+		body := text()
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: the page does not show %q; it shows:\n%s", where, w, body)
+			}
+		}
+		watch.check(t, where)
+	}
+	location := func() string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimPrefix(s, p.base)
+	}
+	count := func(sel string) int {
+		t.Helper()
+		n, err := chromedp.Run(bctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	shoot := func(name string) {
+		t.Helper()
+		if !*screenshots {
+			return
+		}
+		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join("..", "..", "docs", "console")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// 1. Signed out, the console shows the sign-in form, and no data.
+	open("/ui/")
+	if loc := location(); loc != "/ui/login?next=%2Fui%2F" {
+		t.Errorf("signed out, /ui/ went to %q, want the sign-in form", loc)
+	}
+	sees("sign-in form", "Admin token", "Sign in")
+	if strings.Contains(text(), "counter") {
+		t.Error("the sign-in form shows a journey")
+	}
+	shoot("login")
+	// A wrong token is refused.
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.ID("token"), "wrong")); err != nil {
+		t.Fatal(err)
+	}
+	submit(`form.login button[type=submit]`)
+	b := text()
+	if !strings.Contains(b, "not the admin token") {
+		t.Errorf("a wrong token: the page says:\n%s", b)
+	}
+	watch.mu.Lock()
+	watch.problems = nil // the 401 of the refused sign-in is logged as a failed load: expected
+	watch.mu.Unlock()
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.ID("token"), token)); err != nil {
+		t.Fatal(err)
+	}
+	submit(`form.login button[type=submit]`)
+	if loc := location(); loc != "/ui/" {
+		t.Errorf("after signing in: at %q, want /ui/", loc)
+	}
+
+	// 2. The journeys.
+	sees("journeys", "counter", "Counts pings", "greet", "count 3", "parked 1")
+	if n := count(`table.journeys tbody tr`); n != 1 {
+		t.Errorf("journeys table: %d rows, want 1", n)
+	}
+	shoot("journeys")
+
+	// 3. The journey: its graph, with every stage and its live count.
+	open("/ui/journeys/counter")
+	sees("journey page", "Stages and moves", "Active customers by stage")
+	if n := count(`main svg`); n < 2 {
+		t.Errorf("journey page: %d SVG charts, want the graph and the bars", n)
+	}
+	graph, err := chromedp.Run(bctx, chromedp.TextContent(chromedp.CSS(`main svg`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"greet", "count", "bump", "parked", "end", "3 active", "1 active", "on ping", "after 4w 2d"} {
+		if !strings.Contains(graph, w) {
+			t.Errorf("the journey graph lacks %q: %s", w, graph)
+		}
+	}
+	shoot("journey")
+
+	// 4. A customer, found with the search box: the timeline.
+	open("/ui/")
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.ID("find-id"), "ann")); err != nil {
+		t.Fatal(err)
+	}
+	submit(`form.find button`)
+	if loc := location(); loc != "/ui/customers/ann" {
+		t.Errorf("the search went to %q", loc)
+	}
+	sees("customer ann", "Where they are", "event signed_up", "event ping", "counter: (entry) → greet", "cause: on:ping", "welcome via hook", "fate: deliver")
+	shoot("customer")
+	open("/ui/customers/bob")
+	sees("customer bob", "delivery: dead", "no such address")
+
+	// 5. Status: the running version and the dead letter, requeued.
+	open("/ui/status")
+	sees("status", "Running program", "The files on disk are what runs.", "Dead letters", "bob", "counter/welcome", "no such address")
+	if n := count(`main svg`); n != 0 {
+		t.Errorf("status page: %d SVGs, want none", n)
+	}
+	shoot("status")
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`input[name=key]`))); err != nil {
+		t.Fatal(err)
+	}
+	submit(`button[type=submit]:not([name])` + `:not(.top button)`)
+	sees("after the requeue", "1 dead letter(s) requeued")
+
+	// 6. Sign out: the console asks for the token again.
+	submit(`header form[action="/ui/logout"] button`)
+	open("/ui/status")
+	if loc := location(); !strings.HasPrefix(loc, "/ui/login") {
+		t.Errorf("after signing out, /ui/status is at %q, want the sign-in form", loc)
+	}
+	watch.check(t, "sign-out")
+	watch.mu.Lock()
+	if watch.requests == 0 {
+		t.Error("the browser made no request the watch saw: the network listener is not working")
+	}
+	watch.mu.Unlock()
+}

@@ -120,7 +120,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	}))
 	defer hook.Close()
 	ws := copyDir(t, filepath.Join("testdata", "ws"))
-	p := startWaymark(t, []string{"WAYMARK_ADMIN_TOKEN=" + token, "E2E_HOOK_URL=" + hook.URL, "E2E_HOOK_SECRET=s"}, nil, "--deliver", "live", ws)
+	p := startWaymark(t, []string{"WAYMARK_ADMIN_TOKEN=" + token, "E2E_HOOK_URL=" + hook.URL, "E2E_HOOK_SECRET=s"}, nil,
+		"--store", "sqlite:"+filepath.Join(t.TempDir(), "waymark.db"), "--deliver", "live", ws)
 	c := newClient(p.base)
 	c.token = token
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

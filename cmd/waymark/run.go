@@ -24,6 +24,7 @@ import (
 
 	"github.com/waymark-dev/waymark/lang/timespec"
 	"github.com/waymark-dev/waymark/runtime/cluster"
+	"github.com/waymark-dev/waymark/runtime/consent/linktoken"
 	"github.com/waymark-dev/waymark/runtime/console"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
@@ -100,6 +101,7 @@ WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store
 		deliverMode := newChoice(fs, "deliver", []string{"live", "log"}, "send through the channels, or log every send on standard output")
 		fs.StringVar(&o.writeKey, "write-key", "", "require `KEY` on ingest, as the HTTP Basic user, X-Write-Key or writeKey in the JSON body (default $WAYMARK_WRITE_KEY)")
 		fs.StringVar(&o.adminToken, "admin-token", "", "require `TOKEN` as a bearer token on the admin API and /metrics (default $WAYMARK_ADMIN_TOKEN)")
+		fs.StringVar(&o.publicURL, "public-url", "", "the `URL` customers reach this server at, e.g. https://waymark.example.com: unsubscribe links point there (/u/TOKEN) and are signed with $WAYMARK_LINK_SECRET; both are required when email of a topic goes out")
 		fs.StringVar(&o.timezone, "timezone", "UTC", "the time zone (`TZ`, an IANA name) of customers without a valid timezone trait (default UTC)")
 		logFormat := newChoice(fs, "log-format", []string{"text", "json"}, "how to write the logs on standard error")
 		fs.StringVar(&o.retention, "retention", "0", "forget history records and delivered outbox items older than `DURATION` (like 90d), checked hourly; 0 keeps everything")
@@ -116,6 +118,8 @@ type runOptions struct {
 	listen, store, deliver string
 	writeKey, adminToken   string
 	timezone, logFormat    string
+	publicURL              string
+	links                  *linktoken.Signer // from --public-url and $WAYMARK_LINK_SECRET; nil without them
 	retention              string
 	keep                   time.Duration // retention, parsed
 	clock                  string        // real | manual
@@ -205,7 +209,12 @@ func runRun(e *env, args []string, o runOptions) int {
 	if len(w.diags) > 0 {
 		w.printText(e.stderr, w.diags)
 	}
-	engOpts := engine.Options{DefaultZone: zone}
+	linkSigner, unsubscribeURL, err := links(w.result.Program, o.publicURL, os.Getenv(linkSecretEnv), mode != deliver.Log)
+	if err != nil {
+		return e.failf(exitUsage, "%v", err)
+	}
+	o.links = linkSigner
+	engOpts := engine.Options{DefaultZone: zone, UnsubscribeURL: unsubscribeURL}
 	prog, err := reload.FromResult(w.result, engOpts)
 	if err != nil {
 		return e.failf(exitProblem, "%v", err)
@@ -420,6 +429,9 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		// set up (a new webhook whose env() variable is unset): it is
 		// refused like a workspace with errors.
 		Prepare: func(p *reload.Program) (func(), error) {
+			if send := topicEmail(p.IR); o.links == nil && mode != deliver.Log && send != "" {
+				return nil, fmt.Errorf("send %s is email of a topic, which needs --public-url and $%s for its unsubscribe link: restart with both", send, linkSecretEnv)
+			}
 			chs, err := deliver.Setup(p.IR, os.LookupEnv, mode, deliver.WithLogger(sendLog))
 			if err != nil {
 				return nil, fmt.Errorf("channels: %w", err)
@@ -451,6 +463,7 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		Metrics:    metrics,
 		Requeued:   rt.disp.Notify,
 		Engine:     engOpts,
+		Links:      o.links,
 		Clock:      rt.serverClock(),
 		Logger:     log.With("component", "http"),
 	})

@@ -34,7 +34,9 @@ type message struct {
 //
 // Headers: Date (this attempt), From, To, Reply-To, Subject (RFC 2047 when
 // not plain ASCII), Message-ID (derived from the send key: the same on every
-// attempt), X-Waymark-Key, MIME-Version. The body is text/plain, or
+// attempt), X-Waymark-Key, MIME-Version, and for a send with an unsubscribe
+// link (engine.Send.UnsubscribeURL: a send of a topic) List-Unsubscribe and
+// List-Unsubscribe-Post (RFC 2369, RFC 8058 one-click). The body is text/plain, or
 // multipart/alternative with a text/plain and a text/html part when html is
 // set; every text part is UTF-8 in quoted-printable, so any body is 7-bit
 // clean and no line is too long for SMTP.
@@ -72,6 +74,15 @@ func composeMessage(from *mail.Address, s engine.Send, now time.Time) (*message,
 	// Q-encoding leaves a plain key as it is and encodes one with line
 	// breaks or non-ASCII, so a key can never inject a header.
 	writeHeader(&b, HeaderKey, mime.QEncoding.Encode("utf-8", s.Key))
+	if u := s.UnsubscribeURL; u != "" {
+		// The link is the runtime's own (public URL and a base64url
+		// token); anything that could end or bend the header is refused.
+		if strings.ContainsAny(u, " \t\r\n<>,\"") || !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			return nil, fmt.Errorf("unsubscribe link %q is not a plain http(s) URL", u)
+		}
+		writeHeader(&b, "List-Unsubscribe", "<"+u+">")
+		writeHeader(&b, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	writeHeader(&b, "MIME-Version", "1.0")
 	if html == "" {
 		writeHeader(&b, "Content-Type", "text/plain; charset=utf-8")

@@ -99,3 +99,46 @@ func TestMessageID(t *testing.T) {
 		t.Errorf("non-ASCII domain: %s", got)
 	}
 }
+
+// A send of a topic carries the one-click unsubscribe headers (RFC 8058);
+// a transactional one none; a link that could bend the header is refused.
+func TestMessageListUnsubscribe(t *testing.T) {
+	from, _ := mail.ParseAddress("care@orbitmobile.example")
+	fields := map[string]any{"to": "li@example.com", "subject": "Offer", "body": "hi"}
+	tests := []struct {
+		name, url string
+		wantErr   bool
+	}{
+		{"topic", "https://waymark.example.com/u/v1.YzEAbWFya2V0aW5n.c2ln", false},
+		{"transactional", "", false},
+		{"header injection", "https://x.example/u/t>\r\nBcc: victim@example.com", true},
+		{"not http", "mailto:unsub@example.com", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := emailSend("k")
+			s.Fields, s.UnsubscribeURL = fields, tc.url
+			m, err := composeMessage(from, s, t0)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("composed:\n%s", m.data)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := parseMail(t, m.data)
+			lu, lup := msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Unsubscribe-Post")
+			if tc.url == "" {
+				if lu != "" || lup != "" {
+					t.Errorf("a transactional mail has List-Unsubscribe %q %q", lu, lup)
+				}
+				return
+			}
+			if lu != "<"+tc.url+">" || lup != "List-Unsubscribe=One-Click" {
+				t.Errorf("List-Unsubscribe %q, List-Unsubscribe-Post %q", lu, lup)
+			}
+		})
+	}
+}

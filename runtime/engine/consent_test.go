@@ -178,3 +178,19 @@ func TestMergeSubscriptions(t *testing.T) {
 		t.Errorf("into %v, from %v", into.Subscriptions, from.Subscriptions)
 	}
 }
+
+// Options.UnsubscribeURL gives each send of a topic its customer's link;
+// a transactional send gets none.
+func TestConsentUnsubscribeURL(t *testing.T) {
+	e := newEngine(t, compile(t, consentProgram), Options{UnsubscribeURL: func(c, topic string) string {
+		return "https://example.com/u/" + c + "/" + topic
+	}})
+	s := newSim(t, e, "c-1", nil)
+	r := s.event("go", nil)
+	if got := findSend(t, "offer", r).UnsubscribeURL; got != "https://example.com/u/c-1/marketing" {
+		t.Errorf("offer's link %q", got)
+	}
+	if got := findSend(t, "receipt", r).UnsubscribeURL; got != "" {
+		t.Errorf("the transactional send has a link %q", got)
+	}
+}

@@ -46,6 +46,13 @@ type Options struct {
 	// migrated by stage name, with an Error saying so. Only the journeys
 	// are taken from these programs; nothing else about them runs.
 	Versions []*ir.Program
+	// UnsubscribeURL, when set, returns the unsubscribe link of a customer
+	// for a topic: the shell's (public URL and signing key are the
+	// runtime's, never the program's). Each send with a topic records it
+	// in Send.UnsubscribeURL, which the smtp channel puts in the
+	// List-Unsubscribe header. It must be a pure function of its arguments,
+	// as Step is.
+	UnsubscribeURL func(customerID, topic string) string
 }
 
 // Engine runs one compiled program. It is immutable after New (its only

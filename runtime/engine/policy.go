@@ -22,6 +22,9 @@ func (r *run) send(in *Instance, j *journey, st *stage, a *action) {
 	if s.Topic == "" && j.policy != nil {
 		s.Topic = j.policy.topic
 	}
+	if s.Topic != "" && r.main.opts.UnsubscribeURL != nil {
+		s.UnsubscribeURL = r.main.opts.UnsubscribeURL(r.c.ID, s.Topic)
+	}
 	s.Fields = make(map[string]any, len(a.fields))
 	for _, f := range a.fields {
 		g, err := r.value(f.expr, scope{inst: in})

@@ -161,12 +161,15 @@ type Send struct {
 	ChannelType string `json:"channel_type"`
 	// Topic is the send's subscription topic (its own or its policy's),
 	// "" for a transactional send. The shell signs unsubscribe links for it.
-	Topic  string         `json:"topic,omitempty"`
-	Fields map[string]any `json:"fields,omitempty"` // evaluated on stage entry: to/subject/body/..., or data/headers
-	Fate   string         `json:"fate"`
-	Reason string         `json:"reason,omitempty"`
-	At     time.Time      `json:"at"`              // when this decision was taken
-	DueAt  time.Time      `json:"due_at,omitzero"` // held: when it is decided again
+	Topic string `json:"topic,omitempty"`
+	// UnsubscribeURL is the customer's one-click unsubscribe link for Topic
+	// (Options.UnsubscribeURL), "" without a topic or that option.
+	UnsubscribeURL string         `json:"unsubscribe_url,omitempty"`
+	Fields         map[string]any `json:"fields,omitempty"` // evaluated on stage entry: to/subject/body/..., or data/headers
+	Fate           string         `json:"fate"`
+	Reason         string         `json:"reason,omitempty"`
+	At             time.Time      `json:"at"`              // when this decision was taken
+	DueAt          time.Time      `json:"due_at,omitzero"` // held: when it is decided again
 }
 
 // Transition is a move of an instance, recorded for history and analytics.

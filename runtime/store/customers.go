@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -205,4 +206,51 @@ type Erased struct {
 func DedupKey(messageID string) string {
 	h := sha256.Sum256([]byte(messageID))
 	return "sha256:" + base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// ListChunks runs q over a store that reads customers a chunk at a time,
+// in id order: read calls row with the id and stored state (an
+// engine.Customer's JSON) of at most n customers after the id `after`
+// within q's prefix range, and ListChunks decodes them, matches them,
+// bounds the page by q.Limit and the reading by q.Scan, and sets Next.
+func ListChunks(q CustomerQuery, chunk int, read func(after string, n int, row func(id string, state []byte) error) error) (CustomerPage, error) {
+	var page CustomerPage
+	after, total := q.After, 0
+	for {
+		n := chunk
+		if q.Scan > 0 {
+			n = min(n, q.Scan-total)
+		}
+		var got int
+		var last string
+		err := read(after, n, func(id string, state []byte) error {
+			if len(page.Customers) == q.Limit {
+				return nil // the page is full: the rest is the next page's
+			}
+			got, last = got+1, id
+			c := new(engine.Customer)
+			if err := json.Unmarshal(state, c); err != nil {
+				return fmt.Errorf("customer %q: decoding the state: %w", id, err)
+			}
+			if q.Match(c) {
+				page.Customers = append(page.Customers, Summarize(c))
+			}
+			return nil
+		})
+		if err != nil {
+			return CustomerPage{}, err
+		}
+		total += got
+		switch {
+		case len(page.Customers) == q.Limit:
+			page.Next = last
+			return page, nil
+		case got < n:
+			return page, nil // the end of the range
+		case q.Scan > 0 && total >= q.Scan:
+			page.Next = last
+			return page, nil
+		}
+		after = last
+	}
 }

@@ -148,6 +148,9 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 				return nil, err
 			}
 		}
+		if err := r.received(c.ID, cw.Received); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

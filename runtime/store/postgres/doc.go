@@ -1,8 +1,9 @@
 // Package postgres is the store.Store on PostgreSQL (through
 // github.com/jackc/pgx/v5), for running several Waymark nodes against one
 // database (runtime/cluster). It also implements store.MessagePruner,
-// store.EventHistory, store.DeadLetterQueue and store.HistoryPruner, and
-// passes the storetest conformance suite.
+// store.EventHistory, store.DeadLetterQueue, store.HistoryPruner,
+// store.CustomerLister, store.ReceivedHistory and store.Eraser, and passes
+// the storetest conformance suite.
 //
 //	st, err := postgres.Open("postgres://waymark@db:5432/waymark?sslmode=require")
 //	defer st.Close()
@@ -46,7 +47,8 @@
 // active_instances mirrors the active instances, rewritten only when a
 // customer's set changes (a signature in its row says so), for StageCounts
 // and ActiveCustomers. history holds every transition, send decision,
-// refusal, error and emitted event, partitioned by month of the record's
+// refusal, error, emitted event and received input (kind 'received', the
+// store.Received as JSON), partitioned by month of the record's
 // time (a default partition takes times outside the months made so far),
 // so that PruneHistory drops whole months. outbox holds each send to
 // deliver under its idempotency key (ON CONFLICT DO NOTHING: a replay never
@@ -60,6 +62,16 @@
 // (the version's primary key refuses a second application anyway), so any
 // number of nodes may start together; a database of a newer version is
 // refused (store.ErrSchemaTooNew).
+//
+// # Customers: list, erase
+//
+// ListCustomers walks customer ids in byte order, as the other stores do,
+// whatever the database's collation (in one that is not C, through the
+// index customers_id_bytes on id COLLATE "C"). Erase deletes, in one
+// transaction fenced like a commit to the customer's shard, the customer's
+// row, active instances, history (every kind) and outbox items (by the
+// customer column, so "a" never takes "a/b"'s), and keeps the message ids
+// (store.DedupKey hashes, which name nobody).
 //
 // Times are timestamptz (microseconds); a wake is rounded up, never down.
 package postgres

@@ -16,9 +16,8 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
 )
 
-// Store is the PostgreSQL implementation of store.Store. It also implements
-// store.MessagePruner, store.EventHistory, store.DeadLetterQueue and
-// store.HistoryPruner.
+// Store is the PostgreSQL implementation of store.Store and of the optional
+// interfaces doc.go lists.
 type Store struct {
 	pool *pgxpool.Pool
 	q    *groupcommit.Queue[*wtx]
@@ -28,6 +27,9 @@ type Store struct {
 	shards int
 
 	now func() time.Time
+
+	// idCollate is how the customer list compares ids (see idCollation).
+	idCollate string
 
 	fenceMu sync.RWMutex
 	fence   Fence
@@ -90,6 +92,10 @@ func Open(dsn string) (*Store, error) {
 	}
 	s := &Store{pool: pool, now: func() time.Time { return time.Now().UTC() }}
 	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if s.idCollate, err = idCollation(ctx, pool); err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -184,11 +184,28 @@ CREATE INDEX inbox_shard ON inbox(shard, seq);
 -- (JourneyRecords, for the analytics).
 CREATE INDEX history_journey ON history(journey, seq) WHERE kind IN ('transition', 'send');
 `},
+	{name: "customers erased and listed", sql: `
+-- An erase finds every outbox item of a customer, delivered ones included
+-- (they hold the send: personal data), by its customer column.
+CREATE INDEX outbox_customer_all ON outbox(customer);
+DROP INDEX outbox_customer;
+
+-- The customer list walks ids in byte order (as SQLite and Pebble do), so
+-- that an id prefix is one range: in a database whose collation is not C,
+-- an index in that order (in C, the primary key is it).
+DO $$
+BEGIN
+	IF NOT (SELECT coalesce(to_jsonb(d)->>'datlocprovider', 'c') = 'c' AND d.datcollate IN ('C', 'POSIX')
+		FROM pg_database AS d WHERE d.datname = current_database()) THEN
+		CREATE INDEX customers_id_bytes ON customers(id COLLATE "C");
+	END IF;
+END $$;
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
@@ -63,59 +61,35 @@ const listChunk = 256
 // ListCustomers implements store.CustomerLister: a walk of the primary key
 // in chunks, each state decoded to match the trait.
 func (s *Store) ListCustomers(ctx context.Context, q store.CustomerQuery) (store.CustomerPage, error) {
-	var page store.CustomerPage
 	if q.Limit <= 0 {
-		return page, s.read(func() error { return nil })
+		return store.CustomerPage{}, s.read(func() error { return nil })
 	}
 	end := store.PrefixEnd(q.IDPrefix)
 	if end == "" {
 		end = noEnd
 	}
-	after, read := q.After, 0
-	for {
-		n := listChunk
-		if q.Scan > 0 {
-			n = min(n, q.Scan-read)
-		}
-		var got int
-		var last string
-		err := s.read(func() error {
+	page, err := store.ListChunks(q, listChunk, func(after string, n int, row func(id string, state []byte) error) error {
+		return s.read(func() error {
 			rs, err := s.rdb.QueryContext(ctx, qListCustomers, after, q.IDPrefix, end, n)
 			if err != nil {
 				return err
 			}
 			defer rs.Close()
-			for rs.Next() && len(page.Customers) < q.Limit {
+			for rs.Next() {
 				var id string
 				var state []byte
 				if err := rs.Scan(&id, &state); err != nil {
 					return err
 				}
-				got, last = got+1, id
-				c := new(engine.Customer)
-				if err := json.Unmarshal(state, c); err != nil {
-					return fmt.Errorf("customer %q: decoding the state: %w", id, err)
-				}
-				if q.Match(c) {
-					page.Customers = append(page.Customers, store.Summarize(c))
+				if err := row(id, state); err != nil {
+					return err
 				}
 			}
 			return rs.Err()
 		})
-		if err != nil {
-			return store.CustomerPage{}, fmt.Errorf("sqlite: list customers: %w", err)
-		}
-		read += got
-		switch {
-		case len(page.Customers) == q.Limit:
-			page.Next = last
-			return page, nil
-		case got < n:
-			return page, nil // the end of the range
-		case q.Scan > 0 && read >= q.Scan:
-			page.Next = last
-			return page, nil
-		}
-		after = last
+	})
+	if err != nil {
+		return store.CustomerPage{}, fmt.Errorf("sqlite: list customers: %w", err)
 	}
+	return page, nil
 }

@@ -31,8 +31,11 @@ vet:
 # The engine's benchmarks measure one step an op: they need many ops (2s)
 # where the others measure a whole load an op (3 ops).
 # BenchmarkOutboxDrain drains a 100k backlog an op: once is enough.
+# BenchmarkJourneyAnalytics builds a store of 1,000,000 instances (11M
+# records; WAYMARK_ANALYTICS_INSTANCES for fewer) and queries it once.
 bench:
-	$(GO) test $$($(GO) list ./... | grep -v '/runtime/engine$$') -run '^$$' -bench . -skip OutboxDrain -benchtime 3x
+	$(GO) test $$($(GO) list ./... | grep -v '/runtime/engine$$') -run '^$$' -bench . -skip 'OutboxDrain|JourneyAnalytics' -benchtime 3x
+	$(GO) test ./runtime/store/sqlite -run '^$$' -bench JourneyAnalytics -benchtime 1x -timeout 60m
 	$(GO) test ./runtime/store/sqlite ./runtime/store/pebble -run '^$$' -bench OutboxDrain -benchtime 1x
 	$(GO) test ./runtime/engine -run '^$$' -bench . -benchtime 2s
 

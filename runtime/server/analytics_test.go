@@ -1,8 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +109,50 @@ func TestJourneyAnalytics(t *testing.T) {
 		if r := h.do("GET", p, nil, nil); r.code != 401 {
 			t.Errorf("GET %s without the token: %d, want 401", p, r.code)
 		}
+	}
+}
+
+// The bill-reminder example (examples/bill_reminders) shows leakage per
+// channel path: customers with the app go statement → due_soon →
+// due_soon_app, the others → due_soon_web → last_call_ivr. Of two app
+// customers one pays after the push; of three web customers one pays
+// after the email, and the two left are called and then get the overdue
+// notice, completing without paying.
+func TestBillReminderLeakageByChannel(t *testing.T) {
+	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	h := newHarness(t, Options{}, withManualClock(start), func(c *harnessConfig) { c.ws = "../../../examples/bill_reminders" })
+	for _, c := range []struct {
+		id  string
+		app bool
+	}{{"a1", true}, {"a2", true}, {"w1", false}, {"w2", false}, {"w3", false}} {
+		h.mustPost("/v1/identify", `{"userId":"`+c.id+`","traits":{"email":"`+c.id+`@example.com","phone":"+447700900101","app_installed":`+strconv.FormatBool(c.app)+`,"autopay":false,"needs_agent":false}}`)
+		h.mustPost("/v1/track", `{"userId":"`+c.id+`","event":"bill_issued","properties":{"bill_id":"b-`+c.id+`","product":"credit_card","amount_due":100,"minimum_due":25,"due_date":"2026-03-20T17:00:00Z"}}`)
+	}
+	admin := map[string]string{}
+	if r := h.do("POST", "/v1/clock", []byte(`{"to":"2026-03-18T12:00:00Z"}`), admin); r.code != 200 {
+		t.Fatalf("advance: %d %s", r.code, r.body)
+	}
+	for _, id := range []string{"a1", "w1"} {
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"bill_paid","properties":{"bill_id":"b-`+id+`","amount":100,"paid_via":"app"}}`)
+	}
+	if r := h.do("POST", "/v1/clock", []byte(`{"to":"2026-04-15T12:00:00Z"}`), admin); r.code != 200 {
+		t.Fatalf("advance: %d %s", r.code, r.body)
+	}
+	r := h.do("GET", "/v1/journeys/card_bill_reminder/analytics", nil, admin)
+	var doc analytics.Analytics
+	r.json(t, &doc)
+	if r.code != 200 || doc.Entered != 5 || doc.Converted != 2 || doc.Completed != 3 {
+		t.Fatalf("analytics: %d entered %d converted %d completed %d: %s", r.code, doc.Entered, doc.Converted, doc.Completed, r.body)
+	}
+	leak := map[string]string{}
+	for _, s := range doc.Stages {
+		if s.Entered > 0 {
+			leak[s.Name] = fmt.Sprintf("%d/%d", s.Leaked, s.Entered)
+		}
+	}
+	want := map[string]string{"statement": "3/5", "due_soon": "3/5", "due_soon_app": "1/2", "due_soon_web": "2/3",
+		"last_call_app": "1/1", "last_call_ivr": "2/2", "overdue": "3/3", "overdue_notice": "3/3"}
+	if !reflect.DeepEqual(leak, want) {
+		t.Errorf("leaked/entered by stage %v, want %v", leak, want)
 	}
 }

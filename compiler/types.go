@@ -25,6 +25,7 @@ type scope struct {
 	eventOf  *event // the event's schema, nil when undeclared (permissive)
 	entry    *journey
 	now      bool
+	unsub    bool // unsubscribe_url: in send fields
 	env      bool
 
 	ctx *hcl.EvalContext // set by evalContext on first use
@@ -72,10 +73,11 @@ func (c *checker) types() {
 
 func (c *checker) stageTypes(jr *journey, s *lang.Stage) {
 	act := &scope{where: "a stage", customer: true, entry: jr, now: true}
+	sendSc := &scope{where: "a send field", customer: true, entry: jr, now: true, unsub: true}
 	for _, a := range s.Actions {
 		switch a := a.(type) {
 		case *lang.Send:
-			c.sendTypes(a, act)
+			c.sendTypes(a, sendSc)
 		case *lang.Update:
 			c.updateTypes(a, act)
 		case *lang.Emit:
@@ -361,7 +363,7 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 			"Cannot read %q (paths are relative to the workspace root): %v.", path, unwrapPathError(err))
 		return false
 	}
-	key := templateKey{path, scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now}, sc.env}
+	key := templateKey{path, scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now, sc.unsub}, sc.env}
 	done, seen := c.checkedTemplates[key]
 	if !seen {
 		done = c.checkTemplate(path, content, sc, depth)
@@ -425,7 +427,7 @@ func (c *checker) checkTemplate(path string, content []byte, sc *scope, depth in
 		return templateCheck{}
 	}
 	out := templateCheck{ok: true, bytes: int64(len(content))}
-	key := templateKey{scope: scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now}, env: sc.env}
+	key := templateKey{scope: scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now, sc.unsub}, env: sc.env}
 	hclsyntax.VisitAll(tmpl, func(n hclsyntax.Node) hcl.Diagnostics {
 		call, isCall := n.(*hclsyntax.FunctionCallExpr)
 		if !isCall || call.Name != "template" || len(call.Args) != 1 {
@@ -488,6 +490,11 @@ func (c *checker) checkTraversal(tr hcl.Traversal, sc *scope) bool {
 			return c.notInScope(tr, sc, "`now` is not available in "+sc.where+".")
 		}
 		return true
+	case "unsubscribe_url":
+		if !sc.unsub {
+			return c.notInScope(tr, sc, "`unsubscribe_url` is the customer's unsubscribe link, available in send fields (and the templates they call), not in "+sc.where+".")
+		}
+		return true
 	case "stage", "channel", "policy", "journey", "end":
 		c.errorf(tr.SourceRange(), "Reference used as a value",
 			"`%s` names something for the compiler; it has no value. Only `goto`, a send's `channel`, a journey's `policy` and `suppressed_by` take such references.", root)
@@ -497,7 +504,7 @@ func (c *checker) checkTraversal(tr hcl.Traversal, sc *scope) bool {
 		for _, n := range []struct {
 			name string
 			ok   bool
-		}{{"customer", sc.customer}, {"event", sc.event}, {"entry", sc.entry != nil}, {"now", sc.now}} {
+		}{{"customer", sc.customer}, {"event", sc.event}, {"entry", sc.entry != nil}, {"now", sc.now}, {"unsubscribe_url", sc.unsub}} {
 			if n.ok {
 				inScope = append(inScope, n.name)
 			}
@@ -644,7 +651,7 @@ func (c *checker) evalContext(sc *scope) *hcl.EvalContext {
 
 // sharedEvalContext gives scopes that see the same variables one context.
 func (c *checker) sharedEvalContext(sc *scope) *hcl.EvalContext {
-	key := scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now}
+	key := scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now, sc.unsub}
 	if ctx, ok := c.contexts[key]; ok {
 		return ctx
 	}
@@ -658,7 +665,7 @@ type scopeKey struct {
 	customer, event bool
 	eventOf         *event
 	entry           *journey
-	now             bool
+	now, unsub      bool
 }
 
 func (c *checker) newEvalContext(sc *scope) *hcl.EvalContext {
@@ -687,6 +694,9 @@ func (c *checker) newEvalContext(sc *scope) *hcl.EvalContext {
 	}
 	if sc.now {
 		vars["now"] = cty.UnknownVal(cty.String)
+	}
+	if sc.unsub {
+		vars["unsubscribe_url"] = cty.UnknownVal(cty.String)
 	}
 	return &hcl.EvalContext{Variables: vars, Functions: c.funcs}
 }

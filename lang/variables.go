@@ -8,6 +8,7 @@ var Variables = []VariableDoc{
 	{Name: "event", Doc: "The event being handled, in `entry`, `goal`, `exit` and `on` and their `when`: `event.NAME` is one of its properties."},
 	{Name: "entry", Doc: "The event that admitted the customer to the journey: `entry.NAME` is one of its properties, available at every later step."},
 	{Name: "now", Doc: "The current time as an RFC 3339 string in UTC."},
+	{Name: "unsubscribe_url", Doc: "In send fields (and the templates they call): the customer's one-click unsubscribe link for the send's topic, e.g. `\"Unsubscribe: ${unsubscribe_url}\"`. The empty string for a send without a topic, and under `waymark test`."},
 }
 
 // VariableDoc documents one variable.

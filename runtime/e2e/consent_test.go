@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/mail"
@@ -71,7 +72,7 @@ journey "promo" {
       channel = channel.email
       to      = "li@example.com"
       subject = "An offer"
-      body    = "Hello"
+      body    = "Hello. Unsubscribe: ${unsubscribe_url}"
     }
   }
 }
@@ -118,6 +119,10 @@ func TestOneClickUnsubscribe(t *testing.T) {
 		t.Fatalf("List-Unsubscribe %q, List-Unsubscribe-Post %q", lu, lup)
 	}
 	link := strings.Trim(lu, "<>")
+	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	if err != nil || strings.TrimSpace(string(body)) != "Hello. Unsubscribe: "+link {
+		t.Errorf("body %q (%v), want the link of the header in it", body, err)
+	}
 
 	// A tampered link is refused and changes nothing.
 	res, err := http.Post(link+"x", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))

@@ -194,3 +194,69 @@ func TestConsentUnsubscribeURL(t *testing.T) {
 		t.Errorf("the transactional send has a link %q", got)
 	}
 }
+
+// unsubscribe_url renders the send's own link in a field, in a template
+// file and in html (escaped like any value), through each evaluation form
+// (a plain traversal, a string template, an object); a transactional send
+// renders "".
+func TestConsentUnsubscribeURLVariable(t *testing.T) {
+	p := compile(t, `
+topic "news" {}
+policy "news" {
+  topic = topic.news
+}
+journey "j" {
+  policy  = policy.news
+  reentry = "always"
+  entry "go" {}
+  goal "done" {}
+  stage "s" {
+    send "mail" {
+      channel = channel.email
+      to      = "a@example.com"
+      subject = "Hi"
+      body    = "Stop: ${unsubscribe_url}"
+      html    = template("templates/foot.html")
+    }
+    send "plain" {
+      channel = channel.log
+      data    = unsubscribe_url
+    }
+    send "receipt" {
+      channel = channel.log
+      topic   = topic.news
+      data    = { link = unsubscribe_url }
+    }
+  }
+}
+journey "t" {
+  reentry = "always"
+  entry "go" {}
+  goal "done" {}
+  stage "s" {
+    send "transactional" {
+      channel = channel.log
+      data    = "[${unsubscribe_url}]"
+    }
+  }
+}`, "templates/foot.html", `<a href="${unsubscribe_url}">unsubscribe</a>`)
+	e := newEngine(t, p, Options{UnsubscribeURL: func(c, topic string) string { return "https://x.example/u/" + c + "&" + topic }})
+	{
+		s := newSim(t, e, "c-1", nil)
+		r := s.event("go", nil)
+		s.noErrors()
+		link := "https://x.example/u/c-1&news"
+		checks := map[string][2]any{
+			"mail body": {findSend(t, "mail", r).Fields["body"], "Stop: " + link},
+			"mail html": {findSend(t, "mail", r).Fields["html"], `<a href="https://x.example/u/c-1&amp;news">unsubscribe</a>`},
+			"plain":     {findSend(t, "plain", r).Fields["data"], link},
+			"object":    {findSend(t, "receipt", r).Fields["data"].(map[string]any)["link"], link},
+			"none":      {findSend(t, "transactional", r).Fields["data"], "[]"},
+		}
+		for what, c := range checks {
+			if c[0] != c[1] {
+				t.Errorf("%s: %q, want %q", what, c[0], c[1])
+			}
+		}
+	}
+}

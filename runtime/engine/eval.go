@@ -28,10 +28,11 @@ const (
 	useEvent
 	useEntry
 	useNow
-	useAll = useCustomer | useEvent | useEntry | useNow
+	useUnsub
+	useAll = useCustomer | useEvent | useEntry | useNow | useUnsub
 )
 
-var varNames = map[string]uses{"customer": useCustomer, "event": useEvent, "entry": useEntry, "now": useNow}
+var varNames = map[string]uses{"customer": useCustomer, "event": useEvent, "entry": useEntry, "now": useNow, "unsubscribe_url": useUnsub}
 
 // expr is an expression parsed once, in New.
 type expr struct {
@@ -146,7 +147,7 @@ func (b *builder) uses(x hclsyntax.Expression, where string) uses {
 		name := tr.RootName()
 		bit, ok := varNames[name]
 		if !ok {
-			b.errorf("%s: unknown variable %q (expressions read customer, event, entry and now)", where, name)
+			b.errorf("%s: unknown variable %q (expressions read customer, event, entry, now and unsubscribe_url)", where, name)
 			continue
 		}
 		u |= bit
@@ -172,6 +173,8 @@ func (b *builder) callsTemplate(x hclsyntax.Expression) bool {
 type scope struct {
 	inst *Instance // `entry`; nil where there is no instance yet (entry when)
 	ev   *event    // `event`; nil in actions, branches, at times
+	// unsub is `unsubscribe_url`: the send's link, "" elsewhere.
+	unsub string
 }
 
 // event is an event being handled, with its cty value built on first use.
@@ -227,6 +230,9 @@ func (r *run) eval(x *expr, sc scope) (v cty.Value, err error) {
 	}
 	if x.uses&useNow != 0 {
 		vars["now"] = r.nowVal()
+	}
+	if x.uses&useUnsub != 0 {
+		vars["unsubscribe_url"] = cty.StringVal(sc.unsub)
 	}
 	ctx := &r.ctx
 	var diags hcl.Diagnostics

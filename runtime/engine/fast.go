@@ -143,6 +143,9 @@ func (b *builder) fastTraversal(tr hcl.Traversal) fastFn {
 	if root == "now" && len(tr) == 1 {
 		return func(r *run, _ scope) (cty.Value, bool) { return r.nowVal(), true }
 	}
+	if root == "unsubscribe_url" && len(tr) == 1 {
+		return func(_ *run, sc scope) (cty.Value, bool) { return cty.StringVal(sc.unsub), true }
+	}
 	if len(tr) != 2 {
 		return nil
 	}

@@ -27,7 +27,7 @@ func (r *run) send(in *Instance, j *journey, st *stage, a *action) {
 	}
 	s.Fields = make(map[string]any, len(a.fields))
 	for _, f := range a.fields {
-		g, err := r.value(f.expr, scope{inst: in})
+		g, err := r.value(f.expr, scope{inst: in, unsub: s.UnsubscribeURL})
 		if err == nil {
 			err = checkSize(g)
 		}

@@ -126,6 +126,9 @@ func (b *builder) traversalString(tr hcl.Traversal) getString {
 	if root == "now" && len(tr) == 1 {
 		return func(r *run, _ scope) (string, any, bool) { return r.nowVal().AsString(), nil, true }
 	}
+	if root == "unsubscribe_url" && len(tr) == 1 {
+		return func(_ *run, sc scope) (string, any, bool) { return sc.unsub, nil, true }
+	}
 	if len(tr) != 2 {
 		return nil
 	}

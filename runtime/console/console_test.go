@@ -196,8 +196,11 @@ func TestPages(t *testing.T) {
 		code       int
 		want       []string // what a person must see, besides the golden file
 	}{
-		{"index", "/ui/", 200, []string{`<a href="/ui/journeys/welcome">welcome</a>`, `<td class="n">3</td>`, "Greets new customers &amp; counts their pings"}},
-		{"journey", "/ui/journeys/welcome", 200, []string{"<svg", `aria-label="Stages of welcome`, "mail 50%", "on ping", "after 4w 2d", "3 active"}},
+		{"index", "/ui/", 200, []string{`<a href="/ui/journeys/welcome">welcome</a>`, `<td class="n">3</td>`, "Greets new customers &amp; counts their pings", "0.0%<div class=\"desc\">0 of 3</div>"}},
+		{"journey", "/ui/journeys/welcome", 200, []string{"<svg", `aria-label="Stages of welcome`, "mail 50%, holdout 50% · 3 · 100%", "on ping · 2", "after 4w 2d", "3 active · 5 in",
+			`aria-label="Entries into each stage`, `aria-label="Sends of welcome by fate"`, `aria-label="Paths through welcome`, "Split in greet, against holdout", `aria-label="Conversion lift`, "<th scope=\"row\" title=\"customers who entered the stage\">Reach"}},
+		{"journey_range", "/ui/journeys/welcome?until=2026-01-05T09:00:30Z", 200, []string{"Over this range: 0 entered"}},
+		{"journey_bad_range", "/ui/journeys/welcome?since=yesterday", 200, []string{"Analytics: since: &#34;yesterday&#34; is not an RFC 3339 time"}},
 		{"journey_missing", "/ui/journeys/nope", 404, []string{`No journey &#34;nope&#34;`}},
 		{"customer", "/ui/customers/ann", 200, []string{"event ping", "welcome: (entry) → greet", "cause: ", "hello via log", "fate: deliver"}},
 		{"customer_bob", "/ui/customers/bob", 200, []string{"delivery: dead", "last error: log channel: connection refused", `class="send warn"`}},

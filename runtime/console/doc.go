@@ -12,9 +12,13 @@
 // server.CustomerDoc, reload.Status, ...). It keeps no query of its own, so
 // a page shows exactly what GET /v1/... answers.
 //
-//	GET  /ui/                       journeys: version, active, active by stage    /v1/journeys
-//	GET  /ui/journeys/{name}        the journey's graph (layered, from the IR)    /v1/journeys, /v1/program
-//	                                with the active customers on each stage
+//	GET  /ui/                       journeys: version, active, conversion,        /v1/journeys,
+//	                                active by stage                               /v1/journeys/{name}/analytics
+//	GET  /ui/journeys/{name}        the journey's graph (layered, from the IR)    /v1/journeys, /v1/program,
+//	     ?since=&until=             with live counts on stages and edges; the     /v1/journeys/{name}/analytics,
+//	                                funnel, sends by fate, the Sankey of paths,   /v1/journeys/{name}/paths
+//	                                experiments with interval bars, the stages'
+//	                                measured lanes
 //	GET  /ui/customers/{id}         the customer's timeline: inputs, transitions  /v1/customers/{id}
 //	                                with causes, sends with fates, refusals,
 //	                                errors; where they wait now

@@ -10,18 +10,44 @@ import (
 	"time"
 
 	"github.com/waymark-dev/waymark/compiler/ir"
+	"github.com/waymark-dev/waymark/runtime/analytics"
 	"github.com/waymark-dev/waymark/runtime/console/svgchart"
 	"github.com/waymark-dev/waymark/runtime/reload"
 	"github.com/waymark-dev/waymark/runtime/server"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
-// index: the journeys, with version and active instances.
+// indexData is the journeys page: each journey with its conversion.
+type indexData struct {
+	Journeys []indexRow
+}
+
+type indexRow struct {
+	server.JourneyDoc
+	// Entered and Converted are over all the history kept (the
+	// analytics API's default range); Conversion is empty without them.
+	Entered, Converted int
+	Conversion         string
+}
+
+// index: the journeys, with version, active instances and conversion. The
+// conversion is one analytics read a journey, over all the history kept.
 func (c *Console) handleIndex(w http.ResponseWriter, r *http.Request, s session) (string, page) {
 	var doc server.JourneysDoc
-	p := page{Title: "Journeys", Nav: "journeys", Data: &doc}
+	d := &indexData{}
+	p := page{Title: "Journeys", Nav: "journeys", Data: d}
 	if err := c.get(r.Context(), "/v1/journeys", &doc); err != nil {
 		p.Error = errText(err)
+		return "index", p
+	}
+	for _, j := range doc.Journeys {
+		row := indexRow{JourneyDoc: j}
+		var a analytics.Analytics
+		if !j.Removed && c.get(r.Context(), "/v1/journeys/"+esc(j.Name)+"/analytics", &a) == nil {
+			row.Entered, row.Converted = a.Entered, a.Converted
+			row.Conversion = svgchart.Percent(float64(a.Converted), float64(a.Entered))
+		}
+		d.Journeys = append(d.Journeys, row)
 	}
 	return "index", p
 }
@@ -44,6 +70,30 @@ type journeyData struct {
 	Graph   template.HTML
 	Active  template.HTML
 	Sends   []sendAction
+	// From the analytics API; AnalyticsError says why they are missing.
+	A              *analytics.Analytics
+	Paths          *analytics.Paths
+	AnalyticsError string
+	Since, Until   string // the range asked for, as typed
+	Funnel         template.HTML
+	Sankey         template.HTML
+	Fates          template.HTML
+	Experiments    []experiment
+	Lanes          []lane
+	LaneStages     []string
+}
+
+// experiment is one split with its interval chart.
+type experiment struct {
+	Split analytics.Split
+	Chart template.HTML
+}
+
+// lane is one row of the measured lanes: a figure for each stage, in
+// program order.
+type lane struct {
+	Name, Hint string
+	Cells      []string
 }
 
 type sendAction struct{ Stage, Name, Channel string }
@@ -81,8 +131,9 @@ func (c *Console) handleJourney(w http.ResponseWriter, r *http.Request, s sessio
 	for _, st := range d.Journey.Stages {
 		active[st.Name] = st.Active
 	}
+	c.readAnalytics(r, name, d)
 	if d.IR != nil {
-		d.Graph = template.HTML(journeyGraph(d.IR, active).SVG())
+		d.Graph = template.HTML(journeyGraph(d.IR, active, d.A).SVG())
 		for _, st := range d.IR.Stages {
 			for _, a := range st.Actions {
 				if a.Kind == ir.ActionSend {
@@ -101,21 +152,46 @@ func (c *Console) handleJourney(w http.ResponseWriter, r *http.Request, s sessio
 }
 
 // journeyGraph lays out a journey's stages and every move its transitions
-// can make, with the active customers on each stage.
-func journeyGraph(j *ir.Journey, active map[string]int) svgchart.Graph {
+// can make, with the active customers on each stage; with analytics, also
+// how many entered each stage and took each edge (with its share of the
+// stage's entries), and the goals and exits customers ended by.
+func journeyGraph(j *ir.Journey, active map[string]int, a *analytics.Analytics) svgchart.Graph {
 	g := svgchart.Graph{Title: "Stages of " + j.Name + " with the customers active in each"}
-	for _, st := range j.Stages {
-		g.Nodes = append(g.Nodes, svgchart.Node{ID: st.Name, Label: st.Name, Sub: fmt.Sprintf("%d active", active[st.Name])})
+	entered := map[string]int{}
+	counts := map[[2]string]int{}
+	if a != nil {
+		g.Title = "Stages of " + j.Name + " with the customers active in each, those who entered it, and the moves taken"
+		for _, st := range a.Stages {
+			entered[st.Name] = st.Entered
+		}
+		for _, e := range a.Edges {
+			counts[[2]string{e.From, e.To}] += e.Count
+		}
 	}
-	ends := false
+	for _, st := range j.Stages {
+		sub := fmt.Sprintf("%d active", active[st.Name])
+		if a != nil {
+			sub += fmt.Sprintf(" · %d in", entered[st.Name])
+		}
+		g.Nodes = append(g.Nodes, svgchart.Node{ID: st.Name, Label: st.Name, Sub: sub})
+	}
+	// One arrow a (from, to) pair, labelled with every trigger that takes
+	// it, then the count.
+	type pair = [2]string
+	var order []pair
+	labels := map[pair][]string{}
 	edge := func(from, to, label string) {
 		if to == "" {
 			return
 		}
-		if to == ir.End {
-			ends = true
+		k := pair{from, to}
+		if _, ok := labels[k]; !ok {
+			order = append(order, k)
+			labels[k] = nil
 		}
-		g.Edges = append(g.Edges, svgchart.Edge{From: from, To: to, Label: label})
+		if label != "" {
+			labels[k] = append(labels[k], label)
+		}
 	}
 	for _, st := range j.Stages {
 		t := st.Transition
@@ -134,15 +210,53 @@ func journeyGraph(j *ir.Journey, active map[string]int) svgchart.Graph {
 		for _, o := range t.Ons {
 			edge(st.Name, o.Goto, "on "+o.Event)
 		}
-		for _, a := range t.Afters {
-			edge(st.Name, a.Goto, "after "+a.Spec)
+		for _, af := range t.Afters {
+			edge(st.Name, af.Goto, "after "+af.Spec)
 		}
-		for _, a := range t.Ats {
-			edge(st.Name, a.Goto, "at")
+		for _, at := range t.Ats {
+			edge(st.Name, at.Goto, "at")
 		}
 	}
-	if ends {
-		g.Nodes = append(g.Nodes, svgchart.Node{ID: ir.End, Label: "end", Kind: "end"})
+	// Moves the program cannot make any more (an older version's) and
+	// the ends by goal or exit come from the records only.
+	if a != nil {
+		for _, e := range a.Edges {
+			edge(e.From, e.To, "")
+		}
+	}
+	ends := map[string]bool{}
+	for _, k := range order {
+		to := k[1]
+		if ends[to] || slices.ContainsFunc(g.Nodes, func(n svgchart.Node) bool { return n.ID == to }) {
+			continue
+		}
+		ends[to] = true
+		kind, label := "end", to
+		switch {
+		case strings.HasPrefix(to, "goal:"):
+			kind, label = "goal", "goal: "+strings.TrimPrefix(to, "goal:")
+		case strings.HasPrefix(to, "exit:"):
+			kind, label = "exit", "exit: "+strings.TrimPrefix(to, "exit:")
+		case to != ir.End:
+			kind = "stage" // a stage of an older version
+		}
+		g.Nodes = append(g.Nodes, svgchart.Node{ID: to, Label: label, Kind: kind})
+	}
+	for _, k := range order {
+		label := strings.Join(labels[k], ", ")
+		if a != nil {
+			n := counts[k]
+			count := fmt.Sprint(n)
+			if e := entered[k[0]]; e > 0 {
+				count += fmt.Sprintf(" · %.0f%%", 100*float64(n)/float64(e))
+			}
+			if label == "" {
+				label = count
+			} else {
+				label += " · " + count
+			}
+		}
+		g.Edges = append(g.Edges, svgchart.Edge{From: k[0], To: k[1], Label: label})
 	}
 	return g
 }

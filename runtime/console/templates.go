@@ -3,9 +3,12 @@ package console
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/url"
 	"time"
+
+	"github.com/waymark-dev/waymark/runtime/console/svgchart"
 )
 
 var funcs = template.FuncMap{
@@ -24,6 +27,12 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
 	"pathesc": url.PathEscape,
+	// pct writes part of whole as a percentage.
+	"pct": func(part, whole int) string { return svgchart.Percent(float64(part), float64(whole)) },
+	// share writes a rate (0..1) as a percentage; pp a difference of
+	// rates in percentage points.
+	"share": func(r float64) string { return fmt.Sprintf("%.1f%%", 100*r) },
+	"pp":    func(d float64) string { return fmt.Sprintf("%+.1f pp", 100*d) },
 	"pretty": func(raw json.RawMessage) string {
 		var b bytes.Buffer
 		if json.Indent(&b, raw, "", "  ") != nil {

@@ -263,7 +263,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// 2. The journeys.
-	sees("journeys", "counter", "Counts pings", "greet", "count 3", "parked 1")
+	sees("journeys", "counter", "Counts pings", "greet", "count 3", "parked 1", "Conversion", "0 of 4")
 	if n := count(`table.journeys tbody tr`); n != 1 {
 		t.Errorf("journeys table: %d rows, want 1", n)
 	}
@@ -271,15 +271,21 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// 3. The journey: its graph, with every stage and its live count.
 	open("/ui/journeys/counter")
-	sees("journey page", "Stages and moves", "Active customers by stage")
-	if n := count(`main svg`); n < 2 {
-		t.Errorf("journey page: %d SVG charts, want the graph and the bars", n)
+	sees("journey page", "Stages and moves", "Funnel", "Active customers by stage", "Sends by fate", "Paths", "Stages, measured", "Reach", "Drop-off", "Time in stage")
+	// The graph, the funnel, the active bars, the sends by fate, the Sankey.
+	for _, label := range []string{"Stages of counter", "Entries into each stage", "Active customers by stage", "Sends of counter by fate", "Paths through counter"} {
+		if n := count(`main svg[role=img][aria-label^="` + label + `"]`); n != 1 {
+			t.Errorf("journey page: %d SVG charts labelled %q, want 1", n, label)
+		}
+	}
+	if n := count(`main svg .flow`); n == 0 {
+		t.Error("the Sankey of paths has no flows")
 	}
 	graph, err := chromedp.Run(bctx, chromedp.TextContent(chromedp.CSS(`main svg`)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"greet", "count", "bump", "parked", "end", "3 active", "1 active", "on ping", "after 4w 2d"} {
+	for _, w := range []string{"greet", "count", "bump", "parked", "end", "3 active · 6 in", "1 active · 1 in", "on ping · 2", "after 4w 2d"} {
 		if !strings.Contains(graph, w) {
 			t.Errorf("the journey graph lacks %q: %s", w, graph)
 		}

@@ -1,6 +1,8 @@
 // Package svgchart draws the web console's charts as inline SVG, in Go, so
 // that a page needs no script and no network to show them: a journey's
-// graph in layers (Graph), horizontal bars, plain or stacked (Bars).
+// graph in layers (Graph), horizontal bars, plain or stacked (Bars), flows
+// between columns (Sankey), estimates with intervals around zero
+// (Intervals).
 //
 // Data flows one way: the console builds a chart value from an admin API
 // document, and the chart's SVG method returns markup with every text

@@ -161,7 +161,13 @@ func (g Graph) SVG() string {
 			gx2 := b.x - gapDX - 3*float64(lane%4)
 			x2, y2 := b.x, b.y+nodeH*0.75
 			d = "M" + num(x1) + "," + num(y1) + " H" + num(gx1) + " V" + num(low) + " H" + num(gx2) + " V" + num(y2) + " H" + num(x2)
-			lx, ly = (gx1+gx2)/2, low-3
+			// Lanes lie close together: their labels alternate between
+			// a third and two thirds of the way, so that they do not meet.
+			f := 1.0 / 3
+			if lane%2 == 0 {
+				f = 2.0 / 3
+			}
+			lx, ly = gx1+(gx2-gx1)*f, low-3
 		} else {
 			x1, y1 := a.x+nodeW, a.y+nodeH/2
 			x2, y2 := b.x, b.y+nodeH/2
@@ -191,7 +197,7 @@ func (g Graph) SVG() string {
 	// Labels last, over the boxes and lines (with a white halo, in the
 	// style sheet), so that none is hidden.
 	for _, l := range labels {
-		w.text(l.x, l.y, "middle", "elbl", clip(l.s, 16))
+		w.text(l.x, l.y, "middle", "elbl", clip(l.s, 24))
 	}
 	return w.close()
 }

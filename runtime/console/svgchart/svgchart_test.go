@@ -90,3 +90,43 @@ func TestNum(t *testing.T) {
 		}
 	}
 }
+
+func TestSankey(t *testing.T) {
+	s := Sankey{Title: "paths", Nodes: []SankeyNode{
+		{ID: "0_welcome", Label: "welcome", Column: 0},
+		{ID: "1_engaged", Label: "engaged", Column: 1}, {ID: "1_exit:unsubscribed", Label: "exit: unsubscribed", Column: 1, Kind: "drop"},
+		{ID: "2_goal:purchased", Label: "goal: purchased", Column: 2, Kind: "goal"}, {ID: "2_active", Label: "active", Column: 2},
+	}, Links: []SankeyLink{
+		{"0_welcome", "1_engaged", 30}, {"0_welcome", "1_exit:unsubscribed", 10},
+		{"1_engaged", "2_goal:purchased", 20}, {"1_engaged", "2_active", 10},
+	}}
+	golden(t, "sankey", s.SVG())
+}
+
+// A link's thickness is its share of the fullest column: the two links
+// out of welcome fill its node exactly, in the order of their targets.
+func TestSankeyProportions(t *testing.T) {
+	s := Sankey{Nodes: []SankeyNode{{ID: "a", Column: 0}, {ID: "b", Column: 1}, {ID: "c", Column: 1}},
+		Links: []SankeyLink{{"a", "c", 10}, {"a", "b", 30}}}
+	svg := s.SVG()
+	// b (30) is above c (10); a's node is as tall as both links together.
+	h := sankeyH - 2*pad - sankeyGap // column 1 holds both with one gap
+	scale := h / 40
+	for _, want := range []string{`height="` + num(40*scale) + `"`, `height="` + num(30*scale) + `"`, `height="` + num(10*scale) + `"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("sankey lacks a node with %s:\n%s", want, svg)
+		}
+	}
+}
+
+func TestIntervals(t *testing.T) {
+	c := Intervals{Title: "lift over holdout", Rows: []Interval{
+		{Label: "sms", Value: 0.05, Low: 0.01, High: 0.09, Note: "better (p 0.010)"},
+		{Label: "push", Value: -0.01, Low: -0.05, High: 0.03, Note: "inconclusive"},
+	}}
+	svg := c.SVG()
+	if !strings.Contains(svg, `class="ci sure"`) || strings.Count(svg, `class="ci"`) != 1 {
+		t.Errorf("only sms's interval excludes zero: want one sure, one not:\n%s", svg)
+	}
+	golden(t, "intervals", svg)
+}

@@ -55,6 +55,7 @@ fuzz:
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzClockRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./compiler/diff -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/plan -run '^$$' -fuzz '^FuzzDecodeState$$' -fuzztime $(FUZZTIME)
 
 generate:
 	$(GO) generate ./...

@@ -8,7 +8,9 @@
 //	store.ActiveStates (one query a page: SQLite, PostgreSQL; else
 //	                    ActiveCustomers + Customer, as on Pebble)
 //	  -> a reader goroutine -> pages -> Options.Workers goroutines:
-//	       decode the state (the copy: nothing is written back)
+//	       decode the state (the copy: nothing is written back) with
+//	         decodeState: json.Unmarshal's result, the engine's shape walked
+//	         by hand, anything else left to json.Unmarshal itself
 //	       Customer: held sends the diff concerns (diff.HeldChange),
 //	                 engine.Migrate with the candidate's engine (built as a
 //	                 reload builds it: reload.CandidateEngine, with the

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -208,8 +207,8 @@ func scan(ctx context.Context, st store.Store, opts Options, work func(w int, c 
 				for _, r := range page {
 					c := r.c
 					if c == nil {
-						c = new(engine.Customer)
-						if err := json.Unmarshal(r.raw, c); err != nil {
+						var err error
+						if c, err = decodeState(r.raw); err != nil {
 							once.Do(func() {
 								workErr = fmt.Errorf("plan: customer %q: decoding the state: %w", r.id, err)
 								cancel()

@@ -121,7 +121,7 @@ func Setup(p *ir.Program, env func(string) (string, bool), mode Mode, opts ...Se
 }
 
 // sensitive are the settings whose values must never be shown.
-var sensitive = map[string]bool{"password": true, "secret": true}
+var sensitive = map[string]bool{"password": true, "secret": true, "auth_token": true}
 
 // allowed lists the settings each channel type takes (the compiler checks
 // this too; an IR file may have been written by something else).
@@ -129,6 +129,7 @@ var allowed = map[string][]string{
 	lang.ChannelSMTP:    {"from", "addr", "username", "password", "starttls", "timeout"},
 	lang.ChannelWebhook: {"url", "secret", "timeout"},
 	lang.ChannelLog:     {},
+	lang.ChannelTwilio:  {"account_sid", "auth_token", "from", "base_url", "timeout"},
 }
 
 // redactor remembers the values that secret settings evaluated to.
@@ -252,6 +253,8 @@ func (s *settings) build(logger *slog.Logger) Channel {
 		c = s.webhook()
 	case lang.ChannelLog:
 		c = NewLog(logger, s.ch.Name, s.ch.Type)
+	case lang.ChannelTwilio:
+		c = s.twilio()
 	}
 	if len(s.errs) > 0 {
 		return nil
@@ -517,6 +520,28 @@ func (s *settings) webhook() Channel {
 		return nil
 	}
 	c, err := NewWebhook(cfg)
+	if err != nil {
+		s.failf(s.ch.Range, "", "%v", err)
+		return nil
+	}
+	return c
+}
+
+func (s *settings) twilio() Channel {
+	cfg := TwilioConfig{Channel: s.ch.Name, Timeout: s.duration("timeout", DefaultTimeout)}
+	for _, name := range []string{"account_sid", "auth_token", "from"} {
+		if !s.isSet(name) && !s.failed[name] {
+			s.failf(s.ch.Range, name, "a twilio channel needs %s", name)
+		}
+	}
+	cfg.AccountSID, cfg.AuthToken, cfg.From = s.str("account_sid"), s.str("auth_token"), s.str("from")
+	if s.isSet("base_url") {
+		cfg.BaseURL = s.str("base_url")
+	}
+	if len(s.errs) > 0 {
+		return nil
+	}
+	c, err := NewTwilio(cfg)
 	if err != nil {
 		s.failf(s.ch.Range, "", "%v", err)
 		return nil

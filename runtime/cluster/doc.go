@@ -53,6 +53,13 @@
 // their original keys (a send leased by a dead node comes back when the
 // outbox lease runs out).
 //
+// An erase (DELETE /v1/customers/{id}, Ingest.Erase) takes the same path,
+// as an inbox row marked erase: the pump stops a page at it, submits the
+// inputs before it, then has the worker erase (fenced), records the result
+// and takes the row out (postgres FinishErase); the node that took the
+// request polls for the result (TakeErasure). So an erase is ordered with
+// the inputs acknowledged before and after it, whichever nodes took them.
+//
 // Status (GET /v1/cluster) reads nodes and shards from the database, the
 // same from any node; ProgramSkew reports a node that runs another program
 // than the others for longer than SkewGrace.

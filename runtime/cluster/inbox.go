@@ -17,10 +17,11 @@ import (
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
-// Local is what the node's own worker offers: a durable Submit and the
-// engine it runs.
+// Local is what the node's own worker offers: a durable Submit, an Erase
+// in order with it, and the engine it runs.
 type Local interface {
 	Submit(ctx context.Context, items []worker.Item) error
+	Erase(ctx context.Context, id string) (store.Erased, error)
 	Engine() *engine.Engine
 }
 
@@ -167,6 +168,10 @@ func (p *Pump) once(ctx context.Context, lane int) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
+	if rows[0].Erase {
+		return 1, p.erase(ctx, rows[0])
+	}
+	rows = untilErase(rows)
 	items := make([]worker.Item, 0, len(rows))
 	seqs := make([]int64, 0, len(rows))
 	for _, r := range rows {

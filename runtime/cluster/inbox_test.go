@@ -2,12 +2,10 @@ package cluster
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
 
-	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/worker"
@@ -20,15 +18,7 @@ func TestAppliedInputsLeaveTheInbox(t *testing.T) {
 	dsn := pgtest.DB(t)
 	n, st := node(t, dsn, "a")
 	rounds(t, func() bool { return len(n.Owned()) == 64 }, n)
-	eng, err := engine.New(&ir.Program{}, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := worker.New(st, eng, worker.Options{})
-	ctx, cancel := context.WithCancel(bg)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	w := runWorker(t, st)
 
 	in := NewIngest(st, w, NewPump(st, n, w, nil))
 	var items []worker.Item

@@ -14,6 +14,9 @@ type InboxItem struct {
 	Customer  string
 	MessageID string // required: the input's identity in the inbox
 	Input     []byte // the engine.Input as JSON
+	// Erase marks an erase of the customer instead of an input (Input is
+	// then empty): see EnqueueErase.
+	Erase bool
 }
 
 // Enqueue writes inputs to the inbox, durably, in order, through the group
@@ -27,18 +30,22 @@ func (s *Store) Enqueue(ctx context.Context, items []InboxItem) error {
 	custs := make([]string, len(items))
 	ids := make([]string, len(items))
 	inputs := make([][]byte, len(items))
+	erase := make([]bool, len(items))
 	for i, it := range items {
 		if it.MessageID == "" {
 			return fmt.Errorf("postgres: enqueue: input %d for %q has no message id", i, it.Customer)
 		}
-		shards[i], custs[i], ids[i], inputs[i] = int32(it.Shard), it.Customer, it.MessageID, it.Input
+		shards[i], custs[i], ids[i], inputs[i], erase[i] = int32(it.Shard), it.Customer, it.MessageID, it.Input, it.Erase
+		if inputs[i] == nil {
+			inputs[i] = []byte{}
+		}
 	}
 	err := s.qi.Write(ctx, func(w *wtx) error {
-		_, err := w.tx.Exec(w.ctx, `INSERT INTO inbox(shard, customer, message_id, input)
-			SELECT u.shard, u.customer, u.id, u.input
-			FROM unnest($1::integer[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS u(shard, customer, id, input, ord)
+		_, err := w.tx.Exec(w.ctx, `INSERT INTO inbox(shard, customer, message_id, input, erase)
+			SELECT u.shard, u.customer, u.id, u.input, u.erase
+			FROM unnest($1::integer[], $2::text[], $3::text[], $4::bytea[], $5::boolean[]) WITH ORDINALITY AS u(shard, customer, id, input, erase, ord)
 			ORDER BY u.ord
-			ON CONFLICT (message_id) DO NOTHING`, shards, custs, ids, inputs)
+			ON CONFLICT (message_id) DO NOTHING`, shards, custs, ids, inputs, erase)
 		return err
 	})
 	if err != nil {
@@ -55,10 +62,10 @@ func (s *Store) Inbox(ctx context.Context, shards []int, limit int) ([]InboxItem
 	}
 	return queryAll(ctx, s, "inbox", func(rs pgx.Rows) (it InboxItem, err error) {
 		var sh int32
-		err = rs.Scan(&it.Seq, &sh, &it.Customer, &it.MessageID, &it.Input)
+		err = rs.Scan(&it.Seq, &sh, &it.Customer, &it.MessageID, &it.Input, &it.Erase)
 		it.Shard = int(sh)
 		return it, err
-	}, `SELECT seq, shard, customer, message_id, input FROM inbox
+	}, `SELECT seq, shard, customer, message_id, input, erase FROM inbox
 		WHERE shard = ANY($1) ORDER BY seq LIMIT $2`, int32s(shards), limit)
 }
 

@@ -201,11 +201,23 @@ BEGIN
 	END IF;
 END $$;
 `},
+	{name: "erase in the inbox", sql: `
+-- An erase in a cluster goes through the inbox, so that the owner of the
+-- customer's shard applies it in order with the inputs acknowledged
+-- before it (an inbox row with erase set: its input is empty), and puts
+-- what it erased in erasures for the node that took the request.
+ALTER TABLE inbox ADD COLUMN erase boolean NOT NULL DEFAULT false;
+CREATE TABLE erasures (
+	message_id text PRIMARY KEY,
+	result     bytea NOT NULL,
+	at         timestamptz NOT NULL DEFAULT now()
+);
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

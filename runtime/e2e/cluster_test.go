@@ -521,3 +521,24 @@ func TestClusterRollingReload(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterGracefulLeave: SIGTERM hands a node's shards over at once:
+// the other owns them all sooner than the leases (5s) would run out, and
+// the leaving node exits 0.
+func TestClusterGracefulLeave(t *testing.T) {
+	secret := "e2e-secret"
+	hook := newReceiver(t, secret, 0, time.Millisecond)
+	c := newCluster(t, hook, secret)
+	a, b := c.start(), c.start()
+	c.settled(a, c.nodes, time.Minute)
+	start := time.Now()
+	if code := b.terminate(time.Minute); code != 0 || !b.logged("stopped") {
+		t.Fatalf("SIGTERM: exit %d\n%s", code, b.stderr())
+	}
+	c.settled(a, []*proc{a}, 30*time.Second)
+	took := time.Since(start)
+	t.Logf("a owned every shard %v after b's SIGTERM", took.Round(100*time.Millisecond))
+	if took >= 4*time.Second {
+		t.Errorf("the handover took %v: as long as waiting for the leases (5s)", took)
+	}
+}

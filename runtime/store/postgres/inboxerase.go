@@ -49,9 +49,10 @@ func (s *Store) FinishErase(ctx context.Context, seq int64, messageID string, e 
 // took for erasureKeep go with it.
 func (s *Store) TakeErasure(ctx context.Context, messageID string) (e store.Erased, ok bool, err error) {
 	var data []byte
-	err = s.write(ctx, func(w *wtx) error {
-		data = nil
-		rs, err := w.tx.Query(w.ctx, `DELETE FROM erasures WHERE message_id = $1 OR at < now() - $2::interval
+	// One statement, its own transaction, straight on the pool: a poll
+	// does not queue behind (nor slow) the group writer's commits.
+	err = s.read(func() error {
+		rs, err := s.pool.Query(ctx, `DELETE FROM erasures WHERE message_id = $1 OR at < now() - $2::interval
 			RETURNING message_id, result`, messageID, fmt.Sprintf("%d seconds", int(erasureKeep.Seconds())))
 		if err != nil {
 			return err

@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./compiler/diff -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/plan -run '^$$' -fuzz '^FuzzDecodeState$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/console -run '^$$' -fuzz '^FuzzConsole$$' -fuzztime $(FUZZTIME)
 
 generate:
 	$(GO) generate ./...

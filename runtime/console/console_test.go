@@ -34,7 +34,7 @@ var start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 // SQLite file, a manual clock (so the pages' times are fixed), data put in
 // through the API's ingest.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	st  *sqlite.Store
 	api *server.Server
 	c   *Console
@@ -42,7 +42,7 @@ type fixture struct {
 	clk *manualclock.Clock
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	res, diags := compiler.CompileDir("testdata/ws")
 	if diags.HasErrors() {

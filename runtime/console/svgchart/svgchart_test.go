@@ -130,3 +130,13 @@ func TestIntervals(t *testing.T) {
 	}
 	golden(t, "intervals", svg)
 }
+
+func TestCurve(t *testing.T) {
+	c := Curve{Title: "expected emotion", Labels: []string{"remind", "pay", "unknown", "thank"}, Values: []float64{-1, 0, 0, 2}, Set: []bool{true, true, false, true}, Min: -2, Max: 2, ColumnW: 100}
+	svg := c.SVG()
+	// The unset column breaks the line: two segments.
+	if !strings.Contains(svg, `d="M50,69.5 L150,51 M350,14"`) {
+		t.Errorf("the curve's path is not two segments broken at the unset stage:\n%s", svg)
+	}
+	golden(t, "curve", svg)
+}

@@ -120,6 +120,7 @@ type runOptions struct {
 	timezone, logFormat    string
 	publicURL              string
 	links                  *linktoken.Signer // from --public-url and $WAYMARK_LINK_SECRET; nil without them
+	twilio                 *server.TwilioInbound
 	retention              string
 	keep                   time.Duration // retention, parsed
 	clock                  string        // real | manual
@@ -242,6 +243,11 @@ func runRun(e *env, args []string, o runOptions) int {
 			fmt.Fprintf(e.stderr, "(--deliver log runs the workspace without them)\n")
 		}
 		return exitProblem
+	}
+	// Twilio signs its inbound webhooks over the URL it calls: the route
+	// needs the public URL, and the twilio channels' tokens.
+	if tokens := deliver.TwilioAuthTokens(channels); len(tokens) > 0 && o.publicURL != "" {
+		o.twilio = &server.TwilioInbound{PublicURL: o.publicURL, AuthTokens: tokens}
 	}
 
 	// Listen before touching the store: an address in use fails the start
@@ -464,6 +470,7 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		Requeued:   rt.disp.Notify,
 		Engine:     engOpts,
 		Links:      o.links,
+		Twilio:     o.twilio,
 		Clock:      rt.serverClock(),
 		Logger:     log.With("component", "http"),
 	})

@@ -73,6 +73,18 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 	return &Twilio{cfg: cfg, endpoint: strings.TrimRight(cfg.BaseURL, "/") + "/2010-04-01/Accounts/" + cfg.AccountSID + "/Messages.json"}, nil
 }
 
+// TwilioAuthTokens returns the auth tokens of the twilio channels among
+// chs: the keys that sign Twilio's inbound webhooks.
+func TwilioAuthTokens(chs map[string]Channel) []string {
+	var out []string
+	for _, c := range chs {
+		if t, ok := c.(*Twilio); ok {
+			out = append(out, t.cfg.AuthToken)
+		}
+	}
+	return out
+}
+
 // Deliver posts the message.
 func (c *Twilio) Deliver(ctx context.Context, s engine.Send) error {
 	to, err := textField(s.Fields, "to", true)

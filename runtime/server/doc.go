@@ -17,6 +17,9 @@
 //	POST /u/{token}                one-click unsubscribe (RFC 8058 body       the token
 //	                               List-Unsubscribe=One-Click), or the
 //	                               preference page's form (its csrf value)
+//	POST /v1/inbound/twilio        Twilio's incoming SMS webhook: STOP/START  X-Twilio-
+//	                               (and synonyms) unsubscribe/resubscribe     Signature
+//	                               the sender (Options.Twilio; 404 without)
 //	GET  /u/{token}                the preference page: every topic, radio    the token
 //	                               buttons, no JavaScript. Both /u routes
 //	                               exist only with Options.Links; a token

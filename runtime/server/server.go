@@ -69,6 +69,9 @@ type Options struct {
 	// /u/{token}: the one-click POST and the preference page. Nil: the
 	// routes are 404 (no public URL or link secret configured).
 	Links *linktoken.Signer
+	// Twilio, when set, serves POST /v1/inbound/twilio (SMS STOP and
+	// START); nil: 404.
+	Twilio *TwilioInbound
 	// RetryAfter is the Retry-After a 503 carries (default 1s).
 	RetryAfter time.Duration
 	Logger     *slog.Logger
@@ -115,6 +118,9 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	}
 
 	s.mux.HandleFunc("POST /v1/subscriptions", s.ingest("subscriptions", MaxEventBytes, s.handleSubscription))
+	if opts.Twilio != nil {
+		s.mux.HandleFunc("POST /v1/inbound/twilio", s.handleTwilioInbound)
+	}
 	if opts.Links != nil {
 		s.mux.HandleFunc("POST /u/{token}", s.handleUnsubscribePost)
 		s.mux.HandleFunc("GET /u/{token}", s.handleUnsubscribePage)

@@ -30,3 +30,28 @@ journey "promo" {
     }
   }
 }
+
+channel "sms" {
+  type        = "twilio"
+  account_sid = env("TWILIO_ACCOUNT_SID")
+  auth_token  = env("TWILIO_AUTH_TOKEN")
+  from        = env("TWILIO_FROM")
+}
+
+event "sms_promo" {}
+
+# An SMS of the marketing topic, to the phone trait: a STOP from that
+# number unsubscribes the customer from marketing.
+journey "sms_promo" {
+  policy  = policy.marketing
+  reentry = "always"
+  entry "sms_promo" {}
+
+  stage "s" {
+    send "text" {
+      channel = channel.sms
+      to      = customer.phone
+      body    = "20% off"
+    }
+  }
+}

@@ -107,6 +107,7 @@ type journey struct {
 	// The in_flight rule ("" or ir.InFlightPin) and the moved (chains
 	// resolved) and removed blocks, ready for lowering.
 	inFlight string
+	maps     map[string]*ir.Map // checked map blocks by stage
 	moved    []ir.StageMove
 	removed  []ir.StageRemoval
 }

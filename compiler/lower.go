@@ -85,6 +85,7 @@ func (c *checker) lowerJourney(jr *journey) ir.Journey {
 	out := ir.Journey{
 		Name:        j.Name.Value,
 		Description: c.text(j.Description),
+		Persona:     c.text(j.Persona),
 		Policy:      jr.policy,
 		Reentry:     lowerReentry(jr.reentry),
 		Entries:     c.triggers(j.Entries),
@@ -100,7 +101,9 @@ func (c *checker) lowerJourney(jr *journey) ir.Journey {
 		out.Start = j.Stages[0].Name.Value
 	}
 	for _, s := range j.Stages {
-		out.Stages = append(out.Stages, c.lowerStage(s))
+		st := c.lowerStage(s)
+		st.Map = jr.maps[s.Name.Value]
+		out.Stages = append(out.Stages, st)
 	}
 	out.Version = ir.Hash(&out)
 	return out

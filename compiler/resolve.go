@@ -353,6 +353,7 @@ func (c *checker) resolveJourney(jr *journey) {
 	}
 	c.resolveInFlight(jr)
 	c.resolveStageMigrations(jr)
+	c.resolveMaps(jr)
 }
 
 // eventLabel checks that a label names a declared event, when the workspace

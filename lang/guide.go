@@ -26,6 +26,7 @@ var guideSections = map[string]string{
 	"journey.moved":               "changing-journeys-under-way",
 	"journey.removed":             "changing-journeys-under-way",
 	"journey.stage":               "stages",
+	"journey.stage.map":           "journey-maps",
 	"journey.stage.send":          "send",
 	"journey.stage.update":        "update",
 	"journey.stage.emit":          "emit",

@@ -438,7 +438,7 @@ func (d *decoder) journey(b *hclsyntax.Block, bs *BlockSchema) *Journey {
 	n := nodeOf(b)
 	c := d.check(b.Body, bs, &n)
 	j := &Journey{Node: n, Name: label(b, 0),
-		Description: c.attr("description"), Policy: c.attr("policy"), Reentry: c.attr("reentry"), InFlight: c.attr("in_flight")}
+		Description: c.attr("description"), Persona: c.attr("persona"), Policy: c.attr("policy"), Reentry: c.attr("reentry"), InFlight: c.attr("in_flight")}
 	for _, cb := range c.blocks {
 		cs := bs.Block(cb.Type)
 		switch cb.Type {
@@ -482,6 +482,9 @@ func (d *decoder) stage(b *hclsyntax.Block, bs *BlockSchema) *Stage {
 		cn := nodeOf(cb)
 		cc := d.check(cb.Body, cs, &cn)
 		switch cb.Type {
+		case "map":
+			s.Map = &StageMap{Node: cn, Phase: cc.attr("phase"), Touchpoint: cc.attr("touchpoint"), Emotion: cc.attr("emotion"),
+				PainPoints: cc.attr("pain_points"), Opportunities: cc.attr("opportunities")}
 		case "send":
 			send := &Send{Node: cn, Name: label(cb, 0), Channel: cc.attr("channel"), Topic: cc.attr("topic")}
 			for _, a := range cc.order {

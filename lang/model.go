@@ -142,6 +142,7 @@ type Journey struct {
 	Node
 	Name        Label
 	Description *Attr
+	Persona     *Attr
 	Policy      *Attr
 	Reentry     *Attr
 	InFlight    *Attr
@@ -192,6 +193,7 @@ type Stage struct {
 	Node
 	Name        Label
 	Description *Attr
+	Map         *StageMap
 	Actions     []Action
 	Goto        *Attr
 	Branches    []*Branch
@@ -354,4 +356,10 @@ func findAttr(attrs []*Attr, name string) *Attr {
 		}
 	}
 	return nil
+}
+
+// StageMap is a stage's `map` block: its journey map.
+type StageMap struct {
+	Node
+	Phase, Touchpoint, Emotion, PainPoints, Opportunities *Attr
 }

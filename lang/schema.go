@@ -197,6 +197,9 @@ const (
 	InFlightPin     = "pin"
 )
 
+// MapPhases lists the phases of a stage's journey map, in a customer's order.
+var MapPhases = []string{"awareness", "interest", "consideration", "purchase", "use", "loyalty"}
+
 // InFlightRules lists the in-flight rules, the default first.
 var InFlightRules = []string{InFlightMigrate, InFlightPin}
 
@@ -312,6 +315,7 @@ var journeySchema = &BlockSchema{
 	Doc:    "A customer journey: how customers enter it, the stages they move through, and the goals and exits that end it. The first stage in the block is where customers start.",
 	Attrs: []*AttrSchema{
 		description("journey"),
+		{Name: "persona", Kind: KindString, Doc: "Who this journey is designed for, a sentence for people: `\"Salaried customer paying a card bill from the app\"`. Shown on the journey map."},
 		{Name: "policy", Kind: KindPolicyRef, Doc: "The contact policy its sends obey: `policy.NAME`. A journey that sends without one gets a warning."},
 		{Name: "reentry", Kind: KindReentry, Doc: "Whether a customer may enter again after an instance ended: `\"never\"` (the default), `\"always\"`, or `\"after 30d\"` counted from the end of the previous instance. While an instance is active, entry events are ignored."},
 		{Name: "in_flight", Kind: KindInFlight, Doc: "What happens to customers already inside when this version replaces the running one: `\"migrate\"` (the default) moves them to this version by stage name, following `moved` and `removed`; `\"pin\"` lets each finish on the version it entered, while new entries use this one. The runtime keeps running every version that still has pinned customers."},
@@ -369,6 +373,19 @@ var stageSchema = &BlockSchema{
 		{Name: "goto", Kind: KindStageTarget, Doc: "Leave at once for `stage.NAME`, or `end` to finish the journey as `completed`."},
 	},
 	Blocks: []*BlockSchema{
+		{
+			Type:   "map",
+			Unique: true,
+			Doc:    "The journey map at this stage: the designed experience that the console shows above the measured one. It changes nothing at run time.",
+			Attrs: []*AttrSchema{
+				{Name: "phase", Kind: KindString, Doc: "The customer's phase: `\"awareness\"`, `\"interest\"`, `\"consideration\"`, `\"purchase\"`, `\"use\"` or `\"loyalty\"`."},
+				{Name: "touchpoint", Kind: KindString, Doc: "Where the customer meets the business at this stage, e.g. `\"app push\"`."},
+				{Name: "emotion", Kind: KindNumber, Doc: "The expected feeling at this point, a whole number from -2 (very negative) to 2 (very positive)."},
+				{Name: "pain_points", Kind: KindStringList, Doc: "What hurts here, a list of strings."},
+				{Name: "opportunities", Kind: KindStringList, Doc: "What could be better here, a list of strings."},
+			},
+			Snippet: "map {\n  phase      = \"${1|awareness,interest,consideration,purchase,use,loyalty|}\"\n  touchpoint = \"${2}\"\n  emotion    = ${3:0}\n}",
+		},
 		{
 			Type:   "send",
 			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The send's name, unique in its journey; scenario tests and the admin API name sends by it."}},

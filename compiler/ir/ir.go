@@ -141,6 +141,7 @@ type Journey struct {
 	Name        string    `json:"name"`
 	Version     string    `json:"version"`
 	Description string    `json:"description,omitempty"`
+	Persona     string    `json:"persona,omitempty"`
 	Policy      string    `json:"policy,omitempty"`
 	Reentry     Reentry   `json:"reentry"`
 	Entries     []Trigger `json:"entries"`
@@ -200,6 +201,7 @@ type Trigger struct {
 type Stage struct {
 	Name        string     `json:"name"`
 	Description string     `json:"description,omitempty"`
+	Map         *Map       `json:"map,omitempty"`
 	Actions     []Action   `json:"actions"`
 	Transition  Transition `json:"transition"`
 	Range       Range      `json:"range"`
@@ -312,4 +314,14 @@ func (j *Journey) Stage(name string) *Stage {
 		}
 	}
 	return nil
+}
+
+// Map is a stage's journey map: the designed experience, for people and
+// the console; the engine ignores it. Emotion is from -2 to 2.
+type Map struct {
+	Phase         string   `json:"phase,omitempty"`
+	Touchpoint    string   `json:"touchpoint,omitempty"`
+	Emotion       int      `json:"emotion"`
+	PainPoints    []string `json:"pain_points,omitempty"`
+	Opportunities []string `json:"opportunities,omitempty"`
 }

@@ -185,7 +185,11 @@ func (a *Accumulator) arrive(in *inst, t *engine.Transition) {
 
 // Report is the analytics document of what was added.
 func (a *Accumulator) Report() *Analytics {
-	r := &Analytics{Journey: a.j.Name, Since: a.since, Until: a.until,
+	maps := map[string]*ir.Map{}
+	for _, s := range a.j.Stages {
+		maps[s.Name] = s.Map
+	}
+	r := &Analytics{Journey: a.j.Name, Persona: a.j.Persona, Since: a.since, Until: a.until,
 		Stages: []Stage{}, Edges: []Edge{}, Goals: []Goal{}, Sends: []Send{}, Splits: []Split{}, Metrics: []Metric{}}
 	active := make([]int, len(a.stages))
 	visitors := make([]int, len(a.stages))
@@ -221,7 +225,7 @@ func (a *Accumulator) Report() *Analytics {
 		}
 	}
 	for k, s := range a.stages {
-		st := Stage{Name: s.name, Entered: s.entered, Active: active[k], LeftTo: s.leftTo, Exits: s.exits, Leaked: leaked[k]}
+		st := Stage{Name: s.name, Map: maps[s.name], Entered: s.entered, Active: active[k], LeftTo: s.leftTo, Exits: s.exits, Leaked: leaked[k]}
 		if visitors[k] > 0 {
 			st.Leakage = float64(leaked[k]) / float64(visitors[k])
 		}

@@ -15,10 +15,10 @@ import (
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 func checkout() *ir.Journey {
-	return &ir.Journey{Name: "checkout", Start: "welcome",
+	return &ir.Journey{Name: "checkout", Start: "welcome", Persona: "A first-time buyer",
 		Goals: []ir.Trigger{{Event: "purchased"}}, Exits: []ir.Trigger{{Event: "unsubscribed"}},
 		Stages: []ir.Stage{
-			{Name: "welcome", Actions: []ir.Action{{Kind: ir.ActionSend, Name: "welcome_mail"}}, Transition: ir.Transition{Kind: ir.TransitionWait}},
+			{Name: "welcome", Map: &ir.Map{Phase: "purchase", Emotion: 1}, Actions: []ir.Action{{Kind: ir.ActionSend, Name: "welcome_mail"}}, Transition: ir.Transition{Kind: ir.TransitionWait}},
 			{Name: "nudge", Transition: ir.Transition{Kind: ir.TransitionSplit, Variants: []ir.Variant{
 				{Name: "sms", Weight: 50, Goto: "remind"}, {Name: "holdout", Weight: 50, Goto: ir.End}}}},
 			{Name: "remind", Transition: ir.Transition{Kind: ir.TransitionWait}},
@@ -65,12 +65,12 @@ func TestReport(t *testing.T) {
 		a.Add(r)
 	}
 	got := a.Report()
-	want := &Analytics{Journey: "checkout", Since: t0, Until: t0.Add(time.Hour),
+	want := &Analytics{Journey: "checkout", Persona: "A first-time buyer", Since: t0, Until: t0.Add(time.Hour),
 		Entered: 4, Active: 1, Completed: 1, Converted: 1, Exited: 1,
 		Stages: []Stage{
 			// durations 10 (i1), 20 (i3), 30 (i2): median 20, p90 30;
 			// i2 and i3 of the 4 leaked.
-			{Name: "welcome", Entered: 4, Active: 1, MedianSeconds: 20, P90Seconds: 30,
+			{Name: "welcome", Map: &ir.Map{Phase: "purchase", Emotion: 1}, Entered: 4, Active: 1, MedianSeconds: 20, P90Seconds: 30,
 				LeftTo: map[string]int{"nudge": 2}, Exits: map[string]int{"unsubscribed": 1}, Leaked: 2, Leakage: 0.5},
 			{Name: "nudge", Entered: 2, LeftTo: map[string]int{"remind": 1, "end": 1}, Exits: map[string]int{}, Leaked: 1, Leakage: 0.5},
 			{Name: "remind", Entered: 1, MedianSeconds: 60, P90Seconds: 60, LeftTo: map[string]int{"goal:purchased": 1}, Exits: map[string]int{}},

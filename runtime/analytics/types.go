@@ -1,10 +1,15 @@
 package analytics
 
-import "time"
+import (
+	"time"
+
+	"github.com/waymark-dev/waymark/compiler/ir"
+)
 
 // Analytics is the document of GET /v1/journeys/{name}/analytics.
 type Analytics struct {
 	Journey   string    `json:"journey"`
+	Persona   string    `json:"persona,omitempty"` // the journey map's persona
 	Since     time.Time `json:"since"`
 	Until     time.Time `json:"until"`
 	Entered   int       `json:"entered"`
@@ -26,6 +31,7 @@ type Analytics struct {
 // by an exit or completed without a goal (active ones have not leaked yet).
 type Stage struct {
 	Name          string         `json:"name"`
+	Map           *ir.Map        `json:"map,omitempty"` // the designed journey map, as the program declares it
 	Entered       int            `json:"entered"`
 	Active        int            `json:"active"`
 	MedianSeconds float64        `json:"median_seconds"`

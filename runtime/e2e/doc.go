@@ -37,11 +37,12 @@
 //     sign-out; no console error or exception, no request leaving the
 //     machine. -screenshots writes docs/console/*.png.
 //   - TestClusterCrash, TestClusterPausedNode, TestClusterJoin,
-//     TestClusterRollingReload: several `waymark run` processes on one
+//     TestClusterRollingReload, TestClusterGracefulLeave: several `waymark run` processes on one
 //     PostgreSQL (a private server, runtime/store/postgres/pgtest) with the
 //     workspace in testdata/cluster, under load through all of them: a node
 //     SIGKILLed, a node SIGSTOPped past its lease and resumed, a fourth node
-//     joining, the workspace edited node after node; every acknowledged
+//     joining, the workspace edited node after node, a node stopped with
+//     SIGTERM handing its shards over at once; every acknowledged
 //     event applied exactly once and in order (each ping's number travels
 //     in its send), every timer fired, every send delivered under its key.
 //   - BenchmarkClusterIngest, BenchmarkClusterTakeover: durable events/s

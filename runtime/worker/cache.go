@@ -108,5 +108,6 @@ func cloneCustomer(c *engine.Customer) *engine.Customer {
 	}
 	cp.Seen = slices.Clone(c.Seen)
 	cp.Merged = slices.Clone(c.Merged) // Merge appends to it
+	cp.Subscriptions = maps.Clone(c.Subscriptions)
 	return &cp
 }

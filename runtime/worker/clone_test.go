@@ -17,7 +17,11 @@ const busy = `
 channel "log" {
   type = "log"
 }
+topic "t" {
+  default = "subscribed"
+}
 policy "p" {
+  topic         = topic.t
   quiet_hours   = "21:00-08:00"
   frequency_cap = "5 per 7d"
 }
@@ -57,7 +61,8 @@ func TestCloneShares(t *testing.T) {
 	c := &engine.Customer{ID: "c"}
 	eng.Step(c, engine.Input{Kind: engine.KindEvent, Event: "go", MessageID: "m1"}, t0)
 	eng.Step(c, engine.Input{Kind: engine.KindWake, MessageID: "m2"}, t0.Add(75*time.Minute)) // s2 held by quiet hours
-	if len(c.Held) != 1 || len(c.Sends["p"]) != 1 || len(c.Instances[0].Waits) != 1 || len(c.Seen) != 2 {
+	eng.Step(c, engine.Input{Kind: engine.KindSubscription, Topic: "t", Status: "subscribed"}, t0.Add(76*time.Minute))
+	if len(c.Held) != 1 || len(c.Sends["p"]) != 1 || len(c.Instances[0].Waits) != 1 || len(c.Seen) != 2 || c.Subscriptions["t"] != "subscribed" {
 		t.Fatalf("the state does not exercise everything: %+v", c)
 	}
 	before, _ := json.Marshal(c)
@@ -68,6 +73,7 @@ func TestCloneShares(t *testing.T) {
 	eng.Step(cp, engine.Input{Kind: engine.KindEvent, Event: "go", MessageID: "m4"}, t0.Add(40*time.Hour)) // b ends, a new instance takes the slot
 	eng.Step(cp, engine.Input{Kind: engine.KindEvent, Event: "stop", MessageID: "m5"}, t0.Add(40*time.Hour+time.Minute))
 	eng.Step(cp, engine.Input{Kind: engine.KindIdentify, Traits: map[string]any{"n": nil, "z": 3}}, t0.Add(41*time.Hour))
+	eng.Step(cp, engine.Input{Kind: engine.KindSubscription, Topic: "t", Status: "unsubscribed"}, t0.Add(42*time.Hour))
 
 	after, _ := json.Marshal(c)
 	if string(before) != string(after) {
@@ -97,7 +103,7 @@ func TestCloneKnowsTheFields(t *testing.T) {
 		}
 	}
 	check(reflect.TypeFor[engine.Customer](), map[string]bool{
-		"Traits": true, "Instances": true, "Held": true, "Sends": true, "Seen": true, "Merged": true,
+		"Traits": true, "Instances": true, "Held": true, "Sends": true, "Seen": true, "Merged": true, "Subscriptions": true,
 	})
 	check(reflect.TypeFor[engine.Instance](), map[string]bool{
 		"Entry":    true, // shared: immutable once made (the engine's doc)

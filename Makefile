@@ -52,6 +52,7 @@ fuzz:
 	$(GO) test ./runtime/engine -run '^$$' -fuzz '^FuzzHTMLEscape$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzIngest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzAdmin$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzConsentRoutes$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzClockRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/server -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./compiler/diff -run '^$$' -fuzz '^FuzzDiff$$' -fuzztime $(FUZZTIME)

@@ -5,6 +5,7 @@
 # missed payment is large.
 journey "card_bill_reminder" {
   description = "Credit card statements: remind in the customer's own channel, let the IVR take payments, and refer to agents only those who need one."
+  persona     = "Salaried customer paying a card bill, from the app or by phone"
   policy      = policy.reminders
   reentry     = "always" # every monthly statement starts a fresh run once the last one has ended
 
@@ -41,6 +42,13 @@ journey "card_bill_reminder" {
   }
 
   stage "due_soon_app" {
+    map {
+      phase         = "use"
+      touchpoint    = "app push"
+      emotion       = 0
+      pain_points   = ["does not know the due date"]
+      opportunities = ["show the amount due in the push"]
+    }
     send "due_soon_push" {
       channel = channel.app_push
       data = {
@@ -91,6 +99,13 @@ journey "card_bill_reminder" {
   # Customers without the app get a call. The IVR takes a card payment by keypad or records a
   # promise to pay; it offers a transfer to an agent only to customers flagged as needing one.
   stage "last_call_ivr" {
+    map {
+      phase         = "use"
+      touchpoint    = "IVR call"
+      emotion       = -1
+      pain_points   = ["a call at a bad time", "the old flow sent 81% of payers to an agent"]
+      opportunities = ["take the card payment in the call itself"]
+    }
     send "ivr_reminder" {
       channel = channel.ivr
       headers = { "X-Kestrel-Campaign" = "card-reminder-d1" }

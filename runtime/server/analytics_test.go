@@ -155,4 +155,14 @@ func TestBillReminderLeakageByChannel(t *testing.T) {
 	if !reflect.DeepEqual(leak, want) {
 		t.Errorf("leaked/entered by stage %v, want %v", leak, want)
 	}
+	// The designed map stands beside the measured figures.
+	touch := map[string]string{}
+	for _, s := range doc.Stages {
+		if s.Map != nil {
+			touch[s.Name] = s.Map.Touchpoint
+		}
+	}
+	if want := map[string]string{"due_soon_app": "app push", "last_call_ivr": "IVR call"}; !reflect.DeepEqual(touch, want) || doc.Persona == "" {
+		t.Errorf("persona %q, touchpoints by stage %v, want a persona and %v", doc.Persona, touch, want)
+	}
 }

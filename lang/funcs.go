@@ -55,6 +55,16 @@ func Functions(h FuncHooks) map[string]function.Function {
 		"tobool": stdlib.MakeToFunc(cty.Bool),
 	}
 	bounded(fs)
+	// Functions that make or convert numbers check them (see NumberInRange);
+	// format and formatlist convert their string arguments themselves.
+	formatArgs := func(args []cty.Value) []cty.Value { return args[1:] }
+	for _, name := range []string{"abs", "ceil", "floor", "max", "min", "parseint", "pow", "signum", "log", "tonumber", "jsondecode", "format", "formatlist"} {
+		var strs func([]cty.Value) []cty.Value
+		if name == "format" || name == "formatlist" {
+			strs = formatArgs
+		}
+		fs[name] = numbersChecked(fs[name], strs)
+	}
 	fs["env"] = function.New(&function.Spec{
 		Description: FuncDocs["env"],
 		Params:      []function.Parameter{{Name: "name", Type: cty.String}},

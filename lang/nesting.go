@@ -19,13 +19,18 @@ const MaxNesting = 128
 // ParseConfig parses a workspace file as hclsyntax.ParseConfig does, after
 // checking its nesting: a file nested deeper than MaxNesting is not parsed,
 // an error at the place the limit is crossed says so, and the file is
-// empty. Every parse of workspace source goes through these three
+// empty. A number literal out of range is an error too (see NumberInRange),
+// and arithmetic checks its results the same way. Every parse of workspace source goes through these three
 // functions.
 func ParseConfig(src []byte, filename string) (*hcl.File, hcl.Diagnostics) {
 	if d := checkNesting(src, filename, hcl.InitialPos, configMode); d != nil {
 		return &hcl.File{Body: &hclsyntax.Body{}, Bytes: src}, hcl.Diagnostics{d}
 	}
-	return hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if body, ok := f.Body.(*hclsyntax.Body); ok {
+		diags = append(diags, boundNumbers(body)...)
+	}
+	return f, diags
 }
 
 // ParseTemplate is hclsyntax.ParseTemplate after the nesting check.
@@ -33,7 +38,8 @@ func ParseTemplate(src []byte, filename string, start hcl.Pos) (hclsyntax.Expres
 	if d := checkNesting(src, filename, start, templateMode); d != nil {
 		return nullExpr(d), hcl.Diagnostics{d}
 	}
-	return hclsyntax.ParseTemplate(src, filename, start)
+	e, diags := hclsyntax.ParseTemplate(src, filename, start)
+	return e, append(diags, boundNumbers(e)...)
 }
 
 // ParseExpression is hclsyntax.ParseExpression after the nesting check.
@@ -41,7 +47,8 @@ func ParseExpression(src []byte, filename string, start hcl.Pos) (hclsyntax.Expr
 	if d := checkNesting(src, filename, start, configMode); d != nil {
 		return nullExpr(d), hcl.Diagnostics{d}
 	}
-	return hclsyntax.ParseExpression(src, filename, start)
+	e, diags := hclsyntax.ParseExpression(src, filename, start)
+	return e, append(diags, boundNumbers(e)...)
 }
 
 func nullExpr(d *hcl.Diagnostic) hclsyntax.Expression {

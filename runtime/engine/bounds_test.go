@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -63,5 +64,28 @@ journey "j" {
 	}
 	if n := len(s.c.Traits["first_name"].(string)); n > 1<<20 || n < 512<<10 {
 		t.Errorf("first_name is %d bytes; want it stopped under 1 MiB", n)
+	}
+}
+
+// A JSON number out of range (an event property or a stored trait read
+// back as json.Number) is null, as an infinity is: 1e300000000 parses at
+// once, and a template writing it would make 300 million digits.
+func TestHugeJSONNumbersAreNull(t *testing.T) {
+	tests := []struct {
+		in   json.Number
+		null bool
+	}{
+		{"1e300000000", true},
+		{"-1e300000000", true},
+		{"1e-300000000", true},
+		{"12345678901234567890123", false},
+		{"2.5", false},
+		{"1e300", false},
+		{"0", false},
+	}
+	for _, tt := range tests {
+		if got := toCty(tt.in); got.IsNull() != tt.null {
+			t.Errorf("toCty(%s): null is %v, want %v", tt.in, got.IsNull(), tt.null)
+		}
 	}
 }

@@ -435,7 +435,8 @@ func (r *run) nowVal() cty.Value {
 
 // toCty converts a JSON-like Go value to cty without reflection. Numbers of
 // every Go type become cty numbers; NaN and infinities, which JSON cannot
-// hold, become null; anything else unexpected becomes its printed text.
+// hold, become null, and so do numbers out of lang.NumberInRange; anything
+// else unexpected becomes its printed text.
 func toCty(v any) cty.Value {
 	switch x := v.(type) {
 	case nil:
@@ -473,6 +474,12 @@ func toCty(v any) cty.Value {
 		return cty.NumberUIntVal(uint64(x))
 	case json.Number:
 		if n, err := cty.ParseNumberVal(string(x)); err == nil {
+			if !lang.NumberInRange(n.AsBigFloat()) {
+				// 1e300000000 in an event parses at once, but
+				// any template writing it would make 300 million
+				// digits: like an infinity, it is no number.
+				return cty.NullVal(cty.Number)
+			}
 			return n
 		}
 		return cty.StringVal(string(x))

@@ -46,7 +46,7 @@ func (c *Console) readAnalytics(r *http.Request, name string, d *journeyData) {
 	for _, sp := range a.Splits {
 		d.Experiments = append(d.Experiments, experiment{Split: sp, Chart: template.HTML(intervalsOf(sp).SVG())})
 	}
-	d.LaneStages, d.Lanes = lanesOf(a)
+	d.Lanes = lanesOf(a, d.LaneStages)
 }
 
 // funnelOf is the entries into each stage (a customer who loops back
@@ -125,15 +125,23 @@ func intervalsOf(sp analytics.Split) svgchart.Intervals {
 	return c
 }
 
-// lanesOf is the measured lanes: for each stage, reach, drop-off, time in
-// stage and each CX metric's score from the responses attributed to it.
-func lanesOf(a *analytics.Analytics) ([]string, []lane) {
-	var names []string
+// lanesOf is the measured lanes: for each stage (in the order of
+// stages, the page's columns), reach, drop-off, time in stage and each CX
+// metric's score from the responses attributed to it.
+func lanesOf(a *analytics.Analytics, stages []string) []lane {
+	by := map[string]analytics.Stage{}
+	for _, st := range a.Stages {
+		by[st.Name] = st
+	}
 	reach := lane{Name: "Reach", Hint: "customers who entered the stage"}
 	drop := lane{Name: "Drop-off", Hint: "share of those who entered that ended by an exit or without the goal"}
 	dwell := lane{Name: "Time in stage", Hint: "median (90th percentile) of the entries that left"}
-	for _, st := range a.Stages {
-		names = append(names, st.Name)
+	for _, name := range stages {
+		st, ok := by[name]
+		if !ok {
+			reach.Cells, drop.Cells, dwell.Cells = append(reach.Cells, "–"), append(drop.Cells, "–"), append(dwell.Cells, "–")
+			continue
+		}
 		reach.Cells = append(reach.Cells, fmt.Sprintf("%d (%s)", st.Entered, svgchart.Percent(float64(st.Entered), float64(a.Entered))))
 		drop.Cells = append(drop.Cells, fmt.Sprintf("%s (%d)", svgchart.Percent(st.Leakage, 1), st.Leaked))
 		dwell.Cells = append(dwell.Cells, duration(st.MedianSeconds)+" ("+duration(st.P90Seconds)+")")
@@ -145,7 +153,7 @@ func lanesOf(a *analytics.Analytics) ([]string, []lane) {
 		for _, s := range m.ByStage {
 			by[s.Stage] = s
 		}
-		for _, n := range names {
+		for _, n := range stages {
 			if s, ok := by[n]; ok && s.Responses > 0 {
 				l.Cells = append(l.Cells, fmt.Sprintf("%.1f (n %d)", s.Score, s.Responses))
 			} else {
@@ -154,7 +162,7 @@ func lanesOf(a *analytics.Analytics) ([]string, []lane) {
 		}
 		lanes = append(lanes, l)
 	}
-	return names, lanes
+	return lanes
 }
 
 // duration writes seconds the way people read a wait.

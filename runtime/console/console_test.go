@@ -198,7 +198,8 @@ func TestPages(t *testing.T) {
 	}{
 		{"index", "/ui/", 200, []string{`<a href="/ui/journeys/welcome">welcome</a>`, `<td class="n">3</td>`, "Greets new customers &amp; counts their pings", "0.0%<div class=\"desc\">0 of 3</div>"}},
 		{"journey", "/ui/journeys/welcome", 200, []string{"<svg", `aria-label="Stages of welcome`, "mail 50%, holdout 50% · 3 · 100%", "on ping · 2", "after 4w 2d", "3 active · 5 in",
-			`aria-label="Entries into each stage`, `aria-label="Sends of welcome by fate"`, `aria-label="Paths through welcome`, "Split in greet, against holdout", `aria-label="Conversion lift`, "<th scope=\"row\" title=\"customers who entered the stage\">Reach"}},
+			`aria-label="Entries into each stage`, `aria-label="Sends of welcome by fate"`, `aria-label="Paths through welcome`, "Split in greet, against holdout", `aria-label="Conversion lift`, "<th scope=\"row\" title=\"customers who entered the stage\">Reach",
+			"Journey map", "Persona: A new customer trying the shop.", "<td>does not know what to do next</td>", "<td>interest</td><td>use</td><td></td>", `aria-label="Expected emotion at each stage of welcome, from -2 to 2"`}},
 		{"journey_range", "/ui/journeys/welcome?until=2026-01-05T09:00:30Z", 200, []string{"Over this range: 0 entered"}},
 		{"journey_bad_range", "/ui/journeys/welcome?since=yesterday", 200, []string{"Analytics: since: &#34;yesterday&#34; is not an RFC 3339 time"}},
 		{"journey_missing", "/ui/journeys/nope", 404, []string{`No journey &#34;nope&#34;`}},

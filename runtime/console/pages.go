@@ -79,8 +79,13 @@ type journeyData struct {
 	Sankey         template.HTML
 	Fates          template.HTML
 	Experiments    []experiment
-	Lanes          []lane
-	LaneStages     []string
+	// The journey map: a column a stage (LaneStages, in program order);
+	// the designed lanes from the stages' map blocks (MapLanes, and the
+	// Emotion curve), above the measured ones (Lanes).
+	LaneStages []string
+	MapLanes   []lane
+	Emotion    template.HTML
+	Lanes      []lane
 }
 
 // experiment is one split with its interval chart.
@@ -130,6 +135,16 @@ func (c *Console) handleJourney(w http.ResponseWriter, r *http.Request, s sessio
 	active := map[string]int{}
 	for _, st := range d.Journey.Stages {
 		active[st.Name] = st.Active
+	}
+	if d.IR != nil {
+		for _, st := range d.IR.Stages {
+			d.LaneStages = append(d.LaneStages, st.Name)
+		}
+		d.MapLanes, d.Emotion = mapLanesOf(d.IR)
+	} else {
+		for _, st := range d.Journey.Stages {
+			d.LaneStages = append(d.LaneStages, st.Name)
+		}
 	}
 	c.readAnalytics(r, name, d)
 	if d.IR != nil {
@@ -407,4 +422,40 @@ func (c *Console) handleRequeue(w http.ResponseWriter, r *http.Request, s sessio
 	}
 	http.Redirect(w, r, fmt.Sprintf("/ui/status?requeued=%d", len(doc.Requeued)), http.StatusSeeOther)
 	return "", page{}
+}
+
+// laneColumnW is the width of a stage's column in the journey map, in CSS
+// pixels (the style sheet's .maplanes sets the same), so that the emotion
+// curve's points sit under their stages.
+const laneColumnW = 140
+
+// mapLanesOf is a journey's designed experience from its stages' map
+// blocks: phase, touchpoint, pain points, opportunities, and the expected
+// emotion as a curve. Nothing when no stage has a map.
+func mapLanesOf(j *ir.Journey) ([]lane, template.HTML) {
+	phase := lane{Name: "Phase", Hint: "where the customer is in their lifecycle"}
+	touch := lane{Name: "Touchpoint", Hint: "where the journey meets them"}
+	pains := lane{Name: "Pain points"}
+	opps := lane{Name: "Opportunities"}
+	curve := svgchart.Curve{Title: "Expected emotion at each stage of " + j.Name + ", from -2 to 2", Min: -2, Max: 2, ColumnW: laneColumnW}
+	designed := false
+	for _, st := range j.Stages {
+		curve.Labels = append(curve.Labels, st.Name)
+		m := st.Map
+		if m == nil {
+			phase.Cells, touch.Cells, pains.Cells, opps.Cells = append(phase.Cells, ""), append(touch.Cells, ""), append(pains.Cells, ""), append(opps.Cells, "")
+			curve.Values, curve.Set = append(curve.Values, 0), append(curve.Set, false)
+			continue
+		}
+		designed = true
+		phase.Cells = append(phase.Cells, m.Phase)
+		touch.Cells = append(touch.Cells, m.Touchpoint)
+		pains.Cells = append(pains.Cells, strings.Join(m.PainPoints, "; "))
+		opps.Cells = append(opps.Cells, strings.Join(m.Opportunities, "; "))
+		curve.Values, curve.Set = append(curve.Values, float64(m.Emotion)), append(curve.Set, true)
+	}
+	if !designed {
+		return nil, ""
+	}
+	return []lane{phase, touch, pains, opps}, template.HTML(curve.SVG())
 }

@@ -120,6 +120,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}))
 	defer hook.Close()
 	ws := copyDir(t, filepath.Join("testdata", "ws"))
+	addJourneyMap(t, filepath.Join(ws, "counter.journey.hcl"))
 	p := startWaymark(t, []string{"WAYMARK_ADMIN_TOKEN=" + token, "E2E_HOOK_URL=" + hook.URL, "E2E_HOOK_SECRET=s"}, nil,
 		"--store", "sqlite:"+filepath.Join(t.TempDir(), "waymark.db"), "--deliver", "live", ws)
 	c := newClient(p.base)
@@ -271,15 +272,38 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// 3. The journey: its graph, with every stage and its live count.
 	open("/ui/journeys/counter")
-	sees("journey page", "Stages and moves", "Funnel", "Active customers by stage", "Sends by fate", "Paths", "Stages, measured", "Reach", "Drop-off", "Time in stage")
+	sees("journey page", "Stages and moves", "Funnel", "Active customers by stage", "Sends by fate", "Paths", "Journey map",
+		"Persona: A customer trying the counter", "Touchpoint", "welcome webhook", "does not know the count", "Reach", "Drop-off", "Time in stage")
 	// The graph, the funnel, the active bars, the sends by fate, the Sankey.
-	for _, label := range []string{"Stages of counter", "Entries into each stage", "Active customers by stage", "Sends of counter by fate", "Paths through counter"} {
+	for _, label := range []string{"Stages of counter", "Entries into each stage", "Active customers by stage", "Sends of counter by fate", "Paths through counter", "Expected emotion at each stage of counter"} {
 		if n := count(`main svg[role=img][aria-label^="` + label + `"]`); n != 1 {
 			t.Errorf("journey page: %d SVG charts labelled %q, want 1", n, label)
 		}
 	}
 	if n := count(`main svg .flow`); n == 0 {
 		t.Error("the Sankey of paths has no flows")
+	}
+	// The emotion curve's points sit under their stages' columns: the
+	// style sheet and the curve agree on the column width.
+	misaligned, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(() => {
+		const heads = [...document.querySelectorAll(".maplanes thead th")].slice(1);
+		const pts = [...document.querySelectorAll(".maplanes svg circle.point")];
+		const out = [];
+		for (const p of pts) {
+			const r = p.getBoundingClientRect(), cx = r.left + r.width / 2;
+			const name = p.querySelector("title").textContent.split(":")[0];
+			const h = heads.find(h => h.textContent === name);
+			if (!h) { out.push(name + ": no column"); continue; }
+			const hr = h.getBoundingClientRect();
+			if (Math.abs(cx - (hr.left + hr.width / 2)) > 2) out.push(name + ": point at " + cx + ", column centre " + (hr.left + hr.width / 2));
+		}
+		return pts.length ? out.join("; ") : "no points";
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if misaligned != "" {
+		t.Errorf("the emotion curve does not line up with the stages: %s", misaligned)
 	}
 	graph, err := chromedp.Run(bctx, chromedp.TextContent(chromedp.CSS(`main svg`)))
 	if err != nil {
@@ -331,4 +355,47 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Error("the browser made no request the watch saw: the network listener is not working")
 	}
 	watch.mu.Unlock()
+}
+
+// addJourneyMap gives the counter journey (in a test's copy of the
+// workspace) a persona and map blocks, for the journey map lanes.
+func addJourneyMap(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	for _, r := range [][2]string{
+		{`reentry     = "never"`, `reentry     = "never"
+  persona     = "A customer trying the counter"`},
+		{`stage "greet" {`, `stage "greet" {
+    map {
+      phase         = "interest"
+      touchpoint    = "welcome webhook"
+      emotion       = 1
+      opportunities = ["say what a ping does"]
+    }`},
+		{`stage "count" {`, `stage "count" {
+    map {
+      phase       = "use"
+      touchpoint  = "app"
+      emotion     = 0
+      pain_points = ["does not know the count"]
+    }`},
+		{`stage "parked" {`, `stage "parked" {
+    map {
+      phase      = "use"
+      touchpoint = "none: parked"
+      emotion    = -2
+    }`},
+	} {
+		if !strings.Contains(src, r[0]) {
+			t.Fatalf("%s has no %q to add the map after", path, r[0])
+		}
+		src = strings.Replace(src, r[0], r[1], 1)
+	}
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -61,10 +61,18 @@ func (c Curve) SVG() string {
 		x := cw*float64(i) + cw/2
 		if i < len(c.Set) && c.Set[i] {
 			v := c.Values[i]
-			w.printf(`<circle cx="%s" cy="%s" r="5" class="point"><title>%s: %s</title></circle>`, num(x), num(y(v)), esc(l), fmt.Sprintf("%+g", v))
-			w.text(x, y(v)-9, "middle", "num", fmt.Sprintf("%+g", v))
+			w.printf(`<circle cx="%s" cy="%s" r="5" class="point"><title>%s: %s</title></circle>`, num(x), num(y(v)), esc(l), signed(v))
+			w.text(x, y(v)-9, "middle", "num", signed(v))
 		}
 		w.text(x, curveH-6, "middle", "lbl", clip(l, 18))
 	}
 	return w.close()
+}
+
+// signed writes a value with its sign, and zero without one.
+func signed(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%+g", v)
 }

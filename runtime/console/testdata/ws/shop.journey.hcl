@@ -17,12 +17,20 @@ event "ordered" {}
 
 journey "welcome" {
   description = "Greets new customers & counts their pings"
+  persona     = "A new customer trying the shop"
   reentry     = "never"
 
   entry "signed_up" {}
   goal "ordered" {}
 
   stage "greet" {
+    map {
+      phase         = "interest"
+      touchpoint    = "log message"
+      emotion       = 1
+      pain_points   = ["does not know what to do next"]
+      opportunities = ["say what a ping does"]
+    }
     send "hello" {
       channel = channel.log
       data    = { text = "Hello, ${customer.id}" }
@@ -40,6 +48,11 @@ journey "welcome" {
   }
 
   stage "count" {
+    map {
+      phase      = "use"
+      touchpoint = "app"
+      emotion    = -1
+    }
     on "ping" { goto = stage.bump }
     after "30d" { goto = end }
   }

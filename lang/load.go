@@ -42,8 +42,14 @@ func KindOf(path string) (FileKind, bool) {
 
 // FindFiles lists the workspace files under root, recursively, skipping hidden
 // folders, as slash-separated paths relative to root in lexical order.
+// The root itself may be a symlink (a checkout linked into place): WalkDir
+// does not follow it, so the walk starts at its target. Symlinks below the
+// root are not followed (ReadFile refuses those that leave it).
 func FindFiles(root string) ([]string, error) {
 	var paths []string
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -23,13 +23,20 @@ func TestFindFilesSkipsHiddenFoldersAndOtherFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := FindFiles(root)
-	if err != nil {
+	// The root may itself be a symlink (a checkout linked into place).
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(root, link); err != nil {
 		t.Fatal(err)
 	}
-	want := "a.journey.hcl sub/b.journey.hcl sub/deeper/c.journeytest.hcl"
-	if strings.Join(got, " ") != want {
-		t.Errorf("FindFiles = %v, want %s", got, want)
+	for _, dir := range []string{root, link} {
+		got, err := FindFiles(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "a.journey.hcl sub/b.journey.hcl sub/deeper/c.journeytest.hcl"
+		if strings.Join(got, " ") != want {
+			t.Errorf("FindFiles(%s) = %v, want %s", dir, got, want)
+		}
 	}
 }
 

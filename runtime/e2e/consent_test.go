@@ -94,19 +94,7 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.journey.hcl"), []byte(consentWorkspace), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// The public URL must be known before the start: take a free port.
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := free.Addr().String()
-	free.Close()
-	p := startWaymark(t, []string{"SMTP_ADDR=" + l.Addr().String(), "WAYMARK_LINK_SECRET=e2e-link-secret-0123456789"}, nil,
-		"--listen", addr, "--public-url", "http://"+addr, "--store", "sqlite:"+filepath.Join(dir, "w.db"), dir)
+	p, addr := startConsentWaymark(t, consentWorkspace, l.Addr().String())
 
 	post(t, p.base+"/v1/track", `{"userId":"u1","event":"promo"}`)
 	waitFor(t, "the first mail", func() bool { return len(box.all()) == 1 })
@@ -165,6 +153,31 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	if n := len(box.all()); n != 1 {
 		t.Errorf("%d mails, want 1", n)
 	}
+}
+
+// linkSecret is the WAYMARK_LINK_SECRET of startConsentWaymark's servers.
+const linkSecret = "e2e-link-secret-0123456789"
+
+// startConsentWaymark starts `waymark run` on workspace (one
+// main.journey.hcl) with unsubscribe links on (--public-url and
+// WAYMARK_LINK_SECRET), its email going to the SMTP server at smtpAddr.
+// It returns the process and the host:port it listens on.
+func startConsentWaymark(t *testing.T, workspace, smtpAddr string) (*proc, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.journey.hcl"), []byte(workspace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The public URL must be known before the start: take a free port.
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := free.Addr().String()
+	free.Close()
+	p := startWaymark(t, []string{"SMTP_ADDR=" + smtpAddr, "WAYMARK_LINK_SECRET=" + linkSecret}, nil,
+		"--listen", addr, "--public-url", "http://"+addr, "--store", "sqlite:"+filepath.Join(dir, "w.db"), dir)
+	return p, addr
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

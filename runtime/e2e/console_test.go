@@ -102,6 +102,104 @@ func TestLoopbackURL(t *testing.T) {
 	}
 }
 
+// browser is a headless Chromium on one server, with a watch on every
+// page it loads; its methods fail the test on an error.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	watch *browserWatch
+}
+
+// newBrowser starts Chromium (stopped when the test ends) for pages of
+// the server at base.
+func newBrowser(ctx context.Context, t *testing.T, chromium, base string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1366, 900),
+		chromedp.UserDataDir(t.TempDir()),
+		// Nothing of Chromium's own (safe browsing, updates, metrics) may
+		// go out either: it would be a request leaving the machine.
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true), chromedp.Flag("safebrowsing-disable-auto-update", true))
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	b := &browser{t: t, ctx: bctx, base: base, watch: &browserWatch{}}
+	if err := chromedp.Listen(bctx, b.watch.listen); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// open loads a page and waits for it (a navigation and a click on a
+// submit both end in a load event).
+func (b *browser) open(path string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(b.base+path)); err != nil {
+		b.t.Fatalf("open %s: %v", path, err)
+	}
+}
+
+func (b *browser) submit(sel string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
+		b.t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+func (b *browser) text() string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return s
+}
+
+// sees checks the page shows each of want, and that the watch saw no
+// problem so far.
+func (b *browser) sees(where string, want ...string) {
+	b.t.Helper()
+	body := b.text()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			b.t.Errorf("%s: the page does not show %q; it shows:\n%s", where, w, body)
+		}
+	}
+	b.watch.check(b.t, where)
+}
+
+func (b *browser) location() string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return strings.TrimPrefix(s, b.base)
+}
+
+func (b *browser) count(sel string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return n
+}
+
+// sawRequests fails the test when the watch saw no request at all: its
+// network listener would not be working.
+func (b *browser) sawRequests() {
+	b.t.Helper()
+	b.watch.mu.Lock()
+	defer b.watch.mu.Unlock()
+	if b.watch.requests == 0 {
+		b.t.Error("the browser made no request the watch saw: the network listener is not working")
+	}
+}
+
 // TestConsoleInBrowser drives headless Chromium through the web console of
 // a real `waymark run` with an admin token, with data put in through the
 // HTTP API: the sign-in, the journeys, a journey's graph, a customer's
@@ -152,69 +250,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1366, 900),
-		chromedp.UserDataDir(t.TempDir()),
-		// Nothing of Chromium's own (safe browsing, updates, metrics) may
-		// go out either: it would be a request leaving the machine.
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("no-pings", true), chromedp.Flag("safebrowsing-disable-auto-update", true))
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	watch := &browserWatch{}
-	if err := chromedp.Listen(bctx, watch.listen); err != nil {
-		t.Fatal(err)
-	}
-	// open loads a page and waits for it (a navigation and a click on a
-	// submit both end in a load event).
-	open := func(path string) {
-		t.Helper()
-		if err := chromedp.Do(bctx, chromedp.Navigate(p.base+path)); err != nil {
-			t.Fatalf("open %s: %v", path, err)
-		}
-	}
-	submit := func(sel string) {
-		t.Helper()
-		if _, err := chromedp.Run(bctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
-			t.Fatalf("click %s: %v", sel, err)
-		}
-	}
-	text := func() string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	sees := func(where string, want ...string) {
-		t.Helper()
-		body := text()
-		for _, w := range want {
-			if !strings.Contains(body, w) {
-				t.Errorf("%s: the page does not show %q; it shows:\n%s", where, w, body)
-			}
-		}
-		watch.check(t, where)
-	}
-	location := func() string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimPrefix(s, p.base)
-	}
-	count := func(sel string) int {
-		t.Helper()
-		n, err := chromedp.Run(bctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	br := newBrowser(ctx, t, chromium, p.base)
+	bctx, watch := br.ctx, br.watch
+	open, submit, text, sees, location, count := br.open, br.submit, br.text, br.sees, br.location, br.count
 	shoot := func(name string) {
 		t.Helper()
 		if !*screenshots {
@@ -350,11 +388,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("after signing out, /ui/status is at %q, want the sign-in form", loc)
 	}
 	watch.check(t, "sign-out")
-	watch.mu.Lock()
-	if watch.requests == 0 {
-		t.Error("the browser made no request the watch saw: the network listener is not working")
-	}
-	watch.mu.Unlock()
+	br.sawRequests()
 }
 
 // addJourneyMap gives the counter journey (in a test's copy of the

@@ -36,6 +36,12 @@
 //     by the search box and their timeline, the status page and a requeue,
 //     sign-out; no console error or exception, no request leaving the
 //     machine. -screenshots writes docs/console/*.png.
+//   - TestPreferencePageInBrowser: the same browser on a customer's
+//     unsubscribe link (GET /u/TOKEN) of a run with --public-url and
+//     WAYMARK_LINK_SECRET: every topic with its description and status, one
+//     topic unsubscribed with the form (no script), the page after the
+//     redirect and the admin API's subscriptions agreeing, a tampered link's
+//     400; no console error, no request leaving the machine.
 //   - TestClusterCrash, TestClusterPausedNode, TestClusterJoin,
 //     TestClusterRollingReload, TestClusterGracefulLeave: several `waymark run` processes on one
 //     PostgreSQL (a private server, runtime/store/postgres/pgtest) with the

@@ -142,10 +142,12 @@ func itemsOf(calls []call) []worker.Item {
 }
 
 // prefsPage is the preference page: plain HTML, a form that works without
-// JavaScript, the CSRF value in a hidden field.
+// JavaScript, the CSRF value in a hidden field. The empty icon keeps
+// browsers from asking for /favicon.ico (a 404 in their console).
 var prefsPage = template.Must(template.New("prefs").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Email preferences</title></head>
+<title>Email preferences</title>
+<link rel="icon" href="data:,"></head>
 <body>
 <h1>Your subscriptions</h1>
 {{if .Saved}}<p role="status">Saved.</p>{{end}}

@@ -43,6 +43,23 @@ func bounded(fs map[string]function.Function) {
 			s := args[1].AsString()
 			return resultSize("indent", int64(len(s))+max(n, 0)*int64(strings.Count(s, "\n")+1))
 		},
+		"join": func(args []cty.Value) error {
+			// join(sep, list...): a for over a 1 MiB property's
+			// characters, each giving the property, joins to 1 TB.
+			n := int64(0)
+			for _, l := range args[1:] {
+				for it := l.ElementIterator(); it.Next(); {
+					_, e := it.Element()
+					if e.IsKnown() && !e.IsNull() && e.Type() == cty.String {
+						n += int64(len(e.AsString())) + int64(len(args[0].AsString()))
+					}
+					if n > MaxValueBytes {
+						return resultSize("join", n)
+					}
+				}
+			}
+			return nil
+		},
 		"format":     func(args []cty.Value) error { return formatWidths("format", args[0].AsString()) },
 		"formatlist": func(args []cty.Value) error { return formatWidths("formatlist", args[0].AsString()) },
 		"range": func(args []cty.Value) error {

@@ -31,6 +31,9 @@ func TestFunctionsAreBounded(t *testing.T) {
 		{"formatlist", []cty.Value{str("%99999999s"), cty.ListVal([]cty.Value{str("a")})}, "width or precision over"},
 		{"range", []cty.Value{num(1e9)}, "more than 100000 numbers"},
 		{"range", []cty.Value{num(0), num(1e9), num(2)}, "more than 100000 numbers"},
+		{"join", []cty.Value{str(""), cty.ListVal(repeat(s16k, 1<<10))}, "would make a string"},
+		{"join", []cty.Value{s16k, cty.ListVal(repeat(str("a"), 100))}, "would make a string"},
+		{"join", []cty.Value{str(","), cty.ListVal(repeat(str("ab"), 100)), cty.ListVal(repeat(str("c"), 3))}, ""},
 		{"upper", []cty.Value{s16k}, ""},
 		{"replace", []cty.Value{str(strings.Repeat("a", MaxValueBytes+1)), str("b"), str("c")}, "over 1 MiB, the limit of a value"},
 		{"replace", []cty.Value{s16k, str("a"), str("bb")}, ""},
@@ -59,4 +62,12 @@ func TestFunctionsAreBounded(t *testing.T) {
 	if v, _ := fs["regex_replace"].Call([]cty.Value{str("Hello NAME"), str("N(A)ME"), str("$1")}); v.AsString() != "Hello A" {
 		t.Errorf("regex_replace gave %q", v.AsString())
 	}
+}
+
+func repeat(v cty.Value, n int) []cty.Value {
+	vs := make([]cty.Value, n)
+	for i := range vs {
+		vs[i] = v
+	}
+	return vs
 }

@@ -36,6 +36,7 @@ type checker struct {
 	topics           map[string]*topic
 	journeys         map[string]*journey
 	journeyMoves     []ir.JourneyMove // top-level moved blocks, chains resolved
+	metrics          []ir.Metric      // checked metric blocks, in source order
 
 	targets   map[*lang.Attr]string // goto attribute -> stage name or ir.End
 	durations map[*lang.After]time.Duration

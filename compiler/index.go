@@ -19,6 +19,7 @@ const (
 	SymProperty SymbolKind = "property"
 	SymTrait    SymbolKind = "trait"
 	SymTest     SymbolKind = "test"
+	SymMetric   SymbolKind = "metric"
 )
 
 // Symbol is a declared name.

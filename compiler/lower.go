@@ -55,6 +55,7 @@ func (c *checker) lower() *ir.Program {
 		p.Journeys = append(p.Journeys, c.lowerJourney(c.journeys[j.Name.Value]))
 	}
 	p.Moved = c.journeyMoves
+	p.Metrics = c.metrics
 	if len(c.templates) > 0 {
 		p.Templates = c.templates
 	}

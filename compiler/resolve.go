@@ -36,6 +36,7 @@ func (c *checker) resolve() {
 		}
 	}
 	c.resolveJourneyMoves()
+	c.resolveMetrics()
 }
 
 func (c *checker) declareSchema() {

@@ -19,6 +19,7 @@ var guideSections = map[string]string{
 	"policy":                      "contact-policy",
 	"topic":                       "topic",
 	"moved":                       "changing-journeys-under-way",
+	"metric":                      "metrics",
 	"journey":                     "journeys",
 	"journey.entry":               "entries",
 	"journey.goal":                "goals-and-exits",

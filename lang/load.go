@@ -430,6 +430,10 @@ func (d *decoder) journeyFile(body *hclsyntax.Body) {
 			d.ws.Journeys = append(d.ws.Journeys, d.journey(b, bs))
 		case "moved":
 			d.ws.Moved = append(d.ws.Moved, d.moved(b, bs))
+		case "metric":
+			bc := d.check(b.Body, bs, &n)
+			d.ws.Metrics = append(d.ws.Metrics, &Metric{Node: n, Name: label(b, 0),
+				Description: bc.attr("description"), Kind: bc.attr("kind"), Event: bc.attr("event"), Value: bc.attr("value")})
 		}
 	}
 }

@@ -63,7 +63,9 @@ type Workspace struct {
 	Journeys  []*Journey
 	// Moved are the top-level moved blocks: renamed journeys.
 	Moved []*Moved
-	Tests []*Test
+	// Metrics are the top-level metric blocks: CX scores from an event.
+	Metrics []*Metric
+	Tests   []*Test
 	// SyntaxErrors holds the ranges of the parser's errors, so that later
 	// checks do not report the same broken spot a second time.
 	SyntaxErrors []hcl.Range
@@ -127,6 +129,16 @@ type Policy struct {
 	FrequencyCap *Attr
 	SuppressedBy *Attr
 	Topic        *Attr
+}
+
+// Metric declares a score computed from an event's responses.
+type Metric struct {
+	Node
+	Name        Label
+	Description *Attr
+	Kind        *Attr
+	Event       *Attr
+	Value       *Attr
 }
 
 // Topic declares a subscription topic.

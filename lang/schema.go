@@ -200,6 +200,10 @@ const (
 // MapPhases lists the phases of a stage's journey map, in a customer's order.
 var MapPhases = []string{"awareness", "interest", "consideration", "purchase", "use", "loyalty"}
 
+// MetricKinds lists the kinds of a top-level metric: how its responses
+// become one score (runtime/analytics/stats.Score).
+var MetricKinds = []string{"nps", "csat", "ces", "mean"}
+
 // InFlightRules lists the in-flight rules, the default first.
 var InFlightRules = []string{InFlightMigrate, InFlightPin}
 
@@ -297,6 +301,18 @@ var Schema = &BlockSchema{
 			Snippet: "policy \"${1:marketing}\" {\n  quiet_hours   = \"${2:21:00-08:00}\"\n  frequency_cap = \"${3:3 per 7d}\"\n}",
 		},
 		journeySchema,
+		{
+			Type:   "metric",
+			Labels: []LabelSchema{{Name: "name", Kind: LabelName, Doc: "The metric's name, unique in the workspace, as the analytics report names it."}},
+			Doc:    "A customer-experience score measured from an event's responses: NPS, CSAT, CES or a plain mean. Each response is attributed to the stage every active journey of the responding customer was in when the event arrived, and to the journey as a whole.",
+			Attrs: []*AttrSchema{
+				description("metric"),
+				{Name: "kind", Kind: KindString, Required: true, Doc: "How responses become a score: `\"nps\"` (% of 9–10 minus % of 0–6, on 0–10), `\"csat\"` (% of 4–5 on 1–5), `\"ces\"` (the mean effort) or `\"mean\"` (the mean of any number)."},
+				{Name: "event", Kind: KindString, Required: true, Doc: "The event that carries a response, e.g. `\"survey_answered\"`; a declared event when the workspace declares events."},
+				{Name: "value", Kind: KindNumber, Required: true, Doc: "The response, a number expression over the event's properties, e.g. `event.score`."},
+			},
+			Snippet: "metric \"${1:nps}\" {\n  kind  = \"${2|nps,csat,ces,mean|}\"\n  event = \"${3:survey_answered}\"\n  value = event.${4:score}\n}",
+		},
 		{
 			Type: "moved",
 			Doc:  "Says that a journey was renamed, so that the customers inside it carry on: when this version replaces the running one, every instance of `from` becomes an instance of `to` (keeping its id) and then moves to the new version by stage name. Checked like Terraform's `moved` blocks: `from` must not exist any more and `to` must; one destination per source and one source per destination; no cycles. Chains (`a` to `b`, `b` to `c`) resolve to the end. Keep the block while a running version may still hold the old name.",

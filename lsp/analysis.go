@@ -426,6 +426,7 @@ func assemble(root string, snap *snapshot, check map[string]bool, tests needs) *
 		// destination) across files, and are small: always in full.
 		ws.Moved = append(ws.Moved, part.Moved...)
 		if check[p] {
+			ws.Metrics = append(ws.Metrics, part.Metrics...)
 			ws.Journeys = append(ws.Journeys, part.Journeys...)
 			ws.Tests = append(ws.Tests, part.Tests...)
 			continue

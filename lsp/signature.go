@@ -110,6 +110,9 @@ func signatureOf(d *document) signature {
 	for _, t := range ws.Topics {
 		declare(key("topic", t.Name.Value), text(t.Default))
 	}
+	for _, m := range ws.Metrics {
+		declare(key("metric", m.Name.Value), "")
+	}
 
 	var journeys strings.Builder
 	for _, j := range ws.Journeys {
@@ -156,6 +159,13 @@ func usesOf(ws *lang.Workspace, sig *signature) {
 				case *lang.Update:
 					sig.uses[traitUse] = true
 				}
+			}
+		}
+	}
+	for _, m := range ws.Metrics {
+		if m.Event != nil {
+			if name, ok := lang.StaticString(m.Event.Expr); ok {
+				event(lang.Label{Value: name})
 			}
 		}
 	}

@@ -23,6 +23,9 @@ type Program struct {
 	// usual. Chains (a to b, b to c) are resolved: To is always a journey
 	// of this program, and From never is.
 	Moved []JourneyMove `json:"moved,omitempty"`
+	// Metrics are the CX scores (top-level metric blocks); omitted when
+	// there are none, so programs without them encode as before.
+	Metrics []Metric `json:"metrics,omitempty"`
 	// Templates holds the content of every file template() names, by its
 	// workspace-relative path, so that an IR file is self-contained.
 	Templates map[string]string `json:"templates,omitempty"`
@@ -324,4 +327,15 @@ type Map struct {
 	Emotion       int      `json:"emotion"`
 	PainPoints    []string `json:"pain_points,omitempty"`
 	Opportunities []string `json:"opportunities,omitempty"`
+}
+
+// Metric is a score measured from an event's responses: Kind is nps, csat,
+// ces or mean; Value, evaluated with `event` bound to the arriving Event,
+// is one response (a number).
+type Metric struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	Event string `json:"event"`
+	Value Expr   `json:"value"`
+	Range Range  `json:"range"`
 }

@@ -42,3 +42,11 @@ event "support_ticket_closed" {
 event "unsubscribed" {
   description = "The customer opted out of marketing messages."
 }
+
+# The average order value: a plain mean over every order, attributed to the
+# stage each of the customer's active journeys was in when it arrived.
+metric "order_value" {
+  kind  = "mean"
+  event = "order_completed"
+  value = event.amount
+}

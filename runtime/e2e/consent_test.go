@@ -190,3 +190,46 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A server started without --public-url and WAYMARK_LINK_SECRET, its
+// email of no topic, refuses a hot reload that makes the email one of a
+// topic (such mail would go out without a working unsubscribe link):
+// /v1/status shows the refusal and why, and the running program keeps
+// its version and serving.
+func TestReloadRefusesTopicEmailWithoutLinks(t *testing.T) {
+	noTopic := strings.Replace(consentWorkspace, "  policy  = policy.marketing\n", "", 1)
+	if noTopic == consentWorkspace {
+		t.Fatal("the workspace's journey no longer has the policy line this test removes")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "main.journey.hcl")
+	writeFile(t, path, noTopic)
+	// Nothing is sent here: the SMTP address is never dialled.
+	p := startWaymark(t, []string{"SMTP_ADDR=127.0.0.1:9", "WAYMARK_LINK_SECRET="}, nil,
+		"--deliver", "live", "--store", "sqlite:"+filepath.Join(t.TempDir(), "w.db"), dir)
+	c := newClient(p.base)
+	var before statusDoc
+	c.getJSON(t, "/v1/status", &before)
+
+	writeFile(t, path, consentWorkspace)
+	var after statusDoc
+	eventually(t, 20*time.Second, func() error {
+		c.getJSON(t, "/v1/status", &after)
+		if after.Refused == nil {
+			return errNotYet
+		}
+		return nil
+	})
+	if want := "send promo/offer is email of a topic, which needs --public-url and $WAYMARK_LINK_SECRET"; !strings.Contains(after.Refused.Error, want) {
+		t.Errorf("the refusal says %q, want it to contain %q", after.Refused.Error, want)
+	}
+	if after.Version != before.Version || after.Reloads != before.Reloads {
+		t.Errorf("after the refused edit: version %s, %d reloads; before: %s, %d", after.Version, after.Reloads, before.Version, before.Reloads)
+	}
+	// Serving goes on with the old program.
+	post(t, p.base+"/v1/track", `{"userId":"u1","event":"promo"}`)
+	waitFor(t, "the event applied", func() bool {
+		doc, err := c.tryCustomer("u1")
+		return err == nil && len(doc.Sends) == 1
+	})
+}

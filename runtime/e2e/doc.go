@@ -42,6 +42,10 @@
 //     topic unsubscribed with the form (no script), the page after the
 //     redirect and the admin API's subscriptions agreeing, a tampered link's
 //     400; no console error, no request leaving the machine.
+//   - TestOneClickUnsubscribe, TestReloadRefusesTopicEmailWithoutLinks:
+//     the RFC 8058 POST of a real mail's List-Unsubscribe link; a hot reload
+//     adding email of a topic to a run without --public-url and
+//     WAYMARK_LINK_SECRET refused (shown by /v1/status, serving goes on).
 //   - TestClusterCrash, TestClusterPausedNode, TestClusterJoin,
 //     TestClusterRollingReload, TestClusterGracefulLeave: several `waymark run` processes on one
 //     PostgreSQL (a private server, runtime/store/postgres/pgtest) with the

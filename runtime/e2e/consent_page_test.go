@@ -36,7 +36,7 @@ topic "news" {
 		t.Fatal(err)
 	}
 	link := "/u/" + signer.Token("li", "marketing")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	br := newBrowser(ctx, t, chromium, p.base)
 

@@ -213,7 +213,7 @@ func TestReloadRefusesTopicEmailWithoutLinks(t *testing.T) {
 
 	writeFile(t, path, consentWorkspace)
 	var after statusDoc
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, time.Minute, func() error {
 		c.getJSON(t, "/v1/status", &after)
 		if after.Refused == nil {
 			return errNotYet

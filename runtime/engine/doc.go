@@ -52,6 +52,11 @@
 //
 // In order, for an event E:
 //
+//  0. Metric responses: for each metric (top-level metric block) on E, its
+//     value is evaluated once and recorded in Result.Responses, one per
+//     active instance with the stage it is in before E moves it, or one with
+//     no journey when the customer is in none. A value that fails or is not
+//     a number is recorded in Result.Errors ("metric NAME") instead.
 //  1. Goals and exits of every active instance, wherever it is: a goal for E
 //     whose `when` holds ends the instance "converted" (cause "goal:E"),
 //     else an exit ends it "exited" ("exit:E").

@@ -67,7 +67,10 @@ type Engine struct {
 	byName   map[string]*journey
 	// entries lists, per event name, the journeys that event may admit
 	// customers to, in program order.
-	entries  map[string][]*entryGroup
+	entries map[string][]*entryGroup
+	// metrics lists, per event name, the metrics that event answers
+	// (top-level metric blocks), in program order.
+	metrics  map[string][]*metric
 	policies map[string]*policy
 	// topicDefault is each topic's default status, by name.
 	topicDefault map[string]string
@@ -188,6 +191,13 @@ type action struct {
 	props       *expr     // emit; nil: no properties
 }
 
+// metric is a top-level metric: value, evaluated with the event, is one
+// response.
+type metric struct {
+	name  string
+	value *expr
+}
+
 type setting struct {
 	name string
 	expr *expr
@@ -272,6 +282,13 @@ func New(p *ir.Program, opts Options) (*Engine, error) {
 	}
 	for _, j := range e.journeys {
 		b.journey(j, policies, channels)
+	}
+	for i := range p.Metrics {
+		m := &p.Metrics[i]
+		if e.metrics == nil {
+			e.metrics = map[string][]*metric{}
+		}
+		e.metrics[m.Event] = append(e.metrics[m.Event], &metric{name: m.Name, value: b.expr(&m.Value, "metric "+m.Name)})
 	}
 	b.renames()
 	if len(b.errs) > 0 {

@@ -219,6 +219,20 @@ type Emitted struct {
 	Dropped string `json:"dropped,omitempty"`
 }
 
+// Response is one answer to a metric (a top-level metric block), recorded
+// when its event arrives: for each active instance of the customer, with
+// the stage it was in before the event moved it; with no Journey when the
+// customer was in no journey.
+type Response struct {
+	Seq      int       `json:"seq,omitempty"` // see Send.Seq
+	Metric   string    `json:"metric"`
+	Journey  string    `json:"journey,omitempty"`
+	Instance string    `json:"instance,omitempty"`
+	Stage    string    `json:"stage,omitempty"`
+	Value    float64   `json:"value"`
+	At       time.Time `json:"at"`
+}
+
 // Error is a problem met while running a journey: an expression that failed
 // at run time, a bound that stopped a runaway chain. It never stops the Step:
 // each kind of problem has a documented safe course (see doc.go).
@@ -248,6 +262,9 @@ type Result struct {
 	Refusals    []Refusal    `json:"refusals,omitempty"`
 	Emitted     []Emitted    `json:"emitted,omitempty"`
 	Errors      []Error      `json:"errors,omitempty"`
+	// Responses are the metric responses the Step's events carried (see
+	// Response), in order.
+	Responses []Response `json:"responses,omitempty"`
 	// Migrations says what moving to this engine's program did with each
 	// active instance of an older version (see Migrate), in order.
 	Migrations []Migration `json:"migrations,omitempty"`

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -310,6 +311,11 @@ func (r *run) event(name string, props map[string]any) {
 	r.ev = event{name: name, props: props}
 	ev := &r.ev
 	c := r.c
+	// Metric responses first, so each is attributed to the stage its
+	// instances were in when the event arrived, before it moves them.
+	for _, m := range r.main.metrics[name] {
+		r.respond(m, ev)
+	}
 	// Goals and exits first, wherever the customer is: a customer who
 	// converted must not get the next nudge. A goal wins over an exit on the
 	// same event.
@@ -380,6 +386,50 @@ func (r *run) event(name string, props map[string]any) {
 		}
 		r.start(j, prev, t, props)
 	}
+}
+
+// respond records one response to a metric: one Response per active
+// instance of the customer, in the stage it is in now, or one with no
+// journey when the customer is in none, so that no answer is lost. A value
+// that fails or is not a number is an Error, not a response.
+func (r *run) respond(m *metric, ev *event) {
+	v, err := r.eval(m.value, scope{ev: ev})
+	if err == nil && (v.IsNull() || !v.IsKnown() || v.Type() != cty.Number) {
+		err = fmt.Errorf("the value must be a number, got %s", ctyTypeName(v))
+	}
+	var f float64
+	if err == nil {
+		f, _ = v.AsBigFloat().Float64()
+		if math.IsInf(f, 0) {
+			err = fmt.Errorf("the value %s is too large", v.AsBigFloat().Text('g', 6))
+		}
+	}
+	if err != nil {
+		rng := m.value.rng
+		r.errorf(nil, nil, &rng, "metric "+m.name, err)
+		return
+	}
+	n := 0
+	for _, in := range r.c.Instances {
+		if !in.Active() {
+			continue
+		}
+		n++
+		r.res.Responses = append(r.res.Responses, Response{Seq: r.nextSeq(), Metric: m.name, Journey: in.Journey, Instance: in.ID, Stage: in.Stage, Value: f, At: r.at})
+	}
+	if n == 0 {
+		r.res.Responses = append(r.res.Responses, Response{Seq: r.nextSeq(), Metric: m.name, Value: f, At: r.at})
+	}
+}
+
+func ctyTypeName(v cty.Value) string {
+	switch {
+	case v == cty.NilVal || v.IsNull():
+		return "null"
+	case !v.IsKnown():
+		return "an unknown value"
+	}
+	return "a " + v.Type().FriendlyName()
 }
 
 // match returns the first trigger for name whose `when` holds, or nil.

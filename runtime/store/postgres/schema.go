@@ -235,9 +235,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		if err == nil {
 			break
 		}
-		// Two nodes creating it at the same moment: one fails on the
-		// catalog's unique index; the table exists now.
-		if !isCode(err, "23505", "42P07") || try > 3 {
+		// Two nodes creating it at the same moment: IF NOT EXISTS is no
+		// guard against a concurrent CREATE, so one fails on a catalog
+		// unique index (23505), on the table (42P07) or on its row type
+		// (42710, duplicate_object); the table exists now.
+		if !isCode(err, "23505", "42P07", "42710") || try > 3 {
 			return fmt.Errorf("postgres: creating schema_migrations: %w", err)
 		}
 	}

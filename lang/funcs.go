@@ -55,6 +55,7 @@ func Functions(h FuncHooks) map[string]function.Function {
 		"tobool": stdlib.MakeToFunc(cty.Bool),
 	}
 	bounded(fs)
+	fs[forCollectionFunc] = forCollectionFn
 	// Functions that make or convert numbers check them (see NumberInRange);
 	// format and formatlist convert their string arguments themselves.
 	formatArgs := func(args []cty.Value) []cty.Value { return args[1:] }
@@ -123,6 +124,9 @@ func FunctionNames() []string {
 	fs := Functions(FuncHooks{})
 	names := make([]string, 0, len(fs))
 	for n := range fs {
+		if n == forCollectionFunc {
+			continue // put in by the parse, never written
+		}
 		names = append(names, n)
 	}
 	sort.Strings(names)

@@ -115,12 +115,14 @@ func numbersChecked(f function.Function, strings func(args []cty.Value) []cty.Va
 }
 
 // boundNumbers refuses number literals out of range and puts the checked
-// arithmetic operators in place in a parsed tree.
+// arithmetic operators in place in a parsed tree; it bounds for
+// expressions too (see boundFor).
 func boundNumbers(n hclsyntax.Node) hcl.Diagnostics {
 	if n == nil {
 		return nil
 	}
-	return hclsyntax.VisitAll(n, func(n hclsyntax.Node) hcl.Diagnostics {
+	diags := boundFor(n)
+	return append(diags, hclsyntax.VisitAll(n, func(n hclsyntax.Node) hcl.Diagnostics {
 		switch e := n.(type) {
 		case *hclsyntax.LiteralValueExpr:
 			if checkNumbers(e.Val) != nil {
@@ -139,5 +141,5 @@ func boundNumbers(n hclsyntax.Node) hcl.Diagnostics {
 			}
 		}
 		return nil
-	})
+	})...)
 }

@@ -112,7 +112,9 @@ func semanticTokens(snap *snapshot, doc *document) []semToken {
 					add(r, tokVariable, 0)
 				}
 			case *hclsyntax.FunctionCallExpr:
-				add(e.NameRange, tokFunction, 0)
+				if e.NameRange.End.Byte > e.NameRange.Start.Byte { // not a call the parse put in
+					add(e.NameRange, tokFunction, 0)
+				}
 			}
 			return nil
 		})

@@ -7,7 +7,10 @@
 // files inside its root (after symlinks) within the size limits are read.
 // They are parsed by hclsyntax, through ParseConfig, ParseTemplate and
 // ParseExpression (nesting.go), which first bound how deep the source
-// nests: hclsyntax is recursive and deep nesting overflows its stack; the loader (load.go) walks each body against the schema
+// nests: hclsyntax is recursive and deep nesting overflows its stack. The
+// parsed tree is then bounded in place: number literals and arithmetic
+// (numbers.go), and for expressions, which may not nest and go over at
+// most MaxForElements elements (forbound.go); the loader (load.go) walks each body against the schema
 // (schema.go), reports unknown blocks and attributes, wrong labels and
 // missing required attributes, and builds the typed model (model.go) in
 // which every block, label, attribute and expression keeps its source

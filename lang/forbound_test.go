@@ -24,6 +24,10 @@ func TestForExpressionsAreBounded(t *testing.T) {
 			"entry": cty.ObjectVal(map[string]cty.Value{"s": cty.StringVal("x")}),
 			"event": cty.ObjectVal(map[string]cty.Value{
 				"many": cty.TupleVal(items), "fits": cty.TupleVal(items[:MaxForElements]),
+				"orders": cty.TupleVal([]cty.Value{
+					cty.ObjectVal(map[string]cty.Value{"items": cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})}),
+					cty.ObjectVal(map[string]cty.Value{"items": cty.TupleVal([]cty.Value{cty.StringVal("c")})}),
+				}),
 				"map": cty.MapVal(map[string]cty.Value{"a": cty.NumberIntVal(1), "b": cty.NumberIntVal(2)}),
 			}),
 		},
@@ -45,6 +49,7 @@ func TestForExpressionsAreBounded(t *testing.T) {
 		{"range", `join(",", [for i in range(3) : i * 2])`, false, "", "0,2,4"},
 		{"map with condition", `jsonencode({for k, v in event.map : k => v if v > 1})`, false, "", `{"b":2}`},
 		{"for in a for's collection", `join("", [for s in [for i in range(3) : "a"] : s])`, false, "", "aaa"},
+		{"flatten in the collection", `join(",", [for it in flatten([for o in event.orders : o.items]) : it])`, false, "", "a,b,c"},
 		{"two in a row", `"%{ for i in range(2) }a%{ endfor }%{ for i in range(2) }b%{ endfor }"`, false, "", "aabb"},
 	}
 	for _, tc := range tests {

@@ -292,6 +292,7 @@ func (c *checker) checkExprDepth(e hclsyntax.Expression, sc *scope, depth int) c
 		})
 	}
 	te, ce := len(c.travs), len(c.calls)
+	looped := templatesInForBodies(e)
 	ok := true
 	for i := ts; i < te; i++ {
 		ok = c.checkTraversal(c.travs[i], sc) && ok
@@ -306,7 +307,7 @@ func (c *checker) checkExprDepth(e hclsyntax.Expression, sc *scope, depth int) c
 				ok = false
 			}
 		case "template":
-			if !c.checkTemplateCall(call, sc, depth) {
+			if !c.checkTemplateCall(call, sc, depth, looped[call]) {
 				ok = false
 			}
 		}
@@ -329,9 +330,40 @@ func (c *checker) checkExprDepth(e hclsyntax.Expression, sc *scope, depth int) c
 	return v.Type()
 }
 
+// templatesInForBodies returns the template() calls of e inside a for
+// expression's value, key or condition: each runs once per element.
+func templatesInForBodies(e hclsyntax.Expression) map[*hclsyntax.FunctionCallExpr]bool {
+	var in map[*hclsyntax.FunctionCallExpr]bool
+	hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
+		f, ok := n.(*hclsyntax.ForExpr)
+		if !ok {
+			return nil
+		}
+		for _, body := range []hclsyntax.Expression{f.KeyExpr, f.ValExpr, f.CondExpr} {
+			if body == nil {
+				continue
+			}
+			hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+				if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "template" {
+					if in == nil {
+						in = map[*hclsyntax.FunctionCallExpr]bool{}
+					}
+					in[call] = true
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	return in
+}
+
 // checkTemplateCall checks template("path"): the file exists, parses as a
 // template, and uses only names in scope. Its content goes into the IR.
-func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope, depth int) bool {
+// inFor says the call is in a for expression's body: the template may then
+// not loop itself (lang refuses nested for expressions within one source;
+// this is the same rule across template files).
+func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope, depth int, inFor bool) bool {
 	if len(call.Args) != 1 {
 		return true // evaluation reports the arity
 	}
@@ -372,6 +404,11 @@ func (c *checker) checkTemplateCall(call *hclsyntax.FunctionCallExpr, sc *scope,
 	if !done.ok {
 		return false
 	}
+	if inFor && done.loops {
+		c.errorf(call.Range(), "Nested for expressions",
+			"Template %q has a %%{ for } directive (itself or in a template it includes) and this template() call is inside a for expression, so the work multiplies. Iterate once, over a flat list: loop in the template over the whole list, or flatten() the collection first.", path)
+		return false
+	}
 	if depth == 0 && (done.bytes > MaxTemplateBytes || done.includes > MaxTemplateIncludes) {
 		c.errorf(call.Args[0].Range(), "Template expands too much",
 			"Template %q renders up to %s through %d template() calls; the limits are %s and %d calls, so that one send cannot take seconds and megabytes. Include templates fewer times, or make them smaller.",
@@ -402,6 +439,7 @@ type templateKey struct {
 type templateCheck struct {
 	ok              bool
 	bytes, includes int64
+	loops           bool // it, or a template it includes, has a for
 }
 
 // checkTemplate parses and checks one template's content in a scope and
@@ -429,12 +467,16 @@ func (c *checker) checkTemplate(path string, content []byte, sc *scope, depth in
 	out := templateCheck{ok: true, bytes: int64(len(content))}
 	key := templateKey{scope: scopeKey{sc.customer, sc.event, sc.eventOf, sc.entry, sc.now, sc.unsub}, env: sc.env}
 	hclsyntax.VisitAll(tmpl, func(n hclsyntax.Node) hcl.Diagnostics {
+		if _, isFor := n.(*hclsyntax.ForExpr); isFor {
+			out.loops = true
+		}
 		call, isCall := n.(*hclsyntax.FunctionCallExpr)
 		if !isCall || call.Name != "template" || len(call.Args) != 1 {
 			return nil
 		}
 		key.path, _ = lang.StaticString(call.Args[0])
 		inner := c.checkedTemplates[key]
+		out.loops = out.loops || inner.loops
 		out.bytes = min(out.bytes+inner.bytes, math.MaxInt64/2)
 		out.includes = min(out.includes+1+inner.includes, math.MaxInt64/2)
 		return nil

@@ -339,10 +339,7 @@ func templatesInForBodies(e hclsyntax.Expression) map[*hclsyntax.FunctionCallExp
 		if !ok {
 			return nil
 		}
-		for _, body := range []hclsyntax.Expression{f.KeyExpr, f.ValExpr, f.CondExpr} {
-			if body == nil {
-				continue
-			}
+		for _, body := range lang.ForBodies(f) {
 			hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
 				if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "template" {
 					if in == nil {

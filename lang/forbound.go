@@ -45,6 +45,18 @@ var forCollectionFn = function.New(&function.Spec{
 	},
 })
 
+// ForBodies returns the parts of a for expression that run once per
+// element: its key, value and condition, those written.
+func ForBodies(e *hclsyntax.ForExpr) []hclsyntax.Expression {
+	var out []hclsyntax.Expression
+	for _, x := range []hclsyntax.Expression{e.KeyExpr, e.ValExpr, e.CondExpr} {
+		if x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // boundFor refuses a for expression nested in another's key, value or
 // condition (each inner one multiplies the work; a for in another's
 // collection only adds to it) and passes every for expression's
@@ -59,10 +71,7 @@ func boundFor(n hclsyntax.Node) hcl.Diagnostics {
 		if !ok {
 			return nil
 		}
-		for _, body := range []hclsyntax.Expression{e.KeyExpr, e.ValExpr, e.CondExpr} {
-			if body == nil {
-				continue
-			}
+		for _, body := range ForBodies(e) {
 			_ = hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
 				inner, ok := n.(*hclsyntax.ForExpr)
 				if !ok || reported[inner] {

@@ -81,6 +81,11 @@ func bounded(fs map[string]function.Function) {
 			return nil
 		},
 	}
+	// These make tuples from what they are given; guarded checks the
+	// length of what they return (see MaxTupleElements).
+	for _, name := range []string{"jsondecode", "flatten", "concat"} {
+		guards[name] = func([]cty.Value) error { return nil }
+	}
 	for name, guard := range guards {
 		if f, ok := fs[name]; ok {
 			fs[name] = guarded(f, guard)
@@ -114,6 +119,11 @@ func guarded(f function.Function, guard func([]cty.Value) error) function.Functi
 			v, err := f.Call(args)
 			if err == nil && v.Type() == cty.String && v.IsKnown() && !v.IsNull() && len(v.AsString()) > MaxValueBytes {
 				return cty.NilVal, fmt.Errorf("the result of %d bytes is over %s, the limit of a value", len(v.AsString()), FormatBytes(MaxValueBytes))
+			}
+			if err == nil {
+				if n, long := tupleTooLong(v); long {
+					return cty.NilVal, fmt.Errorf("the result holds a list of %d elements, over %d, the limit of a list made by a function", n, MaxTupleElements)
+				}
 			}
 			return v, err
 		},

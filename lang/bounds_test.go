@@ -41,6 +41,15 @@ func TestFunctionsAreBounded(t *testing.T) {
 		{"format", []cty.Value{str("%05.2f%% %-10s|%[1]v"), num(3), str("x")}, ""},
 		{"indent", []cty.Value{num(2), str("a\nb")}, ""},
 		{"range", []cty.Value{num(3)}, ""},
+		// Tuples a function makes: joined, each would cost a conversion
+		// quadratic in its length (minutes at 500,000).
+		{"jsondecode", []cty.Value{str("[" + strings.Repeat("1,", MaxTupleElements) + "1]")}, "the limit of a list made by a function"},
+		{"jsondecode", []cty.Value{str(`{"a": [` + strings.Repeat(`"x",`, MaxTupleElements) + `"x"]}`)}, "the limit of a list made by a function"},
+		{"jsondecode", []cty.Value{str(`{"a": [1, 2, 3]}`)}, ""},
+		{"flatten", []cty.Value{cty.TupleVal(repeat(cty.TupleVal(repeat(num(1), 100)), 100))}, "the limit of a list made by a function"},
+		{"flatten", []cty.Value{cty.TupleVal(repeat(cty.TupleVal(repeat(num(1), 10)), 10))}, ""},
+		{"concat", []cty.Value{cty.TupleVal(repeat(num(1), 3000)), cty.TupleVal(repeat(num(1), 3000))}, "the limit of a list made by a function"},
+		{"concat", []cty.Value{cty.TupleVal(repeat(num(1), 3)), cty.TupleVal(repeat(str("a"), 3))}, ""},
 	}
 	for _, tt := range tests {
 		start := time.Now()

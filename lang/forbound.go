@@ -18,6 +18,15 @@ import (
 // range() may make, so every for over a range() still works.
 const MaxForElements = 1024
 
+// MaxTupleElements is how many elements a tuple may have where a
+// workspace or a function makes one: a list literal `[...]` in a file,
+// and what jsondecode, flatten and concat return (at any depth for
+// jsondecode). Tuples, unlike lists, pay that quadratic conversion
+// wherever a list is wanted: join("", jsondecode(a 1 MiB JSON array))
+// would take minutes of one step. Event properties are bounded by ingest's
+// 32 KB an event.
+const MaxTupleElements = 4096
+
 // forCollectionFunc is the function every for expression's collection is
 // passed through (see boundFor). Its name starts with "_", which no
 // identifier in a journey may, so only the parse puts it there.
@@ -91,6 +100,19 @@ func boundFor(n hclsyntax.Node) hcl.Diagnostics {
 		}
 		return nil
 	})
+	_ = hclsyntax.VisitAll(n, func(n hclsyntax.Node) hcl.Diagnostics {
+		if e, ok := n.(*hclsyntax.TupleConsExpr); ok && len(e.Exprs) > MaxTupleElements {
+			r := e.SrcRange
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "List too long",
+				Detail: fmt.Sprintf("A list written in a file may have at most %d elements and this one has %d: keep large data out of journeys (an event property or a trait can carry it).",
+					MaxTupleElements, len(e.Exprs)),
+				Subject: &r,
+			})
+		}
+		return nil
+	})
 	// Wrapped after the check: the check's walk must not see half-wrapped
 	// nodes, and the wrapping must see every for expression, reported or not.
 	_ = hclsyntax.VisitAll(n, func(n hclsyntax.Node) hcl.Diagnostics {
@@ -108,4 +130,27 @@ func boundFor(n hclsyntax.Node) hcl.Diagnostics {
 		return nil
 	})
 	return diags
+}
+
+// tupleTooLong reports the first tuple in v, at any depth, with more than
+// MaxTupleElements elements.
+func tupleTooLong(v cty.Value) (int, bool) {
+	v, _ = v.Unmark()
+	if !v.IsKnown() || v.IsNull() {
+		return 0, false
+	}
+	t := v.Type()
+	if !t.IsTupleType() && !t.IsObjectType() && !t.IsListType() && !t.IsMapType() && !t.IsSetType() {
+		return 0, false
+	}
+	if t.IsTupleType() && v.LengthInt() > MaxTupleElements {
+		return v.LengthInt(), true
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if n, long := tupleTooLong(e); long {
+			return n, true
+		}
+	}
+	return 0, false
 }

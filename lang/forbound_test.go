@@ -51,6 +51,8 @@ func TestForExpressionsAreBounded(t *testing.T) {
 		{"for in a for's collection", `join("", [for s in [for i in range(3) : "a"] : s])`, false, "", "aaa"},
 		{"flatten in the collection", `join(",", [for it in flatten([for o in event.orders : o.items]) : it])`, false, "", "a,b,c"},
 		{"two in a row", `"%{ for i in range(2) }a%{ endfor }%{ for i in range(2) }b%{ endfor }"`, false, "", "aabb"},
+		{"list literal over the limit", "length(\n[" + strings.Repeat("1,", MaxTupleElements) + "1])", false, "2,1", ""},
+		{"list literal at the limit", "length([" + strings.Repeat("1,", MaxTupleElements-1) + "1])", false, "", "4096"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,8 +62,12 @@ func TestForExpressionsAreBounded(t *testing.T) {
 			}
 			e, diags := parse([]byte(tc.src), "j.hcl", hcl.InitialPos)
 			if tc.parseErr != "" {
-				if len(diags) != 1 || diags[0].Summary != "Nested for expressions" {
-					t.Fatalf("want one Nested for expressions error, got %v", diags)
+				want := "Nested for expressions"
+				if strings.Contains(tc.name, "list literal") {
+					want = "List too long"
+				}
+				if len(diags) != 1 || diags[0].Summary != want {
+					t.Fatalf("want one %s error, got %v", want, diags)
 				}
 				if at := fmt.Sprintf("%d,%d", diags[0].Subject.Start.Line, diags[0].Subject.Start.Column); at != tc.parseErr {
 					t.Fatalf("error at %s, want %s", at, tc.parseErr)

@@ -74,7 +74,8 @@
 //
 //	body (≤ 32 KB a call, ≤ 500 KB a batch: http.MaxBytesReader; 413 above;
 //	      Content-Encoding gzip decompressed, the limits applying after too)
-//	  -> parse: one JSON object per call, every field checked, a 400 naming the field;
+//	  -> parse: one JSON object per call, every field checked, a 400 naming the field
+//	     (properties/traits: ≤ MaxNesting levels, numbers a float64 can hold);
 //	     in a batch only the body can be refused (not a {"batch": [...]} object):
 //	     a bad item is set aside with its index and reason, the others go on
 //	  -> calls -> worker.Items in request order, a messageId repeated in the request kept once

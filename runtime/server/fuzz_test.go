@@ -111,6 +111,9 @@ func FuzzIngest(f *testing.F) {
 		{3, `{"userId":"u","previousId":"a","messageId":"m"}`}, {3, `{"userId":"u"}`}, {3, `{"previousId":"a"}`}, {3, `{"userId":"u","previousId":["a"]}`},
 		{7, `{"userId":"u","topic":"marketing","status":"unsubscribed","messageId":"m"}`}, {7, `{"userId":"u","topic":"news","status":"subscribed"}`},
 		{7, `{"userId":"u","topic":"marketing","status":"on"}`}, {7, `{"topic":"marketing"}`},
+		// Values that could not be kept as sent (ingestred): refused by path.
+		{1, `{"userId":"u","traits":{"n":1e300000000,"m":-1e-5000,"x":[1e309]}}`},
+		{0, `{"userId":"u","event":"e","properties":{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}`},
 		{4, `{"userId":"u","name":"Home","properties":{"path":"/"}}`}, {5, `{"anonymousId":"a"}`}, {6, `{"userId":"u","groupId":"g","traits":{}}`},
 	}
 	for _, s := range seeds {

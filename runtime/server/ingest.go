@@ -7,13 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math/big"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/waymark-dev/waymark/lang"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
@@ -23,6 +27,12 @@ import (
 const (
 	MaxEventBytes = 32 << 10  // one call: a /v1/track or /v1/identify body, or one item of a batch
 	MaxBatchBytes = 500 << 10 // a /v1/batch body
+	// MaxNesting bounds how deep properties and traits nest. encoding/json
+	// refuses to decode past 10,000 levels, and the stores keep a value a
+	// few levels inside a customer's state: a value nested 9,997 deep was
+	// accepted and then made the customer, and every customer list holding
+	// it, unreadable. Tracking data nests a few levels.
+	MaxNesting = 64
 	// maxIDBytes bounds userId, anonymousId, messageId and event names: they
 	// become keys in the store and in every send's idempotency key.
 	maxIDBytes = 1024
@@ -371,7 +381,54 @@ func objectField(obj map[string]json.RawMessage, name, where string) (map[string
 	if err := dec.Decode(&m); err != nil {
 		return nil, badRequest("%s: %s: %s", where, name, jsonMessage(err))
 	}
+	if msg := storable(m, name, 1); msg != "" {
+		return nil, badRequest("%s: %s", where, msg)
+	}
 	return m, nil
+}
+
+// storable says what is wrong with the first value in v that could not be
+// kept as sent, or "" when there is none, naming it by a path such as
+// properties.items[2].price. A number a float64 cannot hold (1e400) was
+// stored and then made the customer unreadable, since the stores decode
+// float64s; one lang.NumberInRange refuses (1e-5000) the engine reads as
+// null. Values nested past MaxNesting would not decode from the store.
+func storable(v any, at string, depth int) string {
+	switch x := v.(type) {
+	case json.Number:
+		_, err := strconv.ParseFloat(string(x), 64)
+		f, _, perr := big.ParseFloat(string(x), 10, 64, big.ToNearestEven)
+		if err != nil || perr != nil || !lang.NumberInRange(f) {
+			return fmt.Sprintf("%s: the number %s is out of range (numbers must be under about 1.8e308 in size, and over 1e-1233 unless zero): send it as a string", at, shorten(string(x)))
+		}
+	case map[string]any:
+		if depth > MaxNesting {
+			return fmt.Sprintf("%s: nested deeper than %d levels", shorten(at), MaxNesting)
+		}
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if msg := storable(x[k], at+"."+k, depth+1); msg != "" {
+				return msg
+			}
+		}
+	case []any:
+		if depth > MaxNesting {
+			return fmt.Sprintf("%s: nested deeper than %d levels", shorten(at), MaxNesting)
+		}
+		for i, e := range x {
+			if msg := storable(e, fmt.Sprintf("%s[%d]", at, i), depth+1); msg != "" {
+				return msg
+			}
+		}
+	}
+	return ""
+}
+
+// shorten keeps an echoed value short enough for an error message.
+func shorten(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }

@@ -113,6 +113,13 @@ func TestBadRequestsNameTheField(t *testing.T) {
 		{"/v1/identify", "{\"userId\":\"\x80\"}", "identify: userId is not valid UTF-8"},
 		{"/v1/identify", `{"traits":{"plan":"pro"}}`, "identify: userId is required"},
 		{"/v1/identify", `{"userId":"u1","traits":[]}`, "identify: traits must be an object, got an array"},
+		// Out of range numbers: 1e400 stored made the customer unreadable
+		// (503 on every read), larger ones read as null. Refused, by path.
+		{"/v1/identify", `{"userId":"u1","traits":{"score":1e400}}`, "identify: traits.score: the number 1e400 is out of range"},
+		{"/v1/track", `{"userId":"u1","event":"e","properties":{"n":-1e309}}`, "track: properties.n: the number -1e309 is out of range"},
+		{"/v1/track", `{"userId":"u1","event":"e","properties":{"amount":1e300000000}}`, "track: properties.amount: the number 1e300000000 is out of range"},
+		{"/v1/track", `{"userId":"u1","event":"e","properties":{"a":{"b":[1,2,-1e-5000]}}}`, "track: properties.a.b[2]: the number -1e-5000 is out of range"},
+		{"/v1/identify", `{"userId":"u1","traits":{"score":1e1300}}`, "identify: traits.score: the number 1e1300 is out of range"},
 		{"/v1/batch", `{}`, "batch: batch is required"},
 		{"/v1/batch", `{"batch":{}}`, "batch: batch must be an array, got an object"},
 		{"/v1/batch", `{"batch":[{"type":"track","userId":"u1","event":"e"}]`, "batch: invalid JSON"},
@@ -1060,5 +1067,38 @@ func TestCluster(t *testing.T) {
 	h3 := newHarness(t, Options{Cluster: func(context.Context) (any, error) { return nil, errors.New("connection refused") }})
 	if r := h3.get("/v1/cluster"); r.code != 503 || r.header.Get("Retry-After") == "" {
 		t.Errorf("when the database does not answer: %d %s", r.code, r.body)
+	}
+}
+
+// Values nested deeper than MaxNesting are refused, naming the field: one
+// nested 9,997 deep was accepted, and then the store could not decode the
+// customer (encoding/json stops at 10,000 levels), so reading it and every
+// customer list answered 503. MaxNesting levels are still kept.
+func TestDeepValuesAreRefusedAndKeepCustomersReadable(t *testing.T) {
+	h := newHarness(t, Options{})
+	nest := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	tests := []struct {
+		path, body, want string
+	}{
+		{"/v1/identify", `{"userId":"u1","traits":{"d":` + nest(9997) + `}}`, "identify: traits.d[0][0]"},
+		{"/v1/track", `{"userId":"u1","event":"e","properties":{"a":{"d":` + nest(MaxNesting) + `}}}`, "track: properties.a.d[0]"},
+	}
+	for _, tt := range tests {
+		r := h.post(tt.path, tt.body)
+		if r.code != 400 {
+			t.Errorf("POST %s nested: status %d, want 400 (%.200s)", tt.path, r.code, r.body)
+			continue
+		}
+		if msg := r.errorText(t); !strings.HasPrefix(msg, tt.want) || !strings.Contains(msg, fmt.Sprintf("nested deeper than %d levels", MaxNesting)) {
+			t.Errorf("POST %s nested: error %q, want %q… nested deeper than %d levels", tt.path, msg, tt.want, MaxNesting)
+		}
+	}
+	if r := h.post("/v1/identify", `{"userId":"u1","traits":{"d":`+nest(MaxNesting-1)+`}}`); r.code != 200 {
+		t.Fatalf("identify nested %d levels: %d %s", MaxNesting, r.code, r.body)
+	}
+	for _, p := range []string{"/v1/customers/u1", "/v1/customers?"} {
+		if r := h.get(p); r.code != 200 || !strings.Contains(string(r.body), nest(MaxNesting-1)) {
+			t.Errorf("GET %s: %d %.200s", p, r.code, r.body)
+		}
 	}
 }

@@ -30,6 +30,8 @@ type Accumulator struct {
 	edges    map[[2]string]int
 	sends    map[string]*Send
 	sendOrd  []string
+	metrics  []ir.Metric
+	values   map[string]map[string][]float64 // metric -> stage -> response values
 }
 
 type stageAcc struct {
@@ -68,6 +70,16 @@ func NewAccumulator(j *ir.Journey, since, until time.Time) *Accumulator {
 		}
 	}
 	return a
+}
+
+// Measure declares the metrics the report scores, in the program's order
+// (Program.Metrics): responses to any other metric are not reported.
+func (a *Accumulator) Measure(ms []ir.Metric) {
+	a.metrics = ms
+	a.values = map[string]map[string][]float64{}
+	for _, m := range ms {
+		a.values[m.Name] = map[string][]float64{}
+	}
 }
 
 func (a *Accumulator) stage(name string) int {
@@ -124,6 +136,14 @@ func (a *Accumulator) Add(r store.JourneyRecord) {
 		if r.Send.Delivery != "" {
 			s.Delivery[r.Send.Delivery]++
 		}
+	case r.Response != nil:
+		// Like a send, a response counts for an instance entered in the
+		// range (the records come cut at until).
+		byStage := a.values[r.Response.Metric]
+		if byStage == nil || a.insts[r.Response.Instance] == nil {
+			return
+		}
+		byStage[r.Response.Stage] = append(byStage[r.Response.Stage], r.Response.Value)
 	}
 }
 
@@ -257,7 +277,36 @@ func (a *Accumulator) Report() *Analytics {
 			r.Splits = append(r.Splits, a.split(s))
 		}
 	}
+	for _, m := range a.metrics {
+		r.Metrics = append(r.Metrics, a.metric(m))
+	}
 	return r
+}
+
+// metric scores m over all its responses and over each stage's, the stages
+// in the journey's order.
+func (a *Accumulator) metric(m ir.Metric) Metric {
+	byStage := a.values[m.Name]
+	stages := make([]string, 0, len(byStage))
+	for st := range byStage {
+		stages = append(stages, st)
+	}
+	sort.Slice(stages, func(i, k int) bool {
+		if oi, ok := a.order0(stages[i]), a.order0(stages[k]); oi != ok {
+			return oi < ok
+		}
+		return stages[i] < stages[k] // stages the program no longer has
+	})
+	out := Metric{Name: m.Name, Kind: m.Kind, ByStage: []StageMetric{}}
+	var all []float64
+	for _, st := range stages {
+		vs := byStage[st]
+		all = append(all, vs...)
+		out.ByStage = append(out.ByStage, StageMetric{Stage: st, Responses: len(vs), Score: stats.Score(m.Kind, vs)})
+	}
+	out.Responses = len(all)
+	out.Score = stats.Score(m.Kind, all)
+	return out
 }
 
 func (a *Accumulator) order0(stage string) int { return a.stageIdx[stage] }

@@ -177,3 +177,34 @@ func TestBaseline(t *testing.T) {
 		}
 	}
 }
+
+func resp(metric, inst, stage string, v float64) store.JourneyRecord {
+	return store.JourneyRecord{Response: &engine.Response{Metric: metric, Journey: "checkout", Instance: inst, Stage: stage, Value: v, At: t0.Add(40 * time.Second)}}
+}
+
+// Metrics are scored over the responses of the instances entered in the
+// range, as a whole and per stage (in the journey's stage order), in the
+// program's metric order; a response to a metric the program does not
+// declare, and one of an instance entered before since (i0), are left out.
+func TestReportMetrics(t *testing.T) {
+	a := NewAccumulator(checkout(), t0, t0.Add(time.Hour))
+	a.Measure([]ir.Metric{{Name: "nps", Kind: "nps"}, {Name: "effort", Kind: "ces"}, {Name: "csat", Kind: "csat"}})
+	for _, r := range append(records(),
+		resp("nps", "i1", "remind", 10), resp("nps", "i3", "welcome", 3), resp("nps", "i4", "welcome", 9),
+		resp("nps", "i2", "welcome", 7), resp("nps", "i0", "welcome", 0), resp("gone", "i1", "remind", 1),
+		resp("effort", "i4", "welcome", 2), resp("effort", "i1", "nudge", 5)) {
+		a.Add(r)
+	}
+	want := []Metric{
+		// welcome: 9 promoter, 7 passive, 3 detractor: (1-1)/3 = 0;
+		// remind: one promoter, 100; all: (2-1)/4 = 25.
+		{Name: "nps", Kind: "nps", Responses: 4, Score: 25, ByStage: []StageMetric{
+			{Stage: "welcome", Responses: 3, Score: 0}, {Stage: "remind", Responses: 1, Score: 100}}},
+		{Name: "effort", Kind: "ces", Responses: 2, Score: 3.5, ByStage: []StageMetric{
+			{Stage: "welcome", Responses: 1, Score: 2}, {Stage: "nudge", Responses: 1, Score: 5}}},
+		{Name: "csat", Kind: "csat", ByStage: []StageMetric{}},
+	}
+	if got := a.Report().Metrics; !reflect.DeepEqual(got, want) {
+		t.Errorf("Metrics:\n got %+v\nwant %+v", got, want)
+	}
+}

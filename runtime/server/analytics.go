@@ -56,6 +56,7 @@ func (s *Server) accumulate(w http.ResponseWriter, r *http.Request) *analytics.A
 		return nil
 	}
 	a := analytics.NewAccumulator(j, since, until)
+	a.Measure(prog.Metrics)
 	err := jr.JourneyRecords(r.Context(), name, until, func(rec store.JourneyRecord) error {
 		a.Add(rec)
 		return nil

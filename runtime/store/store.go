@@ -345,16 +345,33 @@ func ParseFailedSendCursor(s string) (at int64, seq uint64, ok bool, err error) 
 // analytics (runtime/analytics) are computed from them, never from
 // counters kept on the side.
 type JourneyRecords interface {
-	// JourneyRecords calls fn with every transition and send of journey
+	// JourneyRecords calls fn with every transition, send and metric
+	// response of journey
 	// committed with a time before until, in commit order, and stops at
 	// the first error fn returns.
 	JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(JourneyRecord) error) error
 }
 
-// JourneyRecord is one transition or one send decision; exactly one of
-// them is set. A Send carries only what analytics reads: instance, name,
-// fate, time, and its Delivery state for FateDeliver.
+// JourneyRecord is one transition, one send decision or one metric
+// response; exactly one of them is set. A Send carries only what analytics
+// reads: instance, name, fate, time, and its Delivery state for
+// FateDeliver.
 type JourneyRecord struct {
 	Transition *engine.Transition
 	Send       *SendRecord
+	Response   *engine.Response
+}
+
+// HistoryResponse is the history kind of a metric response (the engine's
+// JSON of an engine.Response; a response in no journey has journey "").
+const HistoryResponse = "response"
+
+// DecodeResponse decodes a metric response as a store keeps it (the
+// engine's JSON of it).
+func DecodeResponse(data []byte) (*engine.Response, error) {
+	r := new(engine.Response)
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("decoding a metric response: %w", err)
+	}
+	return r, nil
 }

@@ -236,6 +236,14 @@ func (r *rows) result(customer string, shard int, res *engine.Result) error {
 			return err
 		}
 	}
+	for k := range res.Responses {
+		rp := &res.Responses[k]
+		data, err := json.Marshal(rp)
+		if err != nil {
+			return fmt.Errorf("postgres: commit: customer %q: encoding a response to %q: %w", customer, rp.Metric, err)
+		}
+		r.hist.add(customer, store.HistoryResponse, rp.At, rp.Journey, rp.Instance, "", "", "", "", "", "", rp.Metric, "", "", data)
+	}
 	return nil
 }
 

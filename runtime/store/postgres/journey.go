@@ -14,9 +14,9 @@ import (
 // its key.
 func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
 	err := s.read(func() error {
-		rs, err := s.pool.Query(ctx, `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state
+		rs, err := s.pool.Query(ctx, `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
 			FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
-			WHERE h.journey = $1 AND h.kind IN ('transition', 'send') AND h.at < $2
+			WHERE h.journey = $1 AND h.kind IN ('transition', 'send', 'response') AND h.at < $2
 			ORDER BY h.seq`, journey, until)
 		if err != nil {
 			return err
@@ -26,14 +26,21 @@ func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.T
 			var kind string
 			var instance, version, from, to, cause, status, name, fate, delivery *string
 			var at time.Time
-			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery); err != nil {
+			var data []byte
+			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
 				return err
 			}
 			var rec store.JourneyRecord
-			if kind == "transition" {
+			switch kind {
+			case store.HistoryResponse:
+				var err error
+				if rec.Response, err = store.DecodeResponse(data); err != nil {
+					return err
+				}
+			case "transition":
 				rec.Transition = &engine.Transition{Instance: str(instance), Journey: journey, Version: str(version),
 					From: str(from), To: str(to), Cause: str(cause), Status: str(status), At: at.UTC()}
-			} else {
+			default:
 				rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: str(instance),
 					Name: str(name), Fate: str(fate), At: at.UTC()}, Delivery: str(delivery)}
 			}

@@ -213,11 +213,17 @@ CREATE TABLE erasures (
 	at         timestamptz NOT NULL DEFAULT now()
 );
 `},
+	{name: "metric responses", sql: `
+-- Metric responses are history rows of kind 'response' (data: the engine's
+-- JSON of one, name: the metric), read with the journey's records.
+DROP INDEX history_journey;
+CREATE INDEX history_journey ON history(journey, seq) WHERE kind IN ('transition', 'send', 'response');
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

@@ -206,6 +206,18 @@ func (r *rows) result(customer string, res *engine.Result, now int64) error {
 			return err
 		}
 	}
+	for k := range res.Responses {
+		rp := &res.Responses[k]
+		data, err := json.Marshal(rp)
+		if err != nil {
+			return fmt.Errorf("sqlite: commit: customer %q: encoding a response to %q: %w", customer, rp.Metric, err)
+		}
+		var in any
+		if rp.Instance != "" {
+			in = rp.Instance
+		}
+		r.hist(customer, store.HistoryResponse, rp.At, rp.Journey, in, nil, nil, nil, nil, nil, nil, rp.Metric, nil, nil, data)
+	}
 	return nil
 }
 

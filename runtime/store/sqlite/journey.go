@@ -12,9 +12,9 @@ import (
 
 // qJourneyRecords reads the history_journey index range of one journey;
 // the outbox row of a delivered send comes by its primary key.
-const qJourneyRecords = `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state
+const qJourneyRecords = `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
 FROM history h LEFT JOIN outbox o ON h.kind = 'send' AND o.key = h.key
-WHERE h.journey = ? AND h.kind IN ('transition', 'send') AND h.at < ?
+WHERE h.journey = ? AND h.kind IN ('transition', 'send', 'response') AND h.at < ?
 ORDER BY h.seq`
 
 // JourneyRecords implements store.JourneyRecords.
@@ -29,14 +29,21 @@ func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.T
 			var kind string
 			var instance, version, from, to, cause, status, name, fate, delivery sql.NullString
 			var at int64
-			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery); err != nil {
+			var data []byte
+			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
 				return err
 			}
 			var rec store.JourneyRecord
-			if kind == "transition" {
+			switch kind {
+			case store.HistoryResponse:
+				var err error
+				if rec.Response, err = store.DecodeResponse(data); err != nil {
+					return err
+				}
+			case "transition":
 				rec.Transition = &engine.Transition{Instance: instance.String, Journey: journey, Version: version.String,
 					From: from.String, To: to.String, Cause: cause.String, Status: status.String, At: fromMicros(at)}
-			} else {
+			default:
 				rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: instance.String,
 					Name: name.String, Fate: fate.String, At: fromMicros(at)}, Delivery: delivery.String}
 			}

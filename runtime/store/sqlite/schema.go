@@ -168,11 +168,57 @@ CREATE INDEX received_customer ON received(customer);
 -- appends at the end of each journey's range instead of a random page.
 CREATE INDEX history_journey ON history(journey, seq) WHERE kind IN ('transition', 'send');
 `},
+	{name: "metric responses", sql: `
+-- A new history kind, 'response' (a metric response: data is the engine's
+-- JSON of it, name the metric), read with the journey's records. SQLite
+-- cannot change a CHECK constraint in place, so history is rebuilt with the
+-- same rows, and its AUTOINCREMENT high-water mark carried over so that no
+-- seq is ever given twice.
+CREATE TABLE history_new (
+	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+	customer   TEXT NOT NULL,
+	kind       TEXT NOT NULL CHECK (kind IN ('transition', 'send', 'refusal', 'error', 'emit', 'response')),
+	at         INTEGER NOT NULL,
+	journey    TEXT NOT NULL,
+	instance   TEXT,
+	version    TEXT,
+	from_stage TEXT,
+	to_stage   TEXT,
+	cause      TEXT,
+	status     TEXT,
+	key        TEXT,
+	name       TEXT,
+	fate       TEXT,
+	reason     TEXT,
+	data       BLOB
+);
+INSERT INTO history_new SELECT seq, customer, kind, at, journey, instance, version, from_stage, to_stage, cause, status, key, name, fate, reason, data FROM history ORDER BY seq;
+DELETE FROM sqlite_sequence WHERE name = 'history_new';
+INSERT INTO sqlite_sequence(name, seq) SELECT 'history_new', seq FROM sqlite_sequence WHERE name = 'history';
+DROP VIEW transitions;
+DROP VIEW sends;
+DROP VIEW events;
+DROP TABLE history;
+ALTER TABLE history_new RENAME TO history;
+CREATE INDEX history_customer ON history(customer);
+CREATE INDEX history_failed ON history(at, seq) WHERE kind = 'send' AND fate = 'failed';
+CREATE INDEX history_journey ON history(journey, seq) WHERE kind IN ('transition', 'send', 'response');
+CREATE VIEW transitions AS
+	SELECT seq, customer, instance, journey, version, from_stage, to_stage, cause, status, at
+	FROM history WHERE kind = 'transition';
+CREATE VIEW sends AS
+	SELECT seq, customer, key, journey, instance, name, fate, reason, at, data AS send
+	FROM history WHERE kind = 'send';
+CREATE VIEW events AS
+	SELECT seq, customer, kind, journey, at, data FROM history WHERE kind IN ('refusal', 'error', 'emit');
+CREATE VIEW responses AS
+	SELECT seq, customer, journey, instance, name AS metric, at, data AS response FROM history WHERE kind = 'response';
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // migrate brings the database on conn to SchemaVersion, one step per
 // transaction. BEGIN IMMEDIATE takes the write lock before the version is

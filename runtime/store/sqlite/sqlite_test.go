@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -410,7 +411,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 		func() { // back to what a schema-1 binary left
 			db := rawDB(t, path)
 			defer db.Close()
-			for _, q := range []string{"DROP INDEX outbox_dead", "DROP INDEX history_failed", "DROP TABLE received", "DROP INDEX history_journey", "DELETE FROM schema_migrations WHERE version > 1"} {
+			for _, q := range []string{"DROP INDEX outbox_dead", "DROP INDEX history_failed", "DROP TABLE received", "DROP INDEX history_journey", "DROP VIEW responses", "DELETE FROM schema_migrations WHERE version > 1"} {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatal(err)
 				}
@@ -472,4 +473,69 @@ func TestPruneHistoryInChunks(t *testing.T) {
 func TestInUse(t *testing.T) {
 	t.Chdir(t.TempDir())
 	storetest.RunInUse(t, "./waymark.db", func() (store.Store, error) { return Open("./waymark.db") })
+}
+
+// Migration 6 rebuilds history to admit metric responses: the rows of a
+// schema-5 database survive it, and the AUTOINCREMENT high-water mark too,
+// so a seq freed by a deleted newest row is not given again.
+func TestUpgradeToResponses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v5.db")
+	db := rawDB(t, path)
+	if _, err := db.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range migrations[:5] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatalf("migration %d: %v", i+1, err)
+		}
+		if _, err := db.Exec("INSERT INTO schema_migrations VALUES (?, ?, 0)", i+1, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for seq, to := range []string{"s", "t", "u"} {
+		if _, err := db.Exec("INSERT INTO history(seq, customer, kind, at, journey, instance, version, from_stage, to_stage, cause, status) VALUES (?, 'a', 'transition', ?, 'j', 'a/j/1', 'v1', '', ?, 'c', 'active')",
+			seq+1, micros(storetest.T0)+int64(seq), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("DELETE FROM history WHERE seq = 3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO history(customer, kind, at, journey) VALUES ('a', 'response', 0, 'j')"); err == nil {
+		t.Fatal("a schema-5 history took a response: the test does not start from schema 5")
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w := storetest.Write("b", 1, storetest.T0)
+	w.Results = []engine.Result{{Responses: []engine.Response{{Metric: "nps", Journey: "j", Instance: "b/j/1", Stage: "s", Value: 10, At: storetest.T0}}}}
+	if err := s.Commit(context.Background(), &store.Batch{Customers: []store.CustomerWrite{w}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = s.JourneyRecords(context.Background(), "j", storetest.T0.Add(time.Hour), func(r store.JourneyRecord) error {
+		if r.Transition != nil {
+			got = append(got, "transition "+r.Transition.To)
+		} else if r.Response != nil {
+			got = append(got, fmt.Sprintf("response %s %g", r.Response.Stage, r.Response.Value))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"transition s", "transition t", "response s 10"}; !slices.Equal(got, want) {
+		t.Fatalf("records after the upgrade: %q, want %q", got, want)
+	}
+	var seq int64
+	if err := rawDB(t, path).QueryRow("SELECT min(seq) FROM history WHERE kind = 'response'").Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if seq <= 3 {
+		t.Fatalf("the response got seq %d: the high-water mark 3 was lost in the rebuild", seq)
+	}
 }

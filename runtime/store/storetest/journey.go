@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -32,6 +33,15 @@ func testJourneyRecords(t *testing.T, open func(t *testing.T) store.Store) {
 	commit(t, s, write("b", "j", 0, []engine.Transition{tr(b, "j", "", "s", 2*time.Second)},
 		[]engine.Send{send(b, "mail", 1, engine.FateSuppressed, at(2*time.Second))}))
 	commit(t, s, write("a", "j", 0, []engine.Transition{tr(a, "j", "s", "t", time.Hour)}, nil))
+	// Metric responses: one in j (read), one in k and one in no journey
+	// (neither is a record of j), committed with a transition of j.
+	w := write("b", "j", 0, []engine.Transition{tr(b, "j", "s", "u", 3*time.Second)}, nil)
+	w.Results[0].Responses = []engine.Response{
+		{Metric: "nps", Journey: "j", Instance: b, Stage: "s", Value: 9, At: at(3 * time.Second)},
+		{Metric: "nps", Journey: "k", Instance: c, Stage: "s", Value: 2, At: at(3 * time.Second)},
+		{Metric: "nps", Value: 7, At: at(3 * time.Second)},
+	}
+	commit(t, s, w)
 	if err := s.Delivered(bg, sa.Key, at(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +52,9 @@ func testJourneyRecords(t *testing.T, open func(t *testing.T) store.Store) {
 			got = append(got, "transition "+r.Transition.Instance+" "+r.Transition.From+">"+r.Transition.To+" "+r.Transition.At.Format(time.RFC3339))
 		case r.Send != nil:
 			got = append(got, "send "+r.Send.Instance+" "+r.Send.Name+" "+r.Send.Fate+" "+r.Send.Delivery)
+		case r.Response != nil:
+			p := r.Response
+			got = append(got, fmt.Sprintf("response %s %s %s %s %g %s", p.Metric, p.Journey, p.Instance, p.Stage, p.Value, p.At.Format(time.RFC3339)))
 		}
 		return nil
 	})
@@ -53,5 +66,7 @@ func testJourneyRecords(t *testing.T, open func(t *testing.T) store.Store) {
 		"send a/j/1 mail deliver delivered",
 		"transition b/j/1 >s " + at(2*time.Second).Format(time.RFC3339),
 		"send b/j/1 mail suppressed ",
+		"transition b/j/1 s>u " + at(3*time.Second).Format(time.RFC3339),
+		"response nps j b/j/1 s 9 " + at(3*time.Second).Format(time.RFC3339),
 	})
 }

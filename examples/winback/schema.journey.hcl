@@ -29,6 +29,13 @@ event "nps_submitted" {
   property "comment" { type = string }
 }
 
+metric "nps" {
+  description = "Net Promoter Score of the win-back survey, by the stage each customer was in when they answered."
+  kind        = "nps"
+  event       = "nps_submitted"
+  value       = event.score
+}
+
 event "service_followup_requested" {
   description = "A customer told us we let them down; Customer Care should reach out personally."
   property "last_order_id" { type = string }

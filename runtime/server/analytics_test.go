@@ -166,3 +166,47 @@ func TestBillReminderLeakageByChannel(t *testing.T) {
 		t.Errorf("persona %q, touchpoints by stage %v, want a persona and %v", doc.Persona, touch, want)
 	}
 }
+
+// The win-back example's NPS metric through the API: a response is scored
+// in the stage the customer was in when it answered. w1, w2, w3 answer in
+// the survey (9, 10, 3: 2 promoters and 1 detractor of 3 → 33.3), w4
+// answers early, still in the offer (8: passive → 0); all four → 25. A
+// customer in no journey answers too (0): stored, but in no journey's
+// report. A range starting after everyone entered has no responses.
+func TestWinbackNPSByStage(t *testing.T) {
+	start := time.Date(2026, 4, 6, 14, 0, 0, 0, time.UTC)
+	h := newHarness(t, Options{}, withManualClock(start), withWorkspace("../../../examples/winback"))
+	admin := map[string]string{}
+	for _, id := range []string{"w1", "w2", "w3", "w4"} {
+		h.mustPost("/v1/identify", `{"userId":"`+id+`","traits":{"email":"`+id+`@example.com","first_name":"Sam","timezone":"America/New_York","lifetime_orders":3,"favourite_roast":"Kettle House Blend"}}`)
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"customer_lapsed","properties":{"days_inactive":45,"last_order_id":"CK-1","last_order_total":30}}`)
+	}
+	h.mustPost("/v1/track", `{"userId":"w4","event":"nps_submitted","properties":{"score":8,"comment":"early"}}`)
+	h.mustPost("/v1/track", `{"userId":"nobody","event":"nps_submitted","properties":{"score":0,"comment":"not in a journey"}}`)
+	if r := h.do("POST", "/v1/clock", []byte(`{"advance":"6d"}`), admin); r.code != 200 {
+		t.Fatalf("advance: %d %s", r.code, r.body)
+	}
+	for id, score := range map[string]int{"w1": 9, "w2": 10, "w3": 3} {
+		h.mustPost("/v1/track", `{"userId":"`+id+`","event":"nps_submitted","properties":{"score":`+strconv.Itoa(score)+`,"comment":"x"}}`)
+	}
+
+	r := h.do("GET", "/v1/journeys/winback/analytics", nil, admin)
+	var doc analytics.Analytics
+	r.json(t, &doc)
+	if r.code != 200 {
+		t.Fatalf("analytics: %d %s", r.code, r.body)
+	}
+	want := []analytics.Metric{{Name: "nps", Kind: "nps", Responses: 4, Score: 25, ByStage: []analytics.StageMetric{
+		{Stage: "offer", Responses: 1, Score: 0}, {Stage: "survey", Responses: 3, Score: 100.0 / 3}}}}
+	if !reflect.DeepEqual(doc.Metrics, want) {
+		t.Errorf("metrics %+v, want %+v", doc.Metrics, want)
+	}
+
+	r = h.do("GET", "/v1/journeys/winback/analytics?since="+url.QueryEscape(start.Add(time.Hour).Format(time.RFC3339)), nil, admin)
+	doc = analytics.Analytics{}
+	r.json(t, &doc)
+	want = []analytics.Metric{{Name: "nps", Kind: "nps", ByStage: []analytics.StageMetric{}}}
+	if r.code != 200 || !reflect.DeepEqual(doc.Metrics, want) {
+		t.Errorf("a later range: %d metrics %+v, want %+v", r.code, doc.Metrics, want)
+	}
+}

@@ -113,6 +113,11 @@ func FuzzPlan(f *testing.F) {
 	f.Add([]byte(strings.Replace(running, `"30d"`, `"1s"`, 1)))
 	f.Add([]byte(strings.Replace(running, `"stages": [`, `"removed": [{"from": "count", "goto": "greet"}], "stages": [`, 1)))
 	f.Add([]byte(strings.Replace(running, `"journeys": [`, `"moved": [{"from": "x", "to": "welcome"}], "journeys": [`, 1)))
+	// Hostile candidates (ingestred): a stage that goes to itself, a call to
+	// an unknown function, an expression nested past the parser's limit.
+	f.Add([]byte(strings.Replace(running, `"goto": "count"`, `"goto": "greet"`, 1)))
+	f.Add([]byte(strings.Replace(running, `customer.id}`, `nosuchfn(customer.id)}`, 1)))
+	f.Add([]byte(strings.Replace(running, `customer.id}`, strings.Repeat("(", 500)+`customer.id`+strings.Repeat(")", 500)+`}`, 1)))
 	f.Add([]byte(`{"format":"waymark.ir/v1","journeys":[]}`))
 	f.Add([]byte(`{"format":"waymark.ir/v1"}`))
 	f.Add([]byte(`null`))

@@ -266,6 +266,40 @@ type Event struct {
 	Emitted *engine.Emitted `json:"emitted,omitempty"`
 }
 
+// HistoryEvent is one refusal, error or emitted event of a Step's result as
+// a store files it: its kind (EventRefusal, EventError, EventEmit), the
+// journey and instance it concerns ("" where it has none), its time, and
+// the engine's value to encode.
+type HistoryEvent struct {
+	Kind, Journey, Instance string
+	At                      time.Time
+	Value                   any
+}
+
+// EachEvent calls fn with every refusal, error and emitted event of res, in
+// that order, and stops at fn's first error.
+func EachEvent(res *engine.Result, fn func(HistoryEvent) error) error {
+	for k := range res.Refusals {
+		f := &res.Refusals[k]
+		if err := fn(HistoryEvent{EventRefusal, f.Journey, "", f.At, f}); err != nil {
+			return err
+		}
+	}
+	for k := range res.Errors {
+		e := &res.Errors[k]
+		if err := fn(HistoryEvent{EventError, e.Journey, e.Instance, e.At, e}); err != nil {
+			return err
+		}
+	}
+	for k := range res.Emitted {
+		e := &res.Emitted[k]
+		if err := fn(HistoryEvent{EventEmit, e.Journey, e.Instance, e.At, e}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DecodeEvent decodes the engine's JSON of an event of kind (EventRefusal,
 // EventError, EventEmit) as a store keeps it.
 func DecodeEvent(kind string, data []byte) (Event, error) {

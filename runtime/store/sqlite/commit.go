@@ -188,23 +188,10 @@ func (r *rows) result(customer string, res *engine.Result, now int64) error {
 			r.outboxSend = append(r.outboxSend, h)
 		}
 	}
-	for k := range res.Refusals {
-		f := &res.Refusals[k]
-		if err := r.event(customer, store.EventRefusal, f.Journey, "", f.At, f); err != nil {
-			return err
-		}
-	}
-	for k := range res.Errors {
-		e := &res.Errors[k]
-		if err := r.event(customer, store.EventError, e.Journey, e.Instance, e.At, e); err != nil {
-			return err
-		}
-	}
-	for k := range res.Emitted {
-		e := &res.Emitted[k]
-		if err := r.event(customer, store.EventEmit, e.Journey, e.Instance, e.At, e); err != nil {
-			return err
-		}
+	if err := store.EachEvent(res, func(e store.HistoryEvent) error {
+		return r.event(customer, e.Kind, e.Journey, e.Instance, e.At, e.Value)
+	}); err != nil {
+		return err
 	}
 	for k := range res.Responses {
 		rp := &res.Responses[k]

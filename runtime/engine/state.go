@@ -74,6 +74,12 @@ type Instance struct {
 	// Waits are the timers of the current stage (its after and at blocks),
 	// with their due times; empty when the stage waits only for events.
 	Waits []Wait `json:"waits,omitempty"`
+	// Visited are the stages the instance has entered, each once, in the
+	// order of their first entry; Splits the variant each split stage first
+	// assigned it. The analytics tallies count visitors, leakage and
+	// conversions per variant from them (runtime/store/tally).
+	Visited []string          `json:"visited,omitempty"`
+	Splits  map[string]string `json:"splits,omitempty"`
 
 	steps    int       // stage entries during the current Step: the step limit counts these
 	entryVal cty.Value // `entry` as a cty value, built on first use ...
@@ -170,6 +176,10 @@ type Send struct {
 	Reason         string         `json:"reason,omitempty"`
 	At             time.Time      `json:"at"`              // when this decision was taken
 	DueAt          time.Time      `json:"due_at,omitzero"` // held: when it is decided again
+
+	// Entered is the instance's entry time (its analytics cohort), for the
+	// store's tallies; not part of the send's JSON.
+	Entered time.Time `json:"-"`
 }
 
 // Transition is a move of an instance, recorded for history and analytics.
@@ -185,6 +195,17 @@ type Transition struct {
 	Cause    string    `json:"cause"`
 	Status   string    `json:"status"`
 	At       time.Time `json:"at"`
+
+	// Analytics context: what the store's derived tallies (runtime/store/tally)
+	// need to count this move without reading anything back. Not part of the
+	// record's JSON: the history stays as it was, and a replay of the records
+	// (tally.Replay) reconstructs them.
+	Entered time.Time         `json:"-"` // the instance's entry time: its cohort
+	Since   time.Time         `json:"-"` // when the instance entered From (zero for an entry)
+	Visit   int               `json:"-"` // the instance's stage entries after this move (its path length)
+	First   bool              `json:"-"` // To is a stage the instance had not entered before
+	Visited []string          `json:"-"` // on a move to the end: the stages the instance entered, each once, in order
+	Splits  map[string]string `json:"-"` // on a move to the end: split stage -> variant first assigned
 }
 
 // Refusal reasons.
@@ -231,6 +252,10 @@ type Response struct {
 	Stage    string    `json:"stage,omitempty"`
 	Value    float64   `json:"value"`
 	At       time.Time `json:"at"`
+
+	// Entered is the instance's entry time (its analytics cohort), for the
+	// store's tallies; not part of the response's JSON.
+	Entered time.Time `json:"-"`
 }
 
 // Error is a problem met while running a journey: an expression that failed

@@ -409,3 +409,28 @@ func DecodeResponse(data []byte) (*engine.Response, error) {
 	}
 	return r, nil
 }
+
+// Tally is one derived analytics counter (runtime/store/tally says what
+// each Kind counts and how A and B name it): N things, and for metric
+// responses the Sum of their values, of the instances of Journey that
+// entered in the hour Cohort (Unix seconds / 3600, UTC). A store adds the
+// tallies of a commit in that commit, so they can never drift from the
+// records they count.
+type Tally struct {
+	Journey string
+	Cohort  int64
+	Kind    string
+	A, B    string
+	N       int64
+	Sum     float64
+}
+
+// Tallies is implemented by stores that keep the analytics tallies: the
+// analytics of a journey are then a sum over a few rows per hour instead of
+// a read of every record.
+type Tallies interface {
+	// SumTallies sums, per (Kind, A, B), the tallies of the journeys named
+	// (a journey and its former names) whose cohort is in [from, to); the
+	// results have no Journey or Cohort, and no rows whose N and Sum are both 0.
+	SumTallies(ctx context.Context, journeys []string, from, to int64) ([]Tally, error)
+}

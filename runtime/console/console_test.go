@@ -224,3 +224,48 @@ func TestPages(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineOrder: the inputs of one batch are handled in one commit, at
+// one time; the timeline still puts each input before what it caused and
+// after what the inputs before it caused, whatever lists the API keeps
+// them in.
+func TestTimelineOrder(t *testing.T) {
+	f := newFixture(t)
+	ck := f.login()
+	f.ingest("/v1/batch", `{"batch":[`+
+		`{"type":"identify","userId":"dee","traits":{"email":"dee@example.com"},"messageId":"b1"},`+
+		`{"type":"track","userId":"dee","event":"signed_up","messageId":"b2"},`+
+		`{"type":"track","userId":"dee","event":"ping","messageId":"b3"},`+
+		`{"type":"track","userId":"dee","event":"ordered","messageId":"b4"},`+
+		`{"type":"track","userId":"dee","event":"ping","messageId":"b5"}]}`)
+	rec := f.do("GET", "/ui/customers/dee", nil, ck)
+	if rec.Code != 200 {
+		t.Fatalf("GET /ui/customers/dee: %d\n%s", rec.Code, rec.Body)
+	}
+	row := regexp.MustCompile(`<tr class="[a-z ]+"><td>([^<]*)</td><td>([a-z]+)</td><td>([^<]*)</td>`)
+	var got []string
+	times := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(rec.Body.String(), -1) {
+		times[m[1]] = true
+		got = append(got, m[2]+": "+m[3])
+	}
+	want := []string{
+		"input: identify",
+		"input: event signed_up",
+		"transition: welcome: (entry) → greet",
+		"send: welcome/greet: hello via log",
+		"transition: welcome: greet → count",
+		"input: event ping",
+		"transition: welcome: count → bump",
+		"transition: welcome: bump → count",
+		"input: event ordered",
+		"transition: welcome: count → end",
+		"input: event ping",
+	}
+	if len(times) != 1 {
+		t.Errorf("the batch's entries are at %d times, want 1 (one commit): the test would not test the order within a commit", len(times))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

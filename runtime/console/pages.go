@@ -286,6 +286,7 @@ type customerData struct {
 // entry is one line of the timeline.
 type entry struct {
 	At     time.Time
+	Seq    int    // the order within its commit (see timeline)
 	Kind   string // input, transition, send, refusal, error, emitted
 	What   string
 	Detail string
@@ -310,8 +311,9 @@ func (c *Console) handleCustomer(w http.ResponseWriter, r *http.Request, s sessi
 }
 
 // timeline merges the customer's lists, oldest first. Entries at the same
-// instant keep the order input, transition, send, event: the input caused
-// the rest.
+// instant are one commit's: their Seq puts each input before what it
+// caused and after what the inputs before it caused. Records kept before
+// Seq was (0) keep the order input, transition, send, event instead.
 func timeline(doc *server.CustomerDoc) []entry {
 	var es []entry
 	for _, in := range doc.Received {
@@ -323,7 +325,7 @@ func timeline(doc *server.CustomerDoc) []entry {
 		if in.MessageID != "" {
 			detail = "messageId " + in.MessageID
 		}
-		es = append(es, entry{At: in.At, Kind: "input", What: what, Detail: detail})
+		es = append(es, entry{At: in.At, Seq: in.Seq, Kind: "input", What: what, Detail: detail})
 	}
 	for _, inst := range doc.Instances {
 		for _, t := range inst.History {
@@ -331,7 +333,7 @@ func timeline(doc *server.CustomerDoc) []entry {
 			if from == "" {
 				from = "(entry)"
 			}
-			es = append(es, entry{At: t.At, Kind: "transition", What: inst.Journey + ": " + from + " → " + t.To,
+			es = append(es, entry{At: t.At, Seq: t.Seq, Kind: "transition", What: inst.Journey + ": " + from + " → " + t.To,
 				Detail: "cause: " + t.Cause + "; " + t.Status, Warn: strings.HasPrefix(t.Cause, "exit") || t.Cause == "error"})
 		}
 	}
@@ -346,35 +348,40 @@ func timeline(doc *server.CustomerDoc) []entry {
 		if sd.LastError != "" {
 			detail += "; last error: " + sd.LastError
 		}
-		es = append(es, entry{At: sd.At, Kind: "send", What: sd.Journey + "/" + sd.Stage + ": " + sd.Name + " via " + sd.Channel,
+		es = append(es, entry{At: sd.At, Seq: sd.Seq, Kind: "send", What: sd.Journey + "/" + sd.Stage + ": " + sd.Name + " via " + sd.Channel,
 			Detail: detail, Warn: sd.Fate != "deliver" || sd.Delivery == "dead"})
 	}
 	for _, ev := range doc.Events {
 		switch {
 		case ev.Refusal != nil:
-			es = append(es, entry{At: ev.Refusal.At, Kind: "refusal", What: ev.Refusal.Journey + ": " + ev.Refusal.Event + " refused",
+			es = append(es, entry{At: ev.Refusal.At, Seq: ev.Refusal.Seq, Kind: "refusal", What: ev.Refusal.Journey + ": " + ev.Refusal.Event + " refused",
 				Detail: ev.Refusal.Reason + " " + ev.Refusal.Detail, Warn: true})
 		case ev.Error != nil:
-			es = append(es, entry{At: ev.Error.At, Kind: "error", What: ev.Error.Journey + "/" + ev.Error.Stage + ": " + ev.Error.Where,
+			es = append(es, entry{At: ev.Error.At, Seq: ev.Error.Seq, Kind: "error", What: ev.Error.Journey + "/" + ev.Error.Stage + ": " + ev.Error.Where,
 				Detail: ev.Error.Message, Warn: true})
 		case ev.Emitted != nil:
-			es = append(es, entry{At: ev.Emitted.At, Kind: "emitted", What: ev.Emitted.Journey + "/" + ev.Emitted.Stage + " emitted " + ev.Emitted.Event})
+			es = append(es, entry{At: ev.Emitted.At, Seq: ev.Emitted.Seq, Kind: "emitted", What: ev.Emitted.Journey + "/" + ev.Emitted.Stage + " emitted " + ev.Emitted.Event})
 		}
 	}
-	rank := map[string]int{"input": 0, "transition": 1, "send": 2}
+	rank := func(kind string) int {
+		switch kind {
+		case "input":
+			return 0
+		case "transition":
+			return 1
+		case "send":
+			return 2
+		}
+		return 3
+	}
 	slices.SortStableFunc(es, func(a, b entry) int {
 		if c := a.At.Compare(b.At); c != 0 {
 			return c
 		}
-		ra, ok := rank[a.Kind]
-		if !ok {
-			ra = 3
+		if a.Seq > 0 && b.Seq > 0 {
+			return a.Seq - b.Seq
 		}
-		rb, ok := rank[b.Kind]
-		if !ok {
-			rb = 3
-		}
-		return ra - rb
+		return rank(a.Kind) - rank(b.Kind)
 	})
 	return es
 }

@@ -153,8 +153,10 @@ const (
 // once held, once with its final fate, under the same Key.
 type Send struct {
 	// Seq orders this record among everything one Result holds
-	// (transitions, sends, refusals, errors), from 1, in the order it
-	// happened: a history can interleave them exactly.
+	// (transitions, sends, refusals, errors, emitted events, responses),
+	// from 1, in the order it happened: a history can interleave them
+	// exactly. The worker renumbers a customer's Results of one commit as
+	// one sequence with the inputs that caused them (store.Received.Seq).
 	Seq int `json:"seq,omitempty"`
 	// Key is the idempotency key: instanceID/visit/sendName. It is the
 	// same on every replay of the same inputs.
@@ -238,6 +240,7 @@ type Emitted struct {
 	// Dropped is why the event was not handled (the emit depth or count
 	// bound); empty when it was handled.
 	Dropped string `json:"dropped,omitempty"`
+	Seq     int    `json:"seq,omitempty"` // see Send.Seq
 }
 
 // Response is one answer to a metric (a top-level metric block), recorded
@@ -296,6 +299,11 @@ type Result struct {
 	// Duplicate is true when the input's MessageID had been seen: nothing
 	// was done.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// InputSeq is the Seq the input's own handling started at: records
+	// numbered below it were made before, by timers due at or before now
+	// or by a migration; those from it on, by the input (or by nothing
+	// else, for a wake). The worker places the received input there.
+	InputSeq int `json:"-"`
 	// NextWake is the earliest due time among the customer's timers and
 	// held sends after the Step, zero when there is none: the shell indexes
 	// the customer by it and calls Step with a Wake input at or after it.

@@ -155,6 +155,7 @@ func (e *Engine) Step(c *Customer, in Input, now time.Time) Result {
 	r.flush() // a migrated instance may have entered stages that emit
 	r.drain(now)
 	r.at = now
+	res.InputSeq = r.nextSeq()
 	switch in.Kind {
 	case KindEvent:
 		if in.Traits != nil {
@@ -714,10 +715,12 @@ func (r *run) emit(in *Instance, j *journey, st *stage, a *action) {
 	rec := Emitted{Event: a.event, Properties: props, Journey: j.name, Instance: in.ID, Stage: st.name, Depth: r.depth + 1, At: r.at}
 	if rec.Depth > r.e.opts.MaxEmitDepth {
 		rec.Dropped = fmt.Sprintf("emit depth %d is over the limit of %d", rec.Depth, r.e.opts.MaxEmitDepth)
-		r.errorf(j, in, nil, "emit "+a.event, fmt.Errorf("%s; the event is dropped", rec.Dropped))
+		rec.Seq = r.nextSeq()
 		r.res.Emitted = append(r.res.Emitted, rec)
+		r.errorf(j, in, nil, "emit "+a.event, fmt.Errorf("%s; the event is dropped", rec.Dropped))
 		return
 	}
+	rec.Seq = r.nextSeq()
 	r.res.Emitted = append(r.res.Emitted, rec)
 	r.queue = append(r.queue, queued{name: a.event, props: props, depth: rec.Depth, record: len(r.res.Emitted) - 1})
 }
@@ -774,5 +777,6 @@ func formatSeconds(s int64) string {
 // it holds, so a Result's records can be put back in the order they
 // happened.
 func (r *run) nextSeq() int {
-	return len(r.res.Transitions) + len(r.res.Sends) + len(r.res.Refusals) + len(r.res.Errors) + 1
+	res := r.res
+	return len(res.Transitions) + len(res.Sends) + len(res.Refusals) + len(res.Errors) + len(res.Emitted) + len(res.Responses) + 1
 }

@@ -127,6 +127,11 @@ type (
 		History        []transitionDoc `json:"history"`
 	}
 	transitionDoc struct {
+		// Seq orders the transition among the records and received
+		// inputs of its commit (engine.Send.Seq, store.Received.Seq): with
+		// At, the customer's lists interleave in the order things
+		// happened. 0 for records kept before it was.
+		Seq     int       `json:"seq,omitempty"`
 		From    string    `json:"from"`
 		To      string    `json:"to"`
 		Cause   string    `json:"cause"`
@@ -135,6 +140,7 @@ type (
 		At      time.Time `json:"at"`
 	}
 	sendDoc struct {
+		Seq         int            `json:"seq,omitempty"` // see transitionDoc.Seq
 		Key         string         `json:"key"`
 		Journey     string         `json:"journey"`
 		Instance    string         `json:"instance"`
@@ -286,7 +292,7 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 		}
 		in := &doc.Instances[i]
 		if k >= pg.History.From && k < pg.History.To {
-			in.History = append(in.History, transitionDoc{From: t.From, To: t.To, Cause: t.Cause, Status: t.Status, Version: t.Version, At: t.At})
+			in.History = append(in.History, transitionDoc{Seq: t.Seq, From: t.From, To: t.To, Cause: t.Cause, Status: t.Status, Version: t.Version, At: t.At})
 		}
 		if i >= len(c.Instances) { // rebuilt: the last transition says where it is
 			in.Version, in.Status = t.Version, t.Status
@@ -368,7 +374,7 @@ func (pg customerPage) next(id string, withFields bool) string {
 
 func sendDocOf(sr store.SendRecord, withFields bool) sendDoc {
 	d := sendDoc{
-		Key: sr.Key, Journey: sr.Journey, Instance: sr.Instance, Stage: sr.Stage, Name: sr.Name, Channel: sr.Channel,
+		Seq: sr.Seq, Key: sr.Key, Journey: sr.Journey, Instance: sr.Instance, Stage: sr.Stage, Name: sr.Name, Channel: sr.Channel,
 		Fate: sr.Fate, Reason: sr.Reason, At: sr.At, DueAt: sr.DueAt,
 		Delivery: sr.Delivery, Attempts: sr.Attempts, LastError: sr.LastError, DeliveredAt: sr.DeliveredAt,
 	}

@@ -154,6 +154,12 @@ type Received struct {
 	Name      string    `json:"name,omitempty"`
 	MessageID string    `json:"message_id,omitempty"`
 	At        time.Time `json:"at"` // when it was handled
+	// Seq places the input among the records of the same commit for the
+	// same customer (engine.Send.Seq, which the worker numbers across
+	// the customer's whole write): after the records of the inputs and
+	// timers handled before it, before the records it caused. 0 in
+	// records written before it was kept.
+	Seq int `json:"seq,omitempty"`
 }
 
 // Eraser is implemented by stores that can erase a customer, for

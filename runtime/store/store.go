@@ -434,3 +434,30 @@ type Tallies interface {
 	// results have no Journey or Cohort, and no rows whose N and Sum are both 0.
 	SumTallies(ctx context.Context, journeys []string, from, to int64) ([]Tally, error)
 }
+
+// TransitionData is what the SQL stores keep in a transition's data
+// column: the record's fields that have no column of their own (its Seq,
+// which orders it among its commit's records and inputs), nil when there
+// is none. DecodeTransitionData reads it back into t; nil data (a row
+// written before Seq was kept) leaves t as it is.
+func TransitionData(t *engine.Transition) []byte {
+	if t.Seq == 0 {
+		return nil
+	}
+	return []byte(`{"seq":` + strconv.Itoa(t.Seq) + `}`)
+}
+
+// DecodeTransitionData: see TransitionData.
+func DecodeTransitionData(data []byte, t *engine.Transition) error {
+	if len(data) == 0 {
+		return nil
+	}
+	var v struct {
+		Seq int `json:"seq"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return fmt.Errorf("decoding a transition's data: %w", err)
+	}
+	t.Seq = v.Seq
+	return nil
+}

@@ -251,6 +251,7 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 			continue
 		}
 		var cw store.CustomerWrite
+		next := 1 // the Seq of the write's next record (numberWrite)
 		for _, it := range g.items {
 			if id := it.Input.MessageID; id != "" {
 				key := store.DedupKey(id)
@@ -279,9 +280,12 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 				// more), so the retry reloads them from the store.
 				return nil, map[string]error{g.id: perr}, nil
 			}
+			in := it.Input
+			received := store.Received{Kind: in.Kind, Name: in.Event, MessageID: in.MessageID, At: now}
+			next = numberWrite(&res, &received, in.Kind != engine.KindWake, next)
 			cw.Results = append(cw.Results, res)
-			if in := it.Input; in.Kind != engine.KindWake {
-				cw.Received = append(cw.Received, store.Received{Kind: in.Kind, Name: in.Event, MessageID: in.MessageID, At: now})
+			if in.Kind != engine.KindWake {
+				cw.Received = append(cw.Received, received)
 			}
 			b.inputs++
 		}
@@ -413,4 +417,51 @@ func onlyWakes(items []*Item) bool {
 		}
 	}
 	return true
+}
+
+// numberWrite renumbers the records of res, a Result of a customer's write
+// whose next Seq is next, so that the write's records and inputs make one
+// sequence in the order they happened: the records made before the input
+// was handled (due timers, a migration), the input (in, when it is one: a
+// wake is not kept), then what it caused. It returns the next Seq after
+// them. A history reader can then interleave a commit's inputs and records
+// exactly, though they share one time.
+func numberWrite(res *engine.Result, in *store.Received, isInput bool, next int) int {
+	inputAt := max(res.InputSeq, 1)
+	shift := func(seq int) int {
+		if isInput && seq >= inputAt {
+			return seq + next // one more for the input
+		}
+		return seq + next - 1
+	}
+	n := 0
+	for k := range res.Transitions {
+		res.Transitions[k].Seq = shift(res.Transitions[k].Seq)
+		n++
+	}
+	for k := range res.Sends {
+		res.Sends[k].Seq = shift(res.Sends[k].Seq)
+		n++
+	}
+	for k := range res.Refusals {
+		res.Refusals[k].Seq = shift(res.Refusals[k].Seq)
+		n++
+	}
+	for k := range res.Errors {
+		res.Errors[k].Seq = shift(res.Errors[k].Seq)
+		n++
+	}
+	for k := range res.Emitted {
+		res.Emitted[k].Seq = shift(res.Emitted[k].Seq)
+		n++
+	}
+	for k := range res.Responses {
+		res.Responses[k].Seq = shift(res.Responses[k].Seq)
+		n++
+	}
+	if isInput {
+		in.Seq = inputAt + next - 1
+		n++
+	}
+	return next + n
 }

@@ -199,8 +199,9 @@ func (r *rows) customer(c *engine.Customer, nextWake time.Time, shard int) error
 }
 
 func (r *rows) result(customer string, shard int, res *engine.Result) error {
-	for _, t := range res.Transitions {
-		r.hist.add(customer, "transition", t.At, t.Journey, t.Instance, t.Version, t.From, t.To, t.Cause, t.Status, "", "", "", "", nil)
+	for k := range res.Transitions {
+		t := &res.Transitions[k]
+		r.hist.add(customer, "transition", t.At, t.Journey, t.Instance, t.Version, t.From, t.To, t.Cause, t.Status, "", "", "", "", store.TransitionData(t))
 	}
 	for k := range res.Sends {
 		sd := &res.Sends[k]

@@ -179,11 +179,14 @@ func (s *Store) Transitions(ctx context.Context, customerID string) ([]engine.Tr
 	return queryAll(ctx, s, fmt.Sprintf("transitions of %q", customerID), func(rs pgx.Rows) (engine.Transition, error) {
 		var t engine.Transition
 		var version, from, to, cause, status *string
-		err := rs.Scan(&t.Instance, &t.Journey, &version, &from, &to, &cause, &status, &t.At)
+		var data []byte
+		if err := rs.Scan(&t.Instance, &t.Journey, &version, &from, &to, &cause, &status, &t.At, &data); err != nil {
+			return t, err
+		}
 		t.Version, t.From, t.To, t.Cause, t.Status = str(version), str(from), str(to), str(cause), str(status)
 		t.At = t.At.UTC()
-		return t, err
-	}, `SELECT instance, journey, version, from_stage, to_stage, cause, status, at
+		return t, store.DecodeTransitionData(data, &t)
+	}, `SELECT instance, journey, version, from_stage, to_stage, cause, status, at, data
 		FROM history WHERE customer = $1 AND kind = 'transition' ORDER BY seq`, customerID)
 }
 

@@ -31,7 +31,7 @@ var (
 		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", ",", "")
 	// The outbox keeps the first item under a key: a replay that decides
 	// the same send again must not enqueue it twice.
-	insertReceived = newBulk("INSERT INTO received(customer, at, kind, name, message_id) VALUES ", "(?,?,?,?,?)", ",", "")
+	insertReceived = newBulk("INSERT INTO received(customer, at, kind, name, message_id, commit_seq) VALUES ", "(?,?,?,?,?,?)", ",", "")
 	insertOutbox   = newBulk(
 		"INSERT INTO outbox(key, customer, send_seq, next_attempt, created_at) VALUES ", "(?,?,?,?,?)", ",",
 		" ON CONFLICT(key) DO NOTHING")
@@ -118,7 +118,7 @@ func flatten(b *store.Batch, now time.Time) (*rows, error) {
 			}
 		}
 		for _, in := range cw.Received {
-			r.received = append(r.received, c.ID, micros(in.At), in.Kind, in.Name, in.MessageID)
+			r.received = append(r.received, c.ID, micros(in.At), in.Kind, in.Name, in.MessageID, in.Seq)
 		}
 	}
 	var err error
@@ -170,9 +170,14 @@ func (r *rows) hist(customer, kind string, at time.Time, journey string, rest ..
 }
 
 func (r *rows) result(customer string, res *engine.Result, now int64) error {
-	for _, t := range res.Transitions {
+	for k := range res.Transitions {
+		t := &res.Transitions[k]
+		var data any // NULL: no Seq to keep
+		if d := store.TransitionData(t); d != nil {
+			data = d
+		}
 		r.hist(customer, "transition", t.At, t.Journey,
-			t.Instance, t.Version, t.From, t.To, t.Cause, t.Status, nil, nil, nil, nil, nil)
+			t.Instance, t.Version, t.From, t.To, t.Cause, t.Status, nil, nil, nil, nil, data)
 	}
 	for k := range res.Sends {
 		sd := &res.Sends[k]

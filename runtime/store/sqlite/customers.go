@@ -14,7 +14,7 @@ var _ interface {
 
 // The customer queries (TestQueryPlans checks their plans).
 const (
-	qReceived = `SELECT kind, name, message_id, at FROM received WHERE customer = ? ORDER BY seq`
+	qReceived = `SELECT kind, name, message_id, at, commit_seq FROM received WHERE customer = ? ORDER BY seq`
 	// A page of customers in id order from a lower bound (after, exclusive,
 	// or the prefix, inclusive) to the prefix's end ('' for none): one range
 	// of the primary key, bounded on both sides so that a prefix that
@@ -38,7 +38,7 @@ func (s *Store) Received(ctx context.Context, customerID string) ([]store.Receiv
 		for rs.Next() {
 			var in store.Received
 			var at int64
-			if err := rs.Scan(&in.Kind, &in.Name, &in.MessageID, &at); err != nil {
+			if err := rs.Scan(&in.Kind, &in.Name, &in.MessageID, &at, &in.Seq); err != nil {
 				return err
 			}
 			in.At = fromMicros(at)

@@ -34,7 +34,7 @@ const (
 		WHERE next_wake IS NOT NULL AND next_wake <= ? ORDER BY next_wake, id LIMIT ?`
 	// The primary key's order: DISTINCT costs nothing.
 	qActive      = "SELECT DISTINCT customer FROM active_instances WHERE customer > ? ORDER BY customer LIMIT ?"
-	qTransitions = `SELECT instance, journey, version, from_stage, to_stage, cause, status, at
+	qTransitions = `SELECT instance, journey, version, from_stage, to_stage, cause, status, at, data
 		FROM history WHERE customer = ? AND kind = 'transition' ORDER BY seq`
 	// Only a "deliver" decision has an outbox item; the held decision
 	// under the same key does not show the delivery state.
@@ -208,9 +208,12 @@ func (s *Store) Transitions(ctx context.Context, customerID string) ([]engine.Tr
 	return queryAll(ctx, s, s.reads.transitions, fmt.Sprintf("transitions of %q", customerID), func(rs *sql.Rows) (engine.Transition, error) {
 		var t engine.Transition
 		var at int64
-		err := rs.Scan(&t.Instance, &t.Journey, &t.Version, &t.From, &t.To, &t.Cause, &t.Status, &at)
+		var data []byte
+		if err := rs.Scan(&t.Instance, &t.Journey, &t.Version, &t.From, &t.To, &t.Cause, &t.Status, &at, &data); err != nil {
+			return t, err
+		}
 		t.At = fromMicros(at)
-		return t, err
+		return t, store.DecodeTransitionData(data, &t)
 	}, customerID)
 }
 

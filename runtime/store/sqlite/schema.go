@@ -214,11 +214,18 @@ CREATE VIEW events AS
 CREATE VIEW responses AS
 	SELECT seq, customer, journey, instance, name AS metric, at, data AS response FROM history WHERE kind = 'response';
 `},
+	{name: "received order", sql: `
+-- Where each received input falls among the records of its commit for its
+-- customer (store.Received.Seq; the records keep theirs in data): a
+-- customer's timeline interleaves a batch's inputs with what each caused.
+-- 0 in the rows written before.
+ALTER TABLE received ADD COLUMN commit_seq INTEGER NOT NULL DEFAULT 0;
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // migrate brings the database on conn to SchemaVersion, one step per
 // transaction. BEGIN IMMEDIATE takes the write lock before the version is

@@ -111,7 +111,8 @@ func testListCustomers(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 // testReceived: the inputs a write says it handled are kept in its commit,
-// per customer in order, and forgotten with the history.
+// per customer in order, with their place among the commit's records
+// (Seq), and forgotten with the history.
 func testReceived(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	rh, ok := s.(store.ReceivedHistory)
@@ -123,6 +124,7 @@ func testReceived(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	a := simple("a", "j", "s", time.Time{})
 	a.Received = []store.Received{in(engine.KindEvent, "signed_up", "m1", 0), in(engine.KindIdentify, "", "", time.Second)}
+	a.Received[0].Seq, a.Received[1].Seq = 1, 4
 	b := simple("b", "", "", time.Time{})
 	b.Received = []store.Received{in(engine.KindEvent, "ordered", "m2", 0)}
 	commit(t, s, a, b)

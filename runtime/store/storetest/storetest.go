@@ -670,8 +670,9 @@ func testSeenMessages(t *testing.T, open func(t *testing.T) store.Store) {
 
 func testHistory(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
+	// Each transition's Seq (its place in its commit) is kept with it.
 	tr := func(from, to string, d time.Duration) engine.Transition {
-		return engine.Transition{Instance: "c/j/1", Journey: "j", Version: "v1", From: from, To: to, Cause: "on:x", Status: engine.StatusActive, At: at(d)}
+		return engine.Transition{Seq: 1 + int(d/time.Second), Instance: "c/j/1", Journey: "j", Version: "v1", From: from, To: to, Cause: "on:x", Status: engine.StatusActive, At: at(d)}
 	}
 	heldSend := send("c/j/1", "hi", 1, engine.FateHeld, at(time.Second))
 	heldSend.DueAt, heldSend.Reason = at(time.Hour), "quiet hours"

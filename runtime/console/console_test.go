@@ -3,7 +3,9 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/waymark-dev/waymark/compiler"
 	"github.com/waymark-dev/waymark/compiler/diff"
+	"github.com/waymark-dev/waymark/runtime/cluster"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/manualclock"
 	"github.com/waymark-dev/waymark/runtime/reload"
@@ -42,7 +45,9 @@ type fixture struct {
 	clk *manualclock.Clock
 }
 
-func newFixture(t testing.TB) *fixture {
+// newFixture builds the fixture; opts, when given, change the API's
+// options (a cluster's status, say).
+func newFixture(t testing.TB, opts ...func(*server.Options)) *fixture {
 	t.Helper()
 	res, diags := compiler.CompileDir("testdata/ws")
 	if diags.HasErrors() {
@@ -73,7 +78,11 @@ func newFixture(t testing.TB) *fixture {
 		Refused: &reload.Refused{At: start.Add(-time.Minute), Errors: 1,
 			Diagnostics: json.RawMessage(`[{"severity":"error","file":"shop.journey.hcl","line":30,"col":12,"message":"no stage \"cout\""}]`)},
 	}
-	api := server.New(st, w, server.Options{AdminToken: token, Clock: clock, Status: func() any { return status }})
+	so := server.Options{AdminToken: token, Clock: clock, Status: func() any { return status }}
+	for _, o := range opts {
+		o(&so)
+	}
+	api := server.New(st, w, so)
 	f := &fixture{t: t, st: st, api: api, now: start, clk: clock}
 	f.c = New(api, Options{AdminToken: token, Now: func() time.Time { return f.now }})
 	return f
@@ -206,7 +215,10 @@ func TestPages(t *testing.T) {
 		{"customer", "/ui/customers/ann", 200, []string{"event ping", "welcome: (entry) → greet", "cause: ", "hello via log", "fate: deliver"}},
 		{"customer_bob", "/ui/customers/bob", 200, []string{"delivery: dead", "last error: log channel: connection refused", `class="send warn"`}},
 		{"customer_missing", "/ui/customers/zed", 404, []string{"no customer &#34;zed&#34;"}},
-		{"status", "/ui/status", 200, []string{"Refused edit", `no stage \&#34;cout\&#34;`, "log channel: connection refused", "Requeue all", `<td class="n">3</td>`}},
+		{"status", "/ui/status", 200, []string{"Refused edit", `no stage \&#34;cout\&#34;`, "log channel: connection refused", "Requeue all", `<td class="n">3</td>`,
+			"Failed sends", `<a href="/ui/customers/ann">ann</a></td><td>welcome/bump: tally</td><td>log</td><td>field data: Invalid template interpolation value`}},
+		{"customers", "/ui/customers", 200, []string{`<a href="/ui/customers/ann">ann</a>`, `<a href="/ui/customers/cy">cy</a>`, "welcome: count", "email: bob@example.com"}},
+		{"customers_q", "/ui/customers?q=email:cy@example.com", 200, []string{`<a href="/ui/customers/cy">cy</a>`, "matching email:cy@example.com"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,6 +269,8 @@ func TestTimelineOrder(t *testing.T) {
 		"transition: welcome: greet → count",
 		"input: event ping",
 		"transition: welcome: count → bump",
+		"error: welcome/bump: send tally data",
+		"send: welcome/bump: tally via log",
 		"transition: welcome: bump → count",
 		"input: event ordered",
 		"transition: welcome: count → end",
@@ -267,5 +281,109 @@ func TestTimelineOrder(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestPaging: the long lists show a page at a time, with a link to the
+// next page (the API's cursor) and back to the first, and every entry is
+// on exactly one page.
+func TestPaging(t *testing.T) {
+	defer func(n int) { listPage = n }(listPage)
+	listPage = 2
+	f := newFixture(t)
+	f.seed()
+	f.ingest("/v1/track", `{"userId":"bob","event":"ping","messageId":"p3"}`)
+	f.ingest("/v1/track", `{"userId":"cy","event":"ping","messageId":"p4"}`)
+	ck := f.login()
+	item := map[string]*regexp.Regexp{
+		"customers": regexp.MustCompile(`<th scope="row"><a href="/ui/customers/([a-z]+)">`),
+		"failed":    regexp.MustCompile(`<tr><td>[^<]+</td><td><a href="/ui/customers/([a-z]+)">[a-z]+</a></td><td>welcome/bump: tally`),
+	}
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+	tests := []struct {
+		name, start, list string
+		want             []string // every entry over the pages, in order
+		pages            int
+	}{
+		{"customers", "/ui/customers", "customers", []string{"ann", "bob", "cy"}, 2},
+		// The API gives a next cursor after a full page: a last, empty
+		// page says there is nothing more.
+		{"failed sends", "/ui/status", "failed", []string{"ann", "ann", "bob", "cy"}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			pages := 0
+			for path := tt.start; path != ""; pages++ {
+				if pages > 10 {
+					t.Fatal("more than 10 pages: the next link loops")
+				}
+				rec := f.do("GET", path, nil, ck)
+				if rec.Code != 200 {
+					t.Fatalf("GET %s: %d", path, rec.Code)
+				}
+				body := rec.Body.String()
+				for _, m := range item[tt.list].FindAllStringSubmatch(body, -1) {
+					got = append(got, m[1])
+				}
+				if pages > 0 && !strings.Contains(body, ">First page</a>") {
+					t.Errorf("GET %s: no link to the first page", path)
+				}
+				path = ""
+				if m := next.FindStringSubmatch(body); m != nil {
+					path = html.UnescapeString(m[1])
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") || pages != tt.pages {
+				t.Errorf("over %d pages: %v, want %v over %d", pages, got, tt.want, tt.pages)
+			}
+		})
+	}
+}
+
+// TestStatusCluster: on a cluster the status page shows its nodes, shards
+// and a program skew; elsewhere (TestPages' status) the section is absent.
+func TestStatusCluster(t *testing.T) {
+	hb := start.Add(-2 * time.Second)
+	cs := &cluster.Status{Node: "n1", ShardCount: 2, Programs: []string{"sha256:aaaaaaaaaaaaaaaa", "sha256:bbbbbbbbbbbbbbbb"},
+		Nodes: []cluster.NodeInfo{
+			{ID: "n1", Addr: "10.0.0.1:8080", Program: "sha256:aaaaaaaaaaaaaaaa", Heartbeat: hb, Live: true, Shards: []int{0}},
+			{ID: "n2", Addr: "10.0.0.2:8080", Program: "sha256:bbbbbbbbbbbbbbbb", Heartbeat: hb, Live: true, Shards: []int{1}},
+			{ID: "n3", Addr: "10.0.0.3:8080", Program: "sha256:aaaaaaaaaaaaaaaa", Heartbeat: hb.Add(-time.Minute), Shards: []int{}},
+		},
+		Shards: []cluster.ShardInfo{{Shard: 0, Owner: "n1", Epoch: 4, LeaseUntil: start.Add(10 * time.Second)}, {Shard: 1, Owner: "n2", Epoch: 7, LeaseUntil: start.Add(10 * time.Second)}},
+	}
+	tests := []struct {
+		name    string
+		cluster func(context.Context) (any, error)
+		want    []string
+		absent  []string
+	}{
+		{"cluster", func(context.Context) (any, error) { return cs, nil }, []string{
+			`<h2 id="cluster-h">Cluster</h2>`, "<dt>Answered by</dt><dd>n1</dd>", "run 2 program versions",
+			`<th scope="row">n2</th><td>10.0.0.2:8080</td>`, `<tr class="warn"><th scope="row">n3</th>`, "not live",
+			`<td class="n">1</td><td>n2</td><td class="n">7</td>`}, nil},
+		{"cluster unreadable", func(context.Context) (any, error) { return nil, errors.New("connection refused") }, []string{
+			`<h2 id="cluster-h">Cluster</h2>`, "store: reading the cluster failed: connection refused"}, []string{"Answered by"}},
+		{"no cluster", nil, nil, []string{"cluster-h"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(o *server.Options) { o.Cluster = tt.cluster })
+			body := f.do("GET", "/ui/status", nil, f.login()).Body.String()
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("the status page lacks %q", w)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(body, a) {
+					t.Errorf("the status page shows %q", a)
+				}
+			}
+			if t.Failed() {
+				t.Log(body)
+			}
+		})
 	}
 }

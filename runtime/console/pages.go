@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/analytics"
 	"github.com/waymark-dev/waymark/runtime/console/svgchart"
-	"github.com/waymark-dev/waymark/runtime/reload"
 	"github.com/waymark-dev/waymark/runtime/server"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
@@ -20,6 +20,7 @@ import (
 // indexData is the journeys page: each journey with its conversion.
 type indexData struct {
 	Journeys []indexRow
+	Page     pager
 }
 
 type indexRow struct {
@@ -30,8 +31,10 @@ type indexRow struct {
 	Conversion         string
 }
 
-// index: the journeys, with version, active instances and conversion. The
-// conversion is one analytics read a journey, over all the history kept.
+// index: the journeys, with version, active instances and conversion, a
+// page of listPage journeys at a time (?from=N: the first one's position):
+// the conversion is one analytics read a journey shown, over all the
+// history kept, so a page bounds them.
 func (c *Console) handleIndex(w http.ResponseWriter, r *http.Request, s session) (string, page) {
 	var doc server.JourneysDoc
 	d := &indexData{}
@@ -40,7 +43,18 @@ func (c *Console) handleIndex(w http.ResponseWriter, r *http.Request, s session)
 		p.Error = errText(err)
 		return "index", p
 	}
-	for _, j := range doc.Journeys {
+	q := r.URL.Query()
+	from, err := strconv.Atoi(q.Get("from"))
+	if err != nil || from < 0 || from > len(doc.Journeys) {
+		from = 0
+	}
+	to := min(from+listPage, len(doc.Journeys))
+	next := ""
+	if to < len(doc.Journeys) {
+		next = strconv.Itoa(to)
+	}
+	d.Page = pageLinks("/ui/", q, "from", next)
+	for _, j := range doc.Journeys[from:to] {
 		row := indexRow{JourneyDoc: j}
 		var a analytics.Analytics
 		if !j.Removed && c.get(r.Context(), "/v1/journeys/"+esc(j.Name)+"/analytics", &a) == nil {
@@ -52,14 +66,32 @@ func (c *Console) handleIndex(w http.ResponseWriter, r *http.Request, s session)
 	return "index", p
 }
 
+// customersData is the customers page: a page of them, found by id prefix
+// or trait (the API's q).
+type customersData struct {
+	Q         string
+	Customers []store.CustomerSummary
+	Page      pager
+}
+
+// handleFindCustomer: with ?id=, the customer's page; otherwise the
+// customers, a page at a time (?q=, ?after=: GET /v1/customers's).
 func (c *Console) handleFindCustomer(w http.ResponseWriter, r *http.Request, s session) (string, page) {
-	id := strings.TrimSpace(r.URL.Query().Get("id"))
-	if id == "" {
-		http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+	q := r.URL.Query()
+	if id := strings.TrimSpace(q.Get("id")); id != "" {
+		http.Redirect(w, r, "/ui/customers/"+url.PathEscape(id), http.StatusSeeOther)
 		return "", page{}
 	}
-	http.Redirect(w, r, "/ui/customers/"+url.PathEscape(id), http.StatusSeeOther)
-	return "", page{}
+	d := &customersData{Q: q.Get("q")}
+	p := page{Title: "Customers", Nav: "customers", Data: d}
+	var cp store.CustomerPage
+	path := fmt.Sprintf("/v1/customers?limit=%d&after=%s&q=%s", listPage, url.QueryEscape(q.Get("after")), url.QueryEscape(d.Q))
+	if err := c.get(r.Context(), path, &cp); err != nil {
+		p.Error = errText(err)
+		return "customers", p
+	}
+	d.Customers, d.Page = cp.Customers, pageLinks("/ui/customers", q, "after", cp.Next)
+	return "customers", p
 }
 
 // journeyData is the journey page: the graph with live counts, the
@@ -281,6 +313,10 @@ type customerData struct {
 	Doc      *server.CustomerDoc
 	Timeline []entry
 	NotFound bool
+	// Older links to the page of older entries (empty: this page reaches
+	// the first); Paged says this is not the latest page.
+	Older string
+	Paged bool
 }
 
 // entry is one line of the timeline.
@@ -298,7 +334,19 @@ func (c *Console) handleCustomer(w http.ResponseWriter, r *http.Request, s sessi
 	doc := &server.CustomerDoc{}
 	d := &customerData{Doc: doc}
 	p := page{Title: "Customer " + id, Nav: "customers", Data: d}
-	if err := c.get(r.Context(), "/v1/customers/"+esc(id), doc); err != nil {
+	// The API's paging of the history lists, passed on as it is: a page
+	// of each list, and the link to the older entries.
+	api := "/v1/customers/" + esc(id)
+	fwd := url.Values{}
+	for _, k := range []string{"limit", "history_before", "sends_before", "events_before", "received_before"} {
+		if v := r.URL.Query().Get(k); v != "" {
+			fwd.Set(k, v)
+		}
+	}
+	if len(fwd) > 0 {
+		api += "?" + fwd.Encode()
+	}
+	if err := c.get(r.Context(), api, doc); err != nil {
 		if ae, ok := err.(*apiError); ok && ae.Status == http.StatusNotFound {
 			w.WriteHeader(http.StatusNotFound)
 			d.NotFound = true
@@ -307,6 +355,10 @@ func (c *Console) handleCustomer(w http.ResponseWriter, r *http.Request, s sessi
 		return "customer", p
 	}
 	d.Timeline = timeline(doc)
+	if n := doc.Page.Next; strings.HasPrefix(n, "/v1/customers/") {
+		d.Older = "/ui/customers/" + strings.TrimPrefix(n, "/v1/customers/")
+	}
+	d.Paged = len(fwd) > 0
 	return "customer", p
 }
 
@@ -384,51 +436,6 @@ func timeline(doc *server.CustomerDoc) []entry {
 		return rank(a.Kind) - rank(b.Kind)
 	})
 	return es
-}
-
-// The status page: the running program, the last reload and its
-// migration, a refused edit, the dead letters.
-type statusData struct {
-	Status      *reload.Status
-	StatusError string
-	Dead        []store.DeadLetter
-	DeadMore    bool
-	DeadError   string
-}
-
-const deadShown = 100
-
-func (c *Console) handleStatus(w http.ResponseWriter, r *http.Request, s session) (string, page) {
-	d := &statusData{Status: &reload.Status{}}
-	p := page{Title: "Status", Nav: "status", Data: d, Flash: r.URL.Query().Get("requeued")}
-	if p.Flash != "" {
-		p.Flash = p.Flash + " dead letter(s) requeued: delivery tries them again."
-	}
-	if err := c.get(r.Context(), "/v1/status", d.Status); err != nil {
-		d.StatusError = errText(err)
-	}
-	var dl server.DeadLettersDoc
-	if err := c.get(r.Context(), fmt.Sprintf("/v1/dead-letters?limit=%d", deadShown), &dl); err != nil {
-		d.DeadError = errText(err)
-	}
-	d.Dead, d.DeadMore = dl.DeadLetters, dl.Next != ""
-	return "status", p
-}
-
-// handleRequeue requeues the dead letters checked in the form (key), or
-// all of them (all=1), through POST /v1/dead-letters/requeue.
-func (c *Console) handleRequeue(w http.ResponseWriter, r *http.Request, s session) (string, page) {
-	body := map[string]any{"keys": r.PostForm["key"]}
-	if r.PostFormValue("all") == "1" {
-		body = map[string]any{"filter": map[string]any{"all": true}}
-	}
-	var doc server.RequeueDoc
-	if err := c.call(r.Context(), http.MethodPost, "/v1/dead-letters/requeue", body, &doc); err != nil {
-		p := page{Title: "Status", Nav: "status", Error: "Requeue failed: " + errText(err), Data: &statusData{Status: &reload.Status{}}}
-		return "status", p
-	}
-	http.Redirect(w, r, fmt.Sprintf("/ui/status?requeued=%d", len(doc.Requeued)), http.StatusSeeOther)
-	return "", page{}
 }
 
 // laneColumnW is the width of a stage's column in the journey map, in CSS

@@ -42,7 +42,7 @@ var funcs = template.FuncMap{
 	},
 }
 
-var pageNames = []string{"login", "index", "journey", "customer", "status"}
+var pageNames = []string{"login", "index", "journey", "customers", "customer", "status"}
 
 // parseTemplates parses each page with the layout. The templates are
 // embedded, so a parse error is a bug caught by every test: panic.

@@ -15,4 +15,5 @@ type (
 	SendDoc        = sendDoc
 	DeadLettersDoc = deadLettersDoc
 	RequeueDoc     = requeueDoc
+	FailedSendsDoc = failedSendsDoc
 )

@@ -7,6 +7,7 @@ channel "log" {
 customer {
   trait "email" { type = string }
   trait "pings" { type = number }
+  trait "phone" { type = string }
 }
 
 event "signed_up" {
@@ -59,6 +60,11 @@ journey "welcome" {
 
   stage "bump" {
     update { pings = coalesce(customer.pings, 0) + 1 }
+    # No customer has a phone: this send fails (the failed sends).
+    send "tally" {
+      channel = channel.log
+      data    = { text = "ping ${customer.phone}" }
+    }
     goto = stage.count
   }
 }

@@ -302,8 +302,8 @@ func TestPaging(t *testing.T) {
 	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 	tests := []struct {
 		name, start, list string
-		want             []string // every entry over the pages, in order
-		pages            int
+		want              []string // every entry over the pages, in order
+		pages             int
 	}{
 		{"customers", "/ui/customers", "customers", []string{"ann", "bob", "cy"}, 2},
 		// The API gives a next cursor after a full page: a last, empty

@@ -80,15 +80,19 @@ func Merge(into, from *Customer, now time.Time) (res, fromRes Result) {
 		}
 		if has[in.Journey] {
 			if in.Active() {
-				fromRes.Transitions = append(fromRes.Transitions, Transition{Seq: next(), Instance: in.ID, Journey: in.Journey, Version: in.Version,
-					From: in.Stage, To: "end", Cause: CauseMerged, Status: StatusExited, At: now})
+				t := moveOf(in, ir.End, CauseMerged, StatusExited, now)
+				t.Seq = next()
+				fromRes.Transitions = append(fromRes.Transitions, t)
 			}
 			continue
 		}
 		old := in.ID
 		if in.Active() {
 			// The run goes on under its new name: under its old one, it
-			// ends here.
+			// ends here. The analytics follow the run, not the name: this
+			// end has no context (zero Entered), so the tallies do not
+			// count it, nor the note of the move below (from a stage to
+			// itself); the run's later moves count as the same instance's.
 			fromRes.Transitions = append(fromRes.Transitions, Transition{Seq: next(), Instance: old, Journey: in.Journey, Version: in.Version,
 				From: in.Stage, To: "end", Cause: CauseMerged, Status: StatusExited, At: now})
 		}
@@ -96,8 +100,15 @@ func Merge(into, from *Customer, now time.Time) (res, fromRes Result) {
 		renamed[old] = in.ID
 		has[in.Journey] = true
 		into.Instances = append(into.Instances, in)
-		res.Transitions = append(res.Transitions, Transition{Seq: next(), Instance: in.ID, Journey: in.Journey, Version: in.Version,
-			From: in.Stage, To: in.Stage, Cause: CauseMerged, Status: in.Status, At: now})
+		t := moveOf(in, in.Stage, CauseMerged, in.Status, now)
+		t.Seq = next()
+		res.Transitions = append(res.Transitions, t)
+	}
+	entered := make(map[string]time.Time, len(from.Instances))
+	for _, in := range from.Instances {
+		if in != nil {
+			entered[in.ID] = in.EnteredAt
+		}
 	}
 	for _, s := range from.Held {
 		if id, ok := renamed[s.Instance]; ok {
@@ -107,6 +118,7 @@ func Merge(into, from *Customer, now time.Time) (res, fromRes Result) {
 			continue
 		}
 		s.Seq, s.Fate, s.Reason, s.At, s.DueAt = next(), FateDropped, CauseMerged, now, time.Time{}
+		s.Entered = entered[s.Instance] // zero when a newer instance took its slot, as in release
 		fromRes.Sends = append(fromRes.Sends, s)
 	}
 

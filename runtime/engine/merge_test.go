@@ -40,12 +40,14 @@ func TestMerge(t *testing.T) {
 		t.Errorf("instances %v, want %v", ids, want)
 	}
 	wantFrom := []Transition{
-		{Seq: 1, Instance: "anon/both/1", Journey: "both", Version: "v1", From: "t", To: "end", Cause: CauseMerged, Status: StatusExited, At: now},
-		{Seq: 2, Instance: "anon/ended/1", Journey: "ended", Version: "v1", From: "x", To: "end", Cause: CauseMerged, Status: StatusExited, At: now},
+		// Runs that end here carry their analytics context; the one that
+		// goes on under into's name does not (the tallies follow the run).
+		{Seq: 1, Instance: "anon/both/1", Journey: "both", Version: "v1", From: "t", To: "end", Cause: CauseMerged, Status: StatusExited, At: now, Entered: t0, Visit: 1},
+		{Seq: 2, Instance: "anon/ended/1", Journey: "ended", Version: "v1", From: "x", To: "end", Cause: CauseMerged, Status: StatusExited, At: now, Entered: t0, Visit: 1},
 		{Seq: 3, Instance: "anon/only/1", Journey: "only", Version: "v1", From: "w", To: "end", Cause: CauseMerged, Status: StatusExited, At: now},
 	}
 	wantInto := []Transition{
-		{Seq: 4, Instance: "u/only/1", Journey: "only", Version: "v1", From: "w", To: "w", Cause: CauseMerged, Status: StatusActive, At: now},
+		{Seq: 4, Instance: "u/only/1", Journey: "only", Version: "v1", From: "w", To: "w", Cause: CauseMerged, Status: StatusActive, At: now, Entered: t0, Visit: 1},
 	}
 	if !reflect.DeepEqual(fromRes.Transitions, wantFrom) || !reflect.DeepEqual(res.Transitions, wantInto) {
 		t.Errorf("transitions\n%+v\n%+v\nwant\n%+v\n%+v", fromRes.Transitions, res.Transitions, wantFrom, wantInto)
@@ -53,7 +55,7 @@ func TestMerge(t *testing.T) {
 	if len(into.Held) != 1 || into.Held[0].Key != "u/only/1/1/hi" || into.Held[0].Instance != "u/only/1" || into.Held[0].Fate != FateHeld {
 		t.Errorf("held %+v: want anon/only's send re-keyed", into.Held)
 	}
-	if len(fromRes.Sends) != 1 || fromRes.Sends[0].Key != "anon/both/1/1/bye" || fromRes.Sends[0].Fate != FateDropped || fromRes.Sends[0].Reason != CauseMerged || len(res.Sends) != 0 {
+	if len(fromRes.Sends) != 1 || fromRes.Sends[0].Key != "anon/both/1/1/bye" || fromRes.Sends[0].Fate != FateDropped || fromRes.Sends[0].Reason != CauseMerged || !fromRes.Sends[0].Entered.Equal(t0) || len(res.Sends) != 0 {
 		t.Errorf("sends %+v %+v: want the held send of the ended instance dropped, under anon", fromRes.Sends, res.Sends)
 	}
 	if want := map[string][]time.Time{"p": {t0.Add(time.Minute), t0.Add(2 * time.Minute)}, "q": {t0}}; !reflect.DeepEqual(into.Sends, want) {

@@ -18,6 +18,7 @@ func (r *run) send(in *Instance, j *journey, st *stage, a *action) {
 		Key:     in.ID + "/" + itoa(in.Visit) + "/" + a.name,
 		Journey: j.name, Instance: in.ID, Stage: st.name, Name: a.name,
 		Channel: a.channel, ChannelType: a.channelType, Topic: a.topic, At: r.at,
+		Entered: in.EnteredAt,
 	}
 	if s.Topic == "" && j.policy != nil {
 		s.Topic = j.policy.topic
@@ -171,7 +172,16 @@ func (r *run) release(k int) {
 	// The send's own instance says which version decides it (a pinned
 	// instance runs its own); an instance gone from the state leaves the
 	// journey's current version.
+	//
+	// Its analytics cohort is its instance's entry time (Held keeps no
+	// Entered: it is not part of the send's JSON). An instance gone from
+	// the state (a new one of the journey took its slot) leaves it zero:
+	// the tallies do not count the decision (runtime/store/tally).
 	var j *journey
+	s.Entered = time.Time{}
+	if k := slices.IndexFunc(r.c.Instances, func(in *Instance) bool { return in.ID == s.Instance }); k >= 0 {
+		s.Entered = r.c.Instances[k].EnteredAt
+	}
 	if k := slices.IndexFunc(r.c.Instances, func(in *Instance) bool { return in.ID == s.Instance }); k >= 0 && r.c.Instances[k].Journey == s.Journey {
 		j = r.journeyOf(r.c.Instances[k])
 	} else {

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -416,7 +418,8 @@ func (r *run) respond(m *metric, ev *event) {
 			continue
 		}
 		n++
-		r.res.Responses = append(r.res.Responses, Response{Seq: r.nextSeq(), Metric: m.name, Journey: in.Journey, Instance: in.ID, Stage: in.Stage, Value: f, At: r.at})
+		r.res.Responses = append(r.res.Responses, Response{Seq: r.nextSeq(), Metric: m.name, Journey: in.Journey, Instance: in.ID, Stage: in.Stage, Value: f, At: r.at,
+			Entered: in.EnteredAt})
 	}
 	if n == 0 {
 		r.res.Responses = append(r.res.Responses, Response{Seq: r.nextSeq(), Metric: m.name, Value: f, At: r.at})
@@ -514,9 +517,9 @@ func (r *run) enter(in *Instance, j *journey, to *stage, cause string) {
 			r.finish(in, j, StatusExited, "step_limit")
 			return
 		}
+		in.Visit++ // before the transition, which records the entries after it
 		r.transition(in, to.name, cause, StatusActive)
 		in.Stage, in.StageEnteredAt, in.Waits = to.name, r.at, in.Waits[:0]
-		in.Visit++
 		for k := range to.actions {
 			r.act(in, j, to, &to.actions[k])
 		}
@@ -646,17 +649,71 @@ func (r *run) finish(in *Instance, j *journey, status, cause string) {
 		s := r.c.Held[k]
 		r.c.Held = slices.Delete(r.c.Held, k, k+1)
 		s.Fate, s.Reason, s.At, s.DueAt = FateDropped, "instance "+status+" ("+cause+") before the send was released", r.at, time.Time{}
-		s.Seq = r.nextSeq()
+		s.Seq, s.Entered = r.nextSeq(), in.EnteredAt
 		r.res.Sends = append(r.res.Sends, s)
 	}
 }
 
+// transition records a move of in from its stage to to (a stage or the
+// end), with the analytics context the store's tallies need, and keeps the
+// instance's Visited and Splits. Callers that count a stage entry have
+// already counted it in in.Visit; they set the instance's stage after.
 func (r *run) transition(in *Instance, to, cause, status string) {
-	r.res.Transitions = append(r.res.Transitions, Transition{
-		Seq:      r.nextSeq(),
+	t := moveOf(in, to, cause, status, r.at)
+	t.Seq = r.nextSeq()
+	r.res.Transitions = append(r.res.Transitions, t)
+}
+
+// moveOf is the transition of in from its stage to to at at, stamped with
+// its analytics context (see Transition), and it updates in.Visited and
+// in.Splits for the move:
+//   - a move to a stage not in Visited appends it there (First);
+//   - a move out of a stage whose cause is "split:VARIANT" assigns the
+//     variant to that stage when it has none yet; the transition's Splits
+//     then holds that one assignment (a move to a stage) or the
+//     assignments from before it (a move to the end, so that a reader can
+//     tell the assignment is new: the stage is not there);
+//   - a move to the end carries the instance's Visited and Splits.
+//
+// A move from a stage to itself (a merge or a migration noting where the
+// instance is) changes nothing.
+func moveOf(in *Instance, to, cause, status string, at time.Time) Transition {
+	t := Transition{
 		Instance: in.ID, Journey: in.Journey, Version: in.Version,
-		From: in.Stage, To: to, Cause: cause, Status: status, At: r.at,
-	})
+		From: in.Stage, To: to, Cause: cause, Status: status, At: at,
+		Entered: in.EnteredAt, Visit: in.Visit,
+	}
+	if in.Stage != "" {
+		t.Since = in.StageEnteredAt
+	}
+	if in.Stage == to {
+		return t
+	}
+	newSplit := ""
+	if variant, ok := strings.CutPrefix(cause, "split:"); ok && in.Stage != "" {
+		if _, seen := in.Splits[in.Stage]; !seen {
+			newSplit = variant
+		}
+	}
+	if to == ir.End {
+		t.Visited, t.Splits = in.Visited, in.Splits
+		if newSplit != "" && in.Splits != nil {
+			t.Splits = maps.Clone(in.Splits) // the assignments from before this move
+		}
+	} else if !slices.Contains(in.Visited, to) {
+		in.Visited = append(in.Visited, to)
+		t.First = true
+	}
+	if newSplit != "" {
+		if in.Splits == nil {
+			in.Splits = map[string]string{}
+		}
+		in.Splits[in.Stage] = newSplit
+		if to != ir.End {
+			t.Splits = map[string]string{in.Stage: newSplit}
+		}
+	}
+	return t
 }
 
 // act runs one action of a stage.

@@ -96,6 +96,8 @@ func cloneCustomer(c *engine.Customer) *engine.Customer {
 		for i, in := range c.Instances {
 			x := *in // also copies the engine's unexported per-Step scratch and immutable caches
 			x.Waits = slices.Clone(in.Waits)
+			x.Visited = slices.Clone(in.Visited) // Step appends to it
+			x.Splits = maps.Clone(in.Splits)     // and sets its keys
 			cp.Instances[i] = &x
 		}
 	}

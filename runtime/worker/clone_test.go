@@ -108,6 +108,8 @@ func TestCloneKnowsTheFields(t *testing.T) {
 	check(reflect.TypeFor[engine.Instance](), map[string]bool{
 		"Entry":    true, // shared: immutable once made (the engine's doc)
 		"Waits":    true,
+		"Visited":  true,
+		"Splits":   true,
 		"entryVal": true, // a cty.Value: immutable
 		"entryFor": true, // the engine that built entryVal: immutable
 	})

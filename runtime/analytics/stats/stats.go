@@ -183,38 +183,61 @@ const (
 //   - csat: responses on 1–5; % satisfied (4 or 5).
 //   - ces and mean: the arithmetic mean.
 //
-// An unknown kind scores as a mean.
+// An unknown kind scores as a mean. It is Responses.Score of the values
+// added one by one: the analytics tallies keep only those counts, and the
+// two cannot disagree.
 func Score(kind string, values []float64) float64 {
-	if len(values) == 0 {
+	var r Responses
+	for _, v := range values {
+		r.Add(v)
+	}
+	return r.Score(kind)
+}
+
+// Responses are the sufficient statistics of a metric's score: how many
+// responses, how many were promoters (9 or more), detractors (6 or less)
+// and satisfied (4 or more), and the sum of their values. Sums of
+// Responses are Responses of the union.
+type Responses struct {
+	N, Promoters, Detractors, Satisfied int64
+	Sum                                 float64
+}
+
+// Add counts one response of value v.
+func (r *Responses) Add(v float64) {
+	r.N++
+	r.Sum += v
+	if IsPromoter(v) {
+		r.Promoters++
+	}
+	if IsDetractor(v) {
+		r.Detractors++
+	}
+	if IsSatisfied(v) {
+		r.Satisfied++
+	}
+}
+
+// IsPromoter, IsDetractor and IsSatisfied classify one response value
+// (NPS's 9–10 and 0–6, CSAT's 4–5).
+func IsPromoter(v float64) bool  { return v >= 9 }
+func IsDetractor(v float64) bool { return v <= 6 }
+func IsSatisfied(v float64) bool { return v >= 4 }
+
+// Score is the metric of kind over the responses counted (see Score); 0
+// without any.
+func (r Responses) Score(kind string) float64 {
+	if r.N == 0 {
 		return 0
 	}
-	n := float64(len(values))
+	n := float64(r.N)
 	switch kind {
 	case NPS:
-		var pro, det float64
-		for _, v := range values {
-			switch {
-			case v >= 9:
-				pro++
-			case v <= 6:
-				det++
-			}
-		}
-		return 100 * (pro - det) / n
+		return 100 * float64(r.Promoters-r.Detractors) / n
 	case CSAT:
-		var sat float64
-		for _, v := range values {
-			if v >= 4 {
-				sat++
-			}
-		}
-		return 100 * sat / n
+		return 100 * float64(r.Satisfied) / n
 	default:
-		var sum float64
-		for _, v := range values {
-			sum += v
-		}
-		return sum / n
+		return r.Sum / n
 	}
 }
 
@@ -235,4 +258,82 @@ func Quantile(values []float64, q float64) float64 {
 		r = len(values)
 	}
 	return values[r-1]
+}
+
+// Durations are kept as a histogram by the analytics tallies: DurationBucket
+// names the bucket of a duration, BucketValue the duration a bucket stands
+// for. A duration is rounded to the millisecond, then to three significant
+// digits (half up): the value a bucket stands for is within 0.5% of every
+// duration in it (relative error under 1%), or within half a millisecond
+// below 0.1 s. Zero, every whole millisecond under a second, every
+// hundredth of a second under 10 s and every whole second under 1,000 s
+// are exact. Buckets grow with the durations they hold, so their order is
+// the order of the values.
+//
+// Bucket b < 1000 holds b ms; above, b = 1000 + 900*(e-1) + (m-100) holds
+// m × 10^e ms (m = 100..999, e ≥ 1).
+func DurationBucket(seconds float64) int {
+	if !(seconds > 0) { // also NaN
+		return 0
+	}
+	ms := math.Round(seconds * 1000)
+	if ms > 1e15 { // about 31,000 years: further is the same bucket
+		ms = 1e15
+	}
+	x := int64(ms)
+	if x < 1000 {
+		return int(x)
+	}
+	e, p := 0, int64(1)
+	for x/p >= 1000 {
+		e++
+		p *= 10
+	}
+	m := (x + p/2) / p // half up
+	if m == 1000 {
+		m, e = 100, e+1
+	}
+	return 1000 + 900*(e-1) + int(m-100)
+}
+
+// BucketValue is the duration, in seconds, that bucket b stands for (see
+// DurationBucket); 0 for a negative b.
+func BucketValue(b int) float64 {
+	switch {
+	case b <= 0:
+		return 0
+	case b < 1000:
+		return float64(b) / 1000
+	}
+	e, m := (b-1000)/900+1, (b-1000)%900+100
+	return float64(m) * math.Pow10(e) / 1000
+}
+
+// HistogramQuantile is Quantile over a histogram of durations: counts by
+// bucket (DurationBucket). It is the value of the bucket holding the
+// nearest-rank q-quantile, so it is within DurationBucket's bound of
+// Quantile over the durations themselves; 0 for an empty histogram.
+func HistogramQuantile(counts map[int]int64, q float64) float64 {
+	var n int64
+	buckets := make([]int, 0, len(counts))
+	for b, c := range counts {
+		if c > 0 {
+			n += c
+			buckets = append(buckets, b)
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	sort.Ints(buckets)
+	r := int64(math.Ceil(q * float64(n)))
+	r = max(1, min(r, n))
+	var seen int64
+	for _, b := range buckets {
+		seen += counts[b]
+		if seen >= r {
+			return BucketValue(b)
+		}
+	}
+	return BucketValue(buckets[len(buckets)-1])
 }

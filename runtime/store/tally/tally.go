@@ -98,11 +98,3 @@ func Delivery(journey, name string, cohort int64, to string) []store.Tally {
 		{Journey: journey, Cohort: cohort, Kind: KindSendDelivery, A: name, B: to, N: 1},
 	}
 }
-
-// Of returns the tallies one customer write adds: those of its results'
-// transitions, sends and responses, from the context the engine stamped on
-// them. Stores call it in Commit and add Merge of a batch's in the same
-// transaction.
-func Of(w *store.CustomerWrite) []store.Tally {
-	return nil // being written (tally-core): the stores' code calls it already
-}

@@ -1,0 +1,66 @@
+package tally_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
+	"github.com/waymark-dev/waymark/runtime/store/tally/tallytest"
+)
+
+// The Replayer derives from the records alone the tallies the live
+// commits added: over realistic workloads, with merges and a reload that
+// renames and removes stages, the two are equal row by row.
+func TestReplayerMatchesLive(t *testing.T) {
+	for _, o := range []tallytest.Options{
+		{Seed: 1, Customers: 30, Hours: 24 * 5},
+		{Seed: 2, Customers: 80, Hours: 24 * 10, Merges: true},
+		{Seed: 3, Customers: 50, Hours: 24 * 8, Reload: true},
+		{Seed: 4, Customers: 60, Hours: 24 * 12, Reload: true, Merges: true},
+	} {
+		t.Run(fmt.Sprintf("seed%d", o.Seed), func(t *testing.T) {
+			w := tallytest.Run(t, o)
+			p := tally.NewReplayer(tallytest.Journey)
+			for _, r := range w.Records {
+				p.Add(r)
+			}
+			got := p.Tallies()
+			if len(w.Live) < 50 {
+				t.Fatalf("only %d live tallies: the workload does too little", len(w.Live))
+			}
+			diff(t, got, w.Live)
+		})
+	}
+}
+
+// diff reports the rows where replayed and live tallies differ.
+func diff(t *testing.T, replayed, live []store.Tally) {
+	t.Helper()
+	key := func(x store.Tally) string {
+		return fmt.Sprintf("%s|%d|%s|%s|%s", x.Journey, x.Cohort, x.Kind, x.A, x.B)
+	}
+	m := map[string][2]store.Tally{}
+	for _, x := range replayed {
+		v := m[key(x)]
+		v[0] = x
+		m[key(x)] = v
+	}
+	for _, x := range live {
+		v := m[key(x)]
+		v[1] = x
+		m[key(x)] = v
+	}
+	bad := 0
+	for k, v := range m {
+		if v[0].N != v[1].N || v[0].Sum != v[1].Sum {
+			bad++
+			if bad <= 20 {
+				t.Errorf("%s: replayed N=%d Sum=%g, live N=%d Sum=%g", k, v[0].N, v[0].Sum, v[1].N, v[1].Sum)
+			}
+		}
+	}
+	if bad > 20 {
+		t.Errorf("... %d rows differ in all", bad)
+	}
+}

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/waymark-dev/waymark/compiler/ir"
@@ -51,10 +52,27 @@ func (c *checker) resolveMetrics() {
 					"`value` is one response, a number, but this is a %s. Use a number property, e.g. `event.score`.", typeName(t))
 				ok = false
 			}
+			if ok && !readsEvent(m.Value.Expr) {
+				c.warnf(m.Value.Expr.Range(), "Metric value does not read the event",
+					"`value` is the same for every response: it reads nothing of the %q event, so every answer scores alike and the metric counts answers, nothing more. Take the answer from the event's properties, e.g. `value = event.score`.",
+					out.Event)
+			}
 			out.Value = c.expr(m.Value)
 		}
 		if ok {
 			c.metrics = append(c.metrics, out)
 		}
 	}
+}
+
+// readsEvent reports whether an expression reads the event (a traversal
+// from `event`): a metric's value that does not is a constant, almost
+// surely a mistake.
+func readsEvent(e hcl.Expression) bool {
+	for _, t := range e.Variables() {
+		if t.RootName() == "event" {
+			return true
+		}
+	}
+	return false
 }

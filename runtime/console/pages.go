@@ -427,7 +427,10 @@ func timeline(doc *server.CustomerDoc) []entry {
 		return 3
 	}
 	slices.SortStableFunc(es, func(a, b entry) int {
-		if c := a.At.Compare(b.At); c != 0 {
+		// The stores keep times to the microsecond in their columns, and
+		// a send's or event's JSON has the nanoseconds: one commit's
+		// records compare equal only to the microsecond.
+		if c := a.At.Truncate(time.Microsecond).Compare(b.At.Truncate(time.Microsecond)); c != 0 {
 			return c
 		}
 		if a.Seq > 0 && b.Seq > 0 {

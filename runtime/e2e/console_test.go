@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,6 +191,48 @@ func (b *browser) count(sel string) int {
 	return n
 }
 
+// layoutShift is the page's cumulative layout shift since it loaded: the
+// sum of the layout-shift entries the browser buffered (none is the aim:
+// the pages fix the size of everything they draw). Read through a
+// PerformanceObserver with buffered entries, so that it counts shifts
+// during the load too.
+func (b *browser) layoutShift() float64 {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`new Promise(done => {
+		let sum = 0;
+		new PerformanceObserver(list => {
+			for (const e of list.getEntries()) if (!e.hadRecentInput) sum += e.value;
+		}).observe({type: "layout-shift", buffered: true});
+		// Two frames: the observer's buffered entries arrive in a task.
+		requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => done(sum), 50)));
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+// noLayoutShift fails the test when the page moved after it started to
+// draw.
+func (b *browser) noLayoutShift(where string) {
+	b.t.Helper()
+	if cls := b.layoutShift(); cls != 0 {
+		b.t.Errorf("%s: the layout shifted (cumulative layout shift %.4f, want 0)", where, cls)
+	}
+}
+
+// rows returns the text of each row matching sel, a row its cells joined
+// by " | ", a cell its first child's text (a header without its hint).
+func (b *browser) rows(sel string) []string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`[...document.querySelectorAll(%q)].map(
+		r => [...r.cells].map(c => (c.firstChild ? c.firstChild.textContent : "").trim()).join(" | "))`, sel)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
 // sawRequests fails the test when the watch saw no request at all: its
 // network listener would not be working.
 func (b *browser) sawRequests() {
@@ -209,9 +253,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	const token = "console-e2e-token"
 	// The webhook receiver refuses bob's sends (a 400 is permanent: they go
 	// to the dead letters at once) and takes everyone else's.
+	var bobTries atomic.Int32
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(body), `"bob"`) {
+			bobTries.Add(1)
 			http.Error(w, "no such address", http.StatusBadRequest)
 			return
 		}
@@ -219,11 +265,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer hook.Close()
 	ws := copyDir(t, filepath.Join("testdata", "ws"))
 	addJourneyMap(t, filepath.Join(ws, "counter.journey.hcl"))
+	addSurveyAndFailingSend(t, ws)
 	p := startWaymark(t, []string{"WAYMARK_ADMIN_TOKEN=" + token, "E2E_HOOK_URL=" + hook.URL, "E2E_HOOK_SECRET=s"}, nil,
 		"--store", "sqlite:"+filepath.Join(t.TempDir(), "waymark.db"), "--deliver", "live", ws)
 	c := newClient(p.base)
 	c.token = token
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// Generous: the machine may be shared, and Chromium is slow to start.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	calls := []call{}
 	for _, id := range []string{"ann", "bob", "cy", "dee"} {
@@ -233,6 +281,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		call{Type: "track", UserID: "ann", Event: "ping", MessageID: "p1", Properties: map[string]any{"n": 1}},
 		call{Type: "track", UserID: "ann", Event: "ping", MessageID: "p2", Properties: map[string]any{"n": 2}},
 		call{Type: "track", UserID: "cy", Event: "park", MessageID: "park-cy"})
+	// Survey answers from the customers counting (ann, bob, dee): the CX
+	// lanes score them at the stage they were in, count. NPS: two
+	// promoters, one detractor of three, 33.3; CSAT: 4 or 5 from two of
+	// three, 66.7; CES: the mean effort, (2+3+6)/3 = 3.7.
+	for _, r := range []struct {
+		id            string
+		nps, csat, ce int
+	}{{"ann", 10, 5, 2}, {"bob", 9, 4, 3}, {"dee", 3, 2, 6}} {
+		calls = append(calls, call{Type: "track", UserID: r.id, Event: "surveyed", MessageID: "sv-" + r.id,
+			Properties: map[string]any{"nps": r.nps, "csat": r.csat, "effort": r.ce}})
+	}
 	if err := c.batch(ctx, calls); err != nil {
 		t.Fatal(err)
 	}
@@ -306,6 +365,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if n := count(`table.journeys tbody tr`); n != 1 {
 		t.Errorf("journeys table: %d rows, want 1", n)
 	}
+	br.noLayoutShift("journeys")
 	shoot("journeys")
 
 	// 3. The journey: its graph, with every stage and its live count.
@@ -352,6 +412,24 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("the journey graph lacks %q: %s", w, graph)
 		}
 	}
+	// The journey map: the designed lanes from the map blocks, a column a
+	// stage (greet, count, bump, parked), above the measured ones with
+	// the CX metrics scored at count, where the answers came in.
+	lanes := br.rows(".maplanes tbody tr")
+	for _, want := range []string{
+		"Phase | interest | use |  | use",
+		"Touchpoint | welcome webhook | app |  | none: parked",
+		"Pain points |  | does not know the count |  | ",
+		"Opportunities | say what a ping does |  |  | ",
+		"NPS nps", "| – | 33.3 (n 3) | – | –",
+		"CSAT csat", "| – | 66.7 (n 3) | – | –",
+		"CES effort", "| – | 3.7 (n 3) | – | –",
+	} {
+		if !slices.ContainsFunc(lanes, func(r string) bool { return strings.Contains(r, want) }) {
+			t.Errorf("the journey map has no row with %q; its rows:\n%s", want, strings.Join(lanes, "\n"))
+		}
+	}
+	br.noLayoutShift("journey")
 	shoot("journey")
 
 	// 4. A customer, found with the search box: the timeline.
@@ -364,22 +442,82 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the search went to %q", loc)
 	}
 	sees("customer ann", "Where they are", "event signed_up", "event ping", "counter: (entry) → greet", "cause: on:ping", "welcome via hook", "fate: deliver")
+	// One batch brought ann's inputs: each comes before what it caused.
+	tl := br.rows("table.timeline tbody tr")
+	var order []string
+	for _, r := range tl {
+		cells := strings.Split(r, " | ")
+		if len(cells) >= 3 {
+			order = append(order, cells[1]+": "+cells[2])
+		}
+	}
+	wantOrder := []string{
+		"input: event signed_up",
+		"transition: counter: (entry) → greet",
+		"send: counter/greet: welcome via hook",
+		"transition: counter: greet → count",
+		"input: event ping",
+		"transition: counter: count → bump",
+		"send: counter/bump: pinged via hook",
+		"transition: counter: bump → count",
+		"input: event ping",
+	}
+	if len(order) < len(wantOrder) || strings.Join(order[:len(wantOrder)], "\n") != strings.Join(wantOrder, "\n") {
+		t.Errorf("ann's timeline:\n%s\nwant it to start:\n%s", strings.Join(order, "\n"), strings.Join(wantOrder, "\n"))
+	}
+	br.noLayoutShift("customer")
 	shoot("customer")
 	open("/ui/customers/bob")
 	sees("customer bob", "delivery: dead", "no such address")
 
 	// 5. Status: the running version and the dead letter, requeued.
 	open("/ui/status")
-	sees("status", "Running program", "The files on disk are what runs.", "Dead letters", "bob", "counter/welcome", "no such address")
+	sees("status", "Running program", "The files on disk are what runs.", "Dead letters", "bob", "counter/welcome", "no such address",
+		"Failed sends", "counter/parked: note")
 	if n := count(`main svg`); n != 0 {
 		t.Errorf("status page: %d SVGs, want none", n)
 	}
+	// SQLite: not a cluster, so no cluster section.
+	if n := count(`#cluster-h`); n != 0 {
+		t.Errorf("status page on SQLite: %d cluster sections, want none", n)
+	}
+	if got := br.rows("table.failed tbody tr"); len(got) != 1 || !strings.Contains(got[0], "cy") {
+		t.Errorf("failed sends: %q, want cy's note", got)
+	}
+	br.noLayoutShift("status")
 	shoot("status")
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`input[name=key]`))); err != nil {
 		t.Fatal(err)
 	}
-	submit(`button[type=submit]:not([name])` + `:not(.top button)`)
+	submit(`table.dead ~ button[type=submit]:not([name])`)
 	sees("after the requeue", "1 dead letter(s) requeued")
+	// Requeued, bob's welcome goes to the receiver again.
+	for bobTries.Load() < 2 {
+		if ctx.Err() != nil {
+			t.Fatalf("the requeued dead letter was not sent again (%d tries)", bobTries.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The customers list, with their stages.
+	open("/ui/customers")
+	sees("customers", "ann", "bob", "cy", "dee", "counter: count", "counter: parked")
+	br.noLayoutShift("customers")
+	shoot("customers")
+
+	// The layout-shift measure can see a shift: a block pushed in above
+	// the content moves it.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(() => {
+		const d = document.createElement("div");
+		d.style.height = "200px";
+		document.querySelector("main").prepend(d);
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if cls := br.layoutShift(); cls <= 0 {
+		t.Errorf("a block pushed in above the content measured no layout shift (%.4f): the measure does not work", cls)
+	}
 
 	// 6. Sign out: the console asks for the token again.
 	submit(`header form[action="/ui/logout"] button`)
@@ -430,6 +568,62 @@ func addJourneyMap(t *testing.T, path string) {
 		src = strings.Replace(src, r[0], r[1], 1)
 	}
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addSurveyAndFailingSend gives a test's copy of the workspace a survey
+// event scored by three CX metrics (NPS, CSAT, CES), and a send in parked
+// whose field reads a trait nobody has, so that it fails (the failed
+// sends on the status page).
+func addSurveyAndFailingSend(t *testing.T, ws string) {
+	t.Helper()
+	schema := filepath.Join(ws, "schema.journey.hcl")
+	b, err := os.ReadFile(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), `trait "pings" { type = number }`, `trait "pings" { type = number }
+  trait "phone" { type = string }`, 1) + `
+event "surveyed" {
+  property "nps" { type = number }
+  property "csat" { type = number }
+  property "effort" { type = number }
+}
+metric "nps" {
+  kind  = "nps"
+  event = "surveyed"
+  value = event.nps
+}
+metric "csat" {
+  kind  = "csat"
+  event = "surveyed"
+  value = event.csat
+}
+metric "effort" {
+  kind  = "ces"
+  event = "surveyed"
+  value = event.effort
+}
+`
+	if err := os.WriteFile(schema, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	journey := filepath.Join(ws, "counter.journey.hcl")
+	b, err = os.ReadFile(journey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = `on "unpark" { goto = stage.count }`
+	if !strings.Contains(string(b), at) {
+		t.Fatalf("%s has no %q to add the send before", journey, at)
+	}
+	src = strings.Replace(string(b), at, `send "note" {
+      channel = channel.hook
+      data    = { text = "call ${customer.phone}" }
+    }
+    `+at, 1)
+	if err := os.WriteFile(journey, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

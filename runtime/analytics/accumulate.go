@@ -1,8 +1,8 @@
 package analytics
 
 import (
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -10,11 +10,12 @@ import (
 	"github.com/waymark-dev/waymark/runtime/analytics/stats"
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // MaxSteps is the longest path an instance's Sankey keeps (the most steps
 // GET /paths answers).
-const MaxSteps = 20
+const MaxSteps = tally.MaxSteps
 
 // Accumulator folds one journey's records, in commit order, into the state
 // its reports need: a little per instance, a little per stage.
@@ -47,6 +48,7 @@ type inst struct {
 	stage     int // index into stages; -1 when ended
 	stageAt   time.Time
 	path      []int // stages entered in order, at most MaxSteps+1
+	visited   []int // stages entered, each once, however long the path
 	status    string
 	end       string // the edge label of the end: end, goal:E, exit:C
 	endAt     time.Time
@@ -104,22 +106,8 @@ func (a *Accumulator) send(name string) *Send {
 // EndLabel names where a transition to the end leads: `goal:EVENT` for a
 // conversion, `exit:CAUSE` for an exit (an exit event's cause is already
 // "exit:EVENT"; the engine's own exits, like step_limit, get the prefix),
-// `end` for completing.
-func EndLabel(status, cause string) string {
-	switch status {
-	case engine.StatusConverted:
-		if strings.HasPrefix(cause, "goal:") {
-			return cause
-		}
-		return "goal:" + cause
-	case engine.StatusExited:
-		if strings.HasPrefix(cause, "exit:") {
-			return cause
-		}
-		return "exit:" + cause
-	}
-	return ir.End
-}
+// `end` for completing. The tallies name ends the same way.
+func EndLabel(status, cause string) string { return tally.EndLabel(status, cause) }
 
 // Add folds one record in. Records must come in commit order.
 func (a *Accumulator) Add(r store.JourneyRecord) {
@@ -201,6 +189,9 @@ func (a *Accumulator) arrive(in *inst, t *engine.Transition) {
 	if len(in.path) <= MaxSteps {
 		in.path = append(in.path, k)
 	}
+	if !slices.Contains(in.visited, k) {
+		in.visited = append(in.visited, k)
+	}
 }
 
 // Report is the analytics document of what was added.
@@ -215,8 +206,7 @@ func (a *Accumulator) Report() *Analytics {
 	visitors := make([]int, len(a.stages))
 	leaked := make([]int, len(a.stages))
 	goalTimes := map[string][]float64{}
-	seen := make([]int, len(a.stages)) // last instance number that visited: distinct visitors without a set each
-	for n, in := range a.order {
+	for _, in := range a.order {
 		r.Entered++
 		leak := false
 		switch in.status {
@@ -233,11 +223,7 @@ func (a *Accumulator) Report() *Analytics {
 			r.Exited++
 			leak = true
 		}
-		for _, k := range in.path {
-			if seen[k] == n+1 {
-				continue
-			}
-			seen[k] = n + 1
+		for _, k := range in.visited {
 			visitors[k]++
 			if leak {
 				leaked[k]++
@@ -286,26 +272,40 @@ func (a *Accumulator) Report() *Analytics {
 // metric scores m over all its responses and over each stage's, the stages
 // in the journey's order.
 func (a *Accumulator) metric(m ir.Metric) Metric {
-	byStage := a.values[m.Name]
+	byStage := map[string]stats.Responses{}
+	for st, vs := range a.values[m.Name] {
+		var r stats.Responses
+		for _, v := range vs {
+			r.Add(v)
+		}
+		byStage[st] = r
+	}
+	return metricReport(m, byStage, a.order0)
+}
+
+// metricReport scores m over the responses of each stage and over all of
+// them; the stages in order (the journey's: order gives a stage's index),
+// those the program no longer has by name.
+func metricReport(m ir.Metric, byStage map[string]stats.Responses, order func(string) int) Metric {
 	stages := make([]string, 0, len(byStage))
 	for st := range byStage {
 		stages = append(stages, st)
 	}
 	sort.Slice(stages, func(i, k int) bool {
-		if oi, ok := a.order0(stages[i]), a.order0(stages[k]); oi != ok {
+		if oi, ok := order(stages[i]), order(stages[k]); oi != ok {
 			return oi < ok
 		}
-		return stages[i] < stages[k] // stages the program no longer has
+		return stages[i] < stages[k]
 	})
 	out := Metric{Name: m.Name, Kind: m.Kind, ByStage: []StageMetric{}}
-	var all []float64
+	var all stats.Responses
 	for _, st := range stages {
-		vs := byStage[st]
-		all = append(all, vs...)
-		out.ByStage = append(out.ByStage, StageMetric{Stage: st, Responses: len(vs), Score: stats.Score(m.Kind, vs)})
+		r := byStage[st]
+		all = all.Plus(r)
+		out.ByStage = append(out.ByStage, StageMetric{Stage: st, Responses: int(r.N), Score: r.Score(m.Kind)})
 	}
-	out.Responses = len(all)
-	out.Score = stats.Score(m.Kind, all)
+	out.Responses = int(all.N)
+	out.Score = all.Score(m.Kind)
 	return out
 }
 
@@ -346,6 +346,13 @@ func (a *Accumulator) split(s ir.Stage) Split {
 			converted[i]++
 		}
 	}
+	return splitReport(s, assigned, converted)
+}
+
+// splitReport is the experiment of split stage s from the instances each
+// variant (in source order) was assigned and converted.
+func splitReport(s ir.Stage, assigned, converted []int) Split {
+	vs := s.Transition.Variants
 	b := Baseline(vs)
 	out := Split{Stage: s.Name, Baseline: vs[b].Name, Variants: []Variant{}}
 	weights := make([]float64, len(vs))
@@ -371,24 +378,14 @@ func (a *Accumulator) split(s ir.Stage) Split {
 // (steps is clamped to 1..MaxSteps).
 func (a *Accumulator) Paths(steps int) *Paths {
 	steps = max(1, min(steps, MaxSteps))
-	p := &Paths{Journey: a.j.Name, Since: a.since, Until: a.until, Steps: steps, Nodes: []Node{}, Links: []Link{}}
 	links := map[[2]string]int{}
-	nodes := map[string]Node{}
-	node := func(step int, stage string) string {
-		name := strconv.Itoa(step) + "_" + stage
-		if _, ok := nodes[name]; !ok {
-			drop := strings.HasPrefix(stage, "exit:") || stage == ir.End
-			nodes[name] = Node{Name: name, Step: step, Stage: stage, DropOff: drop}
-		}
-		return name
-	}
 	for _, in := range a.order {
 		prev := ""
 		for i, k := range in.path {
 			if i == steps {
 				break
 			}
-			cur := node(i, a.stages[k].name)
+			cur := tally.Node(i, a.stages[k].name)
 			if prev != "" {
 				links[[2]string{prev, cur}]++
 			}
@@ -399,12 +396,22 @@ func (a *Accumulator) Paths(steps int) *Paths {
 		}
 		end := in.end
 		if in.status == "" {
-			end = "active"
+			end = tally.Active
 		}
-		links[[2]string{prev, node(len(in.path), end)}]++
+		links[[2]string{prev, tally.Node(len(in.path), end)}]++
 	}
+	return sankey(&Paths{Journey: a.j.Name, Since: a.since, Until: a.until, Steps: steps}, links)
+}
+
+// sankey completes p with links (source and target node names, as
+// tally.Node makes them, to the instances that took it): the MaxLinks
+// largest, the rest summed in Other, and the nodes the kept links use.
+func sankey(p *Paths, links map[[2]string]int) *Paths {
+	p.Nodes, p.Links = []Node{}, []Link{}
 	for l, n := range links {
-		p.Links = append(p.Links, Link{Source: l[0], Target: l[1], Value: n})
+		if n != 0 {
+			p.Links = append(p.Links, Link{Source: l[0], Target: l[1], Value: n})
+		}
 	}
 	sort.Slice(p.Links, func(i, k int) bool {
 		li, lk := p.Links[i], p.Links[k]
@@ -425,11 +432,14 @@ func (a *Accumulator) Paths(steps int) *Paths {
 	}
 	used := map[string]bool{}
 	for _, l := range p.Links {
-		used[l.Source], used[l.Target] = true, true
-	}
-	for name, n := range nodes {
-		if used[name] {
-			p.Nodes = append(p.Nodes, n)
+		for _, name := range []string{l.Source, l.Target} {
+			if used[name] {
+				continue
+			}
+			used[name] = true
+			step, stage, _ := tally.ParseNode(name)
+			drop := strings.HasPrefix(stage, "exit:") || stage == ir.End
+			p.Nodes = append(p.Nodes, Node{Name: name, Step: step, Stage: stage, DropOff: drop})
 		}
 	}
 	sort.Slice(p.Nodes, func(i, k int) bool {

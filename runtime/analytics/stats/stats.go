@@ -218,6 +218,12 @@ func (r *Responses) Add(v float64) {
 	}
 }
 
+// Plus is the Responses of both r's responses and o's.
+func (r Responses) Plus(o Responses) Responses {
+	return Responses{N: r.N + o.N, Promoters: r.Promoters + o.Promoters, Detractors: r.Detractors + o.Detractors,
+		Satisfied: r.Satisfied + o.Satisfied, Sum: r.Sum + o.Sum}
+}
+
 // IsPromoter, IsDetractor and IsSatisfied classify one response value
 // (NPS's 9–10 and 0–6, CSAT's 4–5).
 func IsPromoter(v float64) bool  { return v >= 9 }
@@ -262,10 +268,10 @@ func Quantile(values []float64, q float64) float64 {
 
 // Durations are kept as a histogram by the analytics tallies: DurationBucket
 // names the bucket of a duration, BucketValue the duration a bucket stands
-// for. A duration is rounded to the millisecond, then to three significant
-// digits (half up): the value a bucket stands for is within 0.5% of every
-// duration in it (relative error under 1%), or within half a millisecond
-// below 0.1 s. Zero, every whole millisecond under a second, every
+// for. A duration under a second is rounded to the millisecond, a longer
+// one to three significant digits of its milliseconds (half up): the value
+// a bucket stands for is within 0.5% of every duration in it (relative
+// error under 1%), or within half a millisecond below 0.1 s. Zero, every whole millisecond under a second, every
 // hundredth of a second under 10 s and every whole second under 1,000 s
 // are exact. Buckets grow with the durations they hold, so their order is
 // the order of the values.
@@ -276,24 +282,24 @@ func DurationBucket(seconds float64) int {
 	if !(seconds > 0) { // also NaN
 		return 0
 	}
-	ms := math.Round(seconds * 1000)
-	if ms > 1e15 { // about 31,000 years: further is the same bucket
-		ms = 1e15
+	x := min(seconds*1000, 1e15) // milliseconds; beyond 31,000 years, one bucket
+	if x < 999.5 {
+		return int(math.Round(x))
 	}
-	x := int64(ms)
-	if x < 1000 {
-		return int(x)
+	// Rounded once, from the value itself: rounding to the millisecond
+	// first would add a second error to the bound.
+	e := int(math.Floor(math.Log10(x))) - 2
+	p := math.Pow10(e)
+	if x/p >= 1000 { // Log10 a hair low
+		e, p = e+1, p*10
+	} else if x/p < 100 { // or high
+		e, p = e-1, p/10
 	}
-	e, p := 0, int64(1)
-	for x/p >= 1000 {
-		e++
-		p *= 10
-	}
-	m := (x + p/2) / p // half up
+	m := int(math.Round(x / p)) // half away from zero: half up, here
 	if m == 1000 {
 		m, e = 100, e+1
 	}
-	return 1000 + 900*(e-1) + int(m-100)
+	return 1000 + 900*(e-1) + m - 100
 }
 
 // BucketValue is the duration, in seconds, that bucket b stands for (see

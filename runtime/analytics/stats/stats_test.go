@@ -197,3 +197,103 @@ func TestAAFalsePositiveRate(t *testing.T) {
 		t.Errorf("A/A false-positive rate %.4f, want within 0.05 ± 0.0147", fpr)
 	}
 }
+
+func TestDurationBucket(t *testing.T) {
+	for _, tt := range []struct {
+		seconds float64
+		bucket  int
+		value   float64
+	}{
+		{0, 0, 0},
+		{-5, 0, 0},         // a clock step back: no time
+		{math.NaN(), 0, 0}, // nothing sensible: no time
+		{0.0004, 0, 0},     // under half a millisecond
+		{0.0006, 1, 0.001},
+		{0.5, 500, 0.5},
+		{0.999, 999, 0.999},
+		{1, 1000, 1}, // whole seconds are exact...
+		{7, 1600, 7},
+		{59, 1000 + 900 + 490, 59},
+		{999, 1000 + 1800 + 899, 999}, // ... up to 999 s
+		{1.2346, 1000 + 23, 1.23},     // three significant digits of the milliseconds
+		{1.2356, 1000 + 24, 1.24},
+		{1.0147, 1000 + 1, 1.01}, // rounded once: 1.02 would be 0.52% off
+		{9.9996, 1000 + 900, 10}, // rounds up into the next decade
+		{1000, 1000 + 2700, 1000},
+		{3600 + 1, 1000 + 2700 + 260, 3600},      // an hour and a second: 0.03% off
+		{86400 * 30, 1000 + 6*900 + 159, 2.59e6}, // 30 days
+	} {
+		b := DurationBucket(tt.seconds)
+		if b != tt.bucket || BucketValue(b) != tt.value {
+			t.Errorf("DurationBucket(%g) = %d (%g s), want %d (%g s)", tt.seconds, b, BucketValue(b), tt.bucket, tt.value)
+		}
+	}
+}
+
+// The documented bound: under 0.5% (or half a millisecond), and buckets in
+// the order of their values.
+func TestDurationBucketBound(t *testing.T) {
+	prev := -1
+	for x := 0.0; x < 1e8; x = x*1.0007 + 0.0001 {
+		b := DurationBucket(x)
+		if b < prev {
+			t.Fatalf("DurationBucket(%g) = %d, below the bucket of a smaller duration (%d)", x, b, prev)
+		}
+		prev = b
+		if v := BucketValue(b); math.Abs(v-x) > math.Max(0.005*x, 0.0005)+1e-12 {
+			t.Fatalf("DurationBucket(%g) stands for %g: beyond the bound", x, v)
+		}
+	}
+	for s := 0; s < 1000; s++ {
+		if v := BucketValue(DurationBucket(float64(s))); v != float64(s) {
+			t.Fatalf("%d s stands for %g, not itself", s, v)
+		}
+	}
+}
+
+func TestHistogramQuantile(t *testing.T) {
+	values := []float64{10, 20, 30, 40, 50, 60, 70, 80, 90, 100.4}
+	h := map[int]int64{}
+	for _, v := range values {
+		h[DurationBucket(v)]++
+	}
+	for _, tt := range []struct{ q, want float64 }{{0.5, 50}, {0.9, 90}, {1, 100}, {0, 10}, {0.05, 10}} {
+		if got := HistogramQuantile(h, tt.q); got != tt.want {
+			t.Errorf("HistogramQuantile(q=%g) = %g, want %g", tt.q, got, tt.want)
+		}
+		if exact := Quantile(append([]float64(nil), values...), tt.q); math.Abs(exact-tt.want) > 0.005*exact {
+			t.Errorf("q=%g: the exact quantile %g is not within the bound of %g", tt.q, exact, tt.want)
+		}
+	}
+	if got := HistogramQuantile(map[int]int64{}, 0.5); got != 0 {
+		t.Errorf("empty histogram: %g", got)
+	}
+	if got := HistogramQuantile(map[int]int64{5: 0, 7: -1}, 0.5); got != 0 {
+		t.Errorf("a histogram that counts nothing: %g", got)
+	}
+}
+
+// Score and Responses agree: Score is Responses of its values.
+func TestResponsesScore(t *testing.T) {
+	values := []float64{0, 6, 7, 8, 9, 10, 10, 3, 4, 5}
+	var a, b Responses
+	for i, v := range values {
+		if i < 4 {
+			a.Add(v)
+		} else {
+			b.Add(v)
+		}
+	}
+	all := a.Plus(b)
+	if all.N != 10 || all.Promoters != 3 || all.Detractors != 5 || all.Satisfied != 8 || all.Sum != 62 {
+		t.Fatalf("Responses %+v", all)
+	}
+	for _, kind := range []string{NPS, CSAT, CES, Mean, "unknown"} {
+		if got, want := all.Score(kind), Score(kind, values); got != want {
+			t.Errorf("%s: Responses.Score %g, Score %g", kind, got, want)
+		}
+	}
+	if got := all.Score(NPS); got != -20 {
+		t.Errorf("NPS %g, want (3-5)/10 = -20", got)
+	}
+}

@@ -30,6 +30,7 @@ func TestReplayerMatchesLive(t *testing.T) {
 				t.Fatalf("only %d live tallies: the workload does too little", len(w.Live))
 			}
 			diff(t, got, w.Live)
+			coherent(t, w.Live)
 		})
 	}
 }
@@ -62,5 +63,53 @@ func diff(t *testing.T, replayed, live []store.Tally) {
 	}
 	if bad > 20 {
 		t.Errorf("... %d rows differ in all", bad)
+	}
+}
+
+// coherent checks what must hold of a journey's tallies in every cohort:
+// every instance that entered has one status; the active ones are each in
+// one stage; no count is negative; visitors of a stage entered, and those
+// who leaked visited.
+func coherent(t *testing.T, ts []store.Tally) {
+	t.Helper()
+	type key struct {
+		journey string
+		cohort  int64
+	}
+	type sums struct{ entered, status, active, inStages int64 }
+	by := map[key]*sums{}
+	visitors := map[string]int64{}
+	for _, x := range ts {
+		k := key{x.Journey, x.Cohort}
+		if by[k] == nil {
+			by[k] = &sums{}
+		}
+		s := by[k]
+		switch x.Kind {
+		case tally.KindEntered:
+			s.entered += x.N
+		case tally.KindStatus:
+			s.status += x.N
+			if x.A == "active" {
+				s.active += x.N
+			}
+		case tally.KindStageActive:
+			s.inStages += x.N
+		case tally.KindVisitors:
+			visitors[fmt.Sprint(k, x.A)] += x.N
+		}
+		if x.N < 0 && x.Kind != tally.KindResponse {
+			t.Errorf("negative tally %+v", x)
+		}
+	}
+	for _, x := range ts {
+		if x.Kind == tally.KindLeaked && x.N > visitors[fmt.Sprint(key{x.Journey, x.Cohort}, x.A)] {
+			t.Errorf("%+v: more leaked than visitors", x)
+		}
+	}
+	for k, s := range by {
+		if s.entered != s.status || s.active != s.inStages {
+			t.Errorf("%v: %d entered, %d with a status; %d active, %d in stages", k, s.entered, s.status, s.active, s.inStages)
+		}
 	}
 }

@@ -98,3 +98,22 @@ func Delivery(journey, name string, cohort int64, to string) []store.Tally {
 		{Journey: journey, Cohort: cohort, Kind: KindSendDelivery, A: name, B: to, N: 1},
 	}
 }
+
+// Sum is what store.Tallies.SumTallies answers, over tallies in memory:
+// the tallies of the journeys named whose cohort is in [from, to), summed
+// per (Kind, A, B), without Journey or Cohort, without rows that sum to
+// nothing, in key order. Stores' tests compare their SumTallies with it.
+func Sum(ts []store.Tally, journeys []string, from, to int64) []store.Tally {
+	named := make(map[string]bool, len(journeys))
+	for _, j := range journeys {
+		named[j] = true
+	}
+	var in []store.Tally
+	for _, t := range ts {
+		if named[t.Journey] && t.Cohort >= from && t.Cohort < to {
+			t.Journey, t.Cohort = "", 0
+			in = append(in, t)
+		}
+	}
+	return Merge(in)
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 var (
@@ -33,7 +34,7 @@ var (
 	// the same send again must not enqueue it twice.
 	insertReceived = newBulk("INSERT INTO received(customer, at, kind, name, message_id, commit_seq) VALUES ", "(?,?,?,?,?,?)", ",", "")
 	insertOutbox   = newBulk(
-		"INSERT INTO outbox(key, customer, send_seq, next_attempt, created_at) VALUES ", "(?,?,?,?,?)", ",",
+		"INSERT INTO outbox(key, customer, send_seq, next_attempt, created_at, cohort) VALUES ", "(?,?,?,?,?,?)", ",",
 		" ON CONFLICT(key) DO NOTHING")
 )
 
@@ -54,6 +55,8 @@ type rows struct {
 	// outbox row k's send is history row outboxSend[k]).
 	history, outbox []any
 	outboxSend      []int
+	// tallies are the batch's analytics tallies, merged (tally.Merge).
+	tallies []store.Tally
 	// active holds the active instances of each customer's final state
 	// with their signature, and ids those customers as a JSON array (one
 	// parameter for the query that reads their signatures now).
@@ -74,14 +77,16 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	if b == nil || len(b.Customers) == 0 {
 		return s.read(func() error { return nil })
 	}
-	r, err := flatten(b, s.now())
+	r, err := flatten(b, s.now(), !s.noTallies)
 	if err != nil {
 		return err
 	}
 	return s.write(ctx, func(w *writer) error { return w.commit(ctx, r) })
 }
 
-func flatten(b *store.Batch, now time.Time) (*rows, error) {
+// flatten turns b into rows; with tallies, the batch's analytics tallies
+// too (off only in the benchmark's baseline).
+func flatten(b *store.Batch, now time.Time, tallies bool) (*rows, error) {
 	n := len(b.Customers)
 	last := make(map[string]int, n)
 	for i, cw := range b.Customers {
@@ -120,7 +125,11 @@ func flatten(b *store.Batch, now time.Time) (*rows, error) {
 		for _, in := range cw.Received {
 			r.received = append(r.received, c.ID, micros(in.At), in.Kind, in.Name, in.MessageID, in.Seq)
 		}
+		if tallies {
+			r.tallies = append(r.tallies, tally.Of(&b.Customers[i])...)
+		}
 	}
+	r.tallies = tally.Merge(r.tallies)
 	var err error
 	if r.ids, err = json.Marshal(ids); err != nil {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)
@@ -189,7 +198,11 @@ func (r *rows) result(customer string, res *engine.Result, now int64) error {
 			sd.Instance, nil, nil, nil, nil, nil, sd.Key, sd.Name, sd.Fate, sd.Reason, data)
 		if sd.Fate == engine.FateDeliver {
 			// Deliverable from the moment it was decided.
-			r.outbox = append(r.outbox, sd.Key, customer, nil, micros(sd.At), now)
+			var cohort any // NULL: no cohort, no delivery tally to move
+			if !sd.Entered.IsZero() {
+				cohort = tally.Cohort(sd.Entered)
+			}
+			r.outbox = append(r.outbox, sd.Key, customer, nil, micros(sd.At), now, cohort)
 			r.outboxSend = append(r.outboxSend, h)
 		}
 	}
@@ -270,7 +283,7 @@ func (w *writer) commit(ctx context.Context, r *rows) error {
 			r.history[k] = last + 1 + int64(k/historyCols)
 		}
 		for k, h := range r.outboxSend {
-			r.outbox[5*k+2] = last + 1 + int64(h)
+			r.outbox[6*k+2] = last + 1 + int64(h)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -289,6 +302,9 @@ func (w *writer) commit(ctx context.Context, r *rows) error {
 	}
 	if _, err := w.run(insertReceived, r.received); err != nil {
 		return fmt.Errorf("sqlite: commit: received inputs: %w", err)
+	}
+	if _, err := w.run(upsertTallies, tallyArgs(r.tallies)); err != nil {
+		return fmt.Errorf("sqlite: commit: tallies: %w", err)
 	}
 	return nil
 }

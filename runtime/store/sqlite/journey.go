@@ -19,42 +19,52 @@ ORDER BY h.seq`
 
 // JourneyRecords implements store.JourneyRecords.
 func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
-	err := s.read(func() error {
-		rs, err := s.rdb.QueryContext(ctx, qJourneyRecords, journey, micros(until))
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
-			var kind string
-			var instance, version, from, to, cause, status, name, fate, delivery sql.NullString
-			var at int64
-			var data []byte
-			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
-				return err
-			}
-			var rec store.JourneyRecord
-			switch kind {
-			case store.HistoryResponse:
-				var err error
-				if rec.Response, err = store.DecodeResponse(data); err != nil {
-					return err
-				}
-			case "transition":
-				rec.Transition = &engine.Transition{Instance: instance.String, Journey: journey, Version: version.String,
-					From: from.String, To: to.String, Cause: cause.String, Status: status.String, At: fromMicros(at)}
-			default:
-				rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: instance.String,
-					Name: name.String, Fate: fate.String, At: fromMicros(at)}, Delivery: delivery.String}
-			}
-			if err := fn(rec); err != nil {
-				return err
-			}
-		}
-		return rs.Err()
-	})
+	err := s.read(func() error { return journeyRecords(ctx, s.rdb, journey, micros(until), fn) })
 	if err != nil {
 		return fmt.Errorf("sqlite: records of journey %q: %w", journey, err)
 	}
 	return nil
+}
+
+// querier is a connection or a pool: the reads that run both in the store
+// and in a migration (on the migration's connection) take one.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// journeyRecords reads the records of journey before until (unix
+// microseconds) on q.
+func journeyRecords(ctx context.Context, q querier, journey string, until int64, fn func(store.JourneyRecord) error) error {
+	rs, err := q.QueryContext(ctx, qJourneyRecords, journey, until)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var kind string
+		var instance, version, from, to, cause, status, name, fate, delivery sql.NullString
+		var at int64
+		var data []byte
+		if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
+			return err
+		}
+		var rec store.JourneyRecord
+		switch kind {
+		case store.HistoryResponse:
+			var err error
+			if rec.Response, err = store.DecodeResponse(data); err != nil {
+				return err
+			}
+		case "transition":
+			rec.Transition = &engine.Transition{Instance: instance.String, Journey: journey, Version: version.String,
+				From: from.String, To: to.String, Cause: cause.String, Status: status.String, At: fromMicros(at)}
+		default:
+			rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: instance.String,
+				Name: name.String, Fate: fate.String, At: fromMicros(at)}, Delivery: delivery.String}
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
 }

@@ -95,7 +95,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		}
 		// An item whose send is gone from the history (deleted by hand)
 		// can never be delivered: dead-letter it rather than fail every
-		// claim after it.
+		// claim after it. Its delivery tally stays pending: with the send
+		// gone, its journey and name are not known here.
 		for _, key := range keys {
 			if _, err := w.execStmt(`UPDATE outbox SET state = 'dead', last_error = 'the send is missing from the history',
 				lease_until = NULL, dead_at = ? WHERE key = ?`, micros(now), key); err != nil {
@@ -117,17 +118,33 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	return items, nil
 }
 
-// settle runs one settling UPDATE of the item under key; when it changed
+// settle runs one settling UPDATE of the item under key, which leaves it
+// in delivery state to ("" when it stays as it is); when it changed
 // nothing, the item is either settled already (fine: a late dispatcher after
-// its lease ran out) or unknown (ErrNotFound).
-func (s *Store) settle(ctx context.Context, what, key, query string, args ...any) error {
+// its lease ran out) or unknown (ErrNotFound). An item that did change
+// state moves its send's delivery tally in the same transaction, so a
+// settle repeated (by a second dispatcher) moves nothing twice.
+func (s *Store) settle(ctx context.Context, what, key, to, query string, args ...any) error {
 	err := s.write(ctx, func(w *writer) error {
+		var it itemTally
+		if to != "" {
+			var ok bool
+			var err error
+			if it, ok, err = w.readItemTally(key); err != nil {
+				return err
+			} else if !ok {
+				return store.ErrNotFound
+			}
+		}
 		res, err := w.execStmt(query, args...)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
+			if to == "" {
+				return nil
+			}
+			return w.move(it, to)
 		}
 		var one int
 		err = w.conn.QueryRowContext(bg, "SELECT 1 FROM outbox WHERE key = ?", key).Scan(&one)
@@ -146,20 +163,20 @@ func (s *Store) settle(ctx context.Context, what, key, query string, args ...any
 // It wins over an earlier Dead (the message did go out) and keeps the
 // first delivery time when two dispatchers both delivered.
 func (s *Store) Delivered(ctx context.Context, key string, at time.Time) error {
-	return s.settle(ctx, "delivered", key, `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempt = attempt + 1,
+	return s.settle(ctx, "delivered", key, store.DeliveryDelivered, `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempt = attempt + 1,
 		lease_until = NULL WHERE key = ? AND state != 'delivered'`, micros(at), key)
 }
 
 // Retry implements store.Store: attempt attempts were made, the next is due
 // at next. An item already delivered or dead stays so.
 func (s *Store) Retry(ctx context.Context, key string, attempt int, next time.Time, lastError string) error {
-	return s.settle(ctx, "retry", key, `UPDATE outbox SET attempt = ?, next_attempt = ?, last_error = ?, lease_until = NULL
+	return s.settle(ctx, "retry", key, "", `UPDATE outbox SET attempt = ?, next_attempt = ?, last_error = ?, lease_until = NULL
 		WHERE key = ? AND state = 'pending'`, attempt, micros(next), lastError, key)
 }
 
 // Dead implements store.Store: the item is given up after attempt attempts.
 func (s *Store) Dead(ctx context.Context, key string, attempt int, at time.Time, lastError string) error {
-	return s.settle(ctx, "dead", key, `UPDATE outbox SET state = 'dead', attempt = ?, dead_at = ?, last_error = ?,
+	return s.settle(ctx, "dead", key, store.DeliveryDead, `UPDATE outbox SET state = 'dead', attempt = ?, dead_at = ?, last_error = ?,
 		lease_until = NULL WHERE key = ? AND state = 'pending'`, attempt, micros(at), lastError, key)
 }
 
@@ -195,15 +212,19 @@ func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]sto
 // Requeue implements store.DeadLetterQueue.
 func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
 	err := s.write(ctx, func(w *writer) error {
+		it, ok, err := w.readItemTally(key)
+		if err != nil {
+			return err
+		}
 		res, err := w.execStmt(`UPDATE outbox SET state = 'pending', attempt = 0, next_attempt = ?, lease_until = NULL, dead_at = NULL, last_error = ''
 			WHERE key = ? AND state = 'dead'`, micros(at), key)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, _ := res.RowsAffected(); n == 0 || !ok {
 			return store.ErrNotFound
 		}
-		return nil
+		return w.move(it, store.DeliveryPending)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: requeue %q: %w", key, err)

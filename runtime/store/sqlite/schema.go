@@ -16,6 +16,10 @@ import (
 type migration struct {
 	name string
 	sql  string
+	// fill, when set, runs after sql in the same transaction: the rows a
+	// step derives from the data already there (Go code, where SQL alone
+	// cannot derive them).
+	fill func(ctx context.Context, conn *sql.Conn) error
 }
 
 // migrations[i] brings the schema from version i to version i+1.
@@ -221,11 +225,32 @@ CREATE VIEW responses AS
 -- 0 in the rows written before.
 ALTER TABLE received ADD COLUMN commit_seq INTEGER NOT NULL DEFAULT 0;
 `},
+	{name: "analytics tallies", sql: `
+-- The analytics tallies (runtime/store/tally): counters per journey, cohort
+-- hour, kind and one or two names, added to in the same commit as the
+-- records they count, so that a journey's analytics are one range of this
+-- primary key (SumTallies) whatever the number of its instances. Keyed by
+-- the whole tally key and WITHOUT ROWID: the upsert of a commit and the sum
+-- of a query both walk the one b-tree, no second index to keep.
+CREATE TABLE tallies (
+	journey TEXT NOT NULL,
+	cohort  INTEGER NOT NULL,
+	kind    TEXT NOT NULL,
+	a       TEXT NOT NULL,
+	b       TEXT NOT NULL,
+	n       INTEGER NOT NULL DEFAULT 0,
+	sum     REAL NOT NULL DEFAULT 0,
+	PRIMARY KEY (journey, cohort, kind, a, b)
+) WITHOUT ROWID;
+-- The cohort hour of the instance that decided the send (NULL when not
+-- known): settling the item moves the send's delivery tally in that cohort.
+ALTER TABLE outbox ADD COLUMN cohort INTEGER;
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // migrate brings the database on conn to SchemaVersion, one step per
 // transaction. BEGIN IMMEDIATE takes the write lock before the version is
@@ -272,6 +297,11 @@ func migrateOne(ctx context.Context, conn *sql.Conn, path string) (done bool, er
 	m := migrations[v]
 	if _, err := conn.ExecContext(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("sqlite: %s: migration %d (%s): %w", path, v+1, m.name, err)
+	}
+	if m.fill != nil {
+		if err := m.fill(ctx, conn); err != nil {
+			return false, fmt.Errorf("sqlite: %s: migration %d (%s): %w", path, v+1, m.name, err)
+		}
 	}
 	if _, err := conn.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
 		v+1, m.name, time.Now().UnixMicro()); err != nil {

@@ -20,7 +20,8 @@ import (
 
 // Store is the SQLite implementation of store.Store. It also implements
 // store.MessagePruner, store.EventHistory, store.DeadLetterQueue,
-// store.HistoryPruner and store.FailedSendLister.
+// store.HistoryPruner, store.FailedSendLister, store.JourneyRecords and
+// store.Tallies.
 type Store struct {
 	path string
 	abs  string          // path, absolute
@@ -45,6 +46,11 @@ type Store struct {
 
 	// full: the last write transaction met a full disk (space.go).
 	full atomic.Bool
+
+	// noTallies: commits add no analytics tallies. Only the ingest
+	// benchmark's baseline sets it (before its first commit), to measure
+	// what the tallies cost; a store serving analytics never does.
+	noTallies bool
 }
 
 var _ interface {
@@ -55,6 +61,8 @@ var _ interface {
 	store.DeadLetterQueue
 	store.HistoryPruner
 	store.FailedSendLister
+	store.JourneyRecords
+	store.Tallies
 } = (*Store)(nil)
 
 // Settings every connection gets. busy_timeout: another process (the

@@ -205,6 +205,10 @@ func TestQueryPlans(t *testing.T) {
 		qClaimSends:     "INTEGER PRIMARY KEY",
 		qActiveSigs:     "sqlite_autoindex_customers_1",
 		qLastSeq:        "",
+		qItemTally:      "sqlite_autoindex_outbox_1",
+		// One range of the primary key per journey; the grouping by
+		// (kind, a, b) sorts those few rows per hour.
+		qSumTallies: "SEARCH t USING PRIMARY KEY (journey=? AND cohort>? AND cohort<?)",
 		"DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE at < 1 LIMIT 10)": "messages_at",
 	}
 	maps.Copy(plans, customerPlans)
@@ -228,7 +232,7 @@ func TestQueryPlans(t *testing.T) {
 		t.Logf("%s\n  %s", q, p)
 		// A scan of a subquery's rows (bounded by its LIMIT) is no table scan.
 		scans := regexp.MustCompile(`SCAN \(subquery-\d+\)`).ReplaceAllString(p, "")
-		if !strings.Contains(p, want) || strings.Contains(p, "TEMP B-TREE") || strings.Contains(scans, "SCAN") && !strings.Contains(p, "SCAN j") && q != qStageCounts && q != qLastSeq {
+		if !strings.Contains(p, want) || strings.Contains(p, "TEMP B-TREE") && q != qSumTallies || strings.Contains(scans, "SCAN") && !strings.Contains(p, "SCAN j") && q != qStageCounts && q != qLastSeq {
 			t.Errorf("%s\n  plan: %s\n  want %s and no temp b-tree", q, p, want)
 		}
 	}
@@ -411,7 +415,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 		func() { // back to what a schema-1 binary left
 			db := rawDB(t, path)
 			defer db.Close()
-			for _, q := range []string{"DROP INDEX outbox_dead", "DROP INDEX history_failed", "DROP TABLE received", "DROP INDEX history_journey", "DROP VIEW responses", "DELETE FROM schema_migrations WHERE version > 1"} {
+			for _, q := range []string{"DROP INDEX outbox_dead", "DROP INDEX history_failed", "DROP TABLE received", "DROP INDEX history_journey", "DROP VIEW responses", "DROP TABLE tallies", "ALTER TABLE outbox DROP COLUMN cohort", "DELETE FROM schema_migrations WHERE version > 1"} {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatal(err)
 				}

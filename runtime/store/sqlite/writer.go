@@ -45,11 +45,7 @@ type writer struct {
 }
 
 func (w *writer) close() error {
-	var err error
-	for _, st := range w.stmts {
-		err = errors.Join(err, st.Close())
-	}
-	w.stmts = nil
+	err := w.closeStmts()
 	if w.conn != nil {
 		err = errors.Join(err, w.conn.Close())
 		w.conn = nil
@@ -62,6 +58,16 @@ func (w *writer) close() error {
 // context is checked between statements instead (see runGroup), so a
 // cancellation never interrupts SQLite in the middle of a COMMIT.
 var bg = context.Background()
+
+// closeStmts closes the prepared statements, leaving the connection open.
+func (w *writer) closeStmts() error {
+	var err error
+	for _, st := range w.stmts {
+		err = errors.Join(err, st.Close())
+	}
+	w.stmts = nil
+	return err
+}
 
 func (w *writer) exec(query string) error {
 	_, err := w.conn.ExecContext(bg, query)

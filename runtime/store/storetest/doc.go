@@ -15,7 +15,8 @@
 // deduplication, history order with delivery states, stage counts,
 // programs, durability across Close, concurrent use, and ErrClosed; and
 // the optional store.EventHistory, store.MessagePruner,
-// store.CustomerLister and store.ReceivedHistory when the store has them;
+// store.CustomerLister, store.ReceivedHistory, store.JourneyRecords and
+// store.Tallies when the store has them;
 // store.DeadLetterQueue and store.FailedSendLister, which every store
 // implements. RunSchema covers schema versioning.
 //

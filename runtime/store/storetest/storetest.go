@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Received", testReceived},
 		{"Erase", testErase},
 		{"JourneyRecords", testJourneyRecords},
+		{"Tallies", testTallies},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, o) })
 	}

@@ -3,8 +3,8 @@
 // so that a Commit that returned survives a crash of the process or of the
 // machine. It also implements store.MessagePruner, store.EventHistory,
 // store.DeadLetterQueue, store.HistoryPruner, store.FailedSendLister,
-// store.CustomerLister and store.ReceivedHistory (the received table,
-// schema 4).
+// store.CustomerLister, store.ReceivedHistory (the received table,
+// schema 4), store.JourneyRecords and store.Tallies (schema 8).
 //
 //	st, err := sqlite.Open("/var/lib/waymark/waymark.db")
 //	defer st.Close()
@@ -63,7 +63,14 @@
 // pointing at its history row, with its delivery state; a claim leases items
 // by moving their next attempt to the end of the lease. messages holds
 // ingest message ids for deduplication, pruned by PruneMessages. programs
-// holds IR documents by hash. schema_migrations records the schema version:
+// holds IR documents by hash. tallies holds the analytics tallies
+// (runtime/store/tally) under their whole key, WITHOUT ROWID: a commit
+// upserts tally.Merge of its writes' tally.Of, one row per key, in its
+// transaction; settling an outbox item moves its send's delivery tally
+// (the item's cohort column says which hour) only when the item's state
+// changes; SumTallies is one primary-key range per journey name. A
+// database from before schema 8 gets its tallies once, in the migration,
+// by replaying each journey's records (backfill.go). schema_migrations records the schema version:
 // Open applies the missing steps in order, each in its own transaction, and
 // refuses a database written by a newer binary (store.ErrSchemaTooNew).
 //

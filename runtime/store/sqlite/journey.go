@@ -12,9 +12,16 @@ import (
 
 // qJourneyRecords reads the history_journey index range of one journey;
 // the outbox row of a delivered send comes by its primary key.
-const qJourneyRecords = `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+const qJourneyRecords = `SELECT h.kind, h.journey, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
 FROM history h LEFT JOIN outbox o ON h.kind = 'send' AND o.key = h.key
 WHERE h.journey = ? AND h.kind IN ('transition', 'send', 'response') AND h.at < ?
+ORDER BY h.seq`
+
+// qAllRecords reads the records of every journey, in commit order (the
+// history's primary key): the upgrade to the tallies replays them.
+const qAllRecords = `SELECT h.kind, h.journey, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+FROM history h LEFT JOIN outbox o ON h.kind = 'send' AND o.key = h.key
+WHERE h.kind IN ('transition', 'send', 'response')
 ORDER BY h.seq`
 
 // JourneyRecords implements store.JourneyRecords.
@@ -35,17 +42,23 @@ type querier interface {
 // journeyRecords reads the records of journey before until (unix
 // microseconds) on q.
 func journeyRecords(ctx context.Context, q querier, journey string, until int64, fn func(store.JourneyRecord) error) error {
-	rs, err := q.QueryContext(ctx, qJourneyRecords, journey, until)
+	return records(ctx, q, fn, qJourneyRecords, journey, until)
+}
+
+// records runs query (qJourneyRecords or qAllRecords) with args on q and
+// calls fn with each record.
+func records(ctx context.Context, q querier, fn func(store.JourneyRecord) error, query string, args ...any) error {
+	rs, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
 	for rs.Next() {
-		var kind string
+		var kind, journey string
 		var instance, version, from, to, cause, status, name, fate, delivery sql.NullString
 		var at int64
 		var data []byte
-		if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
+		if err := rs.Scan(&kind, &journey, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
 			return err
 		}
 		var rec store.JourneyRecord

@@ -245,7 +245,7 @@ CREATE TABLE tallies (
 -- The cohort hour of the instance that decided the send (NULL when not
 -- known): settling the item moves the send's delivery tally in that cohort.
 ALTER TABLE outbox ADD COLUMN cohort INTEGER;
-`},
+`, fill: backfillTallies},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:

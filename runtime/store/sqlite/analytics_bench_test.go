@@ -10,43 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waymark-dev/waymark/compiler"
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/analytics"
-	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
-
-// analyticsJourney is the journey the benchmark's records belong to: four
-// stages, the third a 50/50 split.
-var analyticsJourney = &ir.Journey{Name: "bill", Goals: []ir.Trigger{{Event: "paid"}}, Exits: []ir.Trigger{{Event: "opted_out"}},
-	Stages: []ir.Stage{{Name: "s1"}, {Name: "s2"}, {Name: "s3", Transition: ir.Transition{Kind: ir.TransitionSplit,
-		Variants: []ir.Variant{{Name: "a", Weight: 50, Goto: "s4"}, {Name: "control", Weight: 50, Goto: "s4"}}}}, {Name: "s4"}}}
-
-// analyticsWrite is customer i's whole life in the journey: 10 records (6
-// transitions, 4 sends), one commit.
-func analyticsWrite(i int, t0 time.Time) store.CustomerWrite {
-	id := "c" + strconv.Itoa(i)
-	inst := id + "/bill/1"
-	at := t0.Add(time.Duration(i) * time.Second)
-	step := func(k int) time.Time { return at.Add(time.Duration(k*(1+i%7)) * time.Hour) }
-	tr := func(from, to, cause, status string, k int) engine.Transition {
-		return engine.Transition{Instance: inst, Journey: "bill", Version: "v1", From: from, To: to, Cause: cause, Status: status, At: step(k)}
-	}
-	sd := func(name, fate string, k int) engine.Send {
-		return engine.Send{Key: inst + "/1/" + name, Journey: "bill", Instance: inst, Stage: "s", Name: name,
-			Channel: "log", ChannelType: "log", Fate: fate, At: step(k)}
-	}
-	variant := []string{"split:a", "split:control"}[i%2]
-	end := []engine.Transition{tr("s4", "end", "goal:paid", engine.StatusConverted, 4), tr("s4", "end", "exit:opted_out", engine.StatusExited, 4),
-		tr("s4", "end", "goto", engine.StatusCompleted, 4)}[i%3]
-	const act = engine.StatusActive
-	return store.CustomerWrite{State: &engine.Customer{ID: id}, Results: []engine.Result{{
-		Transitions: []engine.Transition{tr("", "s1", "entry:bill_issued", act, 0), tr("s1", "s2", "after:1h", act, 1),
-			tr("s2", "s3", "goto", act, 2), tr("s3", "s4", variant, act, 2), end},
-		Sends: []engine.Send{sd("m1", engine.FateDeliver, 0), sd("m2", engine.FateSuppressed, 1),
-			sd("m3", engine.FateDeliver, 2), sd("m4", engine.FateDropped, 3), sd("m5", engine.FateSuppressed, 4)},
-	}}}
-}
 
 // storeWithout opens a store whose schema lacks index (dropped while the
 // store is closed: its writer owns its one connection while open).
@@ -74,9 +43,10 @@ func storeWithout(b *testing.B, index string) *Store {
 }
 
 // benchInstances is the benchmark's scale: WAYMARK_ANALYTICS_INSTANCES, by
-// default the issue's 1,000,000 instances (11,000,000 records).
+// default 100,000 instances (about a million records), small enough for
+// `make bench` on two cores; the issue's figure is at 1,000,000.
 func benchInstances(b *testing.B) int {
-	n := 1_000_000
+	n := 100_000
 	if v := os.Getenv("WAYMARK_ANALYTICS_INSTANCES"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1000 {
@@ -86,71 +56,120 @@ func benchInstances(b *testing.B) int {
 	return n
 }
 
-// BenchmarkJourneyAnalytics measures GET /analytics's work (the journey's
-// records read by JourneyRecords and folded by runtime/analytics) over a
-// store of benchInstances instances of 11 records each, and the ingest cost
-// of what the analytics keep: the same commits into a store with the
-// history_journey index and one without it, interleaved, in the same run.
-// Reports s/query (the issue asks under 1 s at 1,000,000 instances) and
+// BenchmarkJourneyAnalytics measures GET /analytics's work over a store of
+// benchInstances instances of testdata/tally's journey (about ten records
+// each), the inputs handled by the engine in time order (one a second
+// enters) and committed a window of 200 seconds a batch, as a server
+// would: the tallies are the ones live commits make. In the same run it
+// measures the analytics from the tallies (SumTallies over the journey's
+// cohort hours; s/query, the issue asks under 1 s at 1,000,000 instances),
+// the same from every record (JourneyRecords folded by runtime/analytics,
+// the way before the tallies; fold_s/query), and ingest with what the
+// analytics keep (the tallies and the history_journey index) against a
+// store without either: the same batches into both in turn over the first
+// tenth of the instances (at least 20,000), events/s of each and
 // ingest_ratio (with/without; the issue asks ≥ 0.9).
 //
-//	go test ./runtime/store/sqlite -run '^$' -bench JourneyAnalytics -benchtime 1x
+//	WAYMARK_ANALYTICS_INSTANCES=1000000 go test ./runtime/store/sqlite -run '^$' -bench JourneyAnalytics -benchtime 1x -timeout 60m
 func BenchmarkJourneyAnalytics(b *testing.B) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	n := benchInstances(b)
 	with := benchStore(b)
 	without := storeWithout(b, "history_journey")
-	const batch = 500
-	commit := func(s *Store, from int) (time.Duration, error) {
-		ws := make([]store.CustomerWrite, 0, batch)
-		for i := from; i < min(from+batch, n); i++ {
-			ws = append(ws, analyticsWrite(i, t0))
-		}
+	without.noTallies = true
+	sim := newBillSim(b, n, time.Second, t0)
+	commit := func(s *Store, ws []store.CustomerWrite) time.Duration {
 		start := time.Now()
-		err := s.Commit(ctx, &store.Batch{Customers: ws})
-		return time.Since(start), err
+		if err := s.Commit(ctx, &store.Batch{Customers: ws}); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
 	}
-	// The ingest comparison: the first tenth of the instances (at least
-	// 20,000) into both stores, batch by batch in turn, so both see the
-	// same machine.
 	var tWith, tWithout time.Duration
+	var events int
 	cmp := min(n, max(n/10, 20_000))
-	for i := 0; i < cmp; i += batch {
-		d1, err := commit(with, i)
-		if err != nil {
-			b.Fatal(err)
+	build := time.Now()
+	for k := 0; !sim.Done(); k++ {
+		steps := sim.Steps
+		ws := sim.Window(200 * time.Second)
+		if sim.next > cmp || len(ws) == 0 {
+			commit(with, ws)
+			continue
 		}
-		d2, err := commit(without, i)
-		if err != nil {
-			b.Fatal(err)
+		// In turn, each first every other batch: both see the same
+		// machine, caches and checkpoints.
+		events += sim.Steps - steps
+		if k%2 == 0 {
+			tWith += commit(with, ws)
+			tWithout += commit(without, ws)
+		} else {
+			tWithout += commit(without, ws)
+			tWith += commit(with, ws)
 		}
-		tWith, tWithout = tWith+d1, tWithout+d2
 	}
-	for i := cmp; i < n; i += batch {
-		if _, err := commit(with, i); err != nil {
-			b.Fatal(err)
-		}
+	var records int64
+	if err := with.rdb.QueryRow("SELECT count(*) FROM history WHERE journey = 'bill'").Scan(&records); err != nil {
+		b.Fatal(err)
 	}
-	var rep *analytics.Analytics
+	fmt.Fprintf(os.Stderr, "BenchmarkJourneyAnalytics: %d instances, %d inputs, %d records committed in %v\n",
+		n, sim.Steps, records, time.Since(build).Round(time.Second))
+
+	// The fold of every record, once.
+	until := sim.now.Add(time.Hour)
+	start := time.Now()
+	acc := analytics.NewAccumulator(benchJourney(b), time.Time{}, until)
+	if err := with.JourneyRecords(ctx, "bill", until, func(r store.JourneyRecord) error {
+		acc.Add(r)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	rep := acc.Report()
+	fold := time.Since(start)
+
+	var ts []store.Tally
 	b.ResetTimer()
 	for b.Loop() {
-		a := analytics.NewAccumulator(analyticsJourney, time.Time{}, t0.Add(10000*time.Hour))
-		if err := with.JourneyRecords(ctx, "bill", t0.Add(10000*time.Hour), func(r store.JourneyRecord) error {
-			a.Add(r)
-			return nil
-		}); err != nil {
+		var err error
+		if ts, err = with.SumTallies(ctx, []string{"bill"}, tally.Cohort(time.Time{}), tally.Cohort(until)+1); err != nil {
 			b.Fatal(err)
 		}
-		rep = a.Report()
 	}
 	b.StopTimer()
-	if rep.Entered != n || rep.Converted != (n+2)/3 {
-		b.Fatalf("the report counts %d entered, %d converted; want %d and %d", rep.Entered, rep.Converted, n, (n+2)/3)
+	entered := int64(0)
+	for _, x := range ts {
+		if x.Kind == tally.KindEntered {
+			entered += x.N
+		}
 	}
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/query")
+	if rep.Entered != n || entered != int64(n) {
+		b.Fatalf("the fold counts %d entered, the tallies %d; want %d", rep.Entered, entered, n)
+	}
+	q := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(q, "s/query")
+	b.ReportMetric(fold.Seconds(), "fold_s/query")
 	b.ReportMetric(float64(n), "instances")
+	b.ReportMetric(float64(events)/tWith.Seconds(), "events/s_with")
+	b.ReportMetric(float64(events)/tWithout.Seconds(), "events/s_without")
 	b.ReportMetric(float64(tWithout)/float64(tWith), "ingest_ratio")
-	fmt.Fprintf(os.Stderr, "BenchmarkJourneyAnalytics: %d instances, %d records: %.3f s a query; ingest with the analytics index at %.3f× the rate without (%d instances each)\n",
-		n, 11*n, b.Elapsed().Seconds()/float64(b.N), float64(tWithout)/float64(tWith), cmp)
+	fmt.Fprintf(os.Stderr, "BenchmarkJourneyAnalytics: %d instances, %d records: %.4f s a query from %d tallies, %.3f s from the records (%.0f× faster); "+
+		"ingest with the analytics (tallies and index) at %.0f events/s, without at %.0f: %.3f× the rate (%d events each)\n",
+		n, records, q, len(ts), fold.Seconds(), fold.Seconds()/q,
+		float64(events)/tWith.Seconds(), float64(events)/tWithout.Seconds(), float64(tWithout)/float64(tWith), events)
+}
+
+// benchJourney is testdata/tally's journey, as the analytics read it.
+func benchJourney(b *testing.B) *ir.Journey {
+	res, diags := compiler.CompileDir("testdata/tally")
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	for k := range res.Program.Journeys {
+		if res.Program.Journeys[k].Name == "bill" {
+			return &res.Program.Journeys[k]
+		}
+	}
+	b.Fatal("testdata/tally has no journey bill")
+	return nil
 }

@@ -506,7 +506,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	shoot("customers")
 
 	// The layout-shift measure can see a shift: a block pushed in above
-	// the content moves it.
+	// the content moves it (on a page just loaded: a screenshot before
+	// changes the viewport).
+	open("/ui/customers")
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(() => {
 		const d = document.createElement("div");
 		d.style.height = "200px";

@@ -11,58 +11,102 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
-// accumulate answers the common part of GET /v1/journeys/{name}/analytics
-// and /paths: the journey of the running program, the range, and the
-// journey's records folded into an Accumulator. It has written the error
-// response when it returns nil.
-func (s *Server) accumulate(w http.ResponseWriter, r *http.Request) *analytics.Accumulator {
-	jr, ok := s.st.(store.JourneyRecords)
-	if !ok {
-		writeError(w, http.StatusNotImplemented, fmt.Sprintf("this store (%T) does not read journey records: analytics need the SQLite store", s.st))
-		return nil
-	}
+// analyticsQuery is what GET /v1/journeys/{name}/analytics and /paths
+// ask: the journey of the running program and the range.
+type analyticsQuery struct {
+	prog         *ir.Program
+	j            *ir.Journey
+	since, until time.Time
+}
+
+// query reads the journey and the range of an analytics request. It has
+// written the error response when ok is false.
+func (s *Server) analyticsQuery(w http.ResponseWriter, r *http.Request) (q analyticsQuery, ok bool) {
 	name := r.PathValue("name")
-	var j *ir.Journey
-	prog := s.w.Engine().Program()
-	for k := range prog.Journeys {
-		if jj := &prog.Journeys[k]; jj.Name == name {
-			j = jj
+	q.prog = s.w.Engine().Program()
+	for k := range q.prog.Journeys {
+		if jj := &q.prog.Journeys[k]; jj.Name == name {
+			q.j = jj
 		}
 	}
-	if j == nil {
+	if q.j == nil {
 		writeError(w, http.StatusNotFound, "no journey "+quote(name)+" in the running program")
-		return nil
+		return q, false
 	}
 	query := r.URL.Query()
-	var since time.Time
 	// Records are kept to the microsecond: the bound just after now takes
 	// in those stamped now (a manual clock stamps everything with it).
-	until := s.now().Truncate(time.Microsecond).Add(time.Microsecond)
+	q.until = s.now().Truncate(time.Microsecond).Add(time.Microsecond)
 	for _, p := range []struct {
 		key string
 		to  *time.Time
-	}{{"since", &since}, {"until", &until}} {
+	}{{"since", &q.since}, {"until", &q.until}} {
 		if v := query.Get(p.key); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
 				writeError(w, http.StatusBadRequest, p.key+": "+quote(v)+" is not an RFC 3339 time (like 2026-12-01T00:00:00Z)")
-				return nil
+				return q, false
 			}
 			*p.to = t.UTC()
 		}
 	}
-	if !since.Before(until) {
+	if !q.since.Before(q.until) {
 		writeError(w, http.StatusBadRequest, "since must be before until")
-		return nil
+		return q, false
 	}
-	a := analytics.NewAccumulator(j, since, until)
-	a.Measure(prog.Metrics)
-	err := jr.JourneyRecords(r.Context(), name, until, func(rec store.JourneyRecord) error {
+	if _, tallies := s.st.(store.Tallies); !tallies {
+		if _, records := s.st.(store.JourneyRecords); !records {
+			writeError(w, http.StatusNotImplemented, fmt.Sprintf("this store (%T) keeps neither analytics tallies nor journey records", s.st))
+			return q, false
+		}
+	}
+	return q, true
+}
+
+// journeyNames are the names a journey's tallies are kept under: its own
+// and the former names top-level moved blocks gave it (its instances keep
+// their entry's cohort, under the name they entered with until renamed).
+func journeyNames(prog *ir.Program, name string) []string {
+	names := []string{name}
+	for _, m := range prog.Moved {
+		if m.To == name {
+			names = append(names, m.From)
+		}
+	}
+	return names
+}
+
+// tallies sums the tallies of q's journey over the whole hours of its
+// range (analytics.HourRange), which become q's range; ok is false when
+// the store keeps none (the Accumulator answers then) or has failed (the
+// error response is written: done is true).
+func (s *Server) tallies(w http.ResponseWriter, r *http.Request, q *analyticsQuery) (ts []store.Tally, ok, done bool) {
+	st, ok := s.st.(store.Tallies)
+	if !ok {
+		return nil, false, false
+	}
+	from, to, start, end := analytics.HourRange(q.since, q.until)
+	ts, err := st.SumTallies(r.Context(), journeyNames(q.prog, q.j.Name), from, to)
+	if err != nil {
+		s.storeFailed(w, "the analytics tallies of journey "+quote(q.j.Name), err)
+		return nil, false, true
+	}
+	q.since, q.until = start, end
+	return ts, true, false
+}
+
+// accumulate folds the journey's records into an Accumulator: the
+// analytics of a store without tallies. It has written the error response
+// when it returns nil.
+func (s *Server) accumulate(w http.ResponseWriter, r *http.Request, q analyticsQuery) *analytics.Accumulator {
+	a := analytics.NewAccumulator(q.j, q.since, q.until)
+	a.Measure(q.prog.Metrics)
+	err := s.st.(store.JourneyRecords).JourneyRecords(r.Context(), q.j.Name, q.until, func(rec store.JourneyRecord) error {
 		a.Add(rec)
 		return nil
 	})
 	if err != nil {
-		s.storeFailed(w, "the records of journey "+quote(name), err)
+		s.storeFailed(w, "the records of journey "+quote(q.j.Name), err)
 		return nil
 	}
 	return a
@@ -76,8 +120,21 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
+// handleAnalytics answers GET /v1/journeys/{name}/analytics: from the
+// store's tallies when it keeps them (the instances that entered in the
+// range's whole hours, as they stand now), else from its records.
 func (s *Server) handleAnalytics(w http.ResponseWriter, r *http.Request) {
-	if a := s.accumulate(w, r); a != nil {
+	q, ok := s.analyticsQuery(w, r)
+	if !ok {
+		return
+	}
+	if ts, ok, done := s.tallies(w, r, &q); done {
+		return
+	} else if ok {
+		writeJSON(w, http.StatusOK, analytics.FromTallies(q.j, q.prog.Metrics, ts, q.since, q.until))
+		return
+	}
+	if a := s.accumulate(w, r, q); a != nil {
 		writeJSON(w, http.StatusOK, a.Report())
 	}
 }
@@ -85,6 +142,7 @@ func (s *Server) handleAnalytics(w http.ResponseWriter, r *http.Request) {
 // defaultSteps is the Sankey depth of GET /paths without ?steps.
 const defaultSteps = 5
 
+// handlePaths answers GET /v1/journeys/{name}/paths, like handleAnalytics.
 func (s *Server) handlePaths(w http.ResponseWriter, r *http.Request) {
 	steps := defaultSteps
 	if v := r.URL.Query().Get("steps"); v != "" {
@@ -95,7 +153,17 @@ func (s *Server) handlePaths(w http.ResponseWriter, r *http.Request) {
 		}
 		steps = n
 	}
-	if a := s.accumulate(w, r); a != nil {
+	q, ok := s.analyticsQuery(w, r)
+	if !ok {
+		return
+	}
+	if ts, ok, done := s.tallies(w, r, &q); done {
+		return
+	} else if ok {
+		writeJSON(w, http.StatusOK, analytics.PathsFromTallies(q.j, ts, steps, q.since, q.until))
+		return
+	}
+	if a := s.accumulate(w, r, q); a != nil {
 		writeJSON(w, http.StatusOK, a.Paths(steps))
 	}
 }

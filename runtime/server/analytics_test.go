@@ -1,24 +1,32 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/analytics"
+	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/sqlite"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // The welcome journey of testdata/ws on a manual clock: u1 orders
 // (converted), u2 pings once (count → bump → count) and u3 does nothing;
 // 30 days later both complete. The analytics come from the records the
 // SQLite store kept, through the real server.
-func TestJourneyAnalytics(t *testing.T) {
+func TestJourneyAnalytics(t *testing.T) { forEachAnalyticsStore(t, testJourneyAnalytics) }
+
+func testJourneyAnalytics(t *testing.T, kind harnessOption, tallies bool) {
 	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	h := newHarness(t, Options{AdminToken: "s3cret"}, withManualClock(start))
+	h := newHarness(t, Options{AdminToken: "s3cret"}, withManualClock(start), kind)
 	admin := map[string]string{"Authorization": "Bearer s3cret"}
 	for _, ev := range []string{
 		`{"userId":"u1","event":"signed_up"}`, `{"userId":"u2","event":"signed_up"}`, `{"userId":"u3","event":"signed_up"}`,
@@ -73,6 +81,21 @@ func TestJourneyAnalytics(t *testing.T) {
 		t.Errorf("a later range: %d %s", r.code, r.body)
 	}
 
+	// A range inside an hour: the tallies answer for the instances that
+	// entered in its whole hours (the document says which), the records
+	// for those that entered in the range itself.
+	r = h.do("GET", "/v1/journeys/welcome/analytics?since="+url.QueryEscape(start.Add(30*time.Minute).Format(time.RFC3339))+
+		"&until="+url.QueryEscape(start.Add(90*time.Minute).Format(time.RFC3339)), nil, admin)
+	doc = analytics.Analytics{}
+	r.json(t, &doc)
+	wantSince, wantUntil, wantEntered := start.Add(30*time.Minute), start.Add(90*time.Minute), 0
+	if tallies {
+		wantSince, wantUntil, wantEntered = start, start.Add(2*time.Hour), 3
+	}
+	if r.code != 200 || !doc.Since.Equal(wantSince) || !doc.Until.Equal(wantUntil) || doc.Entered != wantEntered {
+		t.Errorf("[10:30, 11:30): %d since %v until %v entered %d, want %v %v %d", r.code, doc.Since, doc.Until, doc.Entered, wantSince, wantUntil, wantEntered)
+	}
+
 	r = h.do("GET", "/v1/journeys/welcome/paths?steps=5", nil, admin)
 	var paths analytics.Paths
 	r.json(t, &paths)
@@ -119,8 +142,12 @@ func TestJourneyAnalytics(t *testing.T) {
 // after the email, and the two left are called and then get the overdue
 // notice, completing without paying.
 func TestBillReminderLeakageByChannel(t *testing.T) {
+	forEachAnalyticsStore(t, testBillReminderLeakageByChannel)
+}
+
+func testBillReminderLeakageByChannel(t *testing.T, kind harnessOption, _ bool) {
 	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	h := newHarness(t, Options{}, withManualClock(start), func(c *harnessConfig) { c.ws = "../../../examples/bill_reminders" })
+	h := newHarness(t, Options{}, withManualClock(start), func(c *harnessConfig) { c.ws = "../../../examples/bill_reminders" }, kind)
 	for _, c := range []struct {
 		id  string
 		app bool
@@ -173,9 +200,11 @@ func TestBillReminderLeakageByChannel(t *testing.T) {
 // answers early, still in the offer (8: passive → 0); all four → 25. A
 // customer in no journey answers too (0): stored, but in no journey's
 // report. A range starting after everyone entered has no responses.
-func TestWinbackNPSByStage(t *testing.T) {
+func TestWinbackNPSByStage(t *testing.T) { forEachAnalyticsStore(t, testWinbackNPSByStage) }
+
+func testWinbackNPSByStage(t *testing.T, kind harnessOption, _ bool) {
 	start := time.Date(2026, 4, 6, 14, 0, 0, 0, time.UTC)
-	h := newHarness(t, Options{}, withManualClock(start), withWorkspace("../../../examples/winback"))
+	h := newHarness(t, Options{}, withManualClock(start), withWorkspace("../../../examples/winback"), kind)
 	admin := map[string]string{}
 	for _, id := range []string{"w1", "w2", "w3", "w4"} {
 		h.mustPost("/v1/identify", `{"userId":"`+id+`","traits":{"email":"`+id+`@example.com","first_name":"Sam","timezone":"America/New_York","lifetime_orders":3,"favourite_roast":"Kettle House Blend"}}`)
@@ -208,5 +237,67 @@ func TestWinbackNPSByStage(t *testing.T) {
 	want = []analytics.Metric{{Name: "nps", Kind: "nps", ByStage: []analytics.StageMetric{}}}
 	if r.code != 200 || !reflect.DeepEqual(doc.Metrics, want) {
 		t.Errorf("a later range: %d metrics %+v, want %+v", r.code, doc.Metrics, want)
+	}
+}
+
+// forEachAnalyticsStore runs an analytics test on a store answering from
+// its records (the Accumulator) and on one keeping tallies (the server
+// sums them): the two must tell the same.
+func forEachAnalyticsStore(t *testing.T, test func(t *testing.T, kind harnessOption, tallies bool)) {
+	t.Run("records", func(t *testing.T) { test(t, withStore(openRecordsOnly), false) })
+	t.Run("tallies", func(t *testing.T) { test(t, withStore(openReplayTallies), true) })
+}
+
+// recordsOnly is the SQLite store without its tallies, if it has them:
+// the analytics of its records.
+type recordsOnly struct{ store.Store }
+
+func (s recordsOnly) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
+	return s.Store.(store.JourneyRecords).JourneyRecords(ctx, journey, until, fn)
+}
+
+func openRecordsOnly(t testing.TB) store.Store {
+	return recordsOnly{openSQLite(t)}
+}
+
+// replayTallies is a store that keeps tallies the simplest way: it replays
+// its records (tally.Replayer) for each sum.
+type replayTallies struct{ recordsOnly }
+
+func (s replayTallies) SumTallies(ctx context.Context, journeys []string, from, to int64) ([]store.Tally, error) {
+	p := tally.NewReplayer(journeys[0])
+	for k := len(journeys) - 1; k >= 0; k-- { // former names first: commit order
+		err := s.JourneyRecords(ctx, journeys[k], time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), func(r store.JourneyRecord) error {
+			p.Add(r)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return tally.Sum(p.Tallies(), journeys, from, to), nil
+}
+
+func openReplayTallies(t testing.TB) store.Store {
+	return replayTallies{recordsOnly{openSQLite(t)}}
+}
+
+func openSQLite(t testing.TB) store.Store {
+	sq, err := sqlite.Open(filepath.Join(t.TempDir(), "waymark.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sq
+}
+
+func TestJourneyNames(t *testing.T) {
+	prog := &ir.Program{Moved: []ir.JourneyMove{{From: "a", To: "c"}, {From: "b", To: "c"}, {From: "x", To: "y"}}}
+	for _, tt := range []struct {
+		name string
+		want []string
+	}{{"c", []string{"c", "a", "b"}}, {"y", []string{"y", "x"}}, {"z", []string{"z"}}} {
+		if got := journeyNames(prog, tt.name); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("journeyNames(%s) = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -12,9 +12,29 @@
 // split variants; engine.Transition's fields without JSON). Of turns a
 // customer write into tallies, Merge sums a batch's by key (one upsert per
 // key and commit, in a fixed order), Delivery moves a send between delivery
-// states when the outbox settles it. Replay derives the same tallies from
-// the records alone, for a store upgraded from a version without them and
-// as the oracle the tests compare the live tallies against.
+// states when the outbox settles it. A Replayer derives the same tallies
+// from the records alone (store.JourneyRecords), for a store upgraded from
+// a version without them (with the Visited and Splits of the instances in
+// flight: Progress) and as the oracle the tests compare the live tallies
+// against. Sum is SumTallies over tallies in memory.
+//
+// What counts:
+//   - a record without its instance's entry time (zero Entered) counts
+//     nothing: the end, under its old name, of a run that a merge moved to
+//     another customer (the run goes on under the new name and counts
+//     once, to its real end), and a held send released after another
+//     instance of the journey took its instance's slot. A store must not
+//     move such a send's delivery either (Delivery): Of counted no pending.
+//   - a move from a stage to itself (a merge or a migration noting where
+//     an instance is) counts nothing;
+//   - a migration's move to a stage a moved block renamed (cause "moved")
+//     is a rename: an edge and an entry of the new name, the same path
+//     step, no time in the old name (the time counts when the instance
+//     leaves the new one, from its entry into the old);
+//   - durations are bucketed by stats.DurationBucket; B of stage_time and
+//     goal_time is the bucket in decimal;
+//   - a path of L stage entries (engine.Transition.Visit) shows in a
+//     Sankey of steps >= L; path tallies exist for L <= MaxSteps only.
 //
 // Kinds (A, B; N counts instances unless said otherwise):
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,22 +58,37 @@ func (g *Ingest) Erase(ctx context.Context, id string) (store.Erased, error) {
 }
 
 // erase applies the erase of the inbox row r through the local worker,
-// which orders it after the commits before it and fences it.
+// which orders it after the commits before it and fences it. The
+// customers merged into r's (engine.Customer.Merged) go with it, as on one
+// node: those of shards the node does not own through their own owners
+// (an erase row each, enqueued first, under an id made from r's, so that
+// a retry enqueues them once). A merge of r's customer whose state is on
+// its way to another customer is marked first: its history does not come
+// back under the erased id when it is applied.
 func (p *Pump) erase(ctx context.Context, r postgres.InboxItem) error {
-	e, err := p.local.Erase(ctx, r.Customer)
+	if err := p.st.MarkPartnerErased(ctx, r.Customer); err != nil {
+		return err
+	}
+	elsewhere := map[string]bool{}
+	c, err := p.st.Customer(ctx, r.Customer)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if c != nil {
+		var rows []postgres.InboxItem
+		for _, id := range c.Merged {
+			if sh := p.st.ShardOf(id); !p.node.Owns(sh) && !elsewhere[id] {
+				elsewhere[id] = true
+				rows = append(rows, postgres.InboxItem{Shard: sh, Customer: id, MessageID: r.MessageID + "/" + id, Erase: true})
+			}
+		}
+		if err := p.st.Enqueue(ctx, rows); err != nil {
+			return err
+		}
+	}
+	e, err := p.local.EraseExcept(ctx, r.Customer, elsewhere)
 	if err != nil {
 		return err // left in the inbox: tried again, here or by the next owner
 	}
 	return p.st.FinishErase(ctx, r.Seq, r.MessageID, e)
-}
-
-// untilErase is rows up to the first erase row, which is applied on its
-// own once they are.
-func untilErase(rows []postgres.InboxItem) []postgres.InboxItem {
-	for i, r := range rows {
-		if r.Erase {
-			return rows[:i]
-		}
-	}
-	return rows
 }

@@ -17,11 +17,13 @@ import (
 	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
-// Local is what the node's own worker offers: a durable Submit, an Erase
-// in order with it, and the engine it runs.
+// Local is what the node's own worker offers: a durable Submit, erases and
+// Exclusive work in order with it, and the engine it runs.
 type Local interface {
 	Submit(ctx context.Context, items []worker.Item) error
 	Erase(ctx context.Context, id string) (store.Erased, error)
+	EraseExcept(ctx context.Context, id string, elsewhere map[string]bool) (store.Erased, error)
+	Exclusive(ctx context.Context, ids []string, fn func(ctx context.Context, now time.Time) (*store.Batch, error)) error
 	Engine() *engine.Engine
 }
 
@@ -168,13 +170,36 @@ func (p *Pump) once(ctx context.Context, lane int) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	if rows[0].Erase {
-		return 1, p.erase(ctx, rows[0])
+	seen, err := p.seenMerges(ctx, rows)
+	if err != nil {
+		return 0, err
 	}
-	rows = untilErase(rows)
+	// A customer whose merge waits for the state of the customer merged
+	// into it is held, with every later row of it, until the state is
+	// there; the other customers go on. An erase or a merge's half is
+	// applied alone, after the inputs before it.
+	held := map[string]bool{}
 	items := make([]worker.Item, 0, len(rows))
 	seqs := make([]int64, 0, len(rows))
 	for _, r := range rows {
+		if held[r.Customer] {
+			continue
+		}
+		if r.Merge != "" && seen[r.MessageID] {
+			// The same merge enqueued again after it left the inbox.
+			seqs = append(seqs, r.Seq)
+			continue
+		}
+		if r.Merge == postgres.MergeIn && !r.Ready() {
+			held[r.Customer] = true
+			continue
+		}
+		if r.Erase || r.Merge != "" {
+			if len(seqs) > 0 {
+				break
+			}
+			return 1, p.alone(ctx, r)
+		}
 		var in engine.Input
 		dec := json.NewDecoder(bytes.NewReader(r.Input))
 		dec.UseNumber() // as ingest decodes: large integers stay exact
@@ -188,12 +213,42 @@ func (p *Pump) once(ctx context.Context, lane int) (int, error) {
 		items = append(items, worker.Item{CustomerID: r.Customer, Input: in})
 		seqs = append(seqs, r.Seq)
 	}
+	if len(seqs) == 0 {
+		return 0, nil // every row waits for a merge's state
+	}
 	if err := p.local.Submit(ctx, items); err != nil {
-		return len(rows), err
+		return len(seqs), err
 	}
 	// Applied (the commit took them out of the inbox) or dropped as
 	// applied before: either way done.
-	return len(rows), p.st.DropInbox(ctx, seqs)
+	return len(seqs), p.st.DropInbox(ctx, seqs)
+}
+
+// alone applies an erase or a merge's half, a batch of its own.
+func (p *Pump) alone(ctx context.Context, r postgres.InboxItem) error {
+	switch r.Merge {
+	case postgres.MergeOut:
+		return p.mergeOut(ctx, r)
+	case postgres.MergeIn:
+		return p.mergeIn(ctx, r)
+	}
+	return p.erase(ctx, r)
+}
+
+// seenMerges are the message ids of the merge rows among rows that were
+// applied before: a merge enqueued again after its rows left the inbox
+// (the messages table keeps the ids applied).
+func (p *Pump) seenMerges(ctx context.Context, rows []postgres.InboxItem) (map[string]bool, error) {
+	var ids []string
+	for _, r := range rows {
+		if r.Merge != "" {
+			ids = append(ids, r.MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return p.st.SeenMessages(ctx, ids)
 }
 
 // Owned keeps the items whose customers' shards the node owns: the

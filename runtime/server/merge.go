@@ -23,15 +23,26 @@ type CustomerMerger interface {
 	Merge(ctx context.Context, from, into string) (bool, error)
 }
 
+// MessageMerger is implemented by a Worker that files a merge under the
+// messageId of the call that asked for it, so that the call again is the
+// same merge (a cluster's ingest, whose merges are applied after the 200).
+type MessageMerger interface {
+	MergeMessage(ctx context.Context, from, into, messageID string) (bool, error)
+}
+
 // merge merges from into into, or, when the worker cannot merge, counts the
 // merge as ignored (a pipeline's alias calls must not be refused).
-func (s *Server) merge(ctx context.Context, from, into string) error {
-	m, ok := s.w.(CustomerMerger)
-	if !ok {
+func (s *Server) merge(ctx context.Context, from, into, messageID string) error {
+	var merged bool
+	var err error
+	if mm, ok := s.w.(MessageMerger); ok {
+		merged, err = mm.MergeMessage(ctx, from, into, messageID)
+	} else if m, ok := s.w.(CustomerMerger); ok {
+		merged, err = m.Merge(ctx, from, into)
+	} else {
 		s.m.ignored.WithLabelValues(typeAlias).Inc()
 		return nil
 	}
-	merged, err := m.Merge(ctx, from, into)
 	if err == nil && merged {
 		s.m.events.WithLabelValues("merge").Inc()
 	}

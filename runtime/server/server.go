@@ -311,6 +311,7 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 	type segment struct {
 		items      []worker.Item
 		from, into string // a merge, when from is set
+		msg        string // the messageId of the call that asked for the merge
 	}
 	segs := []segment{{}}
 	var seen map[string]bool
@@ -331,7 +332,7 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 			seen[c.messageID] = true
 		}
 		if c.mergeFrom != "" {
-			segs = append(segs, segment{from: c.mergeFrom, into: c.item.CustomerID}, segment{})
+			segs = append(segs, segment{from: c.mergeFrom, into: c.item.CustomerID, msg: c.messageID}, segment{})
 		}
 		if c.kind != typeAlias {
 			last := &segs[len(segs)-1]
@@ -343,7 +344,7 @@ func (s *Server) submitCalls(w http.ResponseWriter, r *http.Request, calls []cal
 	}
 	for _, seg := range segs {
 		if seg.from != "" {
-			if err := s.merge(r.Context(), seg.from, seg.into); err != nil {
+			if err := s.merge(r.Context(), seg.from, seg.into, seg.msg); err != nil {
 				s.notStored(w, r, 1, err)
 				return
 			}

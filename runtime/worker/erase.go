@@ -24,13 +24,20 @@ var ErrNoEraser = fmt.Errorf("worker: the store does not implement store.Eraser"
 // before it is committed and before any submitted after it is handled. It
 // returns what the store deleted.
 func (w *Worker) Erase(ctx context.Context, id string) (store.Erased, error) {
+	return w.EraseExcept(ctx, id, nil)
+}
+
+// EraseExcept is Erase, except that the customers merged into id
+// (engine.Customer.Merged) that are in elsewhere are left to the caller: a
+// cluster node erases those through their own shards' owners.
+func (w *Worker) EraseExcept(ctx context.Context, id string, elsewhere map[string]bool) (store.Erased, error) {
 	if id == "" {
 		return store.Erased{}, ErrNoCustomer
 	}
 	if _, ok := w.st.(store.Eraser); !ok {
 		return store.Erased{}, ErrNoEraser
 	}
-	r := &request{ctx: ctx, erase: id, done: make(chan error, 1)}
+	r := &request{ctx: ctx, erase: id, eraseElsewhere: elsewhere, done: make(chan error, 1)}
 	if err := w.enqueue(ctx, r); err != nil {
 		return store.Erased{}, err // r.erased may still be written: not read
 	}
@@ -55,7 +62,14 @@ func (w *Worker) runErase(ctx context.Context, r *request) {
 		return
 	}
 	var e store.Erased
-	for _, id := range append(c.Merged, r.erase) {
+	var ids []string
+	for _, id := range c.Merged {
+		if !r.eraseElsewhere[id] {
+			ids = append(ids, id)
+		}
+	}
+	ids = append(ids, r.erase)
+	for _, id := range ids {
 		one, err := w.st.(store.Eraser).Erase(ctx, id)
 		if err != nil {
 			w.n.errors.Add(1)
@@ -68,7 +82,7 @@ func (w *Worker) runErase(ctx context.Context, r *request) {
 		e.Cancelled += one.Cancelled
 		e.Outbox += one.Outbox
 	}
-	for _, id := range append(c.Merged, r.erase) {
+	for _, id := range ids {
 		w.erased.add(id)
 	}
 	w.log.Info("customer erased", "history", e.History, "cancelled", e.Cancelled)

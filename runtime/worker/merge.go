@@ -55,7 +55,9 @@ func (w *Worker) state(ctx context.Context, id string) (c *engine.Customer, fres
 }
 
 func empty(c *engine.Customer) bool {
-	return len(c.Traits) == 0 && len(c.Instances) == 0 && len(c.Held) == 0 && len(c.Sends) == 0 && len(c.Seen) == 0 && len(c.Merged) == 0
+	// Subscriptions count: an anonymous visitor's "unsubscribed" must
+	// reach the known customer (engine.Merge keeps every no).
+	return len(c.Traits) == 0 && len(c.Instances) == 0 && len(c.Held) == 0 && len(c.Sends) == 0 && len(c.Seen) == 0 && len(c.Merged) == 0 && len(c.Subscriptions) == 0
 }
 
 // runMerge runs a Merge request on the Run goroutine, with no batch

@@ -106,14 +106,21 @@ type request struct {
 	// (items is empty): a batch of its own (see erase.go).
 	erase  string
 	erased store.Erased // the outcome, set before done is answered
+	// eraseElsewhere are merged ids the erase leaves to its caller.
+	eraseElsewhere map[string]bool
 	// mergeFrom and mergeInto, when set, make the request a Merge
 	// (merge.go), a batch of its own too.
 	mergeFrom, mergeInto string
 	merged               bool // the outcome of a merge, set before done is answered
+	// exclusive, when set, makes the request an Exclusive (exclusive.go),
+	// a batch of its own too; its customers' cached states are dropped.
+	exclusive    func(ctx context.Context, now time.Time) (*store.Batch, error)
+	exclusiveIDs []string
 }
 
-// alone reports whether r is a batch of its own: an erase or a merge.
-func (r *request) alone() bool { return r.erase != "" || r.mergeInto != "" }
+// alone reports whether r is a batch of its own: an erase, a merge or an
+// Exclusive.
+func (r *request) alone() bool { return r.erase != "" || r.mergeInto != "" || r.exclusive != nil }
 
 // New returns a Worker writing to st with eng. It does nothing until Run.
 func New(st store.Store, eng *engine.Engine, opts Options) *Worker {
@@ -263,9 +270,12 @@ func (w *Worker) Run(ctx context.Context) error {
 					w.finish(prev)
 					prev = nil
 				}
-				if r.erase != "" {
+				switch {
+				case r.erase != "":
 					w.runErase(sctx, r)
-				} else {
+				case r.exclusive != nil:
+					w.runExclusive(sctx, r)
+				default:
 					w.runMerge(sctx, r)
 				}
 				reqs = reqs[1:]

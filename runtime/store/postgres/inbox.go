@@ -15,9 +15,20 @@ type InboxItem struct {
 	MessageID string // required: the input's identity in the inbox
 	Input     []byte // the engine.Input as JSON
 	// Erase marks an erase of the customer instead of an input (Input is
-	// then empty): see EnqueueErase.
+	// then empty): see inboxerase.go.
 	Erase bool
+	// Merge is MergeOut or MergeIn for the rows of a merge (inboxmerge.go),
+	// "" for an input or an erase; Partner is the merge's other customer.
+	// A MergeIn row's Input is empty until the partner's state is in it.
+	Merge   string
+	Partner string
+	// PartnerErased: the customer merged (Partner of a MergeIn row) was
+	// erased after its state left.
+	PartnerErased bool
 }
+
+// Ready reports whether a MergeIn row holds the state it waits for.
+func (it *InboxItem) Ready() bool { return it.Merge == MergeIn && len(it.Input) > 0 }
 
 // Enqueue writes inputs to the inbox, durably, in order, through the group
 // writer (so many ingest requests share one commit). An input whose message
@@ -62,10 +73,10 @@ func (s *Store) Inbox(ctx context.Context, shards []int, limit int) ([]InboxItem
 	}
 	return queryAll(ctx, s, "inbox", func(rs pgx.Rows) (it InboxItem, err error) {
 		var sh int32
-		err = rs.Scan(&it.Seq, &sh, &it.Customer, &it.MessageID, &it.Input, &it.Erase)
+		err = rs.Scan(&it.Seq, &sh, &it.Customer, &it.MessageID, &it.Input, &it.Erase, &it.Merge, &it.Partner, &it.PartnerErased)
 		it.Shard = int(sh)
 		return it, err
-	}, `SELECT seq, shard, customer, message_id, input, erase FROM inbox
+	}, `SELECT seq, shard, customer, message_id, input, erase, merge, partner, partner_erased FROM inbox
 		WHERE shard = ANY($1) ORDER BY seq LIMIT $2`, int32s(shards), limit)
 }
 

@@ -219,11 +219,27 @@ CREATE TABLE erasures (
 DROP INDEX history_journey;
 CREATE INDEX history_journey ON history(journey, seq) WHERE kind IN ('transition', 'send', 'response');
 `},
+	{name: "merges in the inbox", sql: `
+-- A merge in a cluster is two inbox rows written in one transaction (see
+-- inboxmerge.go): 'out' for the customer merged (its shard's owner takes
+-- its state out and puts it in the 'in' row's input) and 'in' for the
+-- customer merged into (its owner merges the state in once it is there).
+-- partner is the other customer; partner_erased says the customer merged
+-- was erased while its state was on the way (its history is not
+-- rewritten then). merge_order has one row, locked by every merge's
+-- enqueue, so that the rows of two merges never interleave in seq order:
+-- the in row of a merge waits only for merges enqueued before it.
+ALTER TABLE inbox ADD COLUMN merge text NOT NULL DEFAULT '';
+ALTER TABLE inbox ADD COLUMN partner text NOT NULL DEFAULT '';
+ALTER TABLE inbox ADD COLUMN partner_erased boolean NOT NULL DEFAULT false;
+CREATE TABLE merge_order (id integer PRIMARY KEY);
+INSERT INTO merge_order(id) VALUES (1);
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

@@ -187,8 +187,10 @@ func ev(via int, who, event string) mop { return mop{via: via, kind: "event", wh
 func ident(via int, who string, traits map[string]any) mop {
 	return mop{via: via, kind: "identify", who: who, traits: traits}
 }
-func mergeOp(via int, from, into string) mop { return mop{via: via, kind: "merge", who: from, into: into} }
-func eraseOp(via int, who string) mop        { return mop{via: via, kind: "erase", who: who} }
+func mergeOp(via int, from, into string) mop {
+	return mop{via: via, kind: "merge", who: from, into: into}
+}
+func eraseOp(via int, who string) mop { return mop{via: via, kind: "erase", who: who} }
 
 // TestMergeMatchesOneNode runs each scenario on one node (SQLite, the
 // worker's own Merge and Erase) and on two nodes of a cluster (the inbox),

@@ -229,6 +229,7 @@ type call struct {
 	Properties map[string]any `json:"properties,omitempty"`
 	MessageID  string         `json:"messageId"`
 	Traits     map[string]any `json:"traits,omitempty"`
+	PreviousID string         `json:"previousId,omitempty"` // alias
 }
 
 // batch posts calls; an error means no 200 came back (the process died, or

@@ -569,3 +569,170 @@ func describe(t *testing.T, st store.Store, id string, ids map[string]string, me
 	}
 	return s
 }
+
+// mergeRows returns the out and in rows of the one merge waiting.
+func mergeRows(t *testing.T, st *postgres.Store) (out, in postgres.InboxItem) {
+	t.Helper()
+	rows, err := st.Inbox(bg, allShards(st), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		switch r.Merge {
+		case postgres.MergeOut:
+			out = r
+		case postgres.MergeIn:
+			in = r
+		}
+	}
+	if out.Seq == 0 || in.Seq == 0 {
+		t.Fatalf("the merge's rows are not both in the inbox: %+v", rows)
+	}
+	return out, in
+}
+
+func allShards(st *postgres.Store) []int {
+	var all []int
+	for sh := range st.Shards() {
+		all = append(all, sh)
+	}
+	return all
+}
+
+// mergesOf counts the merges recorded on id's received inputs.
+func mergesOf(t *testing.T, st *postgres.Store, id string) int {
+	t.Helper()
+	rs, err := st.Received(bg, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range rs {
+		if r.Kind == worker.KindMerge {
+			n++
+		}
+	}
+	return n
+}
+
+// A node that lost its shards (paused past its lease) cannot apply either
+// half of a merge: each is refused whole by the fence, the customer's
+// state, the state on its way and the inbox row stay as they were, and the
+// new owner applies the half. A half applied again (a replay) writes
+// nothing.
+func TestMergeHalvesFenced(t *testing.T) {
+	eng := mergeEngine(t)
+	dsn := pgtest.DB(t)
+	a := newMember(t, dsn, "a", eng)
+	rounds(t, func() bool { return len(a.n.Owned()) == 64 }, a.n)
+	taken := map[string]bool{}
+	from := idOn(t, a, "anon", taken)
+	into := idOn(t, a, "user", taken)
+	for a.st.ShardOf(into) == a.st.ShardOf(from) {
+		into = idOn(t, a, "user", taken)
+	}
+	if err := a.in.Submit(bg, []worker.Item{{CustomerID: from, Input: engine.Input{Kind: engine.KindEvent, Event: "signup", MessageID: "m1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	a.pump(t)
+	waitFor(t, func() bool { return inboxLen(t, a.st) == 0 })
+	a.stop[len(a.stop)-1]() // the pump: the halves are applied by hand below
+	if _, err := a.in.MergeMessage(bg, from, into, "alias-1"); err != nil {
+		t.Fatal(err)
+	}
+	out, in := mergeRows(t, a.st)
+
+	// a stops renewing its leases (it never runs its rounds again) and b
+	// takes every shard; a still counts them its own.
+	b := newMember(t, dsn, "b", eng)
+	rounds(t, func() bool { return len(b.n.Owned()) == 64 }, b.n)
+	if !a.n.Owns(out.Shard) || !a.n.Owns(in.Shard) {
+		t.Fatal("a should still believe it owns both shards")
+	}
+
+	if err := a.p.mergeOut(bg, out); !errors.Is(err, postgres.ErrFenced) {
+		t.Fatalf("the stale owner's out half: %v, want fenced", err)
+	}
+	c, err := a.st.Customer(bg, from)
+	if err != nil || len(c.Instances) != 1 {
+		t.Fatalf("%s after the refused out half: %+v, %v; want its run still there", from, c, err)
+	}
+	if _, in2 := mergeRows(t, a.st); in2.Ready() {
+		t.Fatal("the refused out half put the state in the in row")
+	}
+
+	if err := b.p.mergeOut(bg, out); err != nil {
+		t.Fatalf("the owner's out half: %v", err)
+	}
+	rows, err := b.st.Inbox(bg, allShards(b.st), 10)
+	if err != nil || len(rows) != 1 || !rows[0].Ready() {
+		t.Fatalf("after the out half the inbox holds %+v (%v), want the in row, ready", rows, err)
+	}
+	in = rows[0]
+	if err := a.p.mergeIn(bg, in); !errors.Is(err, postgres.ErrFenced) {
+		t.Fatalf("the stale owner's in half: %v, want fenced", err)
+	}
+	if _, err := a.st.Customer(bg, into); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("%s after the refused in half: %v, want still unknown", into, err)
+	}
+	if n := inboxLen(t, a.st); n != 1 {
+		t.Fatalf("%d inbox rows after the refused in half, want the in row", n)
+	}
+
+	if err := b.p.mergeIn(bg, in); err != nil {
+		t.Fatalf("the owner's in half: %v", err)
+	}
+	// Replays of either half write nothing.
+	if err := b.p.mergeIn(bg, in); err != nil {
+		t.Fatalf("the in half again: %v", err)
+	}
+	if err := b.p.mergeOut(bg, out); err != nil {
+		t.Fatalf("the out half again: %v", err)
+	}
+	u, err := b.st.Customer(bg, into)
+	if err != nil || !slices.Equal(u.Merged, []string{from}) || len(u.Instances) != 1 || u.Instances[0].ID != into+"/onboarding/1" {
+		t.Fatalf("%s after the merge: %+v, %v; want %s's run under its name, merged once", into, u, err, from)
+	}
+	if n := mergesOf(t, b.st, into); n != 1 {
+		t.Errorf("%d merges recorded on %s, want 1", n, into)
+	}
+	if n := inboxLen(t, b.st); n != 0 {
+		t.Errorf("%d inbox rows left", n)
+	}
+}
+
+// The owner of the customer merged into dies (stops without leaving)
+// after the out half: the merge waits in the inbox, durable, and the node
+// that takes the shard over applies it, once.
+func TestMergeCompletesAfterOwnerDies(t *testing.T) {
+	eng := mergeEngine(t)
+	_, a, b := twoNodes(t, eng)
+	taken := map[string]bool{}
+	from, into := idOn(t, a, "anon", taken), idOn(t, b, "user", taken)
+	a.pump(t)
+	if err := a.in.Submit(bg, []worker.Item{{CustomerID: from, Input: engine.Input{Kind: engine.KindEvent, Event: "signup", MessageID: "m1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.in.MergeMessage(bg, from, into, "alias-1"); err != nil {
+		t.Fatal(err)
+	}
+	// The out half is applied by a; b's pump never runs, and b dies.
+	waitFor(t, func() bool {
+		rows, err := a.st.Inbox(bg, allShards(a.st), 10)
+		return err == nil && len(rows) == 1 && rows[0].Ready()
+	})
+	for _, stop := range b.stop {
+		stop()
+	}
+	waitFor(t, func() bool { return inboxLen(t, a.st) == 0 })
+	if !a.n.Owns(a.st.ShardOf(into)) {
+		t.Fatal("the in half was applied by a node that does not own its shard")
+	}
+	u, err := a.st.Customer(bg, into)
+	if err != nil || !slices.Equal(u.Merged, []string{from}) || len(u.Instances) != 1 {
+		t.Fatalf("%s after the takeover: %+v, %v; want %s merged once", into, u, err, from)
+	}
+	if n := mergesOf(t, a.st, into); n != 1 {
+		t.Errorf("%d merges recorded on %s, want 1", n, into)
+	}
+}

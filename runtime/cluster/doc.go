@@ -60,6 +60,43 @@
 // request polls for the result (TakeErasure). So an erase is ordered with
 // the inputs acknowledged before and after it, whichever nodes took them.
 //
+// # Merges across shards (merge.go)
+//
+// A merge (alias, or an identify naming both ids) folds the customer
+// "from" into "into", whose shards may have different owners. Ingest.Merge
+// writes two inbox rows in one transaction, an out row on from's shard and
+// an in row on into's, and that is the 200:
+//
+//	from's owner, at the out row (after from's inputs acknowledged before):
+//	    from's state leaves for the in row, from is left empty ── one fenced commit
+//	into's owner, at the in row (after into's inputs acknowledged before),
+//	    once the state is there: engine.Merge ── one fenced commit
+//
+// Each half takes its own row out of the inbox in the transaction that
+// applies it (and refuses to run when the row is gone), so it is applied
+// once, and a stale owner writes nothing of it; between the halves the
+// state waits in the in row, durable, whoever owns the shards next. The
+// pump holds into's later rows (only into's) behind a waiting in row, so
+// into's inputs acknowledged after the merge see it; from's inputs
+// acknowledged after it start a new customer, as on one node. Both halves
+// run on the worker as batches of their own (worker.Exclusive), so no
+// timer of either customer is applied during one. The enqueue locks the
+// one row of merge_order, so the two rows of merges never interleave in
+// seq order: an in row waits only for its own out row, which waits at most
+// for merges enqueued before it, and chains and cycles (a into b, b into
+// a) cannot wait on each other for ever. A merge's message id comes from
+// the call's messageId: the call again is the same rows while they wait,
+// and rows applied before (their ids in messages) are dropped.
+//
+// This was chosen over a redirect (the old id forwarding its later inputs
+// to the surviving one) because it keeps the single node's outcome: there
+// the anonymous id is left an empty customer that later calls start
+// afresh, and reads of either id answer as they would. An erase of the
+// customer merged into takes the customers merged into it with it: those
+// on shards the node does not own through erase rows for their owners; an
+// erase of the customer merged while its state is on its way marks the in
+// row, so its ended runs are not written back under the erased id.
+//
 // Status (GET /v1/cluster) reads nodes and shards from the database, the
 // same from any node; ProgramSkew reports a node that runs another program
 // than the others for longer than SkewGrace.

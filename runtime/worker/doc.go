@@ -62,7 +62,12 @@
 // and a timer that falls due for an erased customer writes nothing.
 //
 // A merge of two customers (Merge, merge.go: alias) is a batch of its own
-// the same way, which keeps it in order with both customers' inputs.
+// the same way, which keeps it in order with both customers' inputs. So is
+// an Exclusive (exclusive.go): a function that reads and writes the store
+// itself, for work a store.Batch cannot say (a cluster's halves of a merge
+// across shards, runtime/cluster). EraseExcept leaves some of the
+// customers merged into the one erased to its caller (a cluster node
+// erases those of other nodes' shards through their owners).
 //
 // Message ids are committed as store.DedupKey hashes.
 //

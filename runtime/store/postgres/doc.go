@@ -56,9 +56,12 @@
 // moves next_attempt to the end of the lease, with FOR UPDATE SKIP LOCKED so
 // nodes claiming at once take different items. messages holds ingest
 // message ids for deduplication across nodes. programs holds IR documents.
-// inbox holds the inputs (and erases, erase set) acknowledged by any node
-// and not yet applied by their shard's owner; erasures the result of each
-// erase applied, until the node that took the request reads it.
+// inbox holds the inputs (and erases, erase set; and the two halves of
+// each merge, merge 'out' or 'in', inboxmerge.go) acknowledged by any
+// node and not yet applied by their shard's owner; erasures the result of
+// each erase applied, until the node that took the request reads it;
+// merge_order one row that every merge's enqueue locks, so that merges'
+// rows never interleave in seq order.
 //
 // schema_migrations records the schema version: Open applies the missing
 // steps in order, each in a transaction that first locks schema_migrations

@@ -14,7 +14,6 @@ import (
 	"github.com/waymark-dev/waymark/compiler/ir"
 	"github.com/waymark-dev/waymark/runtime/analytics"
 	"github.com/waymark-dev/waymark/runtime/store"
-	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // storeWithout opens a store whose schema lacks index (dropped while the
@@ -115,36 +114,36 @@ func BenchmarkJourneyAnalytics(b *testing.B) {
 	fmt.Fprintf(os.Stderr, "BenchmarkJourneyAnalytics: %d instances, %d inputs, %d records committed in %v\n",
 		n, sim.Steps, records, time.Since(build).Round(time.Second))
 
-	// The fold of every record, once.
-	until := sim.now.Add(time.Hour)
+	// The fold of every record, once, over the same whole hours.
+	j, metrics := benchJourney(b)
+	from, to, since, until := analytics.HourRange(t0, sim.now.Add(time.Hour))
 	start := time.Now()
-	acc := analytics.NewAccumulator(benchJourney(b), time.Time{}, until)
+	acc := analytics.NewAccumulator(j, since, until)
+	acc.Measure(metrics)
 	if err := with.JourneyRecords(ctx, "bill", until, func(r store.JourneyRecord) error {
 		acc.Add(r)
 		return nil
 	}); err != nil {
 		b.Fatal(err)
 	}
-	rep := acc.Report()
+	folded := acc.Report()
 	fold := time.Since(start)
 
+	// The analytics from the tallies: the sum and the document.
+	var rep *analytics.Analytics
 	var ts []store.Tally
 	b.ResetTimer()
 	for b.Loop() {
 		var err error
-		if ts, err = with.SumTallies(ctx, []string{"bill"}, tally.Cohort(time.Time{}), tally.Cohort(until)+1); err != nil {
+		if ts, err = with.SumTallies(ctx, []string{"bill"}, from, to); err != nil {
 			b.Fatal(err)
 		}
+		rep = analytics.FromTallies(j, metrics, ts, since, until)
 	}
 	b.StopTimer()
-	entered := int64(0)
-	for _, x := range ts {
-		if x.Kind == tally.KindEntered {
-			entered += x.N
-		}
-	}
-	if rep.Entered != n || entered != int64(n) {
-		b.Fatalf("the fold counts %d entered, the tallies %d; want %d", rep.Entered, entered, n)
+	if rep.Entered != n || folded.Entered != n || rep.Converted != folded.Converted || rep.Exited != folded.Exited || rep.Active != folded.Active {
+		b.Fatalf("from the tallies: %d entered, %d converted, %d exited, %d active; from the records %d, %d, %d, %d; want %d entered",
+			rep.Entered, rep.Converted, rep.Exited, rep.Active, folded.Entered, folded.Converted, folded.Exited, folded.Active, n)
 	}
 	q := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(q, "s/query")
@@ -159,17 +158,18 @@ func BenchmarkJourneyAnalytics(b *testing.B) {
 		float64(events)/tWith.Seconds(), float64(events)/tWithout.Seconds(), float64(tWithout)/float64(tWith), events)
 }
 
-// benchJourney is testdata/tally's journey, as the analytics read it.
-func benchJourney(b *testing.B) *ir.Journey {
+// benchJourney is testdata/tally's journey and metrics, as the analytics
+// read them.
+func benchJourney(b *testing.B) (*ir.Journey, []ir.Metric) {
 	res, diags := compiler.CompileDir("testdata/tally")
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}
 	for k := range res.Program.Journeys {
 		if res.Program.Journeys[k].Name == "bill" {
-			return &res.Program.Journeys[k]
+			return &res.Program.Journeys[k], res.Program.Metrics
 		}
 	}
 	b.Fatal("testdata/tally has no journey bill")
-	return nil
+	return nil, nil
 }

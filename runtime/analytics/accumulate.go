@@ -151,8 +151,8 @@ func (a *Accumulator) transition(t *engine.Transition) {
 	if in == nil || in.stage < 0 {
 		return // entered outside the range, or a record after its end
 	}
-	if t.From == t.To {
-		return // a merge noted on an instance that stays
+	if tally.IsNote(t) {
+		return // a merge or a migration noting where the instance is
 	}
 	from := a.stages[in.stage]
 	from.durations = append(from.durations, t.At.Sub(in.stageAt).Seconds())

@@ -40,7 +40,8 @@ journey "j" {
     }
   }
   stage "b" {
-    on "next" { goto = stage.a }
+    on "next"  { goto = stage.a }
+    on "again" { goto = stage.b }
   }
 }
 `
@@ -76,6 +77,12 @@ journey "j" {
 			"a>h v=4 first=true since=+5m0s",
 			"h>end v=4 first=false since=+6m0s splits=map[s:x] visited=[a s h]",
 		}, []string{"a", "s", "h"}, map[string]string{"s": "x", "h": "hold"}},
+		{"a stage's move to itself is an entry", []step{{0, "go"}, {time.Hour, ""}, {2 * time.Hour, "again"}, {3 * time.Hour, "buy"}}, []string{
+			">a v=1 first=true since=-",
+			"a>b v=2 first=true since=+0s",
+			"b>b v=3 first=false since=+1h0m0s",
+			"b>end v=3 first=false since=+2h0m0s visited=[a b]",
+		}, []string{"a", "b"}, nil},
 		{"an exit", []step{{0, "go"}, {time.Minute, "stop"}}, []string{
 			">a v=1 first=true since=-",
 			"a>end v=1 first=false since=+0s visited=[a]",

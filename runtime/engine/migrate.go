@@ -132,10 +132,14 @@ func (r *run) migrate(report bool) {
 	}
 }
 
+// causeMigrate is the cause of the transition that notes an instance
+// staying in its stage across a migration, from the stage to itself.
+const causeMigrate = "migrate"
+
 // migrateStage moves an instance already on j's version to j's stage for
 // it, and completes m with what happened.
 func (r *run) migrateStage(in *Instance, j *journey, m Migration) Migration {
-	st, cause := j.stages[in.Stage], "migrate"
+	st, cause := j.stages[in.Stage], causeMigrate
 	m.Disposition = MigrationStay
 	if st == nil {
 		st, cause = j.moved[in.Stage], "moved"

@@ -675,8 +675,9 @@ func (r *run) transition(in *Instance, to, cause, status string) {
 //     tell the assignment is new: the stage is not there);
 //   - a move to the end carries the instance's Visited and Splits.
 //
-// A move from a stage to itself (a merge or a migration noting where the
-// instance is) changes nothing.
+// A note of where the instance is (a merge's or a migration's, from its
+// stage to itself) changes nothing; a stage's own move to itself is an
+// entry like any other.
 func moveOf(in *Instance, to, cause, status string, at time.Time) Transition {
 	t := Transition{
 		Instance: in.ID, Journey: in.Journey, Version: in.Version,
@@ -686,11 +687,11 @@ func moveOf(in *Instance, to, cause, status string, at time.Time) Transition {
 	if in.Stage != "" {
 		t.Since = in.StageEnteredAt
 	}
-	if in.Stage == to {
-		return t
+	if in.Stage == to && (cause == CauseMerged || cause == causeMigrate) {
+		return t // a note of where the instance is, not a move
 	}
 	newSplit := ""
-	if variant, ok := strings.CutPrefix(cause, "split:"); ok && in.Stage != "" {
+	if variant, ok := strings.CutPrefix(cause, "split:"); ok && in.Stage != "" && in.Stage != to {
 		if _, seen := in.Splits[in.Stage]; !seen {
 			newSplit = variant
 		}

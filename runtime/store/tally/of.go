@@ -63,8 +63,7 @@ func ParseNode(name string) (int, string, bool) {
 // nothing: the end, under its old name, of a run that a merge moved to
 // another customer (the run goes on, and counts, under its new name), or
 // a held send whose instance another one replaced before it was released.
-// Moves from a stage to itself (a merge or a migration noting where an
-// instance is) count nothing either.
+// Notes of where an instance is (IsNote) count nothing either.
 func Of(w *store.CustomerWrite) []store.Tally {
 	var ts []store.Tally
 	for i := range w.Results {
@@ -85,7 +84,7 @@ func Of(w *store.CustomerWrite) []store.Tally {
 // OfTransition appends the tallies of one transition, from its context
 // fields, to ts.
 func OfTransition(ts []store.Tally, t *engine.Transition) []store.Tally {
-	if t.Entered.IsZero() || (t.From == t.To && t.From != "") {
+	if t.Entered.IsZero() || IsNote(t) {
 		return ts
 	}
 	c := Cohort(t.Entered)
@@ -163,6 +162,19 @@ func OfTransition(ts []store.Tally, t *engine.Transition) []store.Tally {
 	}
 	return ts
 }
+
+// IsNote reports whether a transition only notes where an instance is,
+// without moving it: a merge's (cause engine.CauseMerged) or a
+// migration's that keeps the stage (cause "migrate"), both from a stage to
+// itself. A stage that moves to itself by its own transition (an on, an
+// after) is entered again, and counts.
+func IsNote(t *engine.Transition) bool {
+	return t.From == t.To && (t.Cause == engine.CauseMerged || t.Cause == causeMigrate)
+}
+
+// causeMigrate is the cause of a migration's note that an instance stays
+// in its stage (engine.Migrate).
+const causeMigrate = "migrate"
 
 // causeMoved is the cause of a migration's move to a stage a moved block
 // renamed: the instance stays where it was (engine.Migrate).

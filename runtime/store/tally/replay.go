@@ -111,12 +111,12 @@ func (p *Replayer) transition(t engine.Transition) {
 	}
 	in := p.runs[t.Instance]
 	if in == nil {
-		if t.From == t.To && t.Cause == engine.CauseMerged {
+		if IsNote(&t) && t.Cause == engine.CauseMerged {
 			p.mergedOn(&t)
 		}
 		return // an instance whose entry is not in the records
 	}
-	if in.ended || t.From == t.To {
+	if in.ended || IsNote(&t) {
 		return
 	}
 	t.Entered, t.Since, t.Visit, t.First, t.Visited, t.Splits = in.entered, in.stageAt, in.visit, false, nil, nil

@@ -33,7 +33,7 @@ const Journey = "flow"
 
 // V1 is the workload's program: a journey with a wait, an event move, a
 // branch, a three-way split whose arms loop, convert and end, a goal and
-// an exit; a suppressing journey; a send policy with quiet hours and a
+// an exit; a stage that moves to itself; a suppressing journey; a send policy with quiet hours and a
 // cap; two metrics.
 const V1 = `
 customer {
@@ -114,6 +114,7 @@ journey "flow" {
     after "2d" { goto = end }
   }
   stage "vip" {
+    on "clicked" { goto = stage.vip } # a loop to itself: entered again
     after "5h" { goto = end }
   }
 }

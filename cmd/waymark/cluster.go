@@ -90,5 +90,7 @@ func (c *clusterParts) collectors() []prometheus.Collector {
 			stat(func(s cluster.Stats) float64 { return float64(s.Released) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waymark_cluster_fenced_commits_total", Help: "Writes the fence refused: the shard had moved to another node."},
 			stat(func(s cluster.Stats) float64 { return float64(s.Fenced) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "waymark_cluster_sends_reclaimed_total", Help: "Sends a previous owner had claimed, made due again when this node took their shard."},
+			stat(func(s cluster.Stats) float64 { return float64(s.Reclaimed) })),
 	}
 }

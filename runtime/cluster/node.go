@@ -59,10 +59,11 @@ type Node struct {
 	owned      map[int]int64 // shard -> epoch
 	deadline   time.Time     // local clock: past it, the leases may have run out
 	leaving    bool
+	behind     bool // another live node runs a newer program: this one owns nothing
 	skew       *Skew
 	skewLogged time.Time
 
-	renewFailures, takeovers, fenced, released atomic.Uint64
+	renewFailures, takeovers, fenced, released, reclaimed atomic.Uint64
 }
 
 // New makes the node of st, sets it as st's fence and writes its first
@@ -286,15 +287,44 @@ func (n *Node) renew(ctx context.Context, start time.Time) error {
 	return nil
 }
 
-// liveNodes lists the nodes whose heartbeat is within a lease of the
-// database's now and that are not leaving.
+// qOwners lists the nodes that may own shards: live (a heartbeat within a
+// lease, $1, of the database's now), not leaving, and running the newest
+// program among the live nodes, the one installed last (programs ordered
+// as store.Programs orders them). A node whose program the store does not
+// have yet (a start before its first heartbeat with a program) counts as
+// older than any; when no live node's program is known, all may own.
+const qOwners = `WITH live AS (
+		SELECT nd.id, p.created_at, p.n FROM nodes AS nd LEFT JOIN programs AS p ON p.hash = nd.program
+		WHERE nd.heartbeat > now() - make_interval(secs => $1) AND NOT nd.leaving),
+	newest AS (SELECT created_at, n FROM live WHERE n IS NOT NULL ORDER BY created_at DESC, n DESC LIMIT 1)
+	SELECT id FROM live
+	WHERE NOT EXISTS (SELECT 1 FROM newest) OR live.n = (SELECT n FROM newest)
+	ORDER BY id`
+
+// liveNodes lists the nodes shards are assigned to (qOwners): during a
+// rollout, only those that run the new program, so that a customer one of
+// them migrated is never stepped again by an older program.
 func (n *Node) liveNodes(ctx context.Context) ([]string, error) {
-	rows, err := n.pool.Query(ctx, `SELECT id FROM nodes
-		WHERE heartbeat > now() - make_interval(secs => $1) AND NOT leaving ORDER BY id`, secs(n.opts.Lease))
+	rows, err := n.pool.Query(ctx, qOwners, secs(n.opts.Lease))
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	behind := !slices.Contains(ids, n.opts.ID)
+	n.mu.Lock()
+	was := n.behind
+	n.behind = behind
+	n.mu.Unlock()
+	if behind && !was {
+		n.log.Warn("another live node runs a newer program: this node hands its shards over and takes none until it runs that program too (a rollout under way: docs/operations.md)",
+			"mine", n.opts.Program(), "owners", ids)
+	} else if was && !behind {
+		n.log.Info("this node runs the newest program again: it takes its share of the shards", "program", n.opts.Program())
+	}
+	return ids, nil
 }
 
 // release hands shards over: the node stops using them first, then clears
@@ -325,6 +355,7 @@ func (n *Node) acquire(ctx context.Context, want []int, start time.Time) {
 		Epoch int64
 	}
 	var taken []got
+	var reclaimed int64
 	err := pgx.BeginFunc(ctx, n.pool, func(tx pgx.Tx) error {
 		// A previous owner's transaction still under way holds its rows
 		// (until it ends, or the server ends an idle one): do not wait
@@ -342,7 +373,22 @@ func (n *Node) acquire(ctx context.Context, want []int, start time.Time) {
 		if err != nil {
 			return err
 		}
-		taken, err = pgx.CollectRows(rows, pgx.RowToStructByPos[got])
+		if taken, err = pgx.CollectRows(rows, pgx.RowToStructByPos[got]); err != nil || len(taken) == 0 {
+			return err
+		}
+		// The sends of these shards that a previous owner claimed are
+		// due again at once, not when its outbox lease runs out: it cannot
+		// settle them any more (the epoch moved: its Delivered is fenced),
+		// and this node's dispatcher sends them under their own keys. One
+		// the old owner did deliver goes out twice, under one key, as
+		// at-least-once delivery allows.
+		ids := make([]int32, len(taken))
+		for i, g := range taken {
+			ids[i] = g.Shard
+		}
+		ct, err := tx.Exec(ctx, `UPDATE outbox SET next_attempt = least(next_attempt, now()), lease_until = NULL
+			WHERE shard = ANY($1) AND state = 'pending' AND lease_until IS NOT NULL`, ids)
+		reclaimed = ct.RowsAffected()
 		return err
 	})
 	if err != nil {
@@ -362,7 +408,8 @@ func (n *Node) acquire(ctx context.Context, want []int, start time.Time) {
 	n.mu.Unlock()
 	slices.Sort(gained)
 	n.takeovers.Add(uint64(len(gained)))
-	n.log.Info("took shards", "shards", gained)
+	n.reclaimed.Add(uint64(reclaimed))
+	n.log.Info("took shards", "shards", gained, "sends_reclaimed", reclaimed)
 	if n.opts.OnChange != nil {
 		n.opts.OnChange(gained, nil)
 	}
@@ -440,6 +487,7 @@ type Stats struct {
 	Takeovers     uint64 // shards acquired
 	Released      uint64 // shards handed over
 	Fenced        uint64 // writes refused by the fence
+	Reclaimed     uint64 // sends a previous owner had claimed, due again at a takeover
 }
 
 // Stats returns the node's counters now.
@@ -448,5 +496,6 @@ func (n *Node) Stats() Stats {
 	owned := len(n.owned)
 	n.mu.Unlock()
 	return Stats{Owned: owned, RenewFailures: n.renewFailures.Load(), Takeovers: n.takeovers.Load(),
-		Released: n.released.Load(), Fenced: n.fenced.Load()}
+		Released: n.released.Load(), Fenced: n.fenced.Load(),
+		Reclaimed: n.reclaimed.Load()}
 }

@@ -260,3 +260,98 @@ func TestPausedMidTransaction(t *testing.T) {
 		})
 	}
 }
+
+// A node that dies holding claimed sends (an outbox lease of 30s) does not
+// make them wait for that lease: the node that takes their shards makes
+// them due at once, under their own keys, and the dead node's settlement,
+// should it come back, is fenced. Without the re-claim at takeover, b's
+// claim finds nothing until the 30s lease runs out.
+func TestTakeoverReclaimsSends(t *testing.T) {
+	dsn := pgtest.DB(t)
+	a, sta := node(t, dsn, "a")
+	rounds(t, func() bool { return len(a.Owned()) == 64 }, a)
+	var writes []store.CustomerWrite
+	for i := range 12 {
+		writes = append(writes, storetest.Write(fmt.Sprintf("r%d", i), 1, storetest.T0))
+	}
+	if err := sta.Commit(bg, &store.Batch{Customers: writes}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := sta.ClaimOutbox(bg, time.Now(), 30*time.Second, 100)
+	if err != nil || len(claimed) != len(writes) {
+		t.Fatalf("a claimed %d sends (%v), want %d", len(claimed), err, len(writes))
+	}
+	// a dies here, its sends claimed. b takes every shard once a's leases
+	// (1s) run out.
+	b, stb := node(t, dsn, "b")
+	rounds(t, func() bool { return len(b.Owned()) == 64 }, b)
+	if got := b.Stats().Reclaimed; got != uint64(len(writes)) {
+		t.Errorf("b re-claimed %d sends at the takeover, want %d", got, len(writes))
+	}
+	again, err := stb.ClaimOutbox(bg, time.Now(), 30*time.Second, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := func(items []store.OutboxItem) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it.Send.Key)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if !slices.Equal(keys(again), keys(claimed)) {
+		t.Fatalf("b claimed %v right after the takeover, want a's sends %v under the same keys", keys(again), keys(claimed))
+	}
+	// a comes back and settles what it held: refused, the sends are b's.
+	if err := sta.Delivered(bg, claimed[0].Send.Key, time.Now()); !errors.Is(err, postgres.ErrFenced) {
+		t.Errorf("a's Delivered after the takeover: %v, want it fenced", err)
+	}
+	if err := stb.Delivered(bg, again[0].Send.Key, time.Now()); err != nil {
+		t.Errorf("b's Delivered: %v", err)
+	}
+}
+
+// During a rollout the shards go only to the nodes that run the newest
+// program (the one installed last): a customer a new node migrated is
+// never stepped again by the old program. Once every node runs it, they
+// share the shards again. Without the rule, b would take only its share.
+func TestNewestProgramOwns(t *testing.T) {
+	dsn := pgtest.DB(t)
+	var progA atomic.Value
+	progA.Store("v1")
+	open := func(id string, prog func() string) (*Node, *postgres.Store) {
+		st, err := postgres.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		n, err := New(bg, st, Options{ID: id, Lease: time.Second, Tick: 100 * time.Millisecond, Program: prog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, st
+	}
+	a, sta := open("a", func() string { return progA.Load().(string) })
+	if err := sta.SaveProgram(bg, store.Program{Hash: "v1", IR: []byte("{}"), CreatedAt: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	rounds(t, func() bool { return len(a.Owned()) == 64 }, a)
+	// b starts on v2, installed after v1.
+	if err := sta.SaveProgram(bg, store.Program{Hash: "v2", IR: []byte("{}"), CreatedAt: storetest.T0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := open("b", func() string { return "v2" })
+	rounds(t, func() bool { return len(b.Owned()) == 64 && len(a.Owned()) == 0 }, a, b)
+	// It stays so: the older node takes nothing back.
+	for range 5 {
+		a.Round(bg)
+		b.Round(bg)
+	}
+	if len(a.Owned()) != 0 {
+		t.Fatalf("a, on the older program, took shards %v", a.Owned())
+	}
+	// a catches up: the shards split again.
+	progA.Store("v2")
+	rounds(t, func() bool { return len(a.Owned()) > 0 && len(b.Owned()) > 0 && len(a.Owned())+len(b.Owned()) == 64 }, a, b)
+}

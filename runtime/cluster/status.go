@@ -110,6 +110,9 @@ type Skew struct {
 	Since  time.Time `json:"since"`
 	Mine   string    `json:"mine"`
 	Others []string  `json:"others"`
+	// Behind is set when another live node runs a newer program: this
+	// node then owns no shard (see Node.Round) until it runs it too.
+	Behind bool `json:"behind,omitempty"`
 }
 
 // checkSkew compares the node's program with the live others' and keeps
@@ -152,5 +155,6 @@ func (n *Node) ProgramSkew() *Skew {
 		return nil
 	}
 	s := *n.skew
+	s.Behind = n.behind
 	return &s
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"slices"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,11 +22,74 @@ import (
 //	HTTP ingest ──Submit──► Ingest ──Enqueue──► inbox (any node's input, durable: the 200)
 //	inbox of owned shards ──Pump──► worker ──fenced Commit (takes the inputs out of the inbox)
 //	Node: heartbeat, leases, rebalancing; the store's fence; GET /v1/cluster
+//	shards taken ──adopt──► reload.Adopt: earlier pinned versions loaded, customers on other versions woken
 type clusterParts struct {
 	node   *cluster.Node
 	pump   *cluster.Pump
 	ingest *cluster.Ingest
 	rt     *runner
+	st     *postgres.Store
+
+	mu      sync.Mutex
+	taken   map[int]bool  // shards taken whose customers are still to be adopted
+	adoptCh chan struct{} // a pass is owed
+}
+
+// adopt records shards the node took, for runAdopt's next pass: it is
+// called from the node's round, which must not wait for the pass.
+func (c *clusterParts) adopt(shards []int) {
+	c.mu.Lock()
+	for _, sh := range shards {
+		c.taken[sh] = true
+	}
+	c.mu.Unlock()
+	select {
+	case c.adoptCh <- struct{}{}:
+	default:
+	}
+}
+
+// runAdopt migrates the customers of the shards the node takes to its
+// program (reload.Adopt) until ctx ends: after a restart with a new
+// workspace, or a takeover from a node that ran another program, they
+// would otherwise keep their old version's timers until their next input.
+// A pass that fails is tried again a second later.
+func (c *clusterParts) runAdopt(ctx context.Context) error {
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.adoptCh:
+		case <-retry.C:
+		}
+		c.mu.Lock()
+		var shards []int
+		for sh := range c.taken {
+			if c.node.Owns(sh) {
+				shards = append(shards, sh)
+			}
+		}
+		clear(c.taken)
+		c.mu.Unlock()
+		if len(shards) == 0 {
+			continue
+		}
+		slices.Sort(shards)
+		_, err := c.rt.rl.Adopt(ctx, func(ctx context.Context, versions []string, after string, limit int) ([]string, error) {
+			return c.st.StaleCustomers(ctx, slices.DeleteFunc(slices.Clone(shards), func(sh int) bool { return !c.node.Owns(sh) }), versions, after, limit)
+		})
+		if err != nil && ctx.Err() == nil {
+			c.rt.log.Warn("migrating the customers of the shards taken failed; trying again", "shards", shards, "err", err)
+			c.mu.Lock()
+			for _, sh := range shards {
+				c.taken[sh] = true
+			}
+			c.mu.Unlock()
+			retry.Reset(time.Second)
+		}
+	}
 }
 
 // joinCluster makes the node of a server on st, before the server exists:
@@ -41,13 +107,14 @@ func joinCluster(st *postgres.Store, addr net.Addr, log *slog.Logger, rtp *atomi
 		OnChange: func(gained, lost []int) {
 			if rt := rtp.Load(); rt != nil && rt.cl != nil && len(gained) > 0 {
 				rt.cl.pump.Kick() // the new shards' waiting inputs
+				rt.cl.adopt(gained)
 			}
 		},
 	})
 }
 
 func newClusterParts(st *postgres.Store, node *cluster.Node, rt *runner, log *slog.Logger) *clusterParts {
-	c := &clusterParts{node: node, rt: rt}
+	c := &clusterParts{node: node, rt: rt, st: st, taken: map[int]bool{}, adoptCh: make(chan struct{}, 1)}
 	c.pump = cluster.NewPump(st, node, rt.w, log)
 	c.ingest = cluster.NewIngest(st, rt.w, c.pump)
 	return c

@@ -531,10 +531,11 @@ func (rt *runner) serve(ln net.Listener) int {
 		return p
 	}
 	wk := start("worker", true, rt.w.Run)
-	var clusterRun, pump *part
+	var clusterRun, pump, adopt *part
 	if rt.cl != nil {
 		clusterRun = start("cluster", true, rt.cl.node.Run)
 		pump = start("inbox", true, rt.cl.pump.Run)
+		adopt = start("adopt", false, rt.cl.runAdopt)
 	}
 	disp := start("deliver", true, rt.disp.Run)
 	var sch *part // nil on a manual clock: timers fire when POST /v1/clock moves it
@@ -618,7 +619,7 @@ func (rt *runner) serve(ln net.Listener) int {
 		}
 		wg.Wait()
 	}
-	stop(rl, sch, prune)
+	stop(rl, sch, prune, adopt)
 	if pump != nil {
 		stop(pump)
 	}

@@ -122,6 +122,25 @@ func (s *Store) ActiveCustomers(ctx context.Context, after string, limit int) ([
 		ORDER BY customer LIMIT $2`, after, limit, shards)
 }
 
+// StaleCustomers lists, in id order after after, at most limit customers
+// of shards with an active instance on a journey version not among
+// versions: those a node that took the shards runs on another program
+// than the one that ran them, and must migrate (runtime/reload's Adopt).
+// It reads the shards given, whoever owns them.
+func (s *Store) StaleCustomers(ctx context.Context, shards []int, versions []string, after string, limit int) ([]string, error) {
+	if limit <= 0 || len(shards) == 0 {
+		return nil, s.read(func() error { return nil })
+	}
+	if versions == nil {
+		versions = []string{}
+	}
+	return queryAll(ctx, s, "customers on other versions", func(rs pgx.Rows) (id string, err error) {
+		return id, rs.Scan(&id)
+	}, `SELECT DISTINCT customer FROM active_instances
+		WHERE customer > $1 AND shard = ANY($3) AND version <> ALL($4)
+		ORDER BY customer LIMIT $2`, after, limit, int32s(shards), versions)
+}
+
 // ActiveStates implements store.ActiveStateReader (with a fence set, of
 // the shards the node owns, like ActiveCustomers).
 func (s *Store) ActiveStates(ctx context.Context, after string, limit int) ([]store.RawState, error) {

@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// startOn starts one more node of c on its own workspace ws, and logs the
+// end of what it wrote should the test fail.
+func (c *procCluster) startOn(ws string) *proc {
+	p := startWaymark(c.t, c.env, nil, "--deliver", "live", ws)
+	c.t.Cleanup(func() {
+		if c.t.Failed() {
+			logs := p.stderr()
+			c.t.Logf("node %s logged (the end):\n%s", p.base, logs[max(0, len(logs)-4000):])
+		}
+	})
+	return p
+}
+
+// editFile replaces old by new in the file, which must hold it.
+func editFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), old) {
+		t.Fatalf("%s holds no %q", path, old)
+	}
+	writeFile(t, path, strings.Replace(string(src), old, new, 1))
+}
+
+// versionsOf reads the journeys' versions of node p's running program.
+func versionsOf(t *testing.T, p *proc) (program string, journeys map[string]string) {
+	t.Helper()
+	var st statusDoc
+	newClient(p.base).getJSON(t, "/v1/status", &st)
+	journeys = map[string]string{}
+	for _, j := range st.Journeys {
+		journeys[j.Name] = j.Version
+	}
+	return st.Version, journeys
+}
+
+// checkNoDowngrade fails for an instance of l's customers that has a
+// transition on version old after one on version new of its journey: a
+// customer the new program had touched that the old one stepped again.
+func checkNoDowngrade(t *testing.T, p *proc, ids []string, old, new map[string]string) {
+	t.Helper()
+	c := newClient(p.base)
+	bad := 0
+	for _, id := range ids {
+		doc := c.customer(t, id)
+		for _, in := range doc.Instances {
+			touched := false
+			for _, h := range in.History {
+				switch h.Version {
+				case new[in.Journey]:
+					touched = true
+				case old[in.Journey]:
+					if touched {
+						bad++
+						if bad < 5 {
+							t.Errorf("%s: instance %s (%s) went %s -> %s on the old version after the new one had run it", id, in.ID, in.Journey, h.From, h.To)
+						}
+					}
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d transitions of the old program after the new one", bad)
+	}
+}
+
+// takenOver is nil once every shard is owned by a live node other than
+// the one that listened on dead (a base URL), as node p sees the cluster.
+func takenOver(c *procCluster, p *proc, dead string) error {
+	d, err := c.doc(p)
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	for _, n := range d.Nodes {
+		live[n.ID] = n.Live && "http://"+n.Addr != dead
+	}
+	for _, s := range d.Shards {
+		if !live[s.Owner] {
+			return fmt.Errorf("shard %d owned by %q, not a live node", s.Shard, s.Owner)
+		}
+	}
+	return nil
+}
+
+// TestClusterRollingRestart: a change shipped by restarting the nodes one
+// after the other on the new workspace (not by hot reload), under load,
+// with a crash in the middle. Version 1 reminds a customer an hour after
+// signing up, version 2 three seconds after: the customers who signed up
+// on version 1 and get no other input are reminded only if they are
+// migrated. The first node restarted on version 2 takes every shard (the
+// newest program owns them during the rollout) and migrates the customers
+// of each shard it takes (reload.Adopt). Then a second node runs version
+// 2, and the first is killed: its shards go to the second, never to the
+// node still on version 1, so no customer version 2 ran is stepped by
+// version 1 again. At the end every node runs version 2, every instance is
+// on it, every reminder fired and every event was applied once, in order.
+func TestClusterRollingRestart(t *testing.T) {
+	secret := "e2e-secret"
+	hook := newReceiver(t, secret, 0, time.Millisecond)
+	c := newCluster(t, hook, secret)
+	var wss []string
+	for range 3 {
+		ws := copyDir(t, filepath.Join("testdata", "cluster"))
+		editFile(t, filepath.Join(ws, "reminder.journey.hcl"), `after "3s"`, `after "1h"`)
+		wss = append(wss, ws)
+		c.nodes = append(c.nodes, c.startOn(ws))
+	}
+	c.settled(c.nodes[0], c.nodes, time.Minute)
+	_, v1 := versionsOf(t, c.nodes[0])
+
+	// Version 1 everywhere: these customers wait an hour for their
+	// reminder, and get no input after this.
+	const pingsEach = 16
+	before := newLoad(60, pingsEach, 3, 40, "o")
+	withTraits(before)
+	o := clusterLoad(before, func() []*proc { return c.nodes }, nil)
+	for _, id := range before.ids {
+		if o.acked[id] != before.pings || !o.signed[id] {
+			t.Fatalf("%s: %d of %d pings acknowledged", id, o.acked[id], before.pings)
+		}
+	}
+	cl := newClient(c.nodes[0].base)
+	eventually(t, time.Minute, func() error {
+		for _, id := range before.ids {
+			doc, err := cl.tryCustomer(id)
+			if err != nil {
+				return err
+			}
+			if pings(doc) != before.pings {
+				return fmt.Errorf("%s: %d pings applied", id, pings(doc))
+			}
+		}
+		return nil
+	})
+
+	// The rollout, under a load paced to last through it: nodes 0 and 1
+	// stopped (SIGTERM), their workspace changed, started again; node 0
+	// killed and started again; node 2 last.
+	var live atomic.Pointer[[]*proc]
+	all := append([]*proc{}, c.nodes...)
+	live.Store(&all)
+	without := func(i int) {
+		rest := append(append([]*proc{}, c.nodes[:i]...), c.nodes[i+1:]...)
+		live.Store(&rest)
+	}
+	restart := func(i int) {
+		c.nodes[i] = c.startOn(wss[i])
+		now := append([]*proc{}, c.nodes...)
+		live.Store(&now)
+		time.Sleep(2 * time.Second) // some load on each mix of versions
+	}
+	var rolled atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer rolled.Store(true)
+		steps := []struct {
+			node  int
+			crash bool // killed and started again, on the workspace it runs
+		}{{0, false}, {1, false}, {0, true}, {2, false}}
+		for _, step := range steps {
+			i := step.node
+			without(i)
+			if step.crash {
+				dead := c.nodes[i].base
+				c.nodes[i].kill()
+				// The dead node's shards are taken over (their leases run
+				// out) before it starts again.
+				eventually(t, 30*time.Second, func() error { return takenOver(c, c.nodes[1], dead) })
+				restart(i)
+				continue
+			}
+			if code := c.nodes[i].terminate(time.Minute); code != 0 {
+				t.Errorf("node %d: exit %d after SIGTERM", i, code)
+				return
+			}
+			editFile(t, filepath.Join(wss[i], "reminder.journey.hcl"), `after "1h"`, `after "3s"`)
+			editFile(t, filepath.Join(wss[i], "counter.journey.hcl"), "Counts pings:", "Counts pings (v2):")
+			restart(i)
+		}
+	}()
+	during := newLoad(60, pingsEach, 3, 5, "n")
+	withTraits(during)
+	o = clusterLoad(during, func() []*proc { return *live.Load() }, func(int64) {
+		if !rolled.Load() {
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+	<-done
+	if t.Failed() {
+		t.FailNow()
+	}
+	for _, id := range during.ids {
+		if o.acked[id] != during.pings || !o.signed[id] {
+			t.Fatalf("%s: %d of %d pings acknowledged", id, o.acked[id], during.pings)
+		}
+	}
+	c.settled(c.nodes[0], c.nodes, time.Minute)
+	program, v2 := versionsOf(t, c.nodes[0])
+	for i, p := range c.nodes {
+		if got, _ := versionsOf(t, p); got != program {
+			t.Errorf("node %d runs %s, node 0 %s", i, got, program)
+		}
+	}
+	if v2["counter"] == v1["counter"] || v2["reminder"] == v1["reminder"] {
+		t.Fatalf("the journeys' versions did not change: %v then %v", v1, v2)
+	}
+	both := &load{pings: pingsEach, ids: append(append([]string{}, before.ids...), during.ids...)}
+	checkExactlyOnce(t, c.nodes[1], both, hook)
+	checkNoDowngrade(t, c.nodes[2], both.ids, v1, v2)
+	var js journeysDoc
+	newClient(c.nodes[2].base).getJSON(t, "/v1/journeys", &js)
+	for _, j := range js.Journeys {
+		if j.Name == "counter" && (j.Active != len(both.ids) || j.Version != v2["counter"] || len(j.OlderVersions) != 0) {
+			t.Errorf("counter: %d active on %s, older versions %s; want all %d on %s", j.Active, j.Version, j.OlderVersions, len(both.ids), v2["counter"])
+		}
+	}
+}

@@ -33,25 +33,7 @@ func (s *Server) analyticsQuery(w http.ResponseWriter, r *http.Request) (q analy
 		writeError(w, http.StatusNotFound, "no journey "+quote(name)+" in the running program")
 		return q, false
 	}
-	query := r.URL.Query()
-	// Records are kept to the microsecond: the bound just after now takes
-	// in those stamped now (a manual clock stamps everything with it).
-	q.until = s.now().Truncate(time.Microsecond).Add(time.Microsecond)
-	for _, p := range []struct {
-		key string
-		to  *time.Time
-	}{{"since", &q.since}, {"until", &q.until}} {
-		if v := query.Get(p.key); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, p.key+": "+quote(v)+" is not an RFC 3339 time (like 2026-12-01T00:00:00Z)")
-				return q, false
-			}
-			*p.to = t.UTC()
-		}
-	}
-	if !q.since.Before(q.until) {
-		writeError(w, http.StatusBadRequest, "since must be before until")
+	if q.since, q.until, ok = s.rangeQuery(w, r); !ok {
 		return q, false
 	}
 	if _, tallies := s.st.(store.Tallies); !tallies {
@@ -61,6 +43,33 @@ func (s *Server) analyticsQuery(w http.ResponseWriter, r *http.Request) (q analy
 		}
 	}
 	return q, true
+}
+
+// rangeQuery reads ?since= and ?until= (RFC 3339; default: all history,
+// up to now). It has written the error response when ok is false.
+func (s *Server) rangeQuery(w http.ResponseWriter, r *http.Request) (since, until time.Time, ok bool) {
+	query := r.URL.Query()
+	// Records are kept to the microsecond: the bound just after now takes
+	// in those stamped now (a manual clock stamps everything with it).
+	until = s.now().Truncate(time.Microsecond).Add(time.Microsecond)
+	for _, p := range []struct {
+		key string
+		to  *time.Time
+	}{{"since", &since}, {"until", &until}} {
+		if v := query.Get(p.key); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, p.key+": "+quote(v)+" is not an RFC 3339 time (like 2026-12-01T00:00:00Z)")
+				return since, until, false
+			}
+			*p.to = t.UTC()
+		}
+	}
+	if !since.Before(until) {
+		writeError(w, http.StatusBadRequest, "since must be before until")
+		return since, until, false
+	}
+	return since, until, true
 }
 
 // journeyNames are the names a journey's tallies are kept under: its own

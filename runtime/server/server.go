@@ -129,6 +129,7 @@ func New(st store.Store, w Worker, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/journeys", s.admined(s.handleJourneys))
 	s.mux.HandleFunc("GET /v1/journeys/{name}/analytics", s.admined(s.handleAnalytics))
 	s.mux.HandleFunc("GET /v1/journeys/{name}/paths", s.admined(s.handlePaths))
+	s.mux.HandleFunc("GET /v1/metrics/{name}", s.admined(s.handleMetricScore))
 	s.mux.HandleFunc("GET /v1/customers/{id}", s.admined(s.handleCustomer))
 	s.mux.HandleFunc("GET /v1/customers", s.admined(s.handleCustomers))
 	s.mux.HandleFunc("DELETE /v1/customers/{id}", s.admined(s.handleErase))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // A commit is one pgx.Batch, then one COPY for the history: every other
@@ -43,11 +45,18 @@ const (
 	qDeleteInbox    = `DELETE FROM inbox WHERE message_id = ANY($1)`
 	// The outbox keeps the first item under a key: a replay that decides
 	// the same send again must not enqueue it twice.
-	qInsertOutbox = `INSERT INTO outbox(key, customer, shard, send, next_attempt, created_at)
-		SELECT u.key, u.customer, u.shard, u.send, u.at, $6
-		FROM unnest($1::text[], $2::text[], $3::integer[], $4::bytea[], $5::timestamptz[]) WITH ORDINALITY AS u(key, customer, shard, send, at, ord)
+	qInsertOutbox = `INSERT INTO outbox(key, customer, shard, send, next_attempt, created_at, journey, name, cohort)
+		SELECT u.key, u.customer, u.shard, u.send, u.at, $6, u.journey, u.name, u.cohort
+		FROM unnest($1::text[], $2::text[], $3::integer[], $4::bytea[], $5::timestamptz[], $7::text[], $8::text[], $9::bigint[])
+			WITH ORDINALITY AS u(key, customer, shard, send, at, journey, name, cohort, ord)
 		ORDER BY u.ord
 		ON CONFLICT (key) DO NOTHING`
+	// The tallies of the commit (tally.Merge of each shard's, so no key
+	// twice), added to the stored ones in key order: each shard's rows are
+	// its owner's alone, and one node's commits run one at a time.
+	qAddTallies = `INSERT INTO tallies AS t(shard, journey, cohort, kind, a, b, n, sum)
+		SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::float8[])
+		ON CONFLICT (journey, cohort, kind, a, b, shard) DO UPDATE SET n = t.n + excluded.n, sum = t.sum + excluded.sum`
 )
 
 // rows is a batch flattened into column arrays, built in the caller's
@@ -74,7 +83,36 @@ type rows struct {
 	oShard  []int32
 	oSend   [][]byte
 	oAt     []time.Time
+	oJour   []string
+	oName   []string
+	oCohort []int64
+	tally   tallyCols
 	written time.Time
+}
+
+// tallyCols are tally rows as column arrays, for qAddTallies.
+type tallyCols struct {
+	shard               []int32
+	journey, kind, a, b []string
+	cohort, n           []int64
+	sum                 []float64
+}
+
+func (c *tallyCols) add(shard int, ts []store.Tally) {
+	for _, t := range ts {
+		c.shard = append(c.shard, int32(shard))
+		c.journey = append(c.journey, t.Journey)
+		c.cohort = append(c.cohort, t.Cohort)
+		c.kind = append(c.kind, t.Kind)
+		c.a = append(c.a, t.A)
+		c.b = append(c.b, t.B)
+		c.n = append(c.n, t.N)
+		c.sum = append(c.sum, t.Sum)
+	}
+}
+
+func (c *tallyCols) args() []any {
+	return []any{c.shard, c.journey, c.cohort, c.kind, c.a, c.b, c.n, c.sum}
 }
 
 type histCols struct {
@@ -131,8 +169,13 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 		last[cw.State.ID] = i
 	}
 	r := &rows{written: s.now()}
+	tallies := map[int][]store.Tally{} // by shard
 	for i, cw := range b.Customers {
 		c := cw.State
+		if ts := tally.Of(&b.Customers[i]); len(ts) > 0 {
+			sh := s.ShardOf(c.ID)
+			tallies[sh] = append(tallies[sh], ts...)
+		}
 		if last[c.ID] == i {
 			if err := r.customer(c, cw.NextWake, s.ShardOf(c.ID)); err != nil {
 				return nil, err
@@ -151,6 +194,9 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 		if err := r.received(c.ID, cw.Received); err != nil {
 			return nil, err
 		}
+	}
+	for _, sh := range slices.Sorted(maps.Keys(tallies)) {
+		r.tally.add(sh, tally.Merge(tallies[sh]))
 	}
 	return r, nil
 }
@@ -217,6 +263,9 @@ func (r *rows) result(customer string, shard int, res *engine.Result) error {
 			r.oShard = append(r.oShard, int32(shard))
 			r.oSend = append(r.oSend, data)
 			r.oAt = append(r.oAt, sd.At)
+			r.oJour = append(r.oJour, sd.Journey)
+			r.oName = append(r.oName, sd.Name)
+			r.oCohort = append(r.oCohort, tally.Cohort(sd.Entered))
 		}
 	}
 	if err := store.EachEvent(res, func(e store.HistoryEvent) error {
@@ -261,7 +310,10 @@ func (s *Store) commit(w *wtx, r *rows) error {
 		b.Queue(qDeleteInbox, r.msgs)
 	}
 	if len(r.oKey) > 0 {
-		b.Queue(qInsertOutbox, r.oKey, r.oCust, r.oShard, r.oSend, r.oAt, r.written)
+		b.Queue(qInsertOutbox, r.oKey, r.oCust, r.oShard, r.oSend, r.oAt, r.written, r.oJour, r.oName, r.oCohort)
+	}
+	if len(r.tally.n) > 0 {
+		b.Queue(qAddTallies, r.tally.args()...)
 	}
 	err := w.tx.SendBatch(w.ctx, b).Close()
 	if err != nil && fenced && isCode(err, "WM001") {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
@@ -14,44 +16,55 @@ import (
 // its key.
 func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
 	err := s.read(func() error {
-		rs, err := s.pool.Query(ctx, `SELECT h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
-			FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
-			WHERE h.journey = $1 AND h.kind IN ('transition', 'send', 'response') AND h.at < $2
-			ORDER BY h.seq`, journey, until)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
-			var kind string
-			var instance, version, from, to, cause, status, name, fate, delivery *string
-			var at time.Time
-			var data []byte
-			if err := rs.Scan(&kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
-				return err
-			}
-			var rec store.JourneyRecord
-			switch kind {
-			case store.HistoryResponse:
-				var err error
-				if rec.Response, err = store.DecodeResponse(data); err != nil {
-					return err
-				}
-			case "transition":
-				rec.Transition = &engine.Transition{Instance: str(instance), Journey: journey, Version: str(version),
-					From: str(from), To: str(to), Cause: str(cause), Status: str(status), At: at.UTC()}
-			default:
-				rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: str(instance),
-					Name: str(name), Fate: str(fate), At: at.UTC()}, Delivery: str(delivery)}
-			}
-			if err := fn(rec); err != nil {
-				return err
-			}
-		}
-		return rs.Err()
+		return journeyRecords(ctx, s.pool, journey, until, func(_ string, rec store.JourneyRecord) error { return fn(rec) })
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: records of journey %q: %w", journey, err)
 	}
 	return nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// journeyRecords calls fn with each record of journey before until, in
+// commit order, and the customer whose record it is.
+func journeyRecords(ctx context.Context, q querier, journey string, until time.Time, fn func(customer string, rec store.JourneyRecord) error) error {
+	rs, err := q.Query(ctx, `SELECT h.customer, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+		FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
+		WHERE h.journey = $1 AND h.kind IN ('transition', 'send', 'response') AND h.at < $2
+		ORDER BY h.seq`, journey, until)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var customer, kind string
+		var instance, version, from, to, cause, status, name, fate, delivery *string
+		var at time.Time
+		var data []byte
+		if err := rs.Scan(&customer, &kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
+			return err
+		}
+		var rec store.JourneyRecord
+		switch kind {
+		case store.HistoryResponse:
+			var err error
+			if rec.Response, err = store.DecodeResponse(data); err != nil {
+				return err
+			}
+		case "transition":
+			rec.Transition = &engine.Transition{Instance: str(instance), Journey: journey, Version: str(version),
+				From: str(from), To: str(to), Cause: str(cause), Status: str(status), At: at.UTC()}
+		default:
+			rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: str(instance),
+				Name: str(name), Fate: str(fate), At: at.UTC()}, Delivery: str(delivery)}
+		}
+		if err := fn(customer, rec); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
 }

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // qClaim leases up to $3 deliverable items by moving their next attempt to
@@ -71,8 +71,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		// An item whose send cannot be read can never be delivered:
 		// dead-letter it rather than fail every claim after it.
 		for _, key := range bad {
-			if _, err := w.tx.Exec(w.ctx, `UPDATE outbox SET state = 'dead', last_error = 'the stored send cannot be decoded',
-				lease_until = NULL, dead_at = $1 WHERE key = $2`, now, key); err != nil {
+			if _, err := w.tx.Exec(w.ctx, qUndecodable, key, now); err != nil {
 				return err
 			}
 		}
@@ -115,8 +114,42 @@ const qFenceItem = `SELECT waymark_fence(ARRAY[o.shard],
 	ARRAY[(SELECT u.e FROM unnest($2::integer[], $3::bigint[]) AS u(s, e) WHERE u.s = o.shard)])
 	FROM outbox AS o WHERE o.key = $1`
 
-// settle runs one settling UPDATE of the item under key, fenced when a
-// fence is set; when it changed nothing, the item is either settled already
+// moveState is a statement that moves the outbox item under key $1 to
+// another delivery state (set: the UPDATE's SET list, for the rows whose
+// state before, old.state, meets cond) and the send_delivery tally with
+// it, in the shard's rows: one fewer in the state it leaves, one more in
+// the state it takes. An item the upgrade could not place (cohort NULL)
+// moves no tally. The result is the number of items moved.
+func moveState(set, cond string) string {
+	return `WITH old AS (SELECT key, state FROM outbox WHERE key = $1 FOR UPDATE),
+	moved AS (UPDATE outbox AS o SET ` + set + ` FROM old WHERE o.key = old.key AND ` + cond + `
+		RETURNING o.shard, o.journey, o.name, o.cohort, old.state AS was, o.state AS now),
+	added AS (INSERT INTO tallies AS t(shard, journey, cohort, kind, a, b, n, sum)
+		SELECT m.shard, m.journey, m.cohort, '` + tally.KindSendDelivery + `', m.name, d.state, d.n, 0
+		FROM moved AS m CROSS JOIN LATERAL (VALUES (m.was, -1::bigint), (m.now, 1::bigint)) AS d(state, n)
+		WHERE m.cohort IS NOT NULL AND m.journey IS NOT NULL AND m.name IS NOT NULL AND m.was <> m.now
+		ORDER BY d.state
+		ON CONFLICT (journey, cohort, kind, a, b, shard) DO UPDATE SET n = t.n + excluded.n)
+	SELECT count(*) FROM moved`
+}
+
+// The moves between delivery states. Delivered wins over an earlier Dead
+// (the message did go out) and keeps the first delivery time when two
+// dispatchers both delivered; Dead and a send that cannot be decoded
+// leave pending only; Requeue takes a dead item back to pending.
+var (
+	qDelivered = moveState(`state = 'delivered', delivered_at = $2, attempt = o.attempt + 1, lease_until = NULL`,
+		`old.state <> 'delivered'`)
+	qDead = moveState(`state = 'dead', attempt = $2, dead_at = $3, last_error = $4, lease_until = NULL`,
+		`old.state = 'pending'`)
+	qUndecodable = moveState(`state = 'dead', last_error = 'the stored send cannot be decoded', lease_until = NULL, dead_at = $2`,
+		`old.state = 'pending'`)
+	qRequeue = moveState(`state = 'pending', attempt = 0, next_attempt = $2, lease_until = NULL, dead_at = NULL, last_error = ''`,
+		`old.state = 'dead'`)
+)
+
+// settle runs one settling statement of the item under key (its result:
+// the items it changed), fenced when a fence is set; when it changed nothing, the item is either settled already
 // (fine: a late dispatcher after its lease ran out) or unknown
 // (ErrNotFound).
 func (s *Store) settle(ctx context.Context, what, key, query string, args ...any) error {
@@ -128,10 +161,7 @@ func (s *Store) settle(ctx context.Context, what, key, query string, args ...any
 			b.Queue(qFenceItem, key, ids, epochs)
 		}
 		var n int64
-		b.Queue(query, args...).Exec(func(ct pgconn.CommandTag) error {
-			n = ct.RowsAffected()
-			return nil
-		})
+		b.Queue(query, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
 		if err := w.tx.SendBatch(w.ctx, b).Close(); err != nil {
 			if fenced && isCode(err, "WM001") {
 				var sh int
@@ -162,21 +192,19 @@ func (s *Store) settle(ctx context.Context, what, key, query string, args ...any
 // It wins over an earlier Dead (the message did go out) and keeps the
 // first delivery time when two dispatchers both delivered.
 func (s *Store) Delivered(ctx context.Context, key string, at time.Time) error {
-	return s.settle(ctx, "delivered", key, `UPDATE outbox SET state = 'delivered', delivered_at = $1, attempt = attempt + 1,
-		lease_until = NULL WHERE key = $2 AND state <> 'delivered'`, at, key)
+	return s.settle(ctx, "delivered", key, qDelivered, key, at)
 }
 
 // Retry implements store.Store: attempt attempts were made, the next is due
 // at next. An item already delivered or dead stays so.
 func (s *Store) Retry(ctx context.Context, key string, attempt int, next time.Time, lastError string) error {
-	return s.settle(ctx, "retry", key, `UPDATE outbox SET attempt = $1, next_attempt = $2, last_error = $3, lease_until = NULL
-		WHERE key = $4 AND state = 'pending'`, attempt, next, lastError, key)
+	return s.settle(ctx, "retry", key, `WITH moved AS (UPDATE outbox SET attempt = $2, next_attempt = $3, last_error = $4, lease_until = NULL
+		WHERE key = $1 AND state = 'pending' RETURNING 1) SELECT count(*) FROM moved`, key, attempt, next, lastError)
 }
 
 // Dead implements store.Store: the item is given up after attempt attempts.
 func (s *Store) Dead(ctx context.Context, key string, attempt int, at time.Time, lastError string) error {
-	return s.settle(ctx, "dead", key, `UPDATE outbox SET state = 'dead', attempt = $1, dead_at = $2, last_error = $3,
-		lease_until = NULL WHERE key = $4 AND state = 'pending'`, attempt, at, lastError, key)
+	return s.settle(ctx, "dead", key, qDead, key, attempt, at, lastError)
 }
 
 // DeadLetters implements store.DeadLetterQueue, in key order through the
@@ -205,12 +233,11 @@ func (s *Store) DeadLetters(ctx context.Context, after string, limit int) ([]sto
 // Requeue implements store.DeadLetterQueue.
 func (s *Store) Requeue(ctx context.Context, key string, at time.Time) error {
 	err := s.write(ctx, func(w *wtx) error {
-		ct, err := w.tx.Exec(w.ctx, `UPDATE outbox SET state = 'pending', attempt = 0, next_attempt = $1, lease_until = NULL, dead_at = NULL, last_error = ''
-			WHERE key = $2 AND state = 'dead'`, at, key)
-		if err != nil {
+		var n int64
+		if err := w.tx.QueryRow(w.ctx, qRequeue, key, at).Scan(&n); err != nil {
 			return err
 		}
-		if ct.RowsAffected() == 0 {
+		if n == 0 {
 			return store.ErrNotFound
 		}
 		return nil

@@ -91,7 +91,13 @@ func Open(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connecting to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
 	s := &Store{pool: pool, now: func() time.Time { return time.Now().UTC() }}
-	if err := migrate(ctx, pool); err != nil {
+	// A migration may backfill a large database (the tallies replay every
+	// journey's records), and the nodes starting with this one wait for
+	// it: an hour, not the minute a connection gets.
+	mctx, mcancel := context.WithTimeout(context.Background(), time.Hour)
+	err = migrate(mctx, pool)
+	mcancel()
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -19,6 +19,9 @@ import (
 type migration struct {
 	name string
 	sql  string
+	// backfill, when set, runs after sql in the same transaction: the data
+	// a step derives from what is stored already.
+	backfill func(ctx context.Context, tx pgx.Tx) error
 }
 
 // migrations[i] brings the schema from version i to version i+1.
@@ -235,11 +238,37 @@ ALTER TABLE inbox ADD COLUMN partner_erased boolean NOT NULL DEFAULT false;
 CREATE TABLE merge_order (id integer PRIMARY KEY);
 INSERT INTO merge_order(id) VALUES (1);
 `},
+	{name: "analytics tallies", sql: `
+-- The analytics tallies (runtime/store/tally), added by each commit in its
+-- own transaction. Keyed also by the shard of the customer whose write
+-- added them: the owner of a shard is the only node that writes its rows,
+-- so nodes committing at once never wait on each other's rows. The
+-- primary key leads with (journey, cohort), so it is also the index that
+-- SumTallies reads (one index to keep up, not two); fillfactor leaves
+-- room on each page for the upserts' new row versions (HOT updates: n and
+-- sum are in no index).
+CREATE TABLE tallies (
+	shard   integer NOT NULL,
+	journey text NOT NULL,
+	cohort  bigint NOT NULL,
+	kind    text NOT NULL,
+	a       text NOT NULL,
+	b       text NOT NULL,
+	n       bigint NOT NULL DEFAULT 0,
+	sum     double precision NOT NULL DEFAULT 0,
+	PRIMARY KEY (journey, cohort, kind, a, b, shard)
+) WITH (fillfactor = 70);
+
+-- What settling an outbox item moves in the send_delivery tally: the
+-- send's journey, name and cohort (NULL for items the upgrade could not
+-- place: their delivery moves nothing).
+ALTER TABLE outbox ADD COLUMN journey text, ADD COLUMN name text, ADD COLUMN cohort bigint;
+`, backfill: backfillTallies},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks
@@ -299,6 +328,16 @@ func migrateOne(ctx context.Context, pool *pgxpool.Pool) (done bool, err error) 
 		m := migrations[v]
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
 			return fmt.Errorf("postgres: migration %d (%s): %w", v+1, m.name, err)
+		}
+		if m.backfill != nil {
+			// The backfill works in Go between its statements: the
+			// session's idle-in-transaction limit (Open) is for commits.
+			if _, err := tx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0"); err != nil {
+				return fmt.Errorf("postgres: migration %d (%s): %w", v+1, m.name, err)
+			}
+			if err := m.backfill(ctx, tx); err != nil {
+				return fmt.Errorf("postgres: migration %d (%s): %w", v+1, m.name, err)
+			}
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)", v+1, m.name); err != nil {
 			return fmt.Errorf("postgres: migration %d (%s): %w", v+1, m.name, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // History record kinds: the first byte of a value under h/, followed by
@@ -21,6 +22,7 @@ const (
 	kindRefusal    = 'r'
 	kindError      = 'e'
 	kindEmit       = 'm'
+	kindResponse   = 'R' // a metric response (schema 5)
 )
 
 // prepared is a batch encoded by the caller's goroutine (JSON encoding is
@@ -30,7 +32,10 @@ type prepared struct {
 	custs []custWrite // one per customer: its last state in the batch
 	msgs  []string    // distinct message ids
 	hist  []histRec   // in batch order
-	at    int64       // commit time (messages, outbox creation)
+	// tallies are the batch's analytics tallies (tally.Merge of every
+	// write's tally.Of): each key once, added to the stored ones.
+	tallies []store.Tally
+	at      int64 // commit time (messages, outbox creation)
 	// histAt is the time of the latest history record (unix microseconds,
 	// rounded up): the batch's ht/ entry is filed under it.
 	histAt int64
@@ -48,6 +53,10 @@ type histRec struct {
 	outAt    int64  // and when it was decided (its first attempt is due then)
 	failed   bool   // a send that failed: indexed under fs/ by failAt
 	failAt   int64
+	journey  string // a transition, send or response of a journey: indexed under jr/
+	// The outbox item's send: what its settlement moves (outRec).
+	outJourney, outName string
+	outCohort           int64
 }
 
 // Commit implements store.Store. A customer that appears more than once in
@@ -78,8 +87,10 @@ func prepare(b *store.Batch, now time.Time) (*prepared, error) {
 	p := &prepared{custs: make([]custWrite, 0, len(last)), at: micros(now)}
 	seenMsg := make(map[string]bool)
 	seenOut := make(map[string]bool)
+	var tallies []store.Tally
 	for i, cw := range b.Customers {
 		c := cw.State
+		tallies = append(tallies, tally.Of(&b.Customers[i])...)
 		if last[c.ID] == i {
 			rec, err := customerRec(c, cw.NextWake)
 			if err != nil {
@@ -104,6 +115,7 @@ func prepare(b *store.Batch, now time.Time) (*prepared, error) {
 			}
 		}
 	}
+	p.tallies = tally.Merge(tallies)
 	return p, nil
 }
 
@@ -130,12 +142,14 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 		if err := p.record(customer, kindTransition, res.Transitions[k].At, &res.Transitions[k]); err != nil {
 			return err
 		}
+		p.hist[len(p.hist)-1].journey = res.Transitions[k].Journey
 	}
 	for k := range res.Sends {
 		sd := &res.Sends[k]
 		if err := p.record(customer, kindSend, sd.At, sd); err != nil {
 			return err
 		}
+		p.hist[len(p.hist)-1].journey = sd.Journey
 		if sd.Fate == engine.FateFailed {
 			h := &p.hist[len(p.hist)-1]
 			h.failed, h.failAt = true, micros(sd.At)
@@ -145,7 +159,14 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 			seenOut[sd.Key] = true
 			h := &p.hist[len(p.hist)-1]
 			h.outbox, h.outAt = sd.Key, micros(sd.At)
+			h.outJourney, h.outName, h.outCohort = sd.Journey, sd.Name, tally.Cohort(sd.Entered)
 		}
+	}
+	for k := range res.Responses {
+		if err := p.record(customer, kindResponse, res.Responses[k].At, &res.Responses[k]); err != nil {
+			return err
+		}
+		p.hist[len(p.hist)-1].journey = res.Responses[k].Journey
 	}
 	for k := range res.Refusals {
 		if err := p.record(customer, kindRefusal, res.Refusals[k].At, &res.Refusals[k]); err != nil {
@@ -241,6 +262,9 @@ func (t *tx) commit(p *prepared) error {
 		if h.failed {
 			t.set(failedKey(h.failAt, seq), []byte(h.customer))
 		}
+		if h.journey != "" {
+			t.set(journeyKey(h.journey, seq), []byte(h.customer))
+		}
 		if h.outbox == "" {
 			continue
 		}
@@ -252,7 +276,8 @@ func (t *tx) commit(p *prepared) error {
 		if found {
 			continue
 		}
-		r := outRec{state: statePending, next: h.outAt, customer: h.customer, seq: seq}
+		r := outRec{state: statePending, next: h.outAt, customer: h.customer, seq: seq,
+			journey: h.outJourney, name: h.outName, hasCohort: true, cohort: h.outCohort}
 		t.set(key, r.encode())
 		t.set(outDueKey(h.outAt, h.outbox), nil)
 	}
@@ -261,5 +286,5 @@ func (t *tx) commit(p *prepared) error {
 		// it, every record of the commit is older (PruneHistory).
 		t.set(histTimeKey(p.histAt, index[0].seq), index.encode())
 	}
-	return nil
+	return t.addTallies(p.tallies)
 }

@@ -5,9 +5,10 @@
 // keys to one log and one in-memory table, and compaction later writes
 // them out sequentially. It also implements store.MessagePruner,
 // store.HistoryPruner, store.EventHistory, store.DeadLetterQueue,
-// store.FailedSendLister, store.CustomerLister and store.ReceivedHistory
+// store.FailedSendLister, store.CustomerLister, store.ReceivedHistory
 // (inputs received are history records of their own kind, so pruned and
-// erased with it), and passes storetest like every store.
+// erased with it), store.JourneyRecords and store.Tallies, and passes
+// storetest like every store.
 //
 //	st, err := pebble.Open("/var/lib/waymark/pebble")
 //	defer st.Close()
@@ -72,6 +73,11 @@
 //	m/<id>                           ingest message id: when it was committed
 //	mt/<at><id>                      message ids by time: PruneMessages
 //	p/<hash>                         program: created at, save order, IR
+//	jr/<journey><seq>                a journey's transitions, sends and metric responses in
+//	                                 commit order, the customer as value (the record is
+//	                                 h/<customer><seq>): JourneyRecords (schema 5)
+//	t/<journey><cohort><kind><a><b>  an analytics tally (runtime/store/tally): N and Sum;
+//	                                 the cohort hour sorts like a time (schema 6)
 //
 // A customer's record carries where its index entries are (its wake and
 // its active instances), so a commit updates w/, a/ and ac/ only when they
@@ -120,6 +126,28 @@
 // Times are kept in microseconds, PostgreSQL's precision; a wake is
 // rounded up, never down, so the scheduler never wakes a customer early.
 //
+// # Journey records and tallies
+//
+// Commit files each transition, send and metric response of a journey
+// under jr/ (a key, no copy of the record) and adds tally.Merge of the
+// batch's tally.Of to the t/ keys: a read and a write of each key in the
+// writer's batch, safe because one goroutine runs every write in order
+// (writer.go), so no two requests ever add to a key at once. Settling an
+// outbox item moves its send between the send_delivery states when the
+// item's state really changes; the item (format 2) carries its send's
+// journey, name and cohort for that. SumTallies walks t/<journey> from the
+// first cohort to the last, per journey named, and sums by kind and names.
+// PruneHistory and Erase delete the jr/ entry of each record they delete
+// (its journey is in the record); the tallies stay: they count what
+// happened, not what is still stored.
+//
+// A layout-4 store is upgraded in two steps: 5 indexes its transitions and
+// sends under jr/ (it kept no responses); 6 replays each journey's records
+// (tally.Replayer) into t/, gives the outbox items not delivered yet their
+// send's journey, name and cohort, and the active instances the stages
+// and split variants they had (tally.FillProgress). Each step is one
+// batch with its version number: an interrupted step starts over.
+//
 // # Schema
 //
 // meta/schema holds the layout version (SchemaVersion). Open records it in
@@ -134,7 +162,8 @@
 // compaction concurrency 1 (2 under debt), default L0 thresholds, a pinned
 // format version. In BenchmarkCommit's workload an event is about ten
 // keys (the customer, two wake entries, three history records, the outbox
-// item and its due entry, the message id twice) and two reads; the CPU
+// item and its due entry, the message id twice) and two reads, plus a jr/
+// entry per journey record and a read and a write per tally key; the CPU
 // goes to JSON encoding (in the callers), memtable inserts, the reads and
 // compaction in about equal parts.
 package pebble

@@ -15,9 +15,10 @@ var _ store.Eraser = (*Store)(nil)
 
 // Erase implements store.Eraser: one write request, so no commit sees half
 // an erase. It deletes c/<id> with the index entries its record names (w/,
-// a/, ac/), every h/<id> record with the fs/ entry of a failed send, and
-// the o/ items under the key prefix "<id>/" that belong to the customer
-// with their od/, d/ or dv/ entry.
+// a/, ac/), every h/<id> record with the fs/ entry of a failed send and
+// the jr/ entry of a journey's record, and the o/ items under the key
+// prefix "<id>/" that belong to the customer with their od/, d/ or dv/
+// entry.
 //
 // The ht/ entries that named the erased records stay until PruneHistory
 // reaches them (they hold the customer id and sequence numbers, nothing
@@ -53,6 +54,9 @@ func (s *Store) Erase(ctx context.Context, customerID string) (store.Erased, err
 		err = scan(t.b, hp, upper(hp), func(k, v []byte) (bool, error) {
 			e.History++
 			t.del(append([]byte(nil), k...))
+			if j := recordJourney(v); j != "" && len(k) == len(hp)+8 {
+				t.del(journeyKey(j, binary.BigEndian.Uint64(k[len(hp):])))
+			}
 			if len(v) == 0 || v[0] != kindSend || len(k) < len(hp)+8 {
 				return true, nil
 			}

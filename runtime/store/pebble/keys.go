@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/waymark-dev/waymark/runtime/store"
 )
 
 // Key prefixes: one per kind of record (see doc.go for the layout). Each
@@ -24,6 +26,8 @@ var (
 	pMessage  = []byte("m/")    // m/<id>
 	pMsgTime  = []byte("mt/")   // mt/<at><id>
 	pProgram  = []byte("p/")    // p/<hash>
+	pJourney  = []byte("jr/")   // jr/<journey><seq>: one journey's records, the customer as value (schema 5)
+	pTally    = []byte("t/")    // t/<journey><cohort><kind><a><b>: an analytics tally (schema 6)
 
 	kSchema = []byte("meta/schema")
 	kSeq    = []byte("meta/seq")
@@ -152,6 +156,67 @@ func messageKey(id string) []byte { return append(mk(pMessage, len(id)), id...) 
 
 func msgTimeKey(at int64, id string) []byte {
 	return append(appendTime(mk(pMsgTime, 8+len(id)), at), id...)
+}
+
+// journeyPrefix is the prefix of every jr/ key of journey.
+func journeyPrefix(journey string) []byte {
+	return appendStr(mk(pJourney, len(journey)+10), journey)
+}
+
+func journeyKey(journey string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(journeyPrefix(journey), seq)
+}
+
+// readJourneyKey reads the journey and sequence number of a jr/ key.
+func readJourneyKey(k []byte) (journey string, seq uint64, err error) {
+	if len(k) < len(pJourney) || string(k[:len(pJourney)]) != string(pJourney) {
+		return "", 0, errKey
+	}
+	journey, rest, err := readStr(k[len(pJourney):])
+	if err != nil {
+		return "", 0, err
+	}
+	if len(rest) != 8 {
+		return "", 0, errKey
+	}
+	return journey, binary.BigEndian.Uint64(rest), nil
+}
+
+// tallyPrefix is the prefix of the t/ keys of journey's cohort hour
+// (the cohort sorts like a time: sign bit flipped, big-endian).
+func tallyPrefix(journey string, cohort int64) []byte {
+	return appendTime(appendStr(mk(pTally, len(journey)+16), journey), cohort)
+}
+
+func tallyKey(t store.Tally) []byte {
+	b := tallyPrefix(t.Journey, t.Cohort)
+	b = appendStr(b, t.Kind)
+	b = appendStr(b, t.A)
+	return append(b, t.B...)
+}
+
+// readTallyKey reads a t/ key into the key fields of a tally.
+func readTallyKey(k []byte) (store.Tally, error) {
+	var t store.Tally
+	if len(k) < len(pTally) || string(k[:len(pTally)]) != string(pTally) {
+		return t, errKey
+	}
+	var err error
+	rest := k[len(pTally):]
+	if t.Journey, rest, err = readStr(rest); err != nil {
+		return t, err
+	}
+	if t.Cohort, rest, err = readTime(rest); err != nil {
+		return t, err
+	}
+	if t.Kind, rest, err = readStr(rest); err != nil {
+		return t, err
+	}
+	if t.A, rest, err = readStr(rest); err != nil {
+		return t, err
+	}
+	t.B = string(rest)
+	return t, nil
 }
 
 func programKey(hash string) []byte { return append(mk(pProgram, len(hash)), hash...) }

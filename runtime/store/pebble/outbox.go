@@ -13,6 +13,7 @@ import (
 	pdb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // ClaimOutbox implements store.Store. A claim moves each item's due entry
@@ -31,6 +32,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	until, at := micros(now.Add(lease)), micros(now)
 	err := s.write(ctx, func(t *tx) error {
 		got = got[:0]
+		var moves []store.Tally // of the items dead-lettered: added once, at the end
 		lowerBound, upperBound := pOutDue, appendTime(mk(pOutDue, 8), at+1)
 		if f := t.s.outFloor; f != nil {
 			lowerBound = f
@@ -88,6 +90,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 				r.state, r.settledAt, r.lastError = stateDead, at, "the send is missing from the history"
 				t.set(outboxKey(key), r.encode())
 				t.set(deadKey(key), nil)
+				moves = append(moves, deliveryMove(&r, statePending)...)
 				continue
 			}
 			r.next = until
@@ -104,7 +107,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 			// in runGroup).
 			t.claimFloor = upperBound
 		}
-		return nil
+		return t.addTallies(tally.Merge(moves))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: claim outbox: %w", err)
@@ -163,7 +166,7 @@ func (s *Store) settle(ctx context.Context, what, key string, change func(r *out
 			t.set(deliveredKey(r.settledAt, key), nil) // for PruneHistory
 		}
 		t.set(k, r.encode())
-		return nil
+		return t.addTallies(tally.Merge(deliveryMove(&r, was)))
 	})
 	if err != nil {
 		return fmt.Errorf("pebble: %s %q: %w", what, key, err)

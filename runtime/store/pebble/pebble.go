@@ -64,6 +64,8 @@ var _ interface {
 	store.EventHistory
 	store.DeadLetterQueue
 	store.FailedSendLister
+	store.JourneyRecords
+	store.Tallies
 } = (*Store)(nil)
 
 // SchemaVersion is the layout version this binary writes and understands,
@@ -75,7 +77,11 @@ var _ interface {
 //	3  ht/ and dv/: the history by commit and delivered items by time,
 //	   so PruneHistory costs what it forgets
 //	4  fs/<at><seq>: the failed sends across customers (FailedSends)
-const SchemaVersion = 4
+//	5  jr/<journey><seq>: one journey's records (JourneyRecords); metric
+//	   responses recorded in the history
+//	6  t/: the analytics tallies (store.Tallies); outbox items (format 2)
+//	   with what their settlement moves in them
+const SchemaVersion = 6
 
 // options is the Pebble configuration, for a small machine (2 cores) whose
 // write load is many small synced batches:
@@ -225,6 +231,10 @@ func (s *Store) migrate() error {
 
 // migrations[v] brings a store at version v to v+1, writing into b.
 var migrations = map[int]func(db *pdb.DB, b *pdb.Batch) error{
+	// 6: derive the tallies by replaying each journey's records (tally.go).
+	5: backfillTallies,
+	// 5: index the transitions and sends by journey under jr/ (tally.go).
+	4: indexJourneys,
 	// 4: index the failed sends under fs/ (failed.go).
 	3: indexFailed,
 	// 3: file every history record under ht/ by its own time (their

@@ -57,6 +57,14 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, it
 					continue
 				}
 			}
+			// Its jr/ entry goes with it: the journey is in the record.
+			v, found, err := t.get(hkey)
+			if err != nil {
+				return 0, 0, err
+			}
+			if j := recordJourney(v); found && j != "" {
+				t.del(journeyKey(j, r.seq))
+			}
 			t.del(hkey)
 		}
 		switch {

@@ -3,6 +3,7 @@ package pebble
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 )
 
@@ -156,9 +157,21 @@ type outRec struct {
 	lastError string
 	customer  string
 	seq       uint64
+
+	// What settling the item moves in the send_delivery tally (format 2):
+	// its send's journey, name and cohort. An item of format 1 written
+	// before schema 6, or one the upgrade could not place, has no cohort
+	// and moves nothing.
+	journey, name string
+	hasCohort     bool
+	cohort        int64
 }
 
-const outFormat = 1
+// Formats of outRec: 1 without the tally fields, 2 with them.
+const (
+	outFormat1 = 1
+	outFormat  = 2
+)
 
 func (r *outRec) encode() []byte {
 	b := make([]byte, 0, 32+len(r.lastError)+len(r.customer))
@@ -168,13 +181,20 @@ func (r *outRec) encode() []byte {
 	b = binary.AppendVarint(b, r.settledAt)
 	b = appendString(b, r.lastError)
 	b = appendString(b, r.customer)
-	return binary.AppendUvarint(b, r.seq)
+	b = binary.AppendUvarint(b, r.seq)
+	b = appendString(b, r.journey)
+	b = appendString(b, r.name)
+	if !r.hasCohort {
+		return append(b, 0)
+	}
+	return binary.AppendVarint(append(b, 1), r.cohort)
 }
 
 func decodeOut(v []byte) (outRec, error) {
 	d := dec{b: v}
 	var r outRec
-	if d.byte1() != outFormat {
+	f := d.byte1()
+	if f != outFormat1 && f != outFormat {
 		return r, errRecord
 	}
 	r.state = d.byte1()
@@ -184,7 +204,38 @@ func decodeOut(v []byte) (outRec, error) {
 	r.lastError = d.str()
 	r.customer = d.str()
 	r.seq = d.uvarint()
+	if f == outFormat {
+		r.journey = d.str()
+		r.name = d.str()
+		if r.hasCohort = d.byte1() == 1; r.hasCohort {
+			r.cohort = d.varint()
+		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		return r, errRecord
+	}
 	return r, d.err
+}
+
+// tallyVal is the value under t/: format byte, N (varint), Sum (float64
+// bits, big-endian).
+const tallyFormat = 1
+
+func encodeTally(n int64, sum float64) []byte {
+	b := binary.AppendVarint([]byte{tallyFormat}, n)
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(sum))
+}
+
+func decodeTally(v []byte) (n int64, sum float64, err error) {
+	d := dec{b: v}
+	if d.byte1() != tallyFormat {
+		return 0, 0, errRecord
+	}
+	n = d.varint()
+	if d.err != nil || len(d.b) != 8 {
+		return 0, 0, errRecord
+	}
+	return n, math.Float64frombits(binary.BigEndian.Uint64(d.b)), nil
 }
 
 // histIndex is the value under ht/: the history records one commit wrote,

@@ -2,8 +2,9 @@
 // github.com/jackc/pgx/v5), for running several Waymark nodes against one
 // database (runtime/cluster). It also implements store.MessagePruner,
 // store.EventHistory, store.DeadLetterQueue, store.HistoryPruner,
-// store.CustomerLister, store.ReceivedHistory and store.Eraser, and passes
-// the storetest conformance suite.
+// store.CustomerLister, store.ReceivedHistory, store.Eraser,
+// store.JourneyRecords and store.Tallies, and passes the storetest
+// conformance suite.
 //
 //	st, err := postgres.Open("postgres://waymark@db:5432/waymark?sslmode=require")
 //	defer st.Close()
@@ -63,11 +64,31 @@
 // merge_order one row that every merge's enqueue locks, so that merges'
 // rows never interleave in seq order.
 //
+// tallies holds the analytics tallies (runtime/store/tally): a commit
+// upserts tally.Merge of its writes' tally.Of, per shard, in its batch
+// (one more statement, no more round trips). Their rows are keyed also by
+// the shard of the customer whose write added them, so each shard's rows
+// are written by its owner alone: nodes committing at once never contend
+// for a row, and one node's commits run one after the other, so no two
+// transactions ever wait on each other's tallies. SumTallies sums a
+// journey's cohort range across shards (a range of the primary key, which
+// leads with journey and cohort). An outbox item carries its send's
+// journey, name and cohort: Delivered, Dead, Requeue and the dead-lettering
+// of an undecodable item move its send_delivery tally in the same
+// statement, only when the item's state really changes (one statement:
+// the item's old state, the UPDATE, the upsert).
+//
 // schema_migrations records the schema version: Open applies the missing
 // steps in order, each in a transaction that first locks schema_migrations
 // (the version's primary key refuses a second application anyway), so any
 // number of nodes may start together; a database of a newer version is
-// refused (store.ErrSchemaTooNew).
+// refused (store.ErrSchemaTooNew). A step may also backfill in Go, in its
+// transaction: the tallies' step (8) replays each journey's records
+// (tally.Replayer, one per journey and shard), places the outbox items not
+// delivered yet, and fills the active instances' visited stages and split
+// variants (tally.FillProgress); the nodes starting meanwhile wait on the
+// lock. Records committed by a node of an older binary during it are not
+// counted: upgrade with the older nodes stopped.
 //
 // # Customers: list, erase
 //

@@ -2,14 +2,18 @@ package pebble
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"math"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
 )
@@ -223,4 +227,60 @@ func TestUpgradeTallies(t *testing.T) {
 			}
 		},
 	})
+}
+
+// Erase and PruneHistory take the jr/ entries of the records they delete
+// with them: none is left naming a record that is gone.
+func TestJourneyIndexFollowsTheHistory(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "jr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	write := func(id string, fate string) store.CustomerWrite {
+		in := id + "/j/1"
+		return store.CustomerWrite{State: &engine.Customer{ID: id}, Results: []engine.Result{{
+			Transitions: []engine.Transition{{Instance: in, Journey: "j", To: "s", Status: engine.StatusActive, At: storetest.T0}},
+			Sends:       []engine.Send{{Key: in + "/1/mail", Journey: "j", Instance: in, Name: "mail", Fate: fate, At: storetest.T0}},
+			Responses:   []engine.Response{{Metric: "nps", Journey: "j", Instance: in, Value: 9, At: storetest.T0}, {Metric: "nps", Value: 1, At: storetest.T0}},
+		}}}
+	}
+	if err := s.Commit(ctx, &store.Batch{Customers: []store.CustomerWrite{write("a", engine.FateDeliver), write("b", engine.FateSuppressed), write("c", engine.FateDeliver)}}); err != nil {
+		t.Fatal(err)
+	}
+	index := func() map[string]int {
+		n := map[string]int{}
+		err := scan(s.db, pJourney, upper(pJourney), func(k, v []byte) (bool, error) {
+			j, seq, err := readJourneyKey(k)
+			if err != nil || j != "j" {
+				t.Fatalf("jr/ key %q: %q, %v", k, j, err)
+			}
+			if _, found, _ := get(s.db, historyKey(string(v), seq)); !found {
+				t.Errorf("jr/ entry %d of %q names a record that is gone", seq, v)
+			}
+			n[string(v)]++
+			return true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := index(); got["a"] != 3 || got["b"] != 3 || got["c"] != 3 || len(got) != 3 {
+		t.Fatalf("jr/ entries by customer %v, want 3 each (transition, send, response in j)", got)
+	}
+	if _, err := s.Erase(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := index(); got["a"] != 0 || got["b"] != 3 {
+		t.Fatalf("jr/ entries after erasing a: %v", got)
+	}
+	if _, _, err := s.PruneHistory(ctx, storetest.T0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// c's send is pending: the prune keeps it, and its entry.
+	if got := index(); len(got) != 1 || got["c"] != 1 {
+		t.Fatalf("jr/ entries after the prune: %v, want c's pending send alone", got)
+	}
 }

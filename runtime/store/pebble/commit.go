@@ -53,7 +53,10 @@ type histRec struct {
 	outAt    int64  // and when it was decided (its first attempt is due then)
 	failed   bool   // a send that failed: indexed under fs/ by failAt
 	failAt   int64
-	journey  string // a transition, send or response of a journey: indexed under jr/
+	// A transition, send or metric response: indexed under jr/ by its
+	// journey ("" for a response in no journey: its tallies are kept too).
+	journal bool
+	journey string
 	// The outbox item's send: what its settlement moves (outRec).
 	outJourney, outName string
 	outCohort           int64
@@ -142,14 +145,14 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 		if err := p.record(customer, kindTransition, res.Transitions[k].At, &res.Transitions[k]); err != nil {
 			return err
 		}
-		p.hist[len(p.hist)-1].journey = res.Transitions[k].Journey
+		p.journal(res.Transitions[k].Journey)
 	}
 	for k := range res.Sends {
 		sd := &res.Sends[k]
 		if err := p.record(customer, kindSend, sd.At, sd); err != nil {
 			return err
 		}
-		p.hist[len(p.hist)-1].journey = sd.Journey
+		p.journal(sd.Journey)
 		if sd.Fate == engine.FateFailed {
 			h := &p.hist[len(p.hist)-1]
 			h.failed, h.failAt = true, micros(sd.At)
@@ -166,7 +169,7 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 		if err := p.record(customer, kindResponse, res.Responses[k].At, &res.Responses[k]); err != nil {
 			return err
 		}
-		p.hist[len(p.hist)-1].journey = res.Responses[k].Journey
+		p.journal(res.Responses[k].Journey)
 	}
 	for k := range res.Refusals {
 		if err := p.record(customer, kindRefusal, res.Refusals[k].At, &res.Refusals[k]); err != nil {
@@ -184,6 +187,12 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 		}
 	}
 	return nil
+}
+
+// journal marks the last record as one of journey's (jr/).
+func (p *prepared) journal(journey string) {
+	h := &p.hist[len(p.hist)-1]
+	h.journal, h.journey = true, journey
 }
 
 func (p *prepared) record(customer string, kind byte, at time.Time, v any) error {
@@ -262,7 +271,7 @@ func (t *tx) commit(p *prepared) error {
 		if h.failed {
 			t.set(failedKey(h.failAt, seq), []byte(h.customer))
 		}
-		if h.journey != "" {
+		if h.journal {
 			t.set(journeyKey(h.journey, seq), []byte(h.customer))
 		}
 		if h.outbox == "" {

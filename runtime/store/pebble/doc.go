@@ -74,8 +74,9 @@
 //	mt/<at><id>                      message ids by time: PruneMessages
 //	p/<hash>                         program: created at, save order, IR
 //	jr/<journey><seq>                a journey's transitions, sends and metric responses in
-//	                                 commit order, the customer as value (the record is
-//	                                 h/<customer><seq>): JourneyRecords (schema 5)
+//	                                 commit order (journey "": responses in none), the
+//	                                 customer as value (the record is h/<customer><seq>):
+//	                                 JourneyRecords (schema 5)
 //	t/<journey><cohort><kind><a><b>  an analytics tally (runtime/store/tally): N and Sum;
 //	                                 the cohort hour sorts like a time (schema 6)
 //
@@ -142,11 +143,12 @@
 // happened, not what is still stored.
 //
 // A layout-4 store is upgraded in two steps: 5 indexes its transitions and
-// sends under jr/ (it kept no responses); 6 replays each journey's records
-// (tally.Replayer) into t/, gives the outbox items not delivered yet their
-// send's journey, name and cohort, and the active instances the stages
-// and split variants they had (tally.FillProgress). Each step is one
-// batch with its version number: an interrupted step starts over.
+// sends under jr/ (it kept no responses); 6 replays the records in commit
+// order across journeys (tally.Replayer, over a merge of jr/ by sequence)
+// into t/, gives the outbox items not delivered yet their send's journey,
+// name and cohort, and the active instances the stages and split variants
+// they had (tally.FillProgress). Each step is one batch with its version
+// number: an interrupted step starts over.
 //
 // # Schema
 //

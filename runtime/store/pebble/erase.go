@@ -54,7 +54,7 @@ func (s *Store) Erase(ctx context.Context, customerID string) (store.Erased, err
 		err = scan(t.b, hp, upper(hp), func(k, v []byte) (bool, error) {
 			e.History++
 			t.del(append([]byte(nil), k...))
-			if j := recordJourney(v); j != "" && len(k) == len(hp)+8 {
+			if j, ok := recordJourney(v); ok && len(k) == len(hp)+8 {
 				t.del(journeyKey(j, binary.BigEndian.Uint64(k[len(hp):])))
 			}
 			if len(v) == 0 || v[0] != kindSend || len(k) < len(hp)+8 {

@@ -62,7 +62,7 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (records, it
 			if err != nil {
 				return 0, 0, err
 			}
-			if j := recordJourney(v); found && j != "" {
+			if j, ok := recordJourney(v); found && ok {
 				t.del(journeyKey(j, r.seq))
 			}
 			t.del(hkey)

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"container/heap"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -225,26 +226,26 @@ func journeyRecord(r reader, journey, customer string, seq uint64) (rec store.Jo
 }
 
 // recordJourney is the journey of a history record (h/ value) that jr/
-// indexes, "" for the others.
-func recordJourney(v []byte) string {
+// indexes; ok is false for the others.
+func recordJourney(v []byte) (journey string, ok bool) {
 	if len(v) == 0 || (v[0] != kindTransition && v[0] != kindSend && v[0] != kindResponse) {
-		return ""
+		return "", false
 	}
 	var j struct {
 		Journey string `json:"journey"`
 	}
 	if json.Unmarshal(v[1:], &j) != nil {
-		return ""
+		return "", false
 	}
-	return j.Journey
+	return j.Journey, true
 }
 
 // indexJourneys (schema 5) files every transition and send of an older
 // store under jr/ (metric responses were not recorded before it).
 func indexJourneys(db *pdb.DB, b *pdb.Batch) error {
 	return scan(db, pHistory, upper(pHistory), func(k, v []byte) (bool, error) {
-		j := recordJourney(v)
-		if j == "" {
+		j, ok := recordJourney(v)
+		if !ok {
 			return true, nil
 		}
 		customer, rest, err := readStr(k[len(pHistory):])
@@ -256,44 +257,32 @@ func indexJourneys(db *pdb.DB, b *pdb.Batch) error {
 }
 
 // backfillTallies (schema 6) derives the tallies of an older store by
-// replaying each journey's records (tally.Replayer, through jr/, which
-// schema 5 made); then gives the outbox items not delivered yet the
-// journey, name and cohort their settlement moves, and the active
-// instances the stages and variants they had (tally.FillProgress). All in
-// the batch that records version 6: an interrupted backfill starts over.
+// replaying its records (tally.Replayer, through jr/, which schema 5
+// made) in commit order across journeys: an instance renamed by a moved
+// block goes on under the new name, and only a replay that saw its entry
+// under the old one counts it as the commits did. Then it gives the
+// outbox items not delivered yet the journey, name and cohort their
+// settlement moves, and the active instances the stages and variants they
+// had (tally.FillProgress). All in the batch that records version 6: an
+// interrupted backfill starts over. The Replayer holds each instance's
+// run (a few hundred bytes) until the end.
 func backfillTallies(db *pdb.DB, b *pdb.Batch) error {
 	snap := db.NewSnapshot()
 	defer snap.Close()
-	reps := map[string]*tally.Replayer{}
-	var journeys []string
-	// One walk of jr/: journeys in key order, each one's records in commit
-	// order.
-	err := scan(snap, pJourney, upper(pJourney), func(k, v []byte) (bool, error) {
-		j, seq, err := readJourneyKey(k)
-		if err != nil {
-			return false, fmt.Errorf("journey index key %x: %w", k, err)
+	rep := tally.NewReplayer("")
+	err := allJourneyRecords(snap, func(customer, journey string, seq uint64) error {
+		rec, _, ok, err := journeyRecord(snap, journey, customer, seq)
+		if ok {
+			rep.Add(rec)
 		}
-		rec, _, ok, err := journeyRecord(snap, j, string(v), seq)
-		if err != nil || !ok {
-			return err == nil, err
-		}
-		r := reps[j]
-		if r == nil {
-			r = tally.NewReplayer(j)
-			reps[j] = r
-			journeys = append(journeys, j)
-		}
-		r.Add(rec)
-		return true, nil
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	for _, j := range journeys {
-		for _, t := range tally.Merge(reps[j].Tallies()) {
-			if err := b.Set(tallyKey(t), encodeTally(t.N, t.Sum), nil); err != nil {
-				return err
-			}
+	for _, t := range rep.Tallies() {
+		if err := b.Set(tallyKey(t), encodeTally(t.N, t.Sum), nil); err != nil {
+			return err
 		}
 	}
 	err = scan(snap, pOutbox, upper(pOutbox), func(k, v []byte) (bool, error) {
@@ -313,9 +302,7 @@ func backfillTallies(db *pdb.DB, b *pdb.Batch) error {
 			return true, nil // dead-lettered at its claim, nothing to place it by
 		}
 		r.journey, r.name = sd.Journey, sd.Name
-		if rep := reps[sd.Journey]; rep != nil {
-			r.cohort, r.hasCohort = rep.Cohort(sd.Instance)
-		}
+		r.cohort, r.hasCohort = rep.Cohort(sd.Instance)
 		return true, b.Set(k, r.encode(), nil)
 	})
 	if err != nil {
@@ -332,11 +319,8 @@ func backfillTallies(db *pdb.DB, b *pdb.Batch) error {
 		if err != nil {
 			return false, fmt.Errorf("customer %q: %w", id, err)
 		}
-		state, changed, err := tally.FillProgress(c.state, func(journey, instance string) ([]string, map[string]string, bool) {
-			if rep := reps[journey]; rep != nil {
-				return rep.Progress(instance)
-			}
-			return nil, nil, false
+		state, changed, err := tally.FillProgress(c.state, func(_, instance string) ([]string, map[string]string, bool) {
+			return rep.Progress(instance)
 		})
 		if err != nil {
 			return false, fmt.Errorf("customer %q: %w", id, err)
@@ -347,4 +331,111 @@ func backfillTallies(db *pdb.DB, b *pdb.Batch) error {
 		c.state = state
 		return true, b.Set(ck, c.encode(), nil)
 	})
+}
+
+// allJourneyRecords calls fn with every jr/ entry in commit order (the
+// history's sequence) across journeys: a merge of one iterator per
+// journey, each in order already.
+func allJourneyRecords(r snapshotReader, fn func(customer, journey string, seq uint64) error) error {
+	var its seqHeap
+	defer func() {
+		for _, c := range its {
+			c.it.Close()
+		}
+	}()
+	// The journeys: a skip over jr/, one seek per journey.
+	for from := pJourney; ; {
+		var j string
+		found := false
+		err := scan(r, from, upper(pJourney), func(k, _ []byte) (bool, error) {
+			var err error
+			j, _, err = readJourneyKey(k)
+			found = err == nil
+			if err != nil {
+				return false, fmt.Errorf("journey index key %x: %w", k, err)
+			}
+			return false, nil
+		})
+		if err != nil {
+			return err
+		}
+		if !found {
+			break
+		}
+		p := journeyPrefix(j)
+		it, err := r.NewIter(&pdb.IterOptions{LowerBound: p, UpperBound: upper(p)})
+		if err != nil {
+			return err
+		}
+		c := &seqCursor{journey: j, it: it}
+		if c.load(it.First()) {
+			its = append(its, c)
+		} else {
+			it.Close()
+		}
+		if c.err != nil {
+			return c.err
+		}
+		from = upper(p)
+	}
+	heap.Init(&its)
+	for len(its) > 0 {
+		c := its[0]
+		if err := fn(c.customer, c.journey, c.seq); err != nil {
+			return err
+		}
+		if c.load(c.it.Next()) {
+			heap.Fix(&its, 0)
+			continue
+		}
+		if c.err != nil {
+			return c.err
+		}
+		heap.Pop(&its)
+		c.it.Close()
+	}
+	return nil
+}
+
+// seqCursor is one journey's jr/ iterator at its current entry.
+type seqCursor struct {
+	journey  string
+	it       *pdb.Iterator
+	seq      uint64
+	customer string
+	err      error
+}
+
+// load reads the entry the iterator is at; false at the end or on an
+// error (in c.err).
+func (c *seqCursor) load(ok bool) bool {
+	if !ok {
+		c.err = c.it.Error()
+		return false
+	}
+	j, seq, err := readJourneyKey(c.it.Key())
+	if err != nil || j != c.journey {
+		c.err = fmt.Errorf("journey index key %x: %w", c.it.Key(), errKey)
+		return false
+	}
+	v, err := c.it.ValueAndErr()
+	if err != nil {
+		c.err = err
+		return false
+	}
+	c.seq, c.customer = seq, string(v)
+	return true
+}
+
+type seqHeap []*seqCursor
+
+func (h seqHeap) Len() int           { return len(h) }
+func (h seqHeap) Less(i, k int) bool { return h[i].seq < h[k].seq }
+func (h seqHeap) Swap(i, k int)      { h[i], h[k] = h[k], h[i] }
+func (h *seqHeap) Push(x any)        { *h = append(*h, x.(*seqCursor)) }
+func (h *seqHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }

@@ -83,8 +83,8 @@
 // (the version's primary key refuses a second application anyway), so any
 // number of nodes may start together; a database of a newer version is
 // refused (store.ErrSchemaTooNew). A step may also backfill in Go, in its
-// transaction: the tallies' step (8) replays each journey's records
-// (tally.Replayer, one per journey and shard), places the outbox items not
+// transaction: the tallies' step (8) replays the records in commit order
+// (tally.Replayer, one per shard), places the outbox items not
 // delivered yet, and fills the active instances' visited stages and split
 // variants (tally.FillProgress); the nodes starting meanwhile wait on the
 // lock. Records committed by a node of an older binary during it are not

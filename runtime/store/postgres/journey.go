@@ -16,7 +16,7 @@ import (
 // its key.
 func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
 	err := s.read(func() error {
-		return journeyRecords(ctx, s.pool, journey, until, func(_ string, rec store.JourneyRecord) error { return fn(rec) })
+		return scanRecords(ctx, s.pool, func(_ string, rec store.JourneyRecord) error { return fn(rec) }, qJourneyRecords, journey, until)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: records of journey %q: %w", journey, err)
@@ -29,23 +29,34 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// journeyRecords calls fn with each record of journey before until, in
-// commit order, and the customer whose record it is.
-func journeyRecords(ctx context.Context, q querier, journey string, until time.Time, fn func(customer string, rec store.JourneyRecord) error) error {
-	rs, err := q.Query(ctx, `SELECT h.customer, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+// The records of one journey ($1) before $2, in commit order, through
+// history_journey; and those of every journey, in commit order, for the
+// upgrade to the tallies (a sort of the whole history, once).
+const (
+	qJourneyRecords = `SELECT h.customer, h.journey, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
 		FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
 		WHERE h.journey = $1 AND h.kind IN ('transition', 'send', 'response') AND h.at < $2
-		ORDER BY h.seq`, journey, until)
+		ORDER BY h.seq`
+	qAllRecords = `SELECT h.customer, h.journey, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+		FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
+		WHERE h.kind IN ('transition', 'send', 'response')
+		ORDER BY h.seq`
+)
+
+// scanRecords calls fn with each record query (qJourneyRecords,
+// qAllRecords) reads, and the customer whose record it is.
+func scanRecords(ctx context.Context, q querier, fn func(customer string, rec store.JourneyRecord) error, query string, args ...any) error {
+	rs, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
 	for rs.Next() {
-		var customer, kind string
+		var customer, journey, kind string
 		var instance, version, from, to, cause, status, name, fate, delivery *string
 		var at time.Time
 		var data []byte
-		if err := rs.Scan(&customer, &kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
+		if err := rs.Scan(&customer, &journey, &kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
 			return err
 		}
 		var rec store.JourneyRecord

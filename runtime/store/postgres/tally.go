@@ -1,13 +1,9 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,10 +30,9 @@ func (s *Store) SumTallies(ctx context.Context, journeys []string, from, to int6
 
 // backfillTallies is the upgrade of a database without tallies (part of
 // the migration that makes them, in its transaction, so it runs once
-// however many nodes start): each journey's records are replayed
-// (tally.Replayer), one replayer per journey and shard, so that each
-// shard's rows hold its own customers' tallies as its commits would have
-// written them. Then the outbox items not delivered yet get the journey,
+// however many nodes start): the records are replayed (tally.Replayer),
+// one replayer per shard, so that each shard's rows hold its own
+// customers' tallies as its commits wrote them. Then the outbox items not delivered yet get the journey,
 // name and cohort their settlement moves, and the active instances the
 // stages and variants they had (tally.FillProgress). Records written by
 // a node of an older version while this runs are not counted: upgrade
@@ -47,46 +42,25 @@ func backfillTallies(ctx context.Context, tx pgx.Tx) error {
 	if err := tx.QueryRow(ctx, "SELECT count(*) FROM shards").Scan(&shards); err != nil || shards == 0 {
 		return fmt.Errorf("tallies: reading the shard count (%d): %v", shards, err)
 	}
-	// The journeys with records: a skip scan of history_journey.
-	rs, err := tx.Query(ctx, `WITH RECURSIVE j(journey) AS (
-			SELECT min(journey) FROM history WHERE kind IN ('transition', 'send', 'response')
-			UNION ALL
-			SELECT (SELECT min(h.journey) FROM history AS h WHERE h.kind IN ('transition', 'send', 'response') AND h.journey > j.journey)
-			FROM j WHERE j.journey IS NOT NULL)
-		SELECT journey FROM j WHERE journey IS NOT NULL AND journey <> ''`)
-	if err != nil {
-		return fmt.Errorf("tallies: listing journeys: %w", err)
+	// One replayer per shard, fed its customers' records in commit order
+	// across journeys: an instance renamed by a moved block goes on under
+	// the new name, and only a replay that saw its entry under the old
+	// one counts it as the commits did. A sort of the whole history, once.
+	if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '256MB'"); err != nil {
+		return fmt.Errorf("tallies: %w", err)
 	}
-	journeys, err := pgx.CollectRows(rs, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("tallies: listing journeys: %w", err)
-	}
-	type where struct {
-		journey string
-		shard   int
-	}
-	reps := map[where]*tally.Replayer{}
-	var order []where
-	forever := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, j := range journeys {
-		err := journeyRecords(ctx, tx, j, forever, func(customer string, rec store.JourneyRecord) error {
-			w := where{j, ShardOf(customer, shards)}
-			r := reps[w]
-			if r == nil {
-				r = tally.NewReplayer(j)
-				reps[w] = r
-				order = append(order, w)
-			}
-			r.Add(rec)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("tallies: replaying journey %q: %w", j, err)
+	reps := make([]*tally.Replayer, shards)
+	err := scanRecords(ctx, tx, func(customer string, rec store.JourneyRecord) error {
+		sh := ShardOf(customer, shards)
+		if reps[sh] == nil {
+			reps[sh] = tally.NewReplayer("")
 		}
+		reps[sh].Add(rec)
+		return nil
+	}, qAllRecords)
+	if err != nil {
+		return fmt.Errorf("tallies: replaying the records: %w", err)
 	}
-	slices.SortFunc(order, func(a, b where) int {
-		return cmp.Or(cmp.Compare(a.shard, b.shard), strings.Compare(a.journey, b.journey))
-	})
 	var cols tallyCols
 	flush := func() error {
 		if len(cols.n) == 0 {
@@ -96,8 +70,11 @@ func backfillTallies(ctx context.Context, tx pgx.Tx) error {
 		cols = tallyCols{}
 		return err
 	}
-	for _, w := range order {
-		cols.add(w.shard, tally.Merge(reps[w].Tallies()))
+	for sh, r := range reps {
+		if r == nil {
+			continue
+		}
+		cols.add(sh, r.Tallies())
 		if len(cols.n) >= backfillChunk {
 			if err := flush(); err != nil {
 				return fmt.Errorf("tallies: writing: %w", err)
@@ -107,8 +84,8 @@ func backfillTallies(ctx context.Context, tx pgx.Tx) error {
 	if err := flush(); err != nil {
 		return fmt.Errorf("tallies: writing: %w", err)
 	}
-	replayer := func(journey, customer string) *tally.Replayer {
-		return reps[where{journey, ShardOf(customer, shards)}]
+	replayer := func(customer string) *tally.Replayer {
+		return reps[ShardOf(customer, shards)]
 	}
 	if err := backfillOutbox(ctx, tx, replayer); err != nil {
 		return err
@@ -123,7 +100,7 @@ const backfillChunk = 5000
 // settlement moves) their send's journey, name and cohort, by key order
 // in chunks. An item whose instance no record names (pruned) keeps a NULL
 // cohort: its settlement moves no tally, as none counted it.
-func backfillOutbox(ctx context.Context, tx pgx.Tx, replayer func(journey, customer string) *tally.Replayer) error {
+func backfillOutbox(ctx context.Context, tx pgx.Tx, replayer func(customer string) *tally.Replayer) error {
 	after := ""
 	for {
 		type item struct {
@@ -153,7 +130,7 @@ func backfillOutbox(ctx context.Context, tx pgx.Tx, replayer func(journey, custo
 				continue // dead-lettered at its claim, with nothing to place it by
 			}
 			var cohort *int64
-			if r := replayer(sd.Journey, it.customer); r != nil {
+			if r := replayer(it.customer); r != nil {
 				if c, ok := r.Cohort(sd.Instance); ok {
 					cohort = &c
 				}
@@ -173,7 +150,7 @@ func backfillOutbox(ctx context.Context, tx pgx.Tx, replayer func(journey, custo
 
 // backfillProgress fills the visited stages and split variants of the
 // active instances (tally.FillProgress), by customer id in chunks.
-func backfillProgress(ctx context.Context, tx pgx.Tx, replayer func(journey, customer string) *tally.Replayer) error {
+func backfillProgress(ctx context.Context, tx pgx.Tx, replayer func(customer string) *tally.Replayer) error {
 	after := ""
 	for {
 		type cust struct {
@@ -200,8 +177,8 @@ func backfillProgress(ctx context.Context, tx pgx.Tx, replayer func(journey, cus
 		var ids []string
 		var states [][]byte
 		for _, c := range custs {
-			out, changed, err := tally.FillProgress(c.state, func(journey, instance string) ([]string, map[string]string, bool) {
-				if r := replayer(journey, c.id); r != nil {
+			out, changed, err := tally.FillProgress(c.state, func(_, instance string) ([]string, map[string]string, bool) {
+				if r := replayer(c.id); r != nil {
 					return r.Progress(instance)
 				}
 				return nil, nil, false

@@ -57,7 +57,7 @@ func TestUpgradeTallies(t *testing.T) {
 				t.Fatalf("tally rows derived at the upgrade:\n%q\nwant those the commits wrote:\n%q", after, before)
 			}
 			shards := map[string]bool{}
-			for _, id := range []string{"a", "b"} {
+			for _, id := range []string{"a", "b", "c"} {
 				shards[fmt.Sprint(s.(*Store).ShardOf(id))] = true
 			}
 			var n int

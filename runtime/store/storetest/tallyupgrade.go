@@ -68,7 +68,15 @@ func RunTallyUpgrade(t *testing.T, u TallyUpgrade) {
 	bEnd.Cause, bEnd.Visit, bEnd.First, bEnd.Visited = "complete", 1, false, []string{"s"}
 	wb := simple("b", "j", "", time.Time{})
 	wb.Results = []engine.Result{{Transitions: []engine.Transition{bIn, bEnd}, Sends: []engine.Send{mail(bIn)}}}
+	// c: in journey k, between a's records and b's (the upgrade replays
+	// them all in commit order), answering a survey in no journey too.
+	cIn := entered("c", 30*time.Minute)
+	cIn.Instance, cIn.Journey = "c/k/1", "k"
+	wc := simple("c", "k", "s", time.Time{})
+	wc.Results = []engine.Result{{Transitions: []engine.Transition{cIn}, Sends: []engine.Send{mail(cIn)},
+		Responses: []engine.Response{{Metric: "csat", Value: 5, At: cIn.At}}}}
 	commit(t, s, wa)
+	commit(t, s, wc)
 	commit(t, s, wb)
 	if err := s.Delivered(bg, mail(aIn).Key, T0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -109,7 +117,7 @@ func RunTallyUpgrade(t *testing.T, u TallyUpgrade) {
 
 func upgradeSums(t *testing.T, s store.Store, from, to int64) []store.Tally {
 	t.Helper()
-	got, err := s.(store.Tallies).SumTallies(bg, []string{"j"}, from, to)
+	got, err := s.(store.Tallies).SumTallies(bg, []string{"j", "k", ""}, from, to)
 	if err != nil {
 		t.Fatalf("SumTallies: %v", err)
 	}

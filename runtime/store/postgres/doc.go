@@ -83,7 +83,7 @@
 // (the version's primary key refuses a second application anyway), so any
 // number of nodes may start together; a database of a newer version is
 // refused (store.ErrSchemaTooNew). A step may also backfill in Go, in its
-// transaction: the tallies' step (8) replays the records in commit order
+// transaction: the tallies' step (9) replays the records in commit order
 // (tally.Replayer, one per shard), places the outbox items not
 // delivered yet, and fills the active instances' visited stages and split
 // variants (tally.FillProgress); the nodes starting meanwhile wait on the

@@ -9,7 +9,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
 )
 
-// The upgrade to schema 8 derives, per shard, the very rows the commits
+// The upgrade to schema 9 derives, per shard, the very rows the commits
 // wrote: each shard's rows hold its own customers' tallies.
 func TestUpgradeTallies(t *testing.T) {
 	var d dbs
@@ -46,7 +46,7 @@ func TestUpgradeTallies(t *testing.T) {
 			before = dump(t)
 			_, err := sqlConn(t, d.of(t)).Exec(ctx, `DROP TABLE tallies;
 				ALTER TABLE outbox DROP COLUMN journey, DROP COLUMN name, DROP COLUMN cohort;
-				DELETE FROM schema_migrations WHERE version >= 8`)
+				DELETE FROM schema_migrations WHERE version >= 9`)
 			if err != nil {
 				t.Fatal(err)
 			}

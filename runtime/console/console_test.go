@@ -253,6 +253,7 @@ func TestTimelineOrder(t *testing.T) {
 		`{"type":"identify","userId":"dee","traits":{"email":"dee@example.com"},"messageId":"b1"},`+
 		`{"type":"track","userId":"dee","event":"signed_up","messageId":"b2"},`+
 		`{"type":"track","userId":"dee","event":"ping","messageId":"b3"},`+
+		`{"type":"track","userId":"dee","event":"rated","properties":{"score":9},"messageId":"b3r"},`+
 		`{"type":"track","userId":"dee","event":"ordered","messageId":"b4"},`+
 		`{"type":"track","userId":"dee","event":"ping","messageId":"b5"}]}`)
 	rec := f.do("GET", "/ui/customers/dee", nil, ck)
@@ -277,6 +278,8 @@ func TestTimelineOrder(t *testing.T) {
 		"error: welcome/bump: send tally data",
 		"send: welcome/bump: tally via log",
 		"transition: welcome: bump → count",
+		"input: event rated",
+		"response: nps: 9",
 		"input: event ordered",
 		"transition: welcome: count → end",
 		"input: event ping",

@@ -323,7 +323,7 @@ type customerData struct {
 type entry struct {
 	At     time.Time
 	Seq    int    // the order within its commit (see timeline)
-	Kind   string // input, transition, send, refusal, error, emitted
+	Kind   string // input, transition, send, refusal, error, emitted, response
 	What   string
 	Detail string
 	Warn   bool // something went wrong here: shown highlighted
@@ -338,7 +338,7 @@ func (c *Console) handleCustomer(w http.ResponseWriter, r *http.Request, s sessi
 	// of each list, and the link to the older entries.
 	api := "/v1/customers/" + esc(id)
 	fwd := url.Values{}
-	for _, k := range []string{"limit", "history_before", "sends_before", "events_before", "received_before"} {
+	for _, k := range []string{"limit", "history_before", "sends_before", "events_before", "received_before", "responses_before"} {
 		if v := r.URL.Query().Get(k); v != "" {
 			fwd.Set(k, v)
 		}
@@ -414,6 +414,13 @@ func timeline(doc *server.CustomerDoc) []entry {
 		case ev.Emitted != nil:
 			es = append(es, entry{At: ev.Emitted.At, Seq: ev.Emitted.Seq, Kind: "emitted", What: ev.Emitted.Journey + "/" + ev.Emitted.Stage + " emitted " + ev.Emitted.Event})
 		}
+	}
+	for _, rp := range doc.Responses {
+		where := "in no journey"
+		if rp.Journey != "" {
+			where = "scored at " + rp.Journey + "/" + rp.Stage
+		}
+		es = append(es, entry{At: rp.At, Seq: rp.Seq, Kind: "response", What: fmt.Sprintf("%s: %g", rp.Metric, rp.Value), Detail: where})
 	}
 	rank := func(kind string) int {
 		switch kind {

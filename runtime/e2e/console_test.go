@@ -442,7 +442,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the search went to %q", loc)
 	}
 	sees("customer ann", "Where they are", "event signed_up", "event ping", "counter: (entry) → greet", "cause: on:ping", "welcome via hook", "fate: deliver")
-	// One batch brought ann's inputs: each comes before what it caused.
+	// One batch brought ann's inputs: each comes before what it caused, the
+	// survey's answers too.
 	tl := br.rows("table.timeline tbody tr")
 	var order []string
 	for _, r := range tl {
@@ -461,6 +462,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		"send: counter/bump: pinged via hook",
 		"transition: counter: bump → count",
 		"input: event ping",
+		"transition: counter: count → bump",
+		"send: counter/bump: pinged via hook",
+		"transition: counter: bump → count",
+		"input: event surveyed",
+		"response: nps: 10",
+		"response: csat: 5",
+		"response: effort: 2",
 	}
 	if len(order) < len(wantOrder) || strings.Join(order[:len(wantOrder)], "\n") != strings.Join(wantOrder, "\n") {
 		t.Errorf("ann's timeline:\n%s\nwant it to start:\n%s", strings.Join(order, "\n"), strings.Join(wantOrder, "\n"))

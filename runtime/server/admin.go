@@ -89,19 +89,27 @@ type (
 		// they were handled, when the store keeps them
 		// (store.ReceivedHistory).
 		Received []store.Received `json:"received,omitempty"`
+		// Responses are the customer's metric responses (the answers
+		// their surveys carried, with the stage each is scored at), when
+		// the store reads them back (store.ResponseHistory).
+		Responses []engine.Response `json:"responses,omitempty"`
 		// Page says which part of the customer's history this holds: the
 		// latest entries of each list, and the link to the older ones.
 		Page customerPage `json:"page"`
 	}
 	// customerPage is the paging of GET /v1/customers/{id}: each of the
-	// four history lists (transitions, over every instance; sends; events;
-	// received inputs) shows its latest `limit` entries before its cursor.
+	// five history lists (transitions, over every instance; sends; events;
+	// received inputs; metric responses) shows its latest `limit` entries
+	// before its cursor.
 	customerPage struct {
 		Limit    int      `json:"limit"`
 		History  listPage `json:"history"`
 		Sends    listPage `json:"sends"`
 		Events   listPage `json:"events"`
 		Received listPage `json:"received"`
+		// Responses is added after the others: a client that knows only
+		// them pages them as before.
+		Responses listPage `json:"responses"`
 		// Next is the link to the older entries of every list that has
 		// some; empty when the document holds the whole history.
 		Next string `json:"next,omitempty"`
@@ -248,9 +256,9 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, what, err)
 		return
 	}
-	trs, sends, events, received := hist.transitions, hist.sends, hist.events, hist.received
+	trs, sends, events, received, responses := hist.transitions, hist.sends, hist.events, hist.received, hist.responses
 	withFields := wantFields(r)
-	pg, ok := customerPaging(w, r.URL.Query(), len(trs), len(sends), len(events), len(received))
+	pg, ok := customerPaging(w, r.URL.Query(), len(trs), len(sends), len(events), len(received), len(responses))
 	if !ok {
 		return
 	}
@@ -259,8 +267,9 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 	sends = sends[pg.Sends.From:pg.Sends.To]
 	events = events[pg.Events.From:pg.Events.To]
 	received = received[pg.Received.From:pg.Received.To]
+	responses = responses[pg.Responses.From:pg.Responses.To]
 
-	doc := customerDoc{ID: c.ID, Traits: c.Traits, Subscriptions: subscriptionsOf(s.w.Engine().Program(), c), NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events, Received: received, Page: pg}
+	doc := customerDoc{ID: c.ID, Traits: c.Traits, Subscriptions: subscriptionsOf(s.w.Engine().Program(), c), NextWake: c.NextWake(), Instances: []instanceDoc{}, Held: []sendDoc{}, Sends: []sendDoc{}, Events: events, Received: received, Responses: responses, Page: pg}
 	if doc.Traits == nil {
 		doc.Traits = map[string]any{}
 	}
@@ -317,7 +326,8 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 
 // The paging of a customer's document: ?limit=N (default 100, at most
 // 1000) entries of each list, the latest before ?history_before=,
-// ?sends_before=, ?events_before= and ?received_before= (positions from
+// ?sends_before=, ?events_before=, ?received_before= and
+// ?responses_before= (positions from
 // the oldest entry, 0; absent: the newest). History only grows at its
 // end, so a position keeps naming the same entry; a prune in between
 // shifts them down, and a page then repeats a few entries, never skips one.
@@ -326,7 +336,7 @@ const (
 	maxHistoryPage     = 1000
 )
 
-var customerCursors = []string{"history_before", "sends_before", "events_before", "received_before"}
+var customerCursors = []string{"history_before", "sends_before", "events_before", "received_before", "responses_before"}
 
 // customerPaging reads the paging parameters for lists of the given
 // lengths (in the order of customerCursors), or answers 400.
@@ -337,7 +347,7 @@ func customerPaging(w http.ResponseWriter, query url.Values, lens ...int) (custo
 		return pg, false
 	}
 	pg.Limit = limit
-	lists := []*listPage{&pg.History, &pg.Sends, &pg.Events, &pg.Received}
+	lists := []*listPage{&pg.History, &pg.Sends, &pg.Events, &pg.Received, &pg.Responses}
 	for i, name := range customerCursors {
 		before := lens[i]
 		if v := query.Get(name); v != "" {
@@ -358,7 +368,7 @@ func customerPaging(w http.ResponseWriter, query url.Values, lens ...int) (custo
 func (pg customerPage) next(id string, withFields bool) string {
 	q := url.Values{}
 	more := false
-	for i, l := range []listPage{pg.History, pg.Sends, pg.Events, pg.Received} {
+	for i, l := range []listPage{pg.History, pg.Sends, pg.Events, pg.Received, pg.Responses} {
 		more = more || l.From > 0
 		q.Set(customerCursors[i], strconv.Itoa(l.From))
 	}

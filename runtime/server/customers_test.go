@@ -161,3 +161,65 @@ func TestEraseCustomer(t *testing.T) {
 		t.Errorf("DELETE of an unknown id: %d %s", r.code, r.body)
 	}
 }
+
+// GET /v1/customers/{id} holds the customer's metric responses, each with
+// the stage it is scored at and its seq, after the input that carried it;
+// they page like the other lists.
+func TestCustomerResponses(t *testing.T) {
+	start := time.Date(2026, 4, 6, 14, 0, 0, 0, time.UTC)
+	h := newHarness(t, Options{}, withManualClock(start), withWorkspace("../../../examples/winback"))
+	h.mustPost("/v1/identify", `{"userId":"w1","traits":{"email":"w1@example.com","first_name":"Sam","timezone":"America/New_York","lifetime_orders":3,"favourite_roast":"Kettle House Blend"}}`)
+	h.mustPost("/v1/batch", `{"batch":[`+
+		`{"type":"track","userId":"w1","event":"customer_lapsed","properties":{"days_inactive":45,"last_order_id":"CK-1","last_order_total":30}},`+
+		`{"type":"track","userId":"w1","event":"nps_submitted","properties":{"score":8,"comment":"early"}},`+
+		`{"type":"track","userId":"w1","event":"nps_submitted","properties":{"score":10,"comment":"later"}}]}`)
+	h.mustPost("/v1/track", `{"userId":"nobody","event":"nps_submitted","properties":{"score":0,"comment":"not in a journey"}}`)
+
+	tests := []struct {
+		id   string
+		want []engine.Response // without Seq and At
+	}{
+		{"w1", []engine.Response{{Metric: "nps", Journey: "winback", Instance: "w1/winback/1", Stage: "offer", Value: 8},
+			{Metric: "nps", Journey: "winback", Instance: "w1/winback/1", Stage: "offer", Value: 10}}},
+		{"nobody", []engine.Response{{Metric: "nps", Value: 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			c := h.customer(tt.id)
+			var got []engine.Response
+			for _, r := range c.Responses {
+				if r.Seq == 0 {
+					t.Errorf("response %+v has no seq", r)
+				}
+				r.Seq, r.At = 0, time.Time{}
+				got = append(got, r)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("responses %+v, want %+v", got, tt.want)
+			}
+			// Each response comes right after the input that carried it.
+			var inputs []int
+			for _, in := range c.Received {
+				if in.Name == "nps_submitted" {
+					inputs = append(inputs, in.Seq)
+				}
+			}
+			if len(inputs) != len(c.Responses) {
+				t.Fatalf("%d nps_submitted inputs, %d responses", len(inputs), len(c.Responses))
+			}
+			for k, r := range c.Responses {
+				if r.Seq != inputs[k]+1 {
+					t.Errorf("response %d has seq %d, its input %d", k, r.Seq, inputs[k])
+				}
+			}
+		})
+	}
+
+	r := h.get("/v1/customers/w1?limit=1")
+	var c customerDoc
+	r.json(t, &c)
+	if len(c.Responses) != 1 || c.Responses[0].Value != 10 || c.Page.Responses != (listPage{Total: 2, From: 1, To: 2}) ||
+		!strings.Contains(c.Page.Next, "responses_before=1") {
+		t.Errorf("limit=1: responses %+v, page %+v", c.Responses, c.Page)
+	}
+}

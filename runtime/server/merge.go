@@ -62,6 +62,7 @@ type history struct {
 	sends       []store.SendRecord
 	events      []store.Event
 	received    []store.Received
+	responses   []engine.Response
 }
 
 // readHistory reads the history of ids, each id's after the previous one's
@@ -69,6 +70,7 @@ type history struct {
 func (s *Server) readHistory(ctx context.Context, ids []string) (h history, what string, err error) {
 	eh, _ := s.st.(store.EventHistory)
 	rh, _ := s.st.(store.ReceivedHistory)
+	mh, _ := s.st.(store.ResponseHistory)
 	for _, id := range ids {
 		trs, err := s.st.Transitions(ctx, id)
 		if err != nil {
@@ -92,6 +94,13 @@ func (s *Server) readHistory(ctx context.Context, ids []string) (h history, what
 				return h, "received inputs", err
 			}
 			h.received = append(h.received, rs...)
+		}
+		if mh != nil {
+			ms, err := mh.Responses(ctx, id)
+			if err != nil {
+				return h, "metric responses", err
+			}
+			h.responses = append(h.responses, ms...)
 		}
 	}
 	slices.SortStableFunc(h.received, func(a, b store.Received) int { return a.At.Compare(b.At) })

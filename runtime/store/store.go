@@ -250,6 +250,15 @@ type EventHistory interface {
 	Events(ctx context.Context, customerID string) ([]Event, error)
 }
 
+// ResponseHistory is implemented by stores that read back a customer's
+// metric responses (history kind HistoryResponse): the answers their
+// surveys gave, on the customer's timeline beside the inputs that carried
+// them.
+type ResponseHistory interface {
+	// Responses of one customer, oldest first.
+	Responses(ctx context.Context, customerID string) ([]engine.Response, error)
+}
+
 // Event kinds.
 const (
 	EventRefusal = "refusal"

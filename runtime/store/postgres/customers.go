@@ -11,12 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
 var _ interface {
 	store.CustomerLister
 	store.ReceivedHistory
+	store.ResponseHistory
 } = (*Store)(nil)
 
 // kindReceived is the history kind of a received input
@@ -53,6 +55,22 @@ func (s *Store) Received(ctx context.Context, customerID string) ([]store.Receiv
 		in.At = in.At.UTC()
 		return in, nil
 	}, `SELECT data FROM history WHERE customer = $1 AND kind = 'received' ORDER BY seq`, customerID)
+}
+
+// Responses implements store.ResponseHistory, through history_customer.
+func (s *Store) Responses(ctx context.Context, customerID string) ([]engine.Response, error) {
+	return queryAll(ctx, s, fmt.Sprintf("metric responses of %q", customerID), func(rs pgx.Rows) (engine.Response, error) {
+		var data []byte
+		if err := rs.Scan(&data); err != nil {
+			return engine.Response{}, err
+		}
+		r, err := store.DecodeResponse(data)
+		if err != nil {
+			return engine.Response{}, err
+		}
+		r.At = r.At.UTC()
+		return *r, nil
+	}, `SELECT data FROM history WHERE customer = $1 AND kind = 'response' ORDER BY seq`, customerID)
 }
 
 // Customer ids are listed in byte order, as the other stores list them,

@@ -4,17 +4,21 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
 var _ interface {
 	store.CustomerLister
 	store.ReceivedHistory
+	store.ResponseHistory
 } = (*Store)(nil)
 
 // The customer queries (TestQueryPlans checks their plans).
 const (
 	qReceived = `SELECT kind, name, message_id, at, commit_seq FROM received WHERE customer = ? ORDER BY seq`
+	// Through history_customer, as the other history reads of a customer.
+	qResponses = `SELECT data FROM history WHERE customer = ? AND kind = 'response' ORDER BY seq`
 	// A page of customers in id order from a lower bound (after, exclusive,
 	// or the prefix, inclusive) to the prefix's end ('' for none): one range
 	// of the primary key, bounded on both sides so that a prefix that
@@ -48,6 +52,34 @@ func (s *Store) Received(ctx context.Context, customerID string) ([]store.Receiv
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: received inputs of %q: %w", customerID, err)
+	}
+	return out, nil
+}
+
+// Responses implements store.ResponseHistory.
+func (s *Store) Responses(ctx context.Context, customerID string) ([]engine.Response, error) {
+	var out []engine.Response
+	err := s.read(func() error {
+		rs, err := s.rdb.QueryContext(ctx, qResponses, customerID)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var data []byte
+			if err := rs.Scan(&data); err != nil {
+				return err
+			}
+			r, err := store.DecodeResponse(data)
+			if err != nil {
+				return err
+			}
+			out = append(out, *r)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: metric responses of %q: %w", customerID, err)
 	}
 	return out, nil
 }

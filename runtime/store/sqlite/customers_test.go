@@ -4,6 +4,7 @@ package sqlite
 // checks: the index each one uses.
 var customerPlans = map[string]string{
 	qReceived:      "received_customer",
+	qResponses:     "history_customer",
 	qListCustomers: "sqlite_autoindex_customers_1",
 	qReceivedChunk: "SEARCH received USING INTEGER PRIMARY KEY",
 	qPruneReceived: "SEARCH received USING INTEGER PRIMARY KEY",

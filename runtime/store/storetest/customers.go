@@ -310,3 +310,37 @@ func testErase(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("Transitions(a) after a reopen: %v, %v", trs, err)
 	}
 }
+
+// testResponses: a customer's metric responses are read back, in order,
+// with their place in their commit (Seq), and only theirs.
+func testResponses(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	rh, ok := s.(store.ResponseHistory)
+	if !ok {
+		t.Skip("the store does not implement store.ResponseHistory")
+	}
+	a := simple("a", "j", "s", time.Time{})
+	a.Results = []engine.Result{{Responses: []engine.Response{
+		{Seq: 1, Metric: "nps", Journey: "j", Instance: "a/j/1", Stage: "s", Value: 9, At: at(0)},
+		{Seq: 2, Metric: "csat", Value: 4, At: at(0)}, // in no journey
+	}}}
+	b := simple("b", "j", "s", time.Time{})
+	b.Results = []engine.Result{{Responses: []engine.Response{{Seq: 1, Metric: "nps", Journey: "j", Instance: "b/j/1", Stage: "s", Value: 2, At: at(0)}}}}
+	commit(t, s, a, b)
+	a2 := simple("a", "j", "s", time.Time{})
+	a2.Results = []engine.Result{{Responses: []engine.Response{{Seq: 3, Metric: "nps", Journey: "j", Instance: "a/j/1", Stage: "s", Value: 10, At: at(time.Hour)}}}}
+	commit(t, s, a2)
+	get := func(id string) []engine.Response {
+		t.Helper()
+		rs, err := rh.Responses(bg, id)
+		if err != nil {
+			t.Fatalf("Responses(%q): %v", id, err)
+		}
+		return rs
+	}
+	same(t, "a's responses", get("a"), append(slices.Clone(a.Results[0].Responses), a2.Results[0].Responses...))
+	same(t, "b's responses", get("b"), b.Results[0].Responses)
+	if rs := get("nobody"); len(rs) != 0 {
+		t.Errorf("Responses(nobody) = %v", rs)
+	}
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Closed", testClosed},
 		{"ListCustomers", testListCustomers},
 		{"Received", testReceived},
+		{"Responses", testResponses},
 		{"Erase", testErase},
 		{"JourneyRecords", testJourneyRecords},
 		{"Tallies", testTallies},

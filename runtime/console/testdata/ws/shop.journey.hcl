@@ -15,6 +15,15 @@ event "signed_up" {
 }
 event "ping" {}
 event "ordered" {}
+event "rated" {
+  property "score" { type = number }
+}
+
+metric "nps" {
+  kind  = "nps"
+  event = "rated"
+  value = event.score
+}
 
 journey "welcome" {
   description = "Greets new customers & counts their pings"

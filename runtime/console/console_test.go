@@ -209,7 +209,10 @@ func TestPages(t *testing.T) {
 		{"journey", "/ui/journeys/welcome", 200, []string{"<svg", `aria-label="Stages of welcome`, "mail 50%, holdout 50% · 3 · 100%", "on ping · 2", "after 4w 2d", "3 active · 5 in",
 			`aria-label="Entries into each stage`, `aria-label="Sends of welcome by fate"`, `aria-label="Paths through welcome`, "Split in greet, against holdout", `aria-label="Conversion lift`, "<th scope=\"row\" title=\"customers who entered the stage\">Reach",
 			"Journey map", "Persona: A new customer trying the shop.", "<td>does not know what to do next</td>", "<td>interest</td><td>use</td><td></td>", `aria-label="Expected emotion at each stage of welcome, from -2 to 2"`}},
-		{"journey_range", "/ui/journeys/welcome?until=2026-01-05T09:00:30Z", 200, []string{"Over this range: 0 entered"}},
+		{"journey_range", "/ui/journeys/welcome?until=2026-01-05T09:00:00Z", 200, []string{"Over this range: 0 entered", "Entries until 2026-01-05 09:00:00Z (the analytics count whole UTC hours)"}},
+		// The API widens a range to whole hours: until 09:00:30 counts the
+		// hour from 09:00, everyone's.
+		{"journey_range_hours", "/ui/journeys/welcome?until=2026-01-05T09:00:30Z", 200, []string{"Over this range: 3 entered", "Entries until 2026-01-05 10:00:00Z (the analytics count whole UTC hours)"}},
 		{"journey_bad_range", "/ui/journeys/welcome?since=yesterday", 200, []string{"Analytics: since: &#34;yesterday&#34; is not an RFC 3339 time"}},
 		{"journey_missing", "/ui/journeys/nope", 404, []string{`No journey &#34;nope&#34;`}},
 		{"customer", "/ui/customers/ann", 200, []string{"event ping", "welcome: (entry) → greet", "cause: ", "hello via log", "fate: deliver"}},

@@ -15,11 +15,30 @@ import (
 var _ interface {
 	store.CustomerLister
 	store.ReceivedHistory
+	store.ResponseHistory
 } = (*Store)(nil)
 
 // kindInput is the history record of an input received
 // (store.Received's JSON): kept, pruned and erased with the history.
 const kindInput = 'i'
+
+// Responses implements store.ResponseHistory: the customer's records of
+// kind kindResponse (kept since schema 5; none before).
+func (s *Store) Responses(ctx context.Context, customerID string) ([]engine.Response, error) {
+	var out []engine.Response
+	err := s.history(customerID, string(kindResponse), func(_ pdb.Reader, _ byte, data []byte) error {
+		r, err := store.DecodeResponse(data)
+		if err != nil {
+			return err
+		}
+		out = append(out, *r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pebble: metric responses of %q: %w", customerID, err)
+	}
+	return out, nil
+}
 
 // Received implements store.ReceivedHistory.
 func (s *Store) Received(ctx context.Context, customerID string) ([]store.Received, error) {

@@ -9,8 +9,10 @@
 // Every Tick (1s) a node writes its heartbeat (nodes.heartbeat = now()),
 // renews the leases of the shards it owns at their epochs (a shard not
 // renewed is one another node took: it is dropped at once), reads the live
-// nodes (a heartbeat within a Lease, not leaving), and assigns each shard
-// to one of them by rendezvous hashing (Assign): it hands over the shards
+// nodes (a heartbeat within a Lease, not leaving) that run the newest
+// program among them (the one installed last, in the programs table's
+// order: see Rollouts), and assigns each shard to one of them by
+// rendezvous hashing (Assign): it hands over the shards
 // it owns that go to another node (it stops using them first, then clears
 // their owner) and takes those that come to it once they are free (no
 // owner, or a lease run out). Taking a shard locks its row FOR UPDATE,
@@ -50,8 +52,10 @@
 // and the worker keeps no cache (another node may have written a customer
 // since). After a takeover the new owner's scheduler finds the shard's due
 // timers on its next poll, and its dispatcher the pending sends, under
-// their original keys (a send leased by a dead node comes back when the
-// outbox lease runs out).
+// their original keys: the transaction that takes a shard also makes the
+// sends the previous owner had claimed due at once (outbox lease_until
+// cleared), since that owner can no longer settle them (its Delivered is
+// fenced), rather than leaving them to its 30s outbox lease.
 //
 // An erase (DELETE /v1/customers/{id}, Ingest.Erase) takes the same path,
 // as an inbox row marked erase: the pump stops a page at it, submits the
@@ -96,6 +100,22 @@
 // on shards the node does not own through erase rows for their owners; an
 // erase of the customer merged while its state is on its way marks the in
 // row, so its ended runs are not written back under the erased id.
+//
+// # Rollouts
+//
+// Each node compiles its own workspace and heartbeats the version of the
+// program it runs. Shards go only to the live nodes running the newest
+// program (qOwners): once one node runs a new version (a hot reload, or a
+// restart on the new workspace), the others hand it their shards and take
+// none until they run it too (Skew.Behind, and a warning in the log), so a
+// customer the new version ran is never stepped again by the old one while
+// a node runs the new one. If every node on the newest version goes, the
+// older nodes take the shards back and migrate their customers back by
+// stage name (a rollback). OnChange tells the runner the shards gained;
+// cmd/waymark then runs reload.Adopt on them: the earlier versions pinned
+// instances run are loaded from the store, and every customer of those
+// shards on a version the node does not run (postgres StaleCustomers) is
+// woken, so it migrates now rather than at its next input.
 //
 // Status (GET /v1/cluster) reads nodes and shards from the database, the
 // same from any node; ProgramSkew reports a node that runs another program

@@ -53,6 +53,13 @@
 // Install), from the store's programs. Once the last instance of an
 // earlier version ends, the next reload or restart stops loading it.
 //
+// In a cluster (runtime/cluster) a node's wake pass reaches only the
+// shards it owns; Adopt does the same for the shards it takes later, from
+// a node that may have run another program: it loads the earlier versions
+// their pinned instances run (found in the store even when another node
+// saved them after this one started) and wakes the customers a lister
+// names (an active instance on a version this engine does not run).
+//
 // Program versions: a journey's version (ir.Hash) says whether its
 // behaviour changed; the program's (Version, the hash of the IR document)
 // names exactly what runs and keys the stored program.

@@ -38,7 +38,9 @@
 // transaction, not an advisory lock, so it holds on PostgreSQL-compatible
 // databases with row locks. Due, ClaimOutbox and ActiveCustomers then read
 // only the shards the node owns; customers, history and the admin reads
-// cover all shards.
+// cover all shards. StaleCustomers (the customers of given shards with an
+// instance on a version not among given ones) is what a node that took
+// shards migrates.
 //
 // # Tables
 //

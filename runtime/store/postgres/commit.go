@@ -154,7 +154,11 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(w *wtx) error { return s.commit(w, r) })
+	if err := s.write(ctx, func(w *wtx) error { return s.commit(w, r) }); err != nil {
+		return err
+	}
+	s.wrote()
+	return nil
 }
 
 func (s *Store) flatten(b *store.Batch) (*rows, error) {

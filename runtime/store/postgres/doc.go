@@ -3,8 +3,9 @@
 // database (runtime/cluster). It also implements store.MessagePruner,
 // store.EventHistory, store.DeadLetterQueue, store.HistoryPruner,
 // store.CustomerLister, store.ReceivedHistory, store.Eraser,
-// store.JourneyRecords and store.Tallies, and passes the storetest
-// conformance suite.
+// store.JourneyRecords, store.Tallies and store.WriteHealth (a standby, a
+// read-only database, a recent full disk: health.go), and passes the
+// storetest conformance suite.
 //
 //	st, err := postgres.Open("postgres://waymark@db:5432/waymark?sslmode=require")
 //	defer st.Close()

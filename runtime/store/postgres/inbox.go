@@ -62,6 +62,7 @@ func (s *Store) Enqueue(ctx context.Context, items []InboxItem) error {
 	if err != nil {
 		return fmt.Errorf("postgres: enqueue: %w", err)
 	}
+	s.wrote()
 	return nil
 }
 

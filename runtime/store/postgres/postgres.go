@@ -33,6 +33,8 @@ type Store struct {
 
 	fenceMu sync.RWMutex
 	fence   Fence
+
+	health health // see WriteError
 }
 
 var _ interface {
@@ -45,6 +47,7 @@ var _ interface {
 	store.ActiveStateReader
 	store.CustomersReader
 	store.JourneyRecords
+	store.WriteHealth
 } = (*Store)(nil)
 
 // IdleInTxTimeout is how long the server lets a transaction of the store
@@ -171,6 +174,7 @@ var bg = context.Background()
 func (w *writer) runGroup(group []*request) { groupcommit.RunAll(group, w.runTx) }
 
 func (w *writer) runTx(reqs []*request) (err error) {
+	defer func() { w.s.noteWrite(err) }()
 	tx, err := w.s.pool.Begin(bg)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)

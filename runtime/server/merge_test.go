@@ -1,10 +1,14 @@
 package server
 
 import (
+	"context"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/worker"
 )
 
 // /v1/page, /v1/screen and /v1/group are single-call endpoints: checked
@@ -94,4 +98,46 @@ func TestAliasMerges(t *testing.T) {
 	// An alias of an id to itself, or of an unknown id, changes nothing.
 	h.mustPost("/v1/alias", `{"userId":"u-1","previousId":"u-1"}`)
 	h.mustPost("/v1/alias", `{"userId":"u-1","previousId":"nobody"}`)
+}
+
+// recordingMerger is a Worker that merges by message id (as a cluster's
+// ingest does) and records the order of its calls.
+type recordingMerger struct {
+	checkingWorker
+	calls []string
+}
+
+func (w *recordingMerger) Submit(ctx context.Context, items []worker.Item) error {
+	for _, it := range items {
+		w.calls = append(w.calls, "submit "+it.CustomerID+" "+it.Input.MessageID)
+	}
+	return w.checkingWorker.Submit(ctx, items)
+}
+
+func (w *recordingMerger) MergeMessage(_ context.Context, from, into, messageID string) (bool, error) {
+	w.calls = append(w.calls, "merge "+from+">"+into+" "+messageID)
+	return true, nil
+}
+
+// A Worker that merges by message id gets the messageId of the call that
+// asked for the merge (an alias's, an identify's), so that a retried call
+// is the same merge; the calls of a batch reach it in order around it.
+func TestMergeByMessageID(t *testing.T) {
+	w := &recordingMerger{checkingWorker: checkingWorker{t}}
+	srv := New(nil, w, Options{Logger: discardLogger()})
+	body := `{"batch":[
+		{"type":"track","userId":"a-1","event":"e","messageId":"m1"},
+		{"type":"alias","userId":"u-1","previousId":"a-1","messageId":"al-1"},
+		{"type":"identify","userId":"u-2","anonymousId":"a-2","messageId":"id-2"},
+		{"type":"alias","userId":"u-3","previousId":"a-3"},
+		{"type":"track","userId":"u-1","event":"e","messageId":"m2"}]}`
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/batch", strings.NewReader(body)))
+	if rec.Code != 200 {
+		t.Fatalf("batch: %d %s", rec.Code, rec.Body)
+	}
+	want := []string{"submit a-1 m1", "merge a-1>u-1 al-1", "merge a-2>u-2 id-2", "submit u-2 id-2", "merge a-3>u-3 ", "submit u-1 m2"}
+	if !slices.Equal(w.calls, want) {
+		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(w.calls, "\n"), strings.Join(want, "\n"))
+	}
 }

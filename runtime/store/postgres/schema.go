@@ -264,11 +264,16 @@ CREATE TABLE tallies (
 -- place: their delivery moves nothing).
 ALTER TABLE outbox ADD COLUMN journey text, ADD COLUMN name text, ADD COLUMN cohort bigint;
 `, backfill: backfillTallies},
+	{name: "merges by partner", sql: `
+-- An erase marks the in rows of merges whose customer merged is the one
+-- erased (partner): found by index however long the inbox is.
+CREATE INDEX inbox_merge_partner ON inbox(partner) WHERE merge = 'in';
+`},
 }
 
 // SchemaVersion is the schema version this binary writes and understands:
 // len(migrations) (a test holds them equal).
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // migrate brings the database to SchemaVersion, one step per transaction.
 // Many nodes may start at once: each step's transaction locks

@@ -170,7 +170,7 @@ func (p *Pump) once(ctx context.Context, lane int) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	seen, err := p.seenMerges(ctx, rows)
+	seen, lost, err := p.mergeStates(ctx, rows)
 	if err != nil {
 		return 0, err
 	}
@@ -190,7 +190,7 @@ func (p *Pump) once(ctx context.Context, lane int) (int, error) {
 			seqs = append(seqs, r.Seq)
 			continue
 		}
-		if r.Merge == postgres.MergeIn && !r.Ready() {
+		if r.Merge == postgres.MergeIn && !r.Ready() && !lost[r.MessageID] {
 			held[r.Customer] = true
 			continue
 		}
@@ -235,20 +235,28 @@ func (p *Pump) alone(ctx context.Context, r postgres.InboxItem) error {
 	return p.erase(ctx, r)
 }
 
-// seenMerges are the message ids of the merge rows among rows that were
-// applied before: a merge enqueued again after its rows left the inbox
-// (the messages table keeps the ids applied).
-func (p *Pump) seenMerges(ctx context.Context, rows []postgres.InboxItem) (map[string]bool, error) {
-	var ids []string
+// mergeStates says which merge rows among rows were applied before (seen:
+// a merge enqueued again after its rows left the inbox; the messages table
+// keeps the ids applied) and which waiting in rows wait for an out row that
+// is lost (see postgres.LostMerges).
+func (p *Pump) mergeStates(ctx context.Context, rows []postgres.InboxItem) (seen, lost map[string]bool, err error) {
+	var ids, waiting []string
 	for _, r := range rows {
 		if r.Merge != "" {
 			ids = append(ids, r.MessageID)
 		}
+		if r.Merge == postgres.MergeIn && !r.Ready() {
+			waiting = append(waiting, r.MessageID)
+		}
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return p.st.SeenMessages(ctx, ids)
+	if seen, err = p.st.SeenMessages(ctx, ids); err != nil {
+		return nil, nil, err
+	}
+	lost, err = p.st.LostMerges(ctx, waiting)
+	return seen, lost, err
 }
 
 // Owned keeps the items whose customers' shards the node owns: the

@@ -100,7 +100,12 @@ func (p *Pump) mergeOut(ctx context.Context, r postgres.InboxItem) error {
 // fenced on its shard, with what ended of the customer merged under its id.
 func (p *Pump) mergeIn(ctx context.Context, r postgres.InboxItem) error {
 	var probe *engine.Customer
-	if err := json.Unmarshal(r.Input, &probe); err != nil {
+	if !r.Ready() {
+		// Its out row is lost (postgres.LostMerges): give the merge up
+		// rather than hold the customer for ever.
+		p.log.Error("a merge's first half is gone without having been applied (deleted, or dropped by a node of an older version); the merge is given up",
+			"seq", r.Seq, "customer", r.Customer, "from", r.Partner)
+	} else if err := json.Unmarshal(r.Input, &probe); err != nil {
 		// Written by a node of this version: it cannot happen but by hand,
 		// and left in place it would hold the customer for ever.
 		p.log.Error("a merge's state cannot be decoded; the merge is dropped", "seq", r.Seq, "customer", r.Customer, "from", r.Partner, "err", err)

@@ -736,3 +736,32 @@ func TestMergeCompletesAfterOwnerDies(t *testing.T) {
 		t.Errorf("%d merges recorded on %s, want 1", n, into)
 	}
 }
+
+// An in row whose out row is gone without having been applied (deleted by
+// hand, or dropped by a node of a version that cannot read merges, during
+// a rolling upgrade) is given up: its customer's later inputs are applied
+// instead of waiting for ever.
+func TestLostMergeDoesNotHold(t *testing.T) {
+	eng := mergeEngine(t)
+	dsn := pgtest.DB(t)
+	a := newMember(t, dsn, "a", eng)
+	rounds(t, func() bool { return len(a.n.Owned()) == 64 }, a.n)
+	a.goRun(t, a.n.Run)
+	taken := map[string]bool{}
+	from, into := idOn(t, a, "anon", taken), idOn(t, a, "user", taken)
+	if _, err := a.in.MergeMessage(bg, from, into, "alias-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.Pool().Exec(bg, "DELETE FROM inbox WHERE merge = 'out'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.in.Submit(bg, []worker.Item{{CustomerID: into, Input: engine.Input{Kind: engine.KindEvent, Event: "signup", MessageID: "m1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	a.pump(t)
+	waitFor(t, func() bool { return inboxLen(t, a.st) == 0 })
+	u, err := a.st.Customer(bg, into)
+	if err != nil || len(u.Instances) != 1 || len(u.Merged) != 0 {
+		t.Fatalf("%s: %+v, %v; want its own run and no merge", into, u, err)
+	}
+}

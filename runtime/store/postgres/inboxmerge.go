@@ -214,3 +214,33 @@ func (h histCols) concat(o histCols) histCols {
 		fate: slices.Concat(h.fate, o.fate), reason: slices.Concat(h.reason, o.reason), data: slices.Concat(h.data, o.data),
 	}
 }
+
+// LostMerges returns which of the in rows named (by message id) wait for
+// an out row that is gone without having been applied (its id is not in
+// messages): deleted by hand, or dropped by a node of a version that
+// cannot read merges, during a rolling upgrade. Such an in row would hold
+// its customer for ever.
+func (s *Store) LostMerges(ctx context.Context, inIDs []string) (map[string]bool, error) {
+	lost := map[string]bool{}
+	if len(inIDs) == 0 {
+		return lost, s.read(func() error { return nil })
+	}
+	outIDs := make([]string, len(inIDs))
+	for i, id := range inIDs {
+		outIDs[i] = strings.TrimSuffix(id, "/in") + "/out"
+	}
+	// One statement, one snapshot: the out half deletes its row and
+	// records its id in the same transaction.
+	found, err := queryAll(ctx, s, "lost merges", func(rs pgx.Rows) (id string, err error) {
+		return id, rs.Scan(&id)
+	}, `SELECT u.inid FROM unnest($1::text[], $2::text[]) AS u(inid, outid)
+		WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE message_id = u.outid)
+		AND NOT EXISTS (SELECT 1 FROM messages WHERE id = u.outid)`, inIDs, outIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range found {
+		lost[id] = true
+	}
+	return lost, nil
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -349,6 +350,9 @@ func TestMergeMatchesOneNode(t *testing.T) {
 					t.Errorf("%s (%s) on one node:\n%s\nin the cluster:\n%s", sym, ids[sym], w, g)
 				}
 			}
+			if w, g := want["tallies"], got["tallies"]; w != g {
+				t.Errorf("analytics tallies on one node:\n%s\nin the cluster:\n%s", w, g)
+			}
 		})
 	}
 }
@@ -517,6 +521,19 @@ func describeAll(t *testing.T, st store.Store, ops []mop, ids map[string]string)
 	for _, id := range ids {
 		out[id] = describe(t, st, id, ids, merged[id])
 	}
+	// The analytics the scenario's records add, summed as a report does.
+	var tallies []string
+	for _, j := range []string{"onboarding", "promo"} {
+		ts, err := st.(store.Tallies).SumTallies(bg, []string{j}, math.MinInt64, math.MaxInt64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ts {
+			tallies = append(tallies, fmt.Sprintf("%s %s %s %s n=%d sum=%g", j, x.Kind, x.A, x.B, x.N, x.Sum))
+		}
+	}
+	slices.Sort(tallies)
+	out["tallies"] = strings.Join(tallies, "\n")
 	return out
 }
 

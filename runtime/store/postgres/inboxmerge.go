@@ -11,6 +11,7 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // A merge in a cluster (runtime/cluster: Segment's alias, or an identify
@@ -138,6 +139,17 @@ func (s *Store) CommitMergeIn(ctx context.Context, in InboxItem, b *store.Batch,
 	from := &rows{}
 	if err := from.result(in.Partner, s.ShardOf(in.Partner), &fromRes); err != nil {
 		return err
+	}
+	// What the merge ended of the customer merged counts in the analytics
+	// as on one node, under the shard of this commit (the owner writes
+	// only its shards' tally rows).
+	if ts := tally.Of(&store.CustomerWrite{Results: []engine.Result{fromRes}}); len(ts) > 0 {
+		var all []store.Tally
+		for i := range b.Customers {
+			all = append(all, tally.Of(&b.Customers[i])...)
+		}
+		r.tally = tallyCols{}
+		r.tally.add(in.Shard, tally.Merge(append(all, ts...)))
 	}
 	err = s.write(ctx, func(w *wtx) error {
 		var erased bool

@@ -267,7 +267,7 @@ ALTER TABLE outbox ADD COLUMN journey text, ADD COLUMN name text, ADD COLUMN coh
 	{name: "merges by partner", sql: `
 -- An erase marks the in rows of merges whose customer merged is the one
 -- erased (partner): found by index however long the inbox is.
-CREATE INDEX inbox_merge_partner ON inbox(partner) WHERE merge = 'in';
+CREATE INDEX IF NOT EXISTS inbox_merge_partner ON inbox(partner) WHERE merge = 'in';
 `},
 }
 

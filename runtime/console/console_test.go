@@ -398,3 +398,57 @@ func TestStatusCluster(t *testing.T) {
 		})
 	}
 }
+
+// TestIndexPaging: the journeys page shows listPage journeys at a time and
+// reads the analytics of those only (one read a journey shown), with links
+// on to the next page and back to the first. The API here is a fake: the
+// paging is the console's own, over a list the API gives whole.
+func TestIndexPaging(t *testing.T) {
+	defer func(n int) { listPage = n }(listPage)
+	listPage = 2
+	var analyticsReads []string
+	api := http.NewServeMux()
+	api.HandleFunc("GET /v1/journeys", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"journeys":[{"name":"j1","version":"v","active":0,"stages":[],"versions":[]},` +
+			`{"name":"j2","version":"v","active":0,"stages":[],"versions":[]},{"name":"j3","version":"v","active":0,"stages":[],"versions":[]}]}`))
+	})
+	api.HandleFunc("GET /v1/journeys/{name}/analytics", func(w http.ResponseWriter, r *http.Request) {
+		analyticsReads = append(analyticsReads, r.PathValue("name"))
+		w.Write([]byte(`{"journey":"` + r.PathValue("name") + `","entered":4,"converted":1}`))
+	})
+	c := New(api, Options{})
+	row := regexp.MustCompile(`<th scope="row"><a href="/ui/journeys/(j[0-9])">`)
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+	tests := []struct {
+		path, want, reads, next string
+		first                   bool
+	}{
+		{"/ui/", "j1 j2", "j1 j2", "/ui/?from=2", false},
+		{"/ui/?from=2", "j3", "j3", "", true},
+		{"/ui/?from=9", "j1 j2", "j1 j2", "/ui/?from=2", true}, // out of range: the first page
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			analyticsReads = nil
+			rec := httptest.NewRecorder()
+			c.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+			body := rec.Body.String()
+			var got []string
+			for _, m := range row.FindAllStringSubmatch(body, -1) {
+				got = append(got, m[1])
+			}
+			gotNext := ""
+			if m := next.FindStringSubmatch(body); m != nil {
+				gotNext = html.UnescapeString(m[1])
+			}
+			if strings.Join(got, " ") != tt.want || strings.Join(analyticsReads, " ") != tt.reads || gotNext != tt.next ||
+				strings.Contains(body, ">First page</a>") != tt.first {
+				t.Errorf("journeys %v, analytics read for %v, next %q, first page link %v; want %s, %s, %q, %v",
+					got, analyticsReads, gotNext, strings.Contains(body, ">First page</a>"), tt.want, tt.reads, tt.next, tt.first)
+			}
+			if !strings.Contains(body, "25.0%") {
+				t.Errorf("no conversion (1 of 4) shown:\n%s", body)
+			}
+		})
+	}
+}

@@ -315,11 +315,12 @@ func TestPaging(t *testing.T) {
 		name, start, list string
 		want              []string // every entry over the pages, in order
 		pages             int
+		label             string // the pager's name for a screen reader
 	}{
-		{"customers", "/ui/customers", "customers", []string{"ann", "bob", "cy"}, 2},
+		{"customers", "/ui/customers", "customers", []string{"ann", "bob", "cy"}, 2, "Pages of customers"},
 		// The API gives a next cursor after a full page: a last, empty
 		// page says there is nothing more.
-		{"failed sends", "/ui/status", "failed", []string{"ann", "ann", "bob", "cy"}, 3},
+		{"failed sends", "/ui/status", "failed", []string{"ann", "ann", "bob", "cy"}, 3, "Pages of failed sends"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,6 +340,9 @@ func TestPaging(t *testing.T) {
 				}
 				if pages > 0 && !strings.Contains(body, ">First page</a>") {
 					t.Errorf("GET %s: no link to the first page", path)
+				}
+				if !strings.Contains(body, `<nav class="pager" aria-label="`+tt.label+`">`) {
+					t.Errorf("GET %s: no pager named %q", path, tt.label)
 				}
 				path = ""
 				if m := next.FindStringSubmatch(body); m != nil {

@@ -53,7 +53,7 @@ func (c *Console) handleIndex(w http.ResponseWriter, r *http.Request, s session)
 	if to < len(doc.Journeys) {
 		next = strconv.Itoa(to)
 	}
-	d.Page = pageLinks("/ui/", q, "from", next)
+	d.Page = pageLinks("Pages of journeys", "/ui/", q, "from", next)
 	for _, j := range doc.Journeys[from:to] {
 		row := indexRow{JourneyDoc: j}
 		var a analytics.Analytics
@@ -90,7 +90,7 @@ func (c *Console) handleFindCustomer(w http.ResponseWriter, r *http.Request, s s
 		p.Error = errText(err)
 		return "customers", p
 	}
-	d.Customers, d.Page = cp.Customers, pageLinks("/ui/customers", q, "after", cp.Next)
+	d.Customers, d.Page = cp.Customers, pageLinks("Pages of customers", "/ui/customers", q, "after", cp.Next)
 	return "customers", p
 }
 

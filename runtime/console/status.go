@@ -36,16 +36,17 @@ type statusData struct {
 var listPage = 50
 
 // pager is the paging of one list: the link to the next page (empty on the
-// last), and to the first when this is not it.
+// last), and to the first when this is not it; Label names the list for a
+// screen reader (a page may have two).
 type pager struct {
-	Next, First string
+	Label, Next, First string
 }
 
 // pageLinks builds a list's links: the page's query with the list's cursor
 // parameter set to next (or removed, for the first page); the other lists'
 // cursors stay as they are.
-func pageLinks(path string, q url.Values, param, next string) pager {
-	var p pager
+func pageLinks(label, path string, q url.Values, param, next string) pager {
+	p := pager{Label: label}
 	link := func(cursor string) string {
 		v := url.Values{}
 		for k, vs := range q {
@@ -94,12 +95,12 @@ func (c *Console) handleStatus(w http.ResponseWriter, r *http.Request, s session
 	if err := c.get(ctx, fmt.Sprintf("/v1/dead-letters?limit=%d&after=%s", listPage, url.QueryEscape(q.Get("dead_after"))), &dl); err != nil {
 		d.DeadError = errText(err)
 	}
-	d.Dead, d.DeadPage = dl.DeadLetters, pageLinks("/ui/status", q, "dead_after", dl.Next)
+	d.Dead, d.DeadPage = dl.DeadLetters, pageLinks("Pages of dead letters", "/ui/status", q, "dead_after", dl.Next)
 	var fs server.FailedSendsDoc
 	if err := c.get(ctx, fmt.Sprintf("/v1/failed-sends?limit=%d&after=%s", listPage, url.QueryEscape(q.Get("failed_after"))), &fs); err != nil {
 		d.FailedError = errText(err)
 	}
-	d.Failed, d.FailedPage = fs.FailedSends, pageLinks("/ui/status", q, "failed_after", fs.Next)
+	d.Failed, d.FailedPage = fs.FailedSends, pageLinks("Pages of failed sends", "/ui/status", q, "failed_after", fs.Next)
 	return "status", p
 }
 

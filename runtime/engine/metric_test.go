@@ -95,3 +95,68 @@ func TestMetricResponses(t *testing.T) {
 		})
 	}
 }
+
+// TestResultSeq: every record of a Result has its own Seq, 1 to n in the
+// order it happened: the responses an event carries come before the moves
+// it makes, and emitted events are numbered too. (Responses once took the
+// Seq of the next transition.)
+func TestResultSeq(t *testing.T) {
+	e := newEngine(t, compile(t, metricProgram+`
+journey "echo" {
+  entry "signed_up" {}
+  stage "wait" {
+    on "survey_answered" { goto = stage.said }
+  }
+  stage "said" {
+    emit "thanked" {}
+  }
+}
+`), Options{})
+	s := newSim(t, e, "c1", nil)
+	s.event("signed_up", nil)
+	s.event("invoiced", nil)
+	r := s.event("survey_answered", map[string]any{"score": 9})
+	kinds := map[int]string{}
+	add := func(seq int, kind string) {
+		if prev, ok := kinds[seq]; ok {
+			t.Errorf("seq %d is both a %s and a %s", seq, prev, kind)
+		}
+		kinds[seq] = kind
+	}
+	for _, x := range r.Responses {
+		add(x.Seq, "response")
+	}
+	for _, x := range r.Transitions {
+		add(x.Seq, "transition "+x.From+"→"+x.To)
+	}
+	for _, x := range r.Sends {
+		add(x.Seq, "send")
+	}
+	for _, x := range r.Emitted {
+		add(x.Seq, "emit "+x.Event)
+	}
+	for _, x := range r.Errors {
+		add(x.Seq, "error")
+	}
+	for _, x := range r.Refusals {
+		add(x.Seq, "refusal")
+	}
+	for seq := 1; seq <= len(kinds); seq++ {
+		if _, ok := kinds[seq]; !ok {
+			t.Errorf("no record has seq %d: %v", seq, kinds)
+		}
+	}
+	if len(r.Responses) != 3 || len(r.Emitted) != 1 {
+		t.Fatalf("%d responses, %d emitted, want 3 and 1 (the test's premise)", len(r.Responses), len(r.Emitted))
+	}
+	for _, x := range r.Responses {
+		for _, tr := range r.Transitions {
+			if tr.Seq < x.Seq {
+				t.Errorf("transition %s→%s (seq %d) before a response (seq %d)", tr.From, tr.To, tr.Seq, x.Seq)
+			}
+		}
+	}
+	if r.InputSeq != 1 {
+		t.Errorf("InputSeq %d, want 1 (nothing was due)", r.InputSeq)
+	}
+}

@@ -305,8 +305,23 @@ func TestPaging(t *testing.T) {
 	f.seed()
 	f.ingest("/v1/track", `{"userId":"bob","event":"ping","messageId":"p3"}`)
 	f.ingest("/v1/track", `{"userId":"cy","event":"ping","messageId":"p4"}`)
+	// Two more dead letters beside bob's: dan's and eve's hello.
+	for _, id := range []string{"dan", "eve"} {
+		f.ingest("/v1/track", `{"userId":"`+id+`","event":"signed_up","messageId":"su-`+id+`"}`)
+	}
+	ctx := context.Background()
+	items, err := f.st.ClaimOutbox(ctx, f.clk.Now(), time.Minute, 100)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("claim: %v (%d items, want dan's and eve's)", err, len(items))
+	}
+	for _, it := range items {
+		if err := f.st.Dead(ctx, it.Send.Key, 5, f.clk.Now(), "refused"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ck := f.login()
 	item := map[string]*regexp.Regexp{
+		"dead":      regexp.MustCompile(`<td><a href="/ui/customers/([a-z]+)">[a-z]+</a></td><td>welcome/hello</td>`),
 		"customers": regexp.MustCompile(`<th scope="row"><a href="/ui/customers/([a-z]+)">`),
 		"failed":    regexp.MustCompile(`<tr><td>[^<]+</td><td><a href="/ui/customers/([a-z]+)">[a-z]+</a></td><td>welcome/bump: tally`),
 	}
@@ -317,7 +332,9 @@ func TestPaging(t *testing.T) {
 		pages             int
 		label             string // the pager's name for a screen reader
 	}{
-		{"customers", "/ui/customers", "customers", []string{"ann", "bob", "cy"}, 2, "Pages of customers"},
+		{"customers", "/ui/customers", "customers", []string{"ann", "bob", "cy", "dan", "eve"}, 3, "Pages of customers"},
+		// In key order, the API's.
+		{"dead letters", "/ui/status", "dead", []string{"bob", "dan", "eve"}, 2, "Pages of dead letters"},
 		// The API gives a next cursor after a full page: a last, empty
 		// page says there is nothing more.
 		{"failed sends", "/ui/status", "failed", []string{"ann", "ann", "bob", "cy"}, 3, "Pages of failed sends"},
@@ -344,8 +361,9 @@ func TestPaging(t *testing.T) {
 				if !strings.Contains(body, `<nav class="pager" aria-label="`+tt.label+`">`) {
 					t.Errorf("GET %s: no pager named %q", path, tt.label)
 				}
+				// The list's own pager: the status page has two.
 				path = ""
-				if m := next.FindStringSubmatch(body); m != nil {
+				if m := next.FindStringSubmatch(pagerOf(body, tt.label)); m != nil {
 					path = html.UnescapeString(m[1])
 				}
 			}
@@ -354,6 +372,16 @@ func TestPaging(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pagerOf is the pager named label in body, "" when there is none.
+func pagerOf(body, label string) string {
+	_, rest, ok := strings.Cut(body, `<nav class="pager" aria-label="`+label+`">`)
+	if !ok {
+		return ""
+	}
+	nav, _, _ := strings.Cut(rest, "</nav>")
+	return nav
 }
 
 // TestStatusCluster: on a cluster the status page shows its nodes, shards

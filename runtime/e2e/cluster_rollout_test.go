@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/waymark-dev/waymark/runtime/store/postgres"
 )
 
 // startOn starts one more node of c on its own workspace ws, and logs the
@@ -229,6 +232,104 @@ func TestClusterRollingRestart(t *testing.T) {
 	for _, j := range js.Journeys {
 		if j.Name == "counter" && (j.Active != len(both.ids) || j.Version != v2["counter"] || len(j.OlderVersions) != 0) {
 			t.Errorf("counter: %d active on %s, older versions %s; want all %d on %s", j.Active, j.Version, j.OlderVersions, len(both.ids), v2["counter"])
+		}
+	}
+}
+
+// TestClusterTakeoverReclaimsSends: a node killed while its deliveries are
+// in flight (the receiver has taken them and not answered: they are
+// claimed in the outbox under a 30s lease) does not make them wait for
+// that lease: the node that takes its shards sends them again at once,
+// under their keys, and every send is delivered well before the lease
+// would have run out. Without the re-claim at takeover they go out ~30s
+// after their claim.
+func TestClusterTakeoverReclaimsSends(t *testing.T) {
+	secret := "e2e-secret"
+	hook := newReceiver(t, secret, 0, time.Millisecond)
+	c := newCluster(t, hook, secret)
+	a, b := c.start(), c.start()
+	d := c.settled(b, c.nodes, time.Minute)
+	aShards := map[int]bool{}
+	for _, n := range d.Nodes {
+		if "http://"+n.Addr == a.base {
+			for _, sh := range n.Shards {
+				aShards[sh] = true
+			}
+		}
+	}
+	if len(aShards) == 0 {
+		t.Fatalf("a owns no shard: %+v", d.Nodes)
+	}
+	ofA := func(key string) bool {
+		id, _, _ := strings.Cut(key, "/")
+		return aShards[postgres.ShardOf(id, d.ShardCount)]
+	}
+
+	heldOne := hook.holdRequests()
+	var calls []call
+	var ids []string
+	for i := range 40 {
+		id := fmt.Sprintf("k%03d", i)
+		ids = append(ids, id)
+		calls = append(calls, call{Type: "track", UserID: id, Event: "signed_up", MessageID: id + "/signed_up"})
+	}
+	if err := newClient(b.base).batch(context.Background(), calls); err != nil {
+		t.Fatal(err)
+	}
+	<-heldOne
+	// a's dispatcher has sends in flight, held by the receiver.
+	var inFlight []string
+	eventually(t, 30*time.Second, func() error {
+		inFlight = inFlight[:0]
+		got, _, _ := hook.snapshot()
+		for k := range got {
+			if ofA(k) {
+				inFlight = append(inFlight, k)
+			}
+		}
+		if len(inFlight) < 4 {
+			return fmt.Errorf("%d of a's sends in flight, want 4 or more", len(inFlight))
+		}
+		return nil
+	})
+	a.kill()
+	killed := time.Now()
+	hook.releaseHeld()
+	t.Logf("a killed with %d sends in flight (claimed, taken by the receiver, unanswered)", len(inFlight))
+
+	cl := newClient(b.base)
+	eventually(t, time.Minute, func() error {
+		for _, id := range ids {
+			doc, err := cl.tryCustomer(id)
+			if err != nil {
+				return err
+			}
+			for _, s := range doc.Sends {
+				if s.Fate == "deliver" && s.Delivery != "delivered" {
+					return fmt.Errorf("%s: %s is %s", id, s.Key, s.Delivery)
+				}
+			}
+		}
+		return nil
+	})
+	took := time.Since(killed)
+	t.Logf("every send delivered %v after a was killed (takeover: lease 5s plus a tick)", took.Round(100*time.Millisecond))
+	if took > 20*time.Second {
+		t.Errorf("the sends a had claimed were delivered %v after it died: they waited for their outbox lease (30s)", took.Round(100*time.Millisecond))
+	}
+	got, _, problems := hook.snapshot()
+	for _, p := range problems {
+		t.Error(p)
+	}
+	for _, k := range inFlight {
+		// Taken by the receiver from a, then again from b: one key.
+		if len(got[k]) < 2 {
+			t.Errorf("%s, in flight when a died, reached the receiver %d times, want again after the takeover", k, len(got[k]))
+		}
+	}
+	for _, id := range ids {
+		if len(got[id+"/counter/1/1/welcome"]) == 0 {
+			t.Errorf("%s: its welcome never reached the receiver", id)
 		}
 	}
 }

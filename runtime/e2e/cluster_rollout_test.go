@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,6 +97,25 @@ func takenOver(c *procCluster, p *proc, dead string) error {
 	for _, s := range d.Shards {
 		if !live[s.Owner] {
 			return fmt.Errorf("shard %d owned by %q, not a live node", s.Shard, s.Owner)
+		}
+	}
+	return nil
+}
+
+// ownsAll is nil once the node listening on owner (a base URL) owns every
+// shard, as node p sees the cluster.
+func ownsAll(c *procCluster, p *proc, owner string) error {
+	d, err := c.doc(p)
+	if err != nil {
+		return err
+	}
+	addr := map[string]string{}
+	for _, n := range d.Nodes {
+		addr[n.ID] = "http://" + n.Addr
+	}
+	for _, s := range d.Shards {
+		if addr[s.Owner] != owner {
+			return fmt.Errorf("shard %d owned by %q (%s), want %s", s.Shard, s.Owner, addr[s.Owner], owner)
 		}
 	}
 	return nil
@@ -331,5 +351,120 @@ func TestClusterTakeoverReclaimsSends(t *testing.T) {
 		if len(got[id+"/counter/1/1/welcome"]) == 0 {
 			t.Errorf("%s: its welcome never reached the receiver", id)
 		}
+	}
+}
+
+// TestClusterPinAcrossTakeover: journeys with in_flight = "pin" in a
+// cluster. b starts on version 2 while no customer has entered yet, and
+// is then paused (SIGSTOP): a, on version 1, takes every shard and the
+// customers enter on version 1, which b's engine was not built with. b
+// resumes, takes every shard back (the newest program) and finds version
+// 1 in the store (reload.Adopt), so those customers stay on it. Then c
+// starts on version 2 and b is killed: c takes its shards, and every
+// customer still runs the version it entered on. Version 1 bumps pings by
+// 1, version 2 by 10. Without the Pin in Adopt, b moves them to version 2
+// (with an error) as it takes them, and their next ping bumps by 10.
+func TestClusterPinAcrossTakeover(t *testing.T) {
+	secret := "e2e-secret"
+	hook := newReceiver(t, secret, 0, time.Millisecond)
+	c := newCluster(t, hook, secret)
+	workspace := func(bump string) string {
+		ws := copyDir(t, filepath.Join("testdata", "cluster"))
+		editFile(t, filepath.Join(ws, "counter.journey.hcl"), `reentry     = "never"`, `reentry     = "never"
+  in_flight   = "pin"`)
+		editFile(t, filepath.Join(ws, "counter.journey.hcl"), "coalesce(customer.pings, 0) + 1", "coalesce(customer.pings, 0) + "+bump)
+		return ws
+	}
+	a := c.startOn(workspace("1"))
+	c.nodes = append(c.nodes, a)
+	c.settled(a, c.nodes, time.Minute)
+	b := c.startOn(workspace("10"))
+	c.nodes = append(c.nodes, b)
+	// The newest program owns every shard.
+	eventually(t, time.Minute, func() error { return ownsAll(c, a, b.base) })
+	_, v1 := versionsOf(t, a)
+	_, v2 := versionsOf(t, b)
+
+	b.cmd.Process.Signal(syscall.SIGSTOP)
+	eventually(t, 30*time.Second, func() error { return ownsAll(c, a, a.base) })
+	var ids []string
+	var calls []call
+	for i := range 30 {
+		id := fmt.Sprintf("p%02d", i)
+		ids = append(ids, id)
+		calls = append(calls, call{Type: "track", UserID: id, Event: "signed_up", MessageID: id + "/signed_up"},
+			call{Type: "track", UserID: id, Event: "ping", Properties: map[string]any{"n": 1}, MessageID: id + "/ping/1"})
+	}
+	if err := newClient(a.base).batch(context.Background(), calls); err != nil {
+		t.Fatal(err)
+	}
+	ca := newClient(a.base)
+	eventually(t, 30*time.Second, func() error {
+		for _, id := range ids {
+			doc, err := ca.tryCustomer(id)
+			if err != nil {
+				return err
+			}
+			if pings(doc) != 1 {
+				return fmt.Errorf("%s: pings %d, want 1 (version 1)", id, pings(doc))
+			}
+		}
+		return nil
+	})
+
+	b.cmd.Process.Signal(syscall.SIGCONT)
+	eventually(t, 30*time.Second, func() error { return ownsAll(c, a, b.base) })
+	third := c.startOn(workspace("10"))
+	c.nodes = append(c.nodes, third)
+	eventually(t, time.Minute, func() error {
+		d, err := c.doc(third)
+		if err != nil {
+			return err
+		}
+		for _, n := range d.Nodes {
+			if "http://"+n.Addr == third.base && len(n.Shards) > 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("the third node owns no shard yet")
+	})
+	dead := b.base
+	b.kill()
+	eventually(t, 30*time.Second, func() error { return takenOver(c, third, dead) })
+
+	calls = calls[:0]
+	for _, id := range ids {
+		calls = append(calls, call{Type: "track", UserID: id, Event: "ping", Properties: map[string]any{"n": 2}, MessageID: id + "/ping/2"})
+	}
+	if err := newClient(third.base).batch(context.Background(), calls); err != nil {
+		t.Fatal(err)
+	}
+	cc := newClient(third.base)
+	eventually(t, 30*time.Second, func() error {
+		for _, id := range ids {
+			doc, err := cc.tryCustomer(id)
+			if err != nil {
+				return err
+			}
+			if pings(doc) == 1 {
+				return fmt.Errorf("%s: its second ping is not applied yet", id)
+			}
+		}
+		return nil
+	})
+	wrong := 0
+	for _, id := range ids {
+		doc := cc.customer(t, id)
+		for _, in := range doc.Instances {
+			if in.Journey == "counter" && (in.Version != v1["counter"] || pings(doc) != 2) {
+				wrong++
+				if wrong < 5 {
+					t.Errorf("%s: counter on %s with %d pings; want it pinned to version 1 (%s): 2 pings", id, in.Version, pings(doc), v1["counter"])
+				}
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d customers left version 1 (version 2 is %s)", wrong, len(ids), v2["counter"])
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -51,9 +50,10 @@ const (
 			WITH ORDINALITY AS u(key, customer, shard, send, at, journey, name, cohort, ord)
 		ORDER BY u.ord
 		ON CONFLICT (key) DO NOTHING`
-	// The tallies of the commit (tally.Merge of each shard's, so no key
-	// twice), added to the stored ones in key order: each shard's rows are
-	// its owner's alone, and one node's commits run one at a time.
+	// The tallies of a group's commits (tally.Merge of each shard's, so no
+	// key twice), added to the stored ones in (shard, key) order: each
+	// shard's rows are its owner's alone, and one node's commits run one
+	// at a time.
 	qAddTallies = `INSERT INTO tallies AS t(shard, journey, cohort, kind, a, b, n, sum)
 		SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::float8[])
 		ON CONFLICT (journey, cohort, kind, a, b, shard) DO UPDATE SET n = t.n + excluded.n, sum = t.sum + excluded.sum`
@@ -86,7 +86,7 @@ type rows struct {
 	oJour   []string
 	oName   []string
 	oCohort []int64
-	tally   tallyCols
+	tallies map[int][]store.Tally // by shard, each merged
 	written time.Time
 }
 
@@ -172,8 +172,8 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 		}
 		last[cw.State.ID] = i
 	}
-	r := &rows{written: s.now()}
-	tallies := map[int][]store.Tally{} // by shard
+	r := &rows{written: s.now(), tallies: map[int][]store.Tally{}}
+	tallies := r.tallies
 	for i, cw := range b.Customers {
 		c := cw.State
 		if ts := tally.Of(&b.Customers[i]); len(ts) > 0 {
@@ -199,8 +199,8 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 			return nil, err
 		}
 	}
-	for _, sh := range slices.Sorted(maps.Keys(tallies)) {
-		r.tally.add(sh, tally.Merge(tallies[sh]))
+	for sh, ts := range tallies {
+		tallies[sh] = tally.Merge(ts)
 	}
 	return r, nil
 }
@@ -316,9 +316,7 @@ func (s *Store) commit(w *wtx, r *rows) error {
 	if len(r.oKey) > 0 {
 		b.Queue(qInsertOutbox, r.oKey, r.oCust, r.oShard, r.oSend, r.oAt, r.written, r.oJour, r.oName, r.oCohort)
 	}
-	if len(r.tally.n) > 0 {
-		b.Queue(qAddTallies, r.tally.args()...)
-	}
+
 	err := w.tx.SendBatch(w.ctx, b).Close()
 	if err != nil && fenced && isCode(err, "WM001") {
 		return s.fenceLost(r.shards)
@@ -326,6 +324,10 @@ func (s *Store) commit(w *wtx, r *rows) error {
 	if err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
+	// The tallies wait for the end of the group (wtx.addTallies): a
+	// group's commits mostly add to the same few rows (the hour's
+	// entries, a stage's moves), each row then written once.
+	w.addTallies(r.tallies)
 	// The history, the most rows of a commit, goes by COPY (measured a
 	// third cheaper than the unnest insert for a batch of 500 events);
 	// COPY numbers the rows in the order it is given them.

@@ -67,9 +67,11 @@
 // merge_order one row that every merge's enqueue locks, so that merges'
 // rows never interleave in seq order.
 //
-// tallies holds the analytics tallies (runtime/store/tally): a commit
-// upserts tally.Merge of its writes' tally.Of, per shard, in its batch
-// (one more statement, no more round trips). Their rows are keyed also by
+// tallies holds the analytics tallies (runtime/store/tally): the writes'
+// tally.Of of every commit of a group, merged per shard (tally.Merge), are
+// upserted in one statement before the group's COMMIT, so a row the
+// group's commits all add to (the hour's entries, a stage's moves) is
+// written once per transaction, not once per commit. Their rows are keyed also by
 // the shard of the customer whose write added them, so each shard's rows
 // are written by its owner alone: nodes committing at once never contend
 // for a row, and one node's commits run one after the other, so no two

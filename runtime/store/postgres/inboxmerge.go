@@ -148,8 +148,7 @@ func (s *Store) CommitMergeIn(ctx context.Context, in InboxItem, b *store.Batch,
 		for i := range b.Customers {
 			all = append(all, tally.Of(&b.Customers[i])...)
 		}
-		r.tally = tallyCols{}
-		r.tally.add(in.Shard, tally.Merge(append(all, ts...)))
+		r.tallies = map[int][]store.Tally{in.Shard: tally.Merge(append(all, ts...))}
 	}
 	err = s.write(ctx, func(w *wtx) error {
 		var erased bool

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/groupcommit"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // Store is the PostgreSQL implementation of store.Store and of the optional
@@ -158,6 +161,43 @@ type writer struct{ s *Store }
 type wtx struct {
 	tx  pgx.Tx
 	ctx context.Context
+
+	// tallies are the tallies the group's commits add, by shard: written
+	// by flushTallies, once, before the COMMIT.
+	tallies map[int][]store.Tally
+}
+
+// addTallies adds a commit's tallies (by shard) to the group's.
+func (w *wtx) addTallies(ts map[int][]store.Tally) {
+	if len(ts) == 0 {
+		return
+	}
+	if w.tallies == nil {
+		w.tallies = make(map[int][]store.Tally, len(ts))
+	}
+	for sh, t := range ts {
+		w.tallies[sh] = append(w.tallies[sh], t...)
+	}
+}
+
+// flushTallies upserts the group's tallies, each shard's merged, in
+// (shard, key) order.
+func (w *wtx) flushTallies() error {
+	if len(w.tallies) == 0 {
+		return nil
+	}
+	var cols tallyCols
+	for _, sh := range slices.Sorted(maps.Keys(w.tallies)) {
+		cols.add(sh, tally.Merge(w.tallies[sh]))
+	}
+	w.tallies = nil
+	if len(cols.n) == 0 {
+		return nil
+	}
+	if _, err := w.tx.Exec(w.ctx, qAddTallies, cols.args()...); err != nil {
+		return fmt.Errorf("postgres: commit: tallies: %w", err)
+	}
+	return nil
 }
 
 type request = groupcommit.Request[*wtx]
@@ -192,6 +232,9 @@ func (w *writer) runTx(reqs []*request) (err error) {
 		if err := r.Ctx.Err(); err != nil {
 			return err
 		}
+	}
+	if err := t.flushTallies(); err != nil {
+		return err
 	}
 	if err := tx.Commit(bg); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)

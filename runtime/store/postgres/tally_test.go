@@ -3,10 +3,16 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
+	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
+	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
 // The upgrade to schema 9 derives, per shard, the very rows the commits
@@ -66,4 +72,63 @@ func TestUpgradeTallies(t *testing.T) {
 			}
 		},
 	})
+}
+
+// Commits running at once share a transaction (group commit), their
+// tallies upserted once at its end: the sums are those of every commit.
+func TestTalliesOfConcurrentCommits(t *testing.T) {
+	s, err := Open(pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	h0 := tally.Cohort(storetest.T0)
+	var want []store.Tally
+	var ws []store.CustomerWrite
+	for i := range 40 {
+		id := fmt.Sprintf("c%d", i)
+		in := &engine.Instance{ID: id + "/j/1", Journey: "j", Version: "v1", Seq: 1, Status: engine.StatusActive, Stage: "s", Visit: 1,
+			EnteredAt: storetest.T0, EntryEvent: "e"}
+		at := storetest.T0.Add(time.Duration(i) * time.Minute)
+		w := store.CustomerWrite{State: &engine.Customer{ID: id, Instances: []*engine.Instance{in}}, Results: []engine.Result{{
+			Transitions: []engine.Transition{{Instance: in.ID, Journey: "j", Version: "v1", To: "s", Cause: "entry:e", Status: engine.StatusActive,
+				At: at, Entered: at, Visit: 1, First: true}},
+			Responses: []engine.Response{{Metric: "nps", Journey: "j", Instance: in.ID, Stage: "s", Value: float64(i % 11), At: at, Entered: at}},
+		}}}
+		ws = append(ws, w)
+		want = append(want, tally.Of(&w)...)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ws))
+	for i := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Commit(ctx, &store.Batch{Customers: []store.CustomerWrite{ws[i]}})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.SumTallies(ctx, []string{"j"}, h0, h0+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		want[i].Journey, want[i].Cohort = "", 0
+	}
+	want = tally.Merge(want)
+	if len(got) == 0 || len(got) != len(want) {
+		t.Fatalf("tallies of 40 concurrent commits:\n%+v\nwant\n%+v", got, want)
+	}
+	for i := range got {
+		if got[i].Kind != want[i].Kind || got[i].A != want[i].A || got[i].B != want[i].B || got[i].N != want[i].N || math.Abs(got[i].Sum-want[i].Sum) > 1e-9 {
+			t.Fatalf("tally %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
 }

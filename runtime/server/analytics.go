@@ -62,7 +62,17 @@ func (s *Server) rangeQuery(w http.ResponseWriter, r *http.Request) (since, unti
 				writeError(w, http.StatusBadRequest, p.key+": "+quote(v)+" is not an RFC 3339 time (like 2026-12-01T00:00:00Z)")
 				return since, until, false
 			}
-			*p.to = t.UTC()
+			t = t.UTC()
+			// The range may be widened to whole hours (HourRange), and the
+			// document must still write its times in RFC 3339: years 0
+			// to 9999 only (an out-of-range time fails the JSON encoder,
+			// after the 200 is sent).
+			if t.Before(minRangeTime) || t.After(maxRangeTime) {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: %s is outside %s to %s (in UTC)",
+					p.key, quote(v), minRangeTime.Format(time.RFC3339), maxRangeTime.Format(time.RFC3339)))
+				return since, until, false
+			}
+			*p.to = t
 		}
 	}
 	if !since.Before(until) {
@@ -71,6 +81,13 @@ func (s *Server) rangeQuery(w http.ResponseWriter, r *http.Request) (since, unti
 	}
 	return since, until, true
 }
+
+// The times a range may give: whole hours around them are still years 0
+// to 9999, which RFC 3339 can write.
+var (
+	minRangeTime = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxRangeTime = time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC)
+)
 
 // journeyNames are the names a journey's tallies are kept under: its own
 // and the former names top-level moved blocks gave it (its instances keep

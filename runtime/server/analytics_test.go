@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -298,6 +299,47 @@ func TestJourneyNames(t *testing.T) {
 	}{{"c", []string{"c", "a", "b"}}, {"y", []string{"y", "x"}}, {"z", []string{"z"}}} {
 		if got := journeyNames(prog, tt.name); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("journeyNames(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Ranges at the ends of what RFC 3339 can say: each answers a document
+// whose times are RFC 3339 again, or 400 naming the parameter; never an
+// empty 200 (a time the JSON encoder refuses, past year 9999 once the
+// range is widened to whole hours).
+func TestAnalyticsRangeExtremes(t *testing.T) { forEachAnalyticsStore(t, testAnalyticsRangeExtremes) }
+
+func testAnalyticsRangeExtremes(t *testing.T, kind harnessOption, tallies bool) {
+	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	h := newHarness(t, Options{AdminToken: "s3cret"}, withManualClock(start), kind)
+	admin := map[string]string{"Authorization": "Bearer s3cret"}
+	if r := h.do("POST", "/v1/track", []byte(`{"userId":"u1","event":"signed_up"}`), nil); r.code != 200 {
+		t.Fatalf("track: %d %s", r.code, r.body)
+	}
+	for _, tt := range []struct {
+		query string
+		param string // "" when the range is fine
+	}{
+		{"since=0000-01-01T00:00:00Z", ""},
+		{"since=1969-12-31T23:59:59.5Z&until=1970-01-01T00:00:00.5Z", ""},
+		{"until=9999-12-31T23:00:00Z", ""},
+		{"until=9999-12-31T23:59:59.999999999Z", "until"},
+		{"until=9999-12-31T23:30:00-01:00", "until"},
+		{"since=0000-01-01T00:30:00%2B01:00", "since"},
+		{"since=0000-01-01T00:00:00.5Z&until=0000-01-01T00:00:01Z", ""},
+	} {
+		for _, p := range []string{"analytics", "paths"} {
+			r := h.do("GET", "/v1/journeys/welcome/"+p+"?"+tt.query, nil, admin)
+			if tt.param != "" {
+				if r.code != 400 || !strings.HasPrefix(r.errorText(t), tt.param+": ") {
+					t.Errorf("%s?%s: %d %s, want 400 naming %s", p, tt.query, r.code, r.body, tt.param)
+				}
+				continue
+			}
+			var doc struct{ Since, Until time.Time }
+			if r.code != 200 || json.Unmarshal(r.body, &doc) != nil || !doc.Since.Before(doc.Until) {
+				t.Errorf("%s?%s: %d %q, want 200 with a range", p, tt.query, r.code, r.body)
+			}
 		}
 	}
 }

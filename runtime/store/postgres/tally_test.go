@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,5 +131,56 @@ func TestTalliesOfConcurrentCommits(t *testing.T) {
 		if got[i].Kind != want[i].Kind || got[i].A != want[i].A || got[i].B != want[i].B || got[i].N != want[i].N || math.Abs(got[i].Sum-want[i].Sum) > 1e-9 {
 			t.Fatalf("tally %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// SumTallies reads only the rows of the journeys and hours asked, by the
+// primary key, among many other journeys' and hours' (the table analyzed,
+// as autovacuum would have it).
+func TestSumTalliesPlan(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DB(t)
+	s, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn := sqlConn(t, dsn)
+	// 20 journeys, 2,000 hours, 4 kinds, 2 shards: 320,000 rows.
+	if _, err := conn.Exec(ctx, `INSERT INTO tallies(shard, journey, cohort, kind, a, b, n)
+		SELECT sh, 'j' || j, c, k, 'stage', '', 1
+		FROM generate_series(0, 1) AS sh, generate_series(1, 20) AS j, generate_series(490000, 491999) AS c,
+			unnest(ARRAY['entered', 'edge', 'stage_entered', 'stage_active']) AS k`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "ANALYZE tallies"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := conn.Query(ctx, "EXPLAIN "+qSumTallies, []string{"j3", "j7"}, int64(491000), int64(491024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan strings.Builder
+	for rs.Next() {
+		var line string
+		if err := rs.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", plan.String())
+	if p := plan.String(); !strings.Contains(p, "tallies_pkey") || !strings.Contains(p, "cohort >=") || strings.Contains(p, "Seq Scan") {
+		t.Errorf("SumTallies does not read one range of tallies_pkey per journey:\n%s", p)
+	}
+	got, err := s.SumTallies(ctx, []string{"j3", "j7"}, 491000, 491024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 journeys × 24 hours × 2 shards of each kind.
+	if len(got) != 4 || got[0].N != 96 {
+		t.Errorf("SumTallies = %+v, want 4 kinds of 96", got)
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 

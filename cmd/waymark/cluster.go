@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -15,6 +17,36 @@ import (
 	"github.com/waymark-dev/waymark/runtime/reload"
 	"github.com/waymark-dev/waymark/runtime/store/postgres"
 )
+
+// clusterFlags are run's --cluster-* settings; zero: cluster's defaults.
+type clusterFlags struct {
+	shards                 int
+	lease, tick, skewGrace time.Duration
+}
+
+// check refuses settings that cannot work: outside their bounds, a lease
+// a dead node's shards could not be told from a slow round by (under three
+// ticks), or any of them without a PostgreSQL store.
+func (f clusterFlags) check(storeKind string) error {
+	if f == (clusterFlags{}) {
+		return nil
+	}
+	if storeKind != "postgres" {
+		return fmt.Errorf("--cluster-shards, --cluster-lease, --cluster-tick and --cluster-skew-grace go with a PostgreSQL store (a cluster): this one is %s", storeKind)
+	}
+	tick, lease := cmp.Or(f.tick, time.Second), cmp.Or(f.lease, 5*time.Second)
+	switch {
+	case f.shards < 0 || f.shards > postgres.MaxShards:
+		return fmt.Errorf("--cluster-shards %d: want 1 to %d (0: the default, 64)", f.shards, postgres.MaxShards)
+	case f.tick < 0 || f.tick != 0 && f.tick < 100*time.Millisecond:
+		return fmt.Errorf("--cluster-tick %v: want 100ms or more", f.tick)
+	case f.lease < 0 || lease < time.Second || lease < 3*tick:
+		return fmt.Errorf("--cluster-lease %v: want 1s or more, and at least three ticks (--cluster-tick %v): a lease renewed every tick must survive a slow round", lease, tick)
+	case f.skewGrace < 0 || f.skewGrace != 0 && f.skewGrace < tick:
+		return fmt.Errorf("--cluster-skew-grace %v: want at least a tick (%v)", f.skewGrace, tick)
+	}
+	return nil
+}
 
 // clusterParts are what a node of a cluster (a PostgreSQL store) runs
 // besides the parts every server has:
@@ -94,10 +126,13 @@ func (c *clusterParts) runAdopt(ctx context.Context) error {
 
 // joinCluster makes the node of a server on st, before the server exists:
 // the runner, once made, is stored in rtp, which the node's callbacks read.
-func joinCluster(st *postgres.Store, addr net.Addr, log *slog.Logger, rtp *atomic.Pointer[runner]) (*cluster.Node, error) {
+func joinCluster(st *postgres.Store, addr net.Addr, log *slog.Logger, rtp *atomic.Pointer[runner], f clusterFlags) (*cluster.Node, error) {
 	return cluster.New(context.Background(), st, cluster.Options{
-		Addr:   addr.String(),
-		Logger: log,
+		Addr:      addr.String(),
+		Logger:    log,
+		Lease:     f.lease,
+		Tick:      f.tick,
+		SkewGrace: f.skewGrace,
 		Program: func() string {
 			if rt := rtp.Load(); rt != nil {
 				return rt.rl.Status().Version

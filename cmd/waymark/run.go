@@ -73,11 +73,13 @@ stops it at once.
 
 With --store postgres://USER@HOST:PORT/DB?sslmode=… (better: the URL in
 WAYMARK_STORE, out of the process list) the process is one node of a cluster:
-every node on the database shares its customers, hashed into 64 shards that
-the live nodes own in turn under leases; any node takes any event (a 200 once
-it is durable in the shared inbox; the shard's owner applies it), and GET
-/v1/cluster shows the nodes and shards. SIGTERM hands this node's shards to
-the others at once; a node that dies is taken over when its leases run out.
+every node on the database shares its customers, hashed into 64 shards (or
+--cluster-shards, fixed when the cluster is created) that the live nodes
+running the newest program own in turn under leases; any node takes any
+event (a 200 once it is durable in the shared inbox; the shard's owner
+applies it), and GET /v1/cluster shows the nodes and shards. SIGTERM hands
+this node's shards to the others at once; a node that dies is taken over
+when its leases run out (--cluster-lease, renewed every --cluster-tick).
 
 --clock manual is for demos and integration tests: the runtime's clock
 starts at the current time (whole seconds) and then moves only when told,
@@ -107,6 +109,10 @@ WAYMARK_WRITE_KEY=... WAYMARK_ADMIN_TOKEN=... waymark run --listen :8080 --store
 		fs.StringVar(&o.retention, "retention", "0", "forget history records and delivered outbox items older than `DURATION` (like 90d), checked hourly; 0 keeps everything")
 		clock := newChoice(fs, "clock", []string{"real", "manual"}, "the runtime's clock: the system's, or one that moves only with POST /v1/clock (demos and tests; a temporary store)")
 		fs.BoolVar(&o.forceManualClock, "force-manual-clock", false, "allow --clock manual with --store or $WAYMARK_STORE, whose records will hold times that never happened")
+		fs.IntVar(&o.cluster.shards, "cluster-shards", 0, "with a PostgreSQL store: the number of shards (`N`, 1 to 4096) a new cluster is created with (default 64); fixed once created: a node asking for another count is refused")
+		fs.DurationVar(&o.cluster.lease, "cluster-lease", 0, "with a PostgreSQL store: how long a shard's lease runs from its last renewal (`DURATION`, default 5s; at least 1s and 3 ticks): a dead node's shards are taken over within a lease plus a tick")
+		fs.DurationVar(&o.cluster.tick, "cluster-tick", 0, "with a PostgreSQL store: the time between heartbeats, lease renewals and rebalancing (`DURATION`, default 1s; at least 100ms)")
+		fs.DurationVar(&o.cluster.skewGrace, "cluster-skew-grace", 0, "with a PostgreSQL store: how long this node may run another program than the other nodes before it says so in the log and /v1/status (`DURATION`, default 30s; at least a tick)")
 		return func(e *env, args []string) int {
 			o.deliver, o.logFormat, o.clock = deliverMode.value, logFormat.value, clock.value
 			return runRun(e, args, o)
@@ -126,7 +132,7 @@ type runOptions struct {
 	clock                  string        // real | manual
 	forceManualClock       bool
 	tempStore              string // the manual clock's temporary store, removed at exit
-
+	cluster                clusterFlags
 }
 
 // shutdownTimeout bounds a graceful stop: past it, requests still in flight
@@ -161,6 +167,9 @@ func runRun(e *env, args []string, o runOptions) int {
 		// The nodes of a cluster each have a clock; one manual clock
 		// cannot move them all, nor fire only its own shards' timers.
 		return e.failf(exitUsage, "--clock manual runs one process on its own store: a PostgreSQL store (a cluster) cannot take it, even with --force-manual-clock")
+	}
+	if err := o.cluster.check(storeKind); err != nil {
+		return e.failf(exitUsage, "%v", err)
 	}
 	mode, err := deliver.ParseMode(o.deliver)
 	if err != nil {
@@ -267,7 +276,12 @@ func runRun(e *env, args []string, o runOptions) int {
 		storeKind, dbPath = "sqlite", filepath.Join(dir, "waymark.db")
 		o.tempStore = dbPath
 	}
-	st, err := openStore(storeKind, dbPath)
+	var st store.Store
+	if storeKind == "postgres" {
+		st, err = postgres.OpenWith(dbPath, postgres.Options{Shards: o.cluster.shards})
+	} else {
+		st, err = openStore(storeKind, dbPath)
+	}
 	if err != nil {
 		ln.Close()
 		return e.failf(exitProblem, "%v", err)
@@ -290,7 +304,7 @@ func runRun(e *env, args []string, o runOptions) int {
 	var node *cluster.Node
 	var rtp atomic.Pointer[runner]
 	if pst, ok := st.(*postgres.Store); ok {
-		if node, err = joinCluster(pst, ln.Addr(), log, &rtp); err != nil {
+		if node, err = joinCluster(pst, ln.Addr(), log, &rtp, o.cluster); err != nil {
 			ln.Close()
 			st.Close()
 			return e.failf(exitProblem, "%v", err)

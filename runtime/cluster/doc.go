@@ -1,8 +1,9 @@
 // Package cluster runs several Waymark nodes on one PostgreSQL database
 // (runtime/store/postgres). Customers are hash-partitioned into a fixed set
-// of shards (64, a row each in the shards table); each shard has one owner
-// at a time, under a lease kept by the database's clock, and an epoch that
-// every write to it is fenced by.
+// of shards (64 unless the cluster was created with another count:
+// postgres.Options.Shards; a row each in the shards table); each shard has
+// one owner at a time, under a lease kept by the database's clock, and an
+// epoch that every write to it is fenced by.
 //
 // # Membership and ownership (Node)
 //

@@ -141,3 +141,33 @@ func TestWriteErrorDiskFull(t *testing.T) {
 		t.Errorf("WriteError after a commit succeeded: %v", err)
 	}
 }
+
+// The shard count is set when the cluster is created and fixed after: a
+// node asking for another is refused, saying both counts; one asking for
+// none takes the cluster's.
+func TestShardCountFixedAtCreation(t *testing.T) {
+	dsn := pgtest.DB(t)
+	s, err := OpenWith(dsn, Options{Shards: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := s.Shards()
+	s.Close()
+	if n != 16 {
+		t.Fatalf("a cluster created with 16 shards has %d", n)
+	}
+	if _, err := OpenWith(dsn, Options{Shards: 64}); err == nil || !strings.Contains(err.Error(), "asks for 64 shards") || !strings.Contains(err.Error(), "created with 16") {
+		t.Errorf("a node asking for 64 on a cluster of 16: %v", err)
+	}
+	s, err = Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Shards() != 16 {
+		t.Errorf("a node asking for no count sees %d shards, want 16", s.Shards())
+	}
+	if _, err := OpenWith(dsn, Options{Shards: MaxShards + 1}); err == nil {
+		t.Error("a count over MaxShards was accepted")
+	}
+}

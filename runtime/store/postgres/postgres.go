@@ -64,11 +64,35 @@ func IsDSN(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
+// DefaultShards is the number of shards a cluster is created with unless
+// Options.Shards says otherwise.
+const DefaultShards = 64
+
+// MaxShards bounds Options.Shards: every node renews every lease it holds
+// each tick, and assigns every shard each round.
+const MaxShards = 4096
+
+// Options tune OpenWith. The zero value is Open's.
+type Options struct {
+	// Shards is the number of shards customers are hashed into. It is
+	// fixed when the cluster is created (by the first node that opens an
+	// empty database); a node that asks for another count on an existing
+	// cluster is refused. 0: DefaultShards on creation, whatever the
+	// cluster has otherwise.
+	Shards int
+}
+
 // Open connects to the database dsn (postgres://USER@HOST:PORT/DB?sslmode=…)
 // and brings its schema to SchemaVersion; many nodes may do so at once. A
 // database migrated by a newer binary is refused with an error wrapping
 // store.ErrSchemaTooNew, and left untouched.
-func Open(dsn string) (*Store, error) {
+func Open(dsn string) (*Store, error) { return OpenWith(dsn, Options{}) }
+
+// OpenWith is Open with options: see Options.
+func OpenWith(dsn string, o Options) (*Store, error) {
+	if o.Shards < 0 || o.Shards > MaxShards {
+		return nil, fmt.Errorf("postgres: %d shards: want 1 to %d", o.Shards, MaxShards)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message leaves the password out.
@@ -101,7 +125,7 @@ func Open(dsn string) (*Store, error) {
 	// journey's records), and the nodes starting with this one wait for
 	// it: an hour, not the minute a connection gets.
 	mctx, mcancel := context.WithTimeout(context.Background(), time.Hour)
-	err = migrate(mctx, pool)
+	err = migrate(mctx, pool, o.Shards)
 	mcancel()
 	if err != nil {
 		pool.Close()
@@ -118,6 +142,11 @@ func Open(dsn string) (*Store, error) {
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM shards").Scan(&s.shards); err != nil || s.shards == 0 {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: reading the shard count (%d): %v", s.shards, err)
+	}
+	if o.Shards != 0 && o.Shards != s.shards {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: this node asks for %d shards, and the cluster on this database was created with %d: the shard count is fixed when a cluster is created; start the node with %d (or without the setting)",
+			o.Shards, s.shards, s.shards)
 	}
 	s.q = groupcommit.Start((&writer{s: s}).runGroup)
 	s.qi = groupcommit.Start((&writer{s: s}).runGroup)

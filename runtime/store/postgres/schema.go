@@ -281,7 +281,7 @@ const SchemaVersion = 10
 // then find the step done; and the version's primary key would refuse a
 // second row for it anyway, so a database without LOCK TABLE stays correct
 // (the loser rolls back and reads again).
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, shards int) error {
 	for try := 0; ; try++ {
 		_, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    integer PRIMARY KEY,
@@ -300,7 +300,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 	}
 	for try := 0; ; {
-		done, err := migrateOne(ctx, pool)
+		done, err := migrateOne(ctx, pool, shards)
 		if err == nil && done {
 			return nil
 		}
@@ -313,7 +313,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 }
 
-func migrateOne(ctx context.Context, pool *pgxpool.Pool) (done bool, err error) {
+func migrateOne(ctx context.Context, pool *pgxpool.Pool, shards int) (done bool, err error) {
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE"); err != nil {
 			return fmt.Errorf("postgres: locking schema_migrations: %w", err)
@@ -333,6 +333,16 @@ func migrateOne(ctx context.Context, pool *pgxpool.Pool) (done bool, err error) 
 		m := migrations[v]
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
 			return fmt.Errorf("postgres: migration %d (%s): %w", v+1, m.name, err)
+		}
+		if v == 0 && shards > 0 && shards != DefaultShards {
+			// The cluster is created here: with the shard count asked
+			// for, fixed from now on (Open refuses another).
+			if _, err := tx.Exec(ctx, "DELETE FROM shards"); err != nil {
+				return fmt.Errorf("postgres: creating %d shards: %w", shards, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO shards(shard) SELECT generate_series(0, $1::integer - 1)", shards); err != nil {
+				return fmt.Errorf("postgres: creating %d shards: %w", shards, err)
+			}
 		}
 		if m.backfill != nil {
 			// The backfill works in Go between its statements: the

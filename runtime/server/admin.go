@@ -245,6 +245,12 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no customer "+quote(id)+": no event or identify call has named this id")
 		return
 	}
+	if errors.Is(err, store.ErrUnreadable) {
+		// Not a 503: the state will not read better in a second.
+		s.log.Error("admin: customer unreadable", "err", err)
+		writeError(w, http.StatusInternalServerError, "customer "+quote(id)+": "+errors.Unwrap(err).Error()+"; retrying will not help: the state was stored by an older version that did not refuse it (erase the customer, or repair its stored state)")
+		return
+	}
 	if err != nil {
 		s.storeFailed(w, "customer", err)
 		return

@@ -25,6 +25,10 @@ import (
 // A trait search reads each customer's state: a request reads at most
 // customerScanBudget customers, so a page may hold fewer than limit (even
 // none) and still have a "next": follow it until it is empty.
+//
+// A customer whose stored state cannot be decoded (stored by an older
+// version) does not fail the list: it is left out and named in
+// "unreadable": [{"id", "error"}].
 
 const (
 	defaultCustomerPage = 100
@@ -68,6 +72,9 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request) {
 	}
 	if page.Customers == nil {
 		page.Customers = []store.CustomerSummary{}
+	}
+	for _, u := range page.Unreadable {
+		s.log.Warn("admin: customer list skipped an unreadable customer", "customer", u.ID, "err", u.Error)
 	}
 	writeJSON(w, http.StatusOK, page)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,6 +47,50 @@ type CustomerQuery struct {
 type CustomerPage struct {
 	Customers []CustomerSummary `json:"customers"`
 	Next      string            `json:"next,omitempty"`
+	// Unreadable are the customers read for this page whose stored state
+	// cannot be decoded (written by a version that did not yet refuse
+	// what it cannot read back: a number beyond float64, nesting too
+	// deep): the page goes on without them rather than failing for
+	// everyone, and names them so they can be erased or repaired. A
+	// trait search cannot tell whether they match: it names them all.
+	Unreadable []UnreadableCustomer `json:"unreadable,omitempty"`
+}
+
+// UnreadableCustomer is a customer whose stored state cannot be decoded,
+// and why (DecodeState's error: what is wrong and where, never a value).
+type UnreadableCustomer struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// ErrUnreadable is wrapped by the errors of DecodeState, and so by a
+// store's lookups of a customer whose stored state cannot be decoded:
+// retrying will not help.
+var ErrUnreadable = errors.New("the stored state cannot be decoded")
+
+// DecodeState decodes a customer's stored state (an engine.Customer's
+// JSON). Its error wraps ErrUnreadable and says what is wrong and where
+// (a field, a byte offset), never the value found there: the state holds
+// traits, which may be personal.
+func DecodeState(state []byte) (*engine.Customer, error) {
+	c := new(engine.Customer)
+	err := json.Unmarshal(state, c)
+	if err == nil {
+		return c, nil
+	}
+	var typ *json.UnmarshalTypeError
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &typ):
+		kind, _, _ := strings.Cut(typ.Value, " ") // "number 1e400": the kind, not the value
+		return nil, fmt.Errorf("%w: field %s: a %s that does not fit a %v (byte %d)", ErrUnreadable, typ.Field, kind, typ.Type, typ.Offset)
+	case errors.As(err, &syn) && strings.Contains(syn.Error(), "exceeded max depth"):
+		return nil, fmt.Errorf("%w: it nests too deep (byte %d)", ErrUnreadable, syn.Offset)
+	case errors.As(err, &syn):
+		return nil, fmt.Errorf("%w: not valid JSON (byte %d)", ErrUnreadable, syn.Offset)
+	}
+	// Another decoder's error may quote what it read: not shown.
+	return nil, fmt.Errorf("%w: %T", ErrUnreadable, err)
 }
 
 // CustomerSummary is a customer as a list shows it.
@@ -218,7 +263,9 @@ func DedupKey(messageID string) string {
 // in id order: read calls row with the id and stored state (an
 // engine.Customer's JSON) of at most n customers after the id `after`
 // within q's prefix range, and ListChunks decodes them, matches them,
-// bounds the page by q.Limit and the reading by q.Scan, and sets Next.
+// bounds the page by q.Limit and the reading by q.Scan, and sets Next. A
+// state that cannot be decoded is read (it counts for Scan and Next) and
+// named in Unreadable, not an error.
 func ListChunks(q CustomerQuery, chunk int, read func(after string, n int, row func(id string, state []byte) error) error) (CustomerPage, error) {
 	var page CustomerPage
 	after, total := q.After, 0
@@ -234,9 +281,10 @@ func ListChunks(q CustomerQuery, chunk int, read func(after string, n int, row f
 				return nil // the page is full: the rest is the next page's
 			}
 			got, last = got+1, id
-			c := new(engine.Customer)
-			if err := json.Unmarshal(state, c); err != nil {
-				return fmt.Errorf("customer %q: decoding the state: %w", id, err)
+			c, err := DecodeState(state)
+			if err != nil {
+				page.Unreadable = append(page.Unreadable, UnreadableCustomer{ID: id, Error: err.Error()})
+				return nil
 			}
 			if q.Match(c) {
 				page.Customers = append(page.Customers, Summarize(c))

@@ -89,9 +89,11 @@ func (s *Store) ListCustomers(ctx context.Context, q store.CustomerQuery) (store
 			if err != nil {
 				return false, fmt.Errorf("customer %q: %w", id, err)
 			}
-			c := new(engine.Customer)
-			if err := json.Unmarshal(r.state, c); err != nil {
-				return false, fmt.Errorf("customer %q: decoding the state: %w", id, err)
+			c, err := store.DecodeState(r.state)
+			if err != nil {
+				// Named, not fatal: one old state must not hide everyone.
+				page.Unreadable = append(page.Unreadable, store.UnreadableCustomer{ID: id, Error: err.Error()})
+				return true, nil
 			}
 			if q.Match(c) {
 				page.Customers = append(page.Customers, store.Summarize(c))

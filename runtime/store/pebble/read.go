@@ -58,9 +58,8 @@ func (s *Store) Customer(ctx context.Context, id string) (*engine.Customer, erro
 		if err != nil {
 			return fmt.Errorf("pebble: customer %q: %w", id, err)
 		}
-		c = new(engine.Customer)
-		if err := json.Unmarshal(r.state, c); err != nil {
-			return fmt.Errorf("pebble: customer %q: decoding the state: %w", id, err)
+		if c, err = store.DecodeState(r.state); err != nil {
+			return fmt.Errorf("pebble: customer %q: %w", id, err)
 		}
 		return nil
 	})

@@ -186,3 +186,20 @@ func ss0(t *testing.T, s *Store) string {
 	}
 	return ss[0].Key
 }
+
+// A state a pre-fix database holds that cannot be decoded, written here
+// with SQL, leaves the list answering the others and naming it
+// (storetest.RunUnreadable). Before the fix, the list failed for everyone.
+func TestListCustomersUnreadable(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.RunUnreadable(t, s, func(t *testing.T, id string, state []byte) {
+		if _, err := s.Pool().Exec(ctx, "UPDATE customers SET state = $2 WHERE id = $1", id, state); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

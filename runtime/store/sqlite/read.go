@@ -107,9 +107,8 @@ func (s *Store) Customer(ctx context.Context, id string) (*engine.Customer, erro
 		if err != nil {
 			return fmt.Errorf("sqlite: customer %q: %w", id, err)
 		}
-		c = new(engine.Customer)
-		if err := json.Unmarshal(state, c); err != nil {
-			return fmt.Errorf("sqlite: customer %q: decoding the state: %w", id, err)
+		if c, err = store.DecodeState(state); err != nil {
+			return fmt.Errorf("sqlite: customer %q: %w", id, err)
 		}
 		return nil
 	})

@@ -166,6 +166,8 @@ type StageCount struct {
 type CustomersReader interface {
 	// Customers returns the states of the ids the store knows; an id it
 	// does not know is absent from the map.
+	// A state that cannot be decoded fails the whole read with an error
+	// wrapping ErrUnreadable (a caller may then read one by one).
 	Customers(ctx context.Context, ids []string) (map[string]*engine.Customer, error)
 }
 

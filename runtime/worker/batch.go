@@ -45,6 +45,9 @@ type group struct {
 	// back to the cache before that batch's commit has returned).
 	fromPrev bool
 	err      error // loading failed
+	// unreadable: only wakes, of a customer whose stored state cannot be
+	// decoded (store.ErrUnreadable): skipped, not stepped nor written.
+	unreadable bool
 }
 
 // loadParallelism is how many store.Customer calls run at once for one
@@ -62,17 +65,21 @@ func (w *Worker) load(ctx context.Context, gs []*group) {
 			ids[i] = g.id
 		}
 		cs, err := bulk.Customers(ctx, ids)
-		for _, g := range gs {
-			switch c := cs[g.id]; {
-			case err != nil:
-				g.err = fmt.Errorf("worker: load customers: %w", err)
-			case c != nil:
-				g.c = c
-			default:
-				g.c = &engine.Customer{ID: g.id}
+		// An unreadable state fails the whole read: one by one below, the
+		// error is only that customer's.
+		if !errors.Is(err, store.ErrUnreadable) {
+			for _, g := range gs {
+				switch c := cs[g.id]; {
+				case err != nil:
+					g.err = fmt.Errorf("worker: load customers: %w", err)
+				case c != nil:
+					g.c = c
+				default:
+					g.c = &engine.Customer{ID: g.id}
+				}
 			}
+			return
 		}
-		return
 	}
 	one := func(g *group) {
 		c, err := w.st.Customer(ctx, g.id)
@@ -221,6 +228,21 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	w.n.cacheLoads.Add(uint64(len(misses)))
 	w.load(ctx, misses)
 	for _, g := range misses {
+		if g.err != nil && errors.Is(g.err, store.ErrUnreadable) && onlyWakes(g.items) {
+			// A state stored by an older version that cannot be read back:
+			// its timer cannot be stepped, now or on a retry. Failing the
+			// Submit would fail every wake sharing it (a scheduler page, a
+			// reload's migration page), again at each retry. It is skipped
+			// and named; the scheduler does not fire a wake that committed
+			// without moving the customer's next wake again. An input
+			// other than a wake still fails: it would be lost.
+			g.unreadable = true
+			w.n.errors.Add(1)
+			if ok, n := w.lim.Allow("unreadable"); ok {
+				w.log.Error("wake skipped: the customer's stored state cannot be decoded; erase or repair it", "customer", g.id, "err", g.err, "suppressed", n)
+			}
+			continue
+		}
 		if g.err != nil {
 			if bad == nil {
 				bad = map[string]error{}
@@ -243,6 +265,9 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	b.states = make(map[string]*engine.Customer, len(groups))
 	b.sb.Customers = make([]store.CustomerWrite, 0, len(groups))
 	for _, g := range groups {
+		if g.unreadable {
+			continue
+		}
 		if g.fresh && onlyWakes(g.items) && w.erased.has(g.id) {
 			// A timer for a customer erased after the scheduler read its
 			// wake: writing the empty state would bring the id back. (A

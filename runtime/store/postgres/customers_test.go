@@ -202,4 +202,9 @@ func TestListCustomersUnreadable(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	// The bulk read fails on it with store.ErrUnreadable, so the worker
+	// can read one by one and fail only that customer.
+	if _, err := s.Customers(ctx, []string{"a", "b", "d"}); !errors.Is(err, store.ErrUnreadable) {
+		t.Errorf("Customers(a, b, d) = %v, want an error wrapping store.ErrUnreadable", err)
+	}
 }

@@ -49,9 +49,9 @@ func (s *Store) Customers(ctx context.Context, ids []string) (map[string]*engine
 		if err := rs.Scan(&id, &state); err != nil {
 			return struct{}{}, err
 		}
-		c := new(engine.Customer)
-		if err := json.Unmarshal(state, c); err != nil {
-			return struct{}{}, fmt.Errorf("customer %q: decoding the state: %w", id, err)
+		c, err := store.DecodeState(state)
+		if err != nil {
+			return struct{}{}, fmt.Errorf("customer %q: %w", id, err)
 		}
 		out[id] = c
 		return struct{}{}, nil

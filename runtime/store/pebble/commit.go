@@ -60,6 +60,9 @@ type histRec struct {
 	// The outbox item's send: what its settlement moves (outRec).
 	outJourney, outName string
 	outCohort           int64
+	// outHasCohort: the send has its instance's entry time. One decided
+	// without (tally.Of counted no pending for it) moves no tally.
+	outHasCohort bool
 }
 
 // Commit implements store.Store. A customer that appears more than once in
@@ -162,7 +165,10 @@ func (p *prepared) result(customer string, res *engine.Result, seenOut map[strin
 			seenOut[sd.Key] = true
 			h := &p.hist[len(p.hist)-1]
 			h.outbox, h.outAt = sd.Key, micros(sd.At)
-			h.outJourney, h.outName, h.outCohort = sd.Journey, sd.Name, tally.Cohort(sd.Entered)
+			h.outJourney, h.outName = sd.Journey, sd.Name
+			if !sd.Entered.IsZero() {
+				h.outHasCohort, h.outCohort = true, tally.Cohort(sd.Entered)
+			}
 		}
 	}
 	for k := range res.Responses {
@@ -286,7 +292,7 @@ func (t *tx) commit(p *prepared) error {
 			continue
 		}
 		r := outRec{state: statePending, next: h.outAt, customer: h.customer, seq: seq,
-			journey: h.outJourney, name: h.outName, hasCohort: true, cohort: h.outCohort}
+			journey: h.outJourney, name: h.outName, hasCohort: h.outHasCohort, cohort: h.outCohort}
 		t.set(key, r.encode())
 		t.set(outDueKey(h.outAt, h.outbox), nil)
 	}

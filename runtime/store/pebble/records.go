@@ -160,8 +160,9 @@ type outRec struct {
 
 	// What settling the item moves in the send_delivery tally (format 2):
 	// its send's journey, name and cohort. An item of format 1 written
-	// before schema 6, or one the upgrade could not place, has no cohort
-	// and moves nothing.
+	// before schema 6, one the upgrade could not place, or one whose send
+	// has no entry time (tally.Of counted it nowhere) has no cohort and
+	// moves nothing.
 	journey, name string
 	hasCohort     bool
 	cohort        int64

@@ -85,7 +85,7 @@ type rows struct {
 	oAt     []time.Time
 	oJour   []string
 	oName   []string
-	oCohort []int64
+	oCohort []*int64
 	tallies map[int][]store.Tally // by shard, each merged
 	written time.Time
 }
@@ -269,7 +269,14 @@ func (r *rows) result(customer string, shard int, res *engine.Result) error {
 			r.oAt = append(r.oAt, sd.At)
 			r.oJour = append(r.oJour, sd.Journey)
 			r.oName = append(r.oName, sd.Name)
-			r.oCohort = append(r.oCohort, tally.Cohort(sd.Entered))
+			// NULL without the instance's entry time: tally.Of counted no
+			// pending for the send, so its settlement moves nothing.
+			var cohort *int64
+			if !sd.Entered.IsZero() {
+				c := tally.Cohort(sd.Entered)
+				cohort = &c
+			}
+			r.oCohort = append(r.oCohort, cohort)
 		}
 	}
 	if err := store.EachEvent(res, func(e store.HistoryEvent) error {

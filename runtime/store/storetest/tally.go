@@ -177,6 +177,25 @@ func testTallies(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatalf("j's mails pending in the first hour: %+v, want no row (a's was delivered)", p)
 	}
 
+	// A send decided with no cohort (a held send released after another
+	// instance of the journey took its instance's slot: zero Entered) is
+	// in no tally, and settling it moves none (tally.Delivery), in any
+	// hour, the first one a range can start in included.
+	e := simple("e", "j", "s", time.Time{})
+	orphan := send("e/j/1", "mail", 1, engine.FateDeliver, T0.Add(time.Hour))
+	e.Results = []engine.Result{{Sends: []engine.Send{orphan}}}
+	committed(e)
+	every := tally.Cohort(time.Time{})
+	check("a send without a cohort", []string{"j", "old"}, every, h0+10)
+	settle("a send without a cohort dead", s.Dead(bg, orphan.Key, 1, at(time.Hour), "bounced"), "j", "mail", 0, "", "")
+	check("a send without a cohort dead, every hour", []string{"j", "old"}, every, h0+10)
+	if dlq, ok := s.(store.DeadLetterQueue); ok {
+		settle("a send without a cohort requeued", dlq.Requeue(bg, orphan.Key, at(2*time.Hour)), "j", "mail", 0, "", "")
+		check("a send without a cohort requeued, every hour", []string{"j", "old"}, every, h0+10)
+	}
+	settle("a send without a cohort delivered", s.Delivered(bg, orphan.Key, at(3*time.Hour)), "j", "mail", 0, "", "")
+	check("a send without a cohort delivered, every hour", []string{"j", "old"}, every, h0+10)
+
 	// Everything survives Close.
 	final := sumTallies(t, s, []string{"j", "old"}, h0-1, h0+10)
 	if err := s.Close(); err != nil {

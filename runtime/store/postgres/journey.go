@@ -33,11 +33,11 @@ type querier interface {
 // history_journey; and those of every journey, in commit order, for the
 // upgrade to the tallies (a sort of the whole history, once).
 const (
-	qJourneyRecords = `SELECT h.customer, h.journey, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+	qJourneyRecords = `SELECT h.customer, h.journey, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data, h.key
 		FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
 		WHERE h.journey = $1 AND h.kind IN ('transition', 'send', 'response') AND h.at < $2
 		ORDER BY h.seq`
-	qAllRecords = `SELECT h.customer, h.journey, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+	qAllRecords = `SELECT h.customer, h.journey, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data, h.key
 		FROM history AS h LEFT JOIN outbox AS o ON h.kind = 'send' AND o.key = h.key
 		WHERE h.kind IN ('transition', 'send', 'response')
 		ORDER BY h.seq`
@@ -53,10 +53,10 @@ func scanRecords(ctx context.Context, q querier, fn func(customer string, rec st
 	defer rs.Close()
 	for rs.Next() {
 		var customer, journey, kind string
-		var instance, version, from, to, cause, status, name, fate, delivery *string
+		var instance, version, from, to, cause, status, name, fate, delivery, key *string
 		var at time.Time
 		var data []byte
-		if err := rs.Scan(&customer, &journey, &kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
+		if err := rs.Scan(&customer, &journey, &kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data, &key); err != nil {
 			return err
 		}
 		var rec store.JourneyRecord
@@ -70,7 +70,7 @@ func scanRecords(ctx context.Context, q querier, fn func(customer string, rec st
 			rec.Transition = &engine.Transition{Instance: str(instance), Journey: journey, Version: str(version),
 				From: str(from), To: str(to), Cause: str(cause), Status: str(status), At: at.UTC()}
 		default:
-			rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: str(instance),
+			rec.Send = &store.SendRecord{Send: engine.Send{Key: str(key), Journey: journey, Instance: str(instance),
 				Name: str(name), Fate: str(fate), At: at.UTC()}, Delivery: str(delivery)}
 		}
 		if err := fn(customer, rec); err != nil {

@@ -12,14 +12,14 @@ import (
 
 // qJourneyRecords reads the history_journey index range of one journey;
 // the outbox row of a delivered send comes by its primary key.
-const qJourneyRecords = `SELECT h.kind, h.journey, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+const qJourneyRecords = `SELECT h.kind, h.journey, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data, h.key
 FROM history h LEFT JOIN outbox o ON h.kind = 'send' AND o.key = h.key
 WHERE h.journey = ? AND h.kind IN ('transition', 'send', 'response') AND h.at < ?
 ORDER BY h.seq`
 
 // qAllRecords reads the records of every journey, in commit order (the
 // history's primary key): the upgrade to the tallies replays them.
-const qAllRecords = `SELECT h.kind, h.journey, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data
+const qAllRecords = `SELECT h.kind, h.journey, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data, h.key
 FROM history h LEFT JOIN outbox o ON h.kind = 'send' AND o.key = h.key
 WHERE h.kind IN ('transition', 'send', 'response')
 ORDER BY h.seq`
@@ -55,10 +55,10 @@ func records(ctx context.Context, q querier, fn func(store.JourneyRecord) error,
 	defer rs.Close()
 	for rs.Next() {
 		var kind, journey string
-		var instance, version, from, to, cause, status, name, fate, delivery sql.NullString
+		var instance, version, from, to, cause, status, name, fate, delivery, key sql.NullString
 		var at int64
 		var data []byte
-		if err := rs.Scan(&kind, &journey, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data); err != nil {
+		if err := rs.Scan(&kind, &journey, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data, &key); err != nil {
 			return err
 		}
 		var rec store.JourneyRecord
@@ -72,7 +72,7 @@ func records(ctx context.Context, q querier, fn func(store.JourneyRecord) error,
 			rec.Transition = &engine.Transition{Instance: instance.String, Journey: journey, Version: version.String,
 				From: from.String, To: to.String, Cause: cause.String, Status: status.String, At: fromMicros(at)}
 		default:
-			rec.Send = &store.SendRecord{Send: engine.Send{Journey: journey, Instance: instance.String,
+			rec.Send = &store.SendRecord{Send: engine.Send{Key: key.String, Journey: journey, Instance: instance.String,
 				Name: name.String, Fate: fate.String, At: fromMicros(at)}, Delivery: delivery.String}
 		}
 		if err := fn(rec); err != nil {

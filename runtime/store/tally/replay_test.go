@@ -3,7 +3,9 @@ package tally_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/tally"
 	"github.com/waymark-dev/waymark/runtime/store/tally/tallytest"
@@ -111,5 +113,55 @@ func coherent(t *testing.T, ts []store.Tally) {
 		if s.entered != s.status || s.active != s.inStages {
 			t.Errorf("%v: %d entered, %d with a status; %d active, %d in stages", k, s.entered, s.status, s.active, s.inStages)
 		}
+	}
+}
+
+// The cohort an upgrade gives an outbox item is that of its send as
+// counted: none for a send of an instance a newer one had replaced when
+// it was decided (Of counted no pending for it), though that instance's
+// own cohort is still known.
+func TestReplayerSendCohort(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
+	entry := func(id string, at time.Time) store.JourneyRecord {
+		return store.JourneyRecord{Transition: &engine.Transition{Instance: id, Journey: "j", To: "s", Cause: "entry:e", Status: engine.StatusActive, At: at}}
+	}
+	mail := func(id string, at time.Time) store.JourneyRecord {
+		return store.JourneyRecord{Send: &store.SendRecord{Send: engine.Send{Key: id + "/1/mail", Journey: "j", Instance: id, Name: "mail", Fate: engine.FateDeliver, At: at}}}
+	}
+	p := tally.NewReplayer("j")
+	for _, r := range []store.JourneyRecord{
+		entry("c/j/1", t0), mail("c/j/1", t0),
+		entry("c/j/2", t0.Add(2*time.Hour)),
+		mail("c/j/1", t0.Add(3*time.Hour)), // a held send of c/j/1 released: c/j/2 has its slot
+		mail("c/j/2", t0.Add(3*time.Hour)),
+	} {
+		p.Add(r)
+	}
+	p.Add(store.JourneyRecord{Send: &store.SendRecord{Send: engine.Send{Key: "c/j/1/2/mail", Journey: "j", Instance: "c/j/1", Name: "mail", Fate: engine.FateDeliver, At: t0.Add(3 * time.Hour)}}})
+	for _, tt := range []struct {
+		key    string
+		cohort int64
+		ok     bool
+	}{
+		{"c/j/1/1/mail", tally.Cohort(t0), true},
+		{"c/j/2/1/mail", tally.Cohort(t0.Add(2 * time.Hour)), true},
+		{"c/j/1/2/mail", 0, false},
+		{"nobody/j/1/1/mail", 0, false},
+	} {
+		if c, ok := p.SendCohort(tt.key); c != tt.cohort || ok != tt.ok {
+			t.Errorf("SendCohort(%s) = %d, %v, want %d, %v", tt.key, c, ok, tt.cohort, tt.ok)
+		}
+	}
+	if _, ok := p.Cohort("c/j/1"); !ok {
+		t.Errorf("Cohort(c/j/1) unknown: the test no longer shows why SendCohort is needed")
+	}
+	var pending int64
+	for _, x := range p.Tallies() {
+		if x.Kind == tally.KindSendDelivery && x.B == store.DeliveryPending {
+			pending += x.N
+		}
+	}
+	if pending != 2 {
+		t.Errorf("pending sends counted: %d, want 2 (c/j/1's first and c/j/2's)", pending)
 	}
 }

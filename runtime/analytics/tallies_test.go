@@ -119,3 +119,38 @@ func sameReport(t *testing.T, got, want *Analytics) {
 		t.Errorf("FromTallies:\n got %+v\nwant %+v", g, w)
 	}
 }
+
+// HourRange widens a range to whole UTC hours, before 1970 as after it:
+// since down to its hour, until up to the next unless on one already.
+func TestHourRange(t *testing.T) {
+	h := func(s string) time.Time {
+		x, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	for _, tt := range []struct {
+		since, until string
+		from, to     int64
+		start, end   string
+	}{
+		{"1970-01-01T00:00:00Z", "1970-01-01T01:00:00Z", 0, 1, "1970-01-01T00:00:00Z", "1970-01-01T01:00:00Z"},
+		{"1970-01-01T00:00:00.000000001Z", "1970-01-01T00:59:59.999999999Z", 0, 1, "1970-01-01T00:00:00Z", "1970-01-01T01:00:00Z"},
+		{"1969-12-31T23:59:59.5Z", "1970-01-01T00:00:00.5Z", -1, 1, "1969-12-31T23:00:00Z", "1970-01-01T01:00:00Z"},
+		{"1969-12-31T23:00:00Z", "1970-01-01T00:00:00Z", -1, 0, "1969-12-31T23:00:00Z", "1970-01-01T00:00:00Z"},
+		{"1969-12-31T22:00:00.000000001Z", "1969-12-31T22:00:00.5Z", -2, -1, "1969-12-31T22:00:00Z", "1969-12-31T23:00:00Z"},
+		{"2026-03-02T10:30:00+02:00", "2026-03-02T11:00:00+02:00", 492344, 492345, "2026-03-02T08:00:00Z", "2026-03-02T09:00:00Z"},
+		{"0001-01-01T00:00:00Z", "9999-12-31T23:00:00Z", -17259888, 70389527, "0001-01-01T00:00:00Z", "9999-12-31T23:00:00Z"},
+		{"0000-01-01T00:00:00Z", "0000-01-01T00:00:00.5Z", -17268672, -17268671, "0000-01-01T00:00:00Z", "0000-01-01T01:00:00Z"},
+	} {
+		from, to, start, end := HourRange(h(tt.since), h(tt.until))
+		if from != tt.from || to != tt.to || !start.Equal(h(tt.start)) || !end.Equal(h(tt.end)) {
+			t.Errorf("HourRange(%s, %s) = %d, %d, %s, %s; want %d, %d, %s, %s", tt.since, tt.until,
+				from, to, start.Format(time.RFC3339), end.Format(time.RFC3339), tt.from, tt.to, tt.start, tt.end)
+		}
+		if start.Location() != time.UTC || end.Location() != time.UTC {
+			t.Errorf("HourRange(%s, %s): times not in UTC", tt.since, tt.until)
+		}
+	}
+}

@@ -302,7 +302,7 @@ func backfillTallies(db *pdb.DB, b *pdb.Batch) error {
 			return true, nil // dead-lettered at its claim, nothing to place it by
 		}
 		r.journey, r.name = sd.Journey, sd.Name
-		r.cohort, r.hasCohort = rep.SendCohort(string(k[len(pOutbox):])) // none for a send the replay did not count
+		r.cohort, r.hasCohort = rep.SendCohort(string(k[len(pOutbox):]), sd.Instance) // none for a send the replay did not count
 		return true, b.Set(k, r.encode(), nil)
 	})
 	if err != nil {

@@ -135,7 +135,7 @@ func backfillOutbox(ctx context.Context, tx pgx.Tx, replayer func(customer strin
 			}
 			var cohort *int64
 			if r := replayer(it.customer); r != nil {
-				if c, ok := r.SendCohort(it.key); ok { // none for a send the replay did not count
+				if c, ok := r.SendCohort(it.key, sd.Instance); ok { // none for a send the replay did not count
 					cohort = &c
 				}
 			}

@@ -56,7 +56,7 @@ func backfillTallies(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	for _, it := range items {
-		c, ok := rp.SendCohort(it.key) // none for a send the replay did not count
+		c, ok := rp.SendCohort(it.key, it.instance) // none for a send the replay did not count
 		if !ok {
 			continue
 		}
@@ -68,13 +68,13 @@ func backfillTallies(ctx context.Context, conn *sql.Conn) error {
 }
 
 // openItem is an outbox item that can still change delivery state.
-type openItem struct{ key string }
+type openItem struct{ key, instance string }
 
 // openItems reads the pending and dead outbox items (delivered ones never
-// move again) whose sends are in the history. They are a small part of the
+// move again) with their sends' instances. They are a small part of the
 // outbox unless delivery has been down.
 func openItems(ctx context.Context, conn *sql.Conn) ([]openItem, error) {
-	rs, err := conn.QueryContext(ctx, `SELECT o.key FROM outbox AS o JOIN history AS h ON h.seq = o.send_seq
+	rs, err := conn.QueryContext(ctx, `SELECT o.key, h.instance FROM outbox AS o JOIN history AS h ON h.seq = o.send_seq
 		WHERE o.state != 'delivered'`)
 	if err != nil {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
@@ -83,10 +83,11 @@ func openItems(ctx context.Context, conn *sql.Conn) ([]openItem, error) {
 	var out []openItem
 	for rs.Next() {
 		var key string
-		if err := rs.Scan(&key); err != nil {
+		var instance sql.NullString
+		if err := rs.Scan(&key, &instance); err != nil {
 			return nil, err
 		}
-		out = append(out, openItem{key})
+		out = append(out, openItem{key, instance.String})
 	}
 	return out, rs.Err()
 }

@@ -28,7 +28,7 @@ type Replayer struct {
 	latest  map[string]entry  // "customer/journey/" -> the latest instance entered: older ones left the state
 	moved   map[string]*run   // the end of a run a merge may move on, by mergeKey, until its move is seen
 	held    map[string][]*run // runs that had a send held, by journey/seq: a merge may move them ended, their held sends with them
-	sends   map[string]int64  // the cohort of each send counted as going out, by key
+	skipped map[string]bool   // sends that went out uncounted (a newer instance had the slot), by key: rare
 	ts      []store.Tally
 	merged  int // len(ts) at the last Merge
 }
@@ -54,7 +54,7 @@ type run struct {
 
 // NewReplayer starts replaying the records of journey.
 func NewReplayer(journey string) *Replayer {
-	return &Replayer{journey: journey, runs: map[string]*run{}, latest: map[string]entry{}, moved: map[string]*run{}, held: map[string][]*run{}, sends: map[string]int64{}}
+	return &Replayer{journey: journey, runs: map[string]*run{}, latest: map[string]entry{}, moved: map[string]*run{}, held: map[string][]*run{}, skipped: map[string]bool{}}
 }
 
 // Add counts one record. Records must come in commit order.
@@ -68,6 +68,9 @@ func (p *Replayer) Add(r store.JourneyRecord) {
 		if in == nil || p.superseded(s.Instance, s.At) {
 			// The engine decides a held send of an instance that left the
 			// state with no cohort (engine.Send.Entered): Of skips it.
+			if in != nil && s.Fate == engine.FateDeliver {
+				p.skipped[s.Key] = true
+			}
 			return
 		}
 		if s.Fate == engine.FateHeld && !in.hadHeld {
@@ -77,9 +80,6 @@ func (p *Replayer) Add(r store.JourneyRecord) {
 		}
 		s.Entered = in.entered
 		p.ts = OfSend(p.ts, &s)
-		if s.Fate == engine.FateDeliver {
-			p.sends[s.Key] = Cohort(in.entered)
-		}
 		if s.Fate == engine.FateDeliver && r.Send.Delivery != "" && r.Send.Delivery != store.DeliveryPending {
 			p.ts = append(p.ts, Delivery(s.Journey, s.Name, Cohort(in.entered), r.Send.Delivery)...)
 		}
@@ -287,15 +287,18 @@ func (p *Replayer) Cohort(instance string) (int64, bool) {
 	return Cohort(in.entered), true
 }
 
-// SendCohort returns the cohort in which a send that went out, by key,
-// was counted pending (OfSend): where settling its outbox item moves its
-// delivery. ok is false for a send that was not counted (its instance's
-// entry not added, or a newer instance had taken its slot when it was
-// decided: Of counts such a send nowhere), whose settlement must move
-// nothing. Not Cohort of its instance: that one may be known still.
-func (p *Replayer) SendCohort(key string) (int64, bool) {
-	c, ok := p.sends[key]
-	return c, ok
+// SendCohort returns the cohort in which a send of instance that went
+// out, by key, was counted pending (OfSend): where settling its outbox
+// item moves its delivery. ok is false for a send that was not counted
+// (its instance's entry not added, or a newer instance had taken its
+// slot when it was decided: Of counts such a send nowhere), whose
+// settlement must move nothing, though its instance's Cohort may be
+// known.
+func (p *Replayer) SendCohort(key, instance string) (int64, bool) {
+	if p.skipped[key] {
+		return 0, false
+	}
+	return p.Cohort(instance)
 }
 
 // Progress returns what an instance's state holds for the tallies

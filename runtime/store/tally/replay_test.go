@@ -2,6 +2,7 @@ package tally_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,12 +133,12 @@ func TestReplayerSendCohort(t *testing.T) {
 	for _, r := range []store.JourneyRecord{
 		entry("c/j/1", t0), mail("c/j/1", t0),
 		entry("c/j/2", t0.Add(2*time.Hour)),
-		mail("c/j/1", t0.Add(3*time.Hour)), // a held send of c/j/1 released: c/j/2 has its slot
 		mail("c/j/2", t0.Add(3*time.Hour)),
+		// A held send of c/j/1 released: c/j/2 has its slot.
+		{Send: &store.SendRecord{Send: engine.Send{Key: "c/j/1/2/mail", Journey: "j", Instance: "c/j/1", Name: "mail", Fate: engine.FateDeliver, At: t0.Add(3 * time.Hour)}}},
 	} {
 		p.Add(r)
 	}
-	p.Add(store.JourneyRecord{Send: &store.SendRecord{Send: engine.Send{Key: "c/j/1/2/mail", Journey: "j", Instance: "c/j/1", Name: "mail", Fate: engine.FateDeliver, At: t0.Add(3 * time.Hour)}}})
 	for _, tt := range []struct {
 		key    string
 		cohort int64
@@ -148,7 +149,8 @@ func TestReplayerSendCohort(t *testing.T) {
 		{"c/j/1/2/mail", 0, false},
 		{"nobody/j/1/1/mail", 0, false},
 	} {
-		if c, ok := p.SendCohort(tt.key); c != tt.cohort || ok != tt.ok {
+		instance := tt.key[:strings.LastIndexByte(tt.key[:strings.LastIndexByte(tt.key, '/')], '/')]
+		if c, ok := p.SendCohort(tt.key, instance); c != tt.cohort || ok != tt.ok {
 			t.Errorf("SendCohort(%s) = %d, %v, want %d, %v", tt.key, c, ok, tt.cohort, tt.ok)
 		}
 	}

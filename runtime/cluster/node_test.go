@@ -355,3 +355,22 @@ func TestNewestProgramOwns(t *testing.T) {
 	progA.Store("v2")
 	rounds(t, func() bool { return len(a.Owned()) > 0 && len(b.Owned()) > 0 && len(a.Owned())+len(b.Owned()) == 64 }, a, b)
 }
+
+// A claim from the outbox fences every shard the node owns: when one of
+// them has moved (a handover under way), the node drops that one only,
+// not all 64 (which it would take back a round later, with new epochs
+// that fence its own commits under way).
+func TestFencedClaimDropsOnlyTheMovedShard(t *testing.T) {
+	dsn := pgtest.DB(t)
+	a, sta := node(t, dsn, "a")
+	rounds(t, func() bool { return len(a.Owned()) == 64 }, a)
+	if _, err := sta.Pool().Exec(bg, "UPDATE shards SET owner = 'b', epoch = epoch + 1 WHERE shard = 5"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sta.ClaimOutbox(bg, time.Now(), 30*time.Second, 10); !errors.Is(err, postgres.ErrFenced) {
+		t.Fatalf("a claim with shard 5 moved: %v, want it fenced", err)
+	}
+	if got := a.Owned(); len(got) != 63 || slices.Contains(got, 5) {
+		t.Errorf("after the fenced claim a owns %d shards (5 among them: %v), want the 63 others", len(got), slices.Contains(got, 5))
+	}
+}

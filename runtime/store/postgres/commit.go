@@ -326,7 +326,7 @@ func (s *Store) commit(w *wtx, r *rows) error {
 
 	err := w.tx.SendBatch(w.ctx, b).Close()
 	if err != nil && fenced && isCode(err, "WM001") {
-		return s.fenceLost(r.shards)
+		return s.fenceLost(movedShards(err, r.shards))
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)

@@ -1,10 +1,14 @@
 package postgres
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Fence is what a cluster node tells its store about the shards it owns.
@@ -101,4 +105,34 @@ func (s *Store) fenceLost(shards []int) error {
 		f.Lost(shards)
 	}
 	return &FencedError{Shards: shards}
+}
+
+// movedShards are the shards waymark_fence named in err ("fenced: shards
+// {3,17} moved to another owner") among those a write touched: only those
+// moved, and the node keeps the others. When the message cannot be read,
+// all of touched.
+func movedShards(err error, touched []int) []int {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return touched
+	}
+	_, rest, ok := strings.Cut(pe.Message, "{")
+	list, _, ok2 := strings.Cut(rest, "}")
+	if !ok || !ok2 {
+		return touched
+	}
+	var moved []int
+	for _, f := range strings.Split(list, ",") {
+		sh, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return touched
+		}
+		if slices.Contains(touched, sh) {
+			moved = append(moved, sh)
+		}
+	}
+	if len(moved) == 0 {
+		return touched
+	}
+	return moved
 }

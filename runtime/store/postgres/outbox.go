@@ -64,7 +64,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		})
 		if err := w.tx.SendBatch(w.ctx, b).Close(); err != nil {
 			if fenced && isCode(err, "WM001") {
-				return s.fenceLost(owned)
+				// A claim fences every owned shard: drop only those that
+				// moved (a handover under way), not all of them.
+				return s.fenceLost(movedShards(err, owned))
 			}
 			return err
 		}

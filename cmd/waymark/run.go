@@ -58,6 +58,14 @@ errors is refused (the diagnostics are logged and shown by /v1/status) and
 the running program keeps serving; a good one is swapped in, and active
 customers move to the new version by stage name.
 
+Channel settings, env() included, are read when the channels are set up: at
+start and at each reload. A process's environment cannot change while it
+runs, so to rotate a twilio auth_token without a restart, put the new token
+in another variable before starting (or restart with it), and edit the
+workspace to read that one: from the reload on, sends use it and POST
+/v1/inbound/twilio checks Twilio's signatures against it (the old token is
+no longer accepted).
+
 Run refuses to start on a workspace with errors, printing them as validate
 does, and exits 1. --deliver log writes every send as a JSON line on
 standard output instead of sending it, and needs none of the channels'
@@ -456,7 +464,14 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 			if err != nil {
 				return nil, fmt.Errorf("channels: %w", err)
 			}
-			return func() { rt.disp.SetChannels(chs) }, nil
+			return func() {
+				rt.disp.SetChannels(chs)
+				// Inbound Twilio requests are signed with the token the
+				// sends now use (a workspace edited for a rotated one).
+				if rt.srv != nil {
+					rt.srv.SetTwilioAuthTokens(deliver.TwilioAuthTokens(chs))
+				}
+			}, nil
 		},
 	})
 	var front server.Worker = rt.w

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,6 +92,9 @@ type Server struct {
 	admin    [32]byte
 	started  time.Time
 	m        *serverMetrics
+	// twilioTokens are the tokens inbound Twilio requests are checked
+	// against: Options.Twilio's, then SetTwilioAuthTokens's.
+	twilioTokens atomic.Pointer[[]string]
 }
 
 // New returns a server over st that hands ingested calls to w.
@@ -119,6 +124,8 @@ func New(st store.Store, w Worker, opts Options) *Server {
 
 	s.mux.HandleFunc("POST /v1/subscriptions", s.ingest("subscriptions", MaxEventBytes, s.handleSubscription))
 	if opts.Twilio != nil {
+		tokens := slices.Clone(opts.Twilio.AuthTokens)
+		s.twilioTokens.Store(&tokens)
 		s.mux.HandleFunc("POST /v1/inbound/twilio", s.handleTwilioInbound)
 	}
 	if opts.Links != nil {

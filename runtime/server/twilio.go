@@ -10,6 +10,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,8 +27,23 @@ type TwilioInbound struct {
 	// the signature covers the full URL.
 	PublicURL string
 	// AuthTokens are the twilio channels' auth tokens; a request signed
-	// with any of them is accepted.
+	// with any of them is accepted. SetTwilioAuthTokens replaces them.
 	AuthTokens []string
+}
+
+// SetTwilioAuthTokens replaces the tokens inbound Twilio requests are
+// checked against: the twilio channels' tokens after a reload set the
+// channels up again (a workspace edited to use a rotated token). Sends
+// use the new token from the reload on, and Twilio signs with it: keeping
+// the tokens read at start would refuse every STOP until a restart. The
+// old tokens are not kept (a token is rotated because it leaked). It
+// does nothing on a server without Options.Twilio.
+func (s *Server) SetTwilioAuthTokens(tokens []string) {
+	if s.twilioTokens.Load() == nil {
+		return
+	}
+	tokens = slices.Clone(tokens)
+	s.twilioTokens.Store(&tokens)
 }
 
 var (
@@ -65,7 +81,7 @@ func (s *Server) handleTwilioInbound(w http.ResponseWriter, r *http.Request) {
 	fullURL := strings.TrimRight(in.PublicURL, "/") + r.URL.RequestURI()
 	got := r.Header.Get("X-Twilio-Signature")
 	valid := false
-	for _, tok := range in.AuthTokens {
+	for _, tok := range *s.twilioTokens.Load() {
 		want := TwilioSignature(tok, fullURL, r.PostForm)
 		if hmac.Equal([]byte(got), []byte(want)) {
 			valid = true

@@ -56,3 +56,33 @@ func TestTwilioSignatureKnownAnswer(t *testing.T) {
 		t.Errorf("signature %q", got)
 	}
 }
+
+// After SetTwilioAuthTokens (a reload that set up the channels with a
+// rotated token), requests signed with the new token are accepted and ones
+// signed with the old token refused. Before it, the tokens read at start
+// were kept until a restart, so every STOP signed with the rotated token
+// was refused.
+func TestTwilioTokenRotation(t *testing.T) {
+	const public = "https://waymark.example.com"
+	h := newHarness(t, Options{Twilio: &TwilioInbound{PublicURL: public, AuthTokens: []string{"old-token"}}}, withWorkspace("consent"))
+	h.mustPost("/v1/identify", `{"userId":"u1","traits":{"phone":"+15550001"}}`)
+	inbound := func(body, token string) int {
+		form := url.Values{"From": {"+15550001"}, "To": {"+15559999"}, "Body": {body}, "MessageSid": {"SM1"}}
+		sig := TwilioSignature(token, public+"/v1/inbound/twilio", form)
+		return h.do("POST", "/v1/inbound/twilio", []byte(form.Encode()),
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig}).code
+	}
+	if code := inbound("START", "old-token"); code != 200 {
+		t.Fatalf("signed with the token given at start: %d", code)
+	}
+	h.srv.SetTwilioAuthTokens([]string{"new-token"})
+	if code := inbound("STOP", "old-token"); code != 403 {
+		t.Errorf("signed with the replaced token: %d, want 403", code)
+	}
+	if code := inbound("STOP", "new-token"); code != 200 {
+		t.Errorf("signed with the new token: %d, want 200", code)
+	}
+	if got := h.customer("u1").Subscriptions["marketing"]; got != "unsubscribed" {
+		t.Errorf("u1 marketing %q after a STOP signed with the new token, want unsubscribed", got)
+	}
+}

@@ -71,7 +71,10 @@ func (c *Console) handleIndex(w http.ResponseWriter, r *http.Request, s session)
 type customersData struct {
 	Q         string
 	Customers []store.CustomerSummary
-	Page      pager
+	// Unreadable are the customers of the page whose stored state the API
+	// could not decode: named, so they can be erased or repaired.
+	Unreadable []store.UnreadableCustomer
+	Page       pager
 }
 
 // handleFindCustomer: with ?id=, the customer's page; otherwise the
@@ -90,7 +93,7 @@ func (c *Console) handleFindCustomer(w http.ResponseWriter, r *http.Request, s s
 		p.Error = errText(err)
 		return "customers", p
 	}
-	d.Customers, d.Page = cp.Customers, pageLinks("Pages of customers", "/ui/customers", q, "after", cp.Next)
+	d.Customers, d.Unreadable, d.Page = cp.Customers, cp.Unreadable, pageLinks("Pages of customers", "/ui/customers", q, "after", cp.Next)
 	return "customers", p
 }
 

@@ -82,7 +82,7 @@ func (p *Pump) mergeOut(ctx context.Context, r postgres.InboxItem) error {
 			if state, err = json.Marshal(c); err != nil {
 				return nil, fmt.Errorf("cluster: merge %q out: encoding its state: %w", r.Customer, err)
 			}
-			b = &store.Batch{Customers: []store.CustomerWrite{{State: &engine.Customer{ID: c.ID}}}}
+			b = &store.Batch{Customers: []store.CustomerWrite{{State: c.Emptied()}}}
 		}
 		if err := p.st.CommitMergeOut(ctx, r, b, state); err != nil {
 			return nil, err

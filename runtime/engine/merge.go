@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,7 +134,25 @@ func Merge(into, from *Customer, now time.Time) (res, fromRes Result) {
 	into.Seen = append(into.Seen, from.Seen...)
 	into.Merged = append(append(into.Merged, from.ID), from.Merged...)
 
-	*from = Customer{ID: from.ID}
+	*from = *from.Emptied()
 	res.NextWake = into.NextWake()
 	return res, fromRes
+}
+
+// Emptied is the state a merge leaves a customer in: its id, and the last
+// instance Seq its runs used per journey (Customer.Seqs), so that its next
+// run of a journey does not reuse an id, and send keys, of the runs the
+// merge took away.
+func (c *Customer) Emptied() *Customer {
+	seqs := maps.Clone(c.Seqs)
+	for _, in := range c.Instances {
+		if in == nil || in.Seq <= seqs[in.Journey] {
+			continue
+		}
+		if seqs == nil {
+			seqs = map[string]int{}
+		}
+		seqs[in.Journey] = in.Seq
+	}
+	return &Customer{ID: c.ID, Seqs: seqs}
 }

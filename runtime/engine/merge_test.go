@@ -64,7 +64,7 @@ func TestMerge(t *testing.T) {
 	if !reflect.DeepEqual(into.Seen, []string{"m1", "a1"}) || !reflect.DeepEqual(into.Merged, []string{"anon", "older"}) {
 		t.Errorf("seen %v, merged %v", into.Seen, into.Merged)
 	}
-	if !reflect.DeepEqual(*from, Customer{ID: "anon"}) {
+	if !reflect.DeepEqual(*from, Customer{ID: "anon", Seqs: map[string]int{"both": 1, "ended": 1, "only": 1}}) {
 		t.Errorf("from after the merge: %+v", from)
 	}
 	if !res.NextWake.Equal(into.NextWake()) || res.NextWake.IsZero() {
@@ -76,5 +76,50 @@ func TestMerge(t *testing.T) {
 	res, fromRes = Merge(into, &Customer{ID: "nobody"}, now)
 	if len(res.Transitions)+len(res.Sends)+len(fromRes.Transitions)+len(fromRes.Sends) != 0 || len(into.Instances) != len(before.Instances) {
 		t.Errorf("merging an empty customer: %+v", res)
+	}
+}
+
+// A customer a merge emptied starts its next run of a journey after the
+// runs the merge took away: reusing their ids would reuse their send keys,
+// and the outbox, which keeps the first item under a key, would never send
+// the new run's messages.
+func TestMergedCustomerRunsAfresh(t *testing.T) {
+	e := newEngine(t, compile(t, `
+journey "welcome" {
+  entry "signup" {}
+  stage "hello" {
+    send "hi" {
+      channel = channel.log
+      data    = { text = "hi" }
+    }
+    after "1d" { goto = end }
+  }
+}
+`), Options{})
+	keys := func(r Result) []string {
+		var ks []string
+		for _, s := range r.Sends {
+			ks = append(ks, s.Key)
+		}
+		return ks
+	}
+	anon := newSim(t, e, "anon", nil)
+	first := keys(anon.event("signup", nil))
+	known := newSim(t, e, "known", nil)
+	Merge(known.c, anon.c, anon.now)
+	again := keys(anon.event("signup", nil))
+	if len(first) != 1 || len(again) != 1 {
+		t.Fatalf("sends %v then %v, want one each", first, again)
+	}
+	if first[0] == again[0] {
+		t.Fatalf("the run after the merge reuses the send key %s of the run the merge took away", again[0])
+	}
+	if in := anon.inst("welcome"); in == nil || in.ID != "anon/welcome/2" {
+		t.Errorf("instance after the merge %+v, want anon/welcome/2", in)
+	}
+	// And a second merge of the same id goes on counting.
+	Merge(known.c, anon.c, anon.now)
+	if third := keys(anon.event("signup", nil)); len(third) != 1 || third[0] == again[0] || third[0] == first[0] {
+		t.Errorf("third run's sends %v, want a new key", third)
 	}
 }

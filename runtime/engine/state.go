@@ -46,6 +46,11 @@ type Customer struct {
 	// oldest first: their history stays under their ids, and the shell
 	// reads (and erases) it with this customer's.
 	Merged []string `json:"merged,omitempty"`
+	// Seqs holds, per journey, the last instance Seq of runs that left the
+	// customer (a merge moved them to another one): the next instance goes
+	// on after it, so its id and send keys never repeat those of a run the
+	// outbox already holds (a repeated key would never be sent).
+	Seqs map[string]int `json:"seqs,omitempty"`
 	// Subscriptions holds the customer's own word on each topic they ever
 	// gave one: topic name -> "subscribed" or "unsubscribed". A topic not
 	// here has its program default.

@@ -457,6 +457,9 @@ func (r *run) start(j *journey, prev *Instance, t *trigger, props map[string]any
 	if prev != nil {
 		seq = prev.Seq + 1
 	}
+	if last := r.c.Seqs[j.name]; last >= seq {
+		seq = last + 1 // runs a merge took away used the ids up to last
+	}
 	in := newInstance(j.maxWaits)
 	*in = Instance{
 		ID:         r.c.ID + "/" + j.name + "/" + itoa(seq),

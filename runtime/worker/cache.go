@@ -110,6 +110,7 @@ func cloneCustomer(c *engine.Customer) *engine.Customer {
 	}
 	cp.Seen = slices.Clone(c.Seen)
 	cp.Merged = slices.Clone(c.Merged) // Merge appends to it
+	cp.Seqs = maps.Clone(c.Seqs)
 	cp.Subscriptions = maps.Clone(c.Subscriptions)
 	return &cp
 }

@@ -103,7 +103,7 @@ func TestCloneKnowsTheFields(t *testing.T) {
 		}
 	}
 	check(reflect.TypeFor[engine.Customer](), map[string]bool{
-		"Traits": true, "Instances": true, "Held": true, "Sends": true, "Seen": true, "Merged": true, "Subscriptions": true,
+		"Traits": true, "Instances": true, "Held": true, "Sends": true, "Seen": true, "Merged": true, "Subscriptions": true, "Seqs": true,
 	})
 	check(reflect.TypeFor[engine.Instance](), map[string]bool{
 		"Entry":    true, // shared: immutable once made (the engine's doc)

@@ -208,9 +208,27 @@ func benchClusterIngest(b *testing.B, nodes int) {
 	if b.Failed() {
 		return
 	}
+	// The database says what was applied: every event's messageId is in
+	// messages once its effects are committed.
+	var committed int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM messages").Scan(&committed); err != nil {
+		b.Fatal(err)
+	}
+	if committed != total {
+		b.Fatalf("%d events applied (message ids committed), want %d", committed, total)
+	}
+	// A worker counts a batch's inputs just after its commit returns, which
+	// is after the commit took them out of the inbox: give the counters a
+	// moment to catch up with the database before comparing.
 	var inputs uint64
-	for _, n := range ns {
-		inputs += n.w.Stats().Inputs
+	for wait := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		inputs = 0
+		for _, n := range ns {
+			inputs += n.w.Stats().Inputs
+		}
+		if inputs >= uint64(total) || time.Now().After(wait) {
+			break
+		}
 	}
 	if inputs != uint64(total) {
 		b.Fatalf("the workers committed %d inputs, want %d", inputs, total)

@@ -104,16 +104,21 @@ func (s *billSim) Window(d time.Duration) []store.CustomerWrite {
 			return engine.Input{Kind: engine.KindEvent, Event: name, MessageID: id + "-" + name}
 		}
 		s.push(at, i, ev("bill_issued"))
+		// People answer when they answer: each later event comes up to 20
+		// minutes (to the millisecond) before or after its slot, so the
+		// times in stage spread over many duration buckets as real ones do
+		// (a commit's tallies are then many rows, not a few).
+		jitter := time.Duration((i*7919)%2_400_000-1_200_000) * time.Millisecond
 		switch i % 3 {
 		case 1:
-			s.push(at.Add(210*time.Minute), i, ev("opted_out"))
+			s.push(at.Add(210*time.Minute+jitter), i, ev("opted_out"))
 		case 0:
-			s.push(at.Add(3*time.Hour), i, ev("paid"))
+			s.push(at.Add(3*time.Hour+jitter), i, ev("paid"))
 		}
 		if i%2 == 0 {
 			in := ev("rated")
 			in.Properties = map[string]any{"score": float64(i % 11)}
-			s.push(at.Add(90*time.Minute), i, in)
+			s.push(at.Add(90*time.Minute+jitter), i, in)
 		}
 	}
 	var order []int

@@ -4,7 +4,8 @@
 // machine. It also implements store.MessagePruner, store.EventHistory,
 // store.DeadLetterQueue, store.HistoryPruner, store.FailedSendLister,
 // store.CustomerLister, store.ReceivedHistory (the received table,
-// schema 4), store.JourneyRecords and store.Tallies (schema 8).
+// schema 4), store.JourneyRecords (a read of the whole history) and store.Tallies
+// (schema 8; schema 9 dropped the journey index the record fold read).
 //
 //	st, err := sqlite.Open("/var/lib/waymark/waymark.db")
 //	defer st.Close()

@@ -10,8 +10,10 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
-// qJourneyRecords reads the history_journey index range of one journey;
-// the outbox row of a delivered send comes by its primary key.
+// qJourneyRecords reads the records of one journey from the whole history
+// in commit order (there is no journey index since schema 9: the analytics
+// read the tallies; this serves tests and tally rebuilds); the outbox row
+// of a delivered send comes by its primary key.
 const qJourneyRecords = `SELECT h.kind, h.journey, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data, h.key
 FROM history h LEFT JOIN outbox o ON h.kind = 'send' AND o.key = h.key
 WHERE h.journey = ? AND h.kind IN ('transition', 'send', 'response') AND h.at < ?

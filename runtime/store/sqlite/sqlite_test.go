@@ -185,27 +185,26 @@ func TestQueryPlans(t *testing.T) {
 	}
 	defer s.Close()
 	plans := map[string]string{
-		qCustomer:       "sqlite_autoindex_customers_1",
-		qSeen:           "PRIMARY KEY",
-		qDue:            "customers_wake",
-		qActive:         "PRIMARY KEY",
-		qActiveStates:   "sqlite_autoindex_customers_1",
-		qTransitions:    "history_customer",
-		qSends:          "history_customer",
-		qEvents:         "history_customer",
-		qStageCounts:    "active_instances_stage",
-		qDeadLetters:    "outbox_dead",
-		qFailedSends:    "history_failed",
-		qJourneyRecords: "history_journey",
-		qOutboxChunk:    "SEARCH outbox USING INTEGER PRIMARY KEY",
-		qPruneOutbox:    "SEARCH outbox USING INTEGER PRIMARY KEY",
-		qHistoryChunk:   "SEARCH history USING INTEGER PRIMARY KEY",
-		qPruneHistory:   "sqlite_autoindex_outbox_1",
-		qClaim:          "USING COVERING INDEX outbox_due",
-		qClaimSends:     "INTEGER PRIMARY KEY",
-		qActiveSigs:     "sqlite_autoindex_customers_1",
-		qLastSeq:        "",
-		qItemTally:      "sqlite_autoindex_outbox_1",
+		qCustomer:     "sqlite_autoindex_customers_1",
+		qSeen:         "PRIMARY KEY",
+		qDue:          "customers_wake",
+		qActive:       "PRIMARY KEY",
+		qActiveStates: "sqlite_autoindex_customers_1",
+		qTransitions:  "history_customer",
+		qSends:        "history_customer",
+		qEvents:       "history_customer",
+		qStageCounts:  "active_instances_stage",
+		qDeadLetters:  "outbox_dead",
+		qFailedSends:  "history_failed",
+		qOutboxChunk:  "SEARCH outbox USING INTEGER PRIMARY KEY",
+		qPruneOutbox:  "SEARCH outbox USING INTEGER PRIMARY KEY",
+		qHistoryChunk: "SEARCH history USING INTEGER PRIMARY KEY",
+		qPruneHistory: "sqlite_autoindex_outbox_1",
+		qClaim:        "USING COVERING INDEX outbox_due",
+		qClaimSends:   "INTEGER PRIMARY KEY",
+		qActiveSigs:   "sqlite_autoindex_customers_1",
+		qLastSeq:      "",
+		qItemTally:    "sqlite_autoindex_outbox_1",
 		// One range of the primary key per journey; the grouping by
 		// (kind, a, b) sorts those few rows per hour.
 		qSumTallies: "SEARCH t USING PRIMARY KEY (journey=? AND cohort>? AND cohort<?)",
@@ -415,7 +414,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 		func() { // back to what a schema-1 binary left
 			db := rawDB(t, path)
 			defer db.Close()
-			for _, q := range []string{"DROP INDEX outbox_dead", "DROP INDEX history_failed", "DROP TABLE received", "DROP INDEX history_journey", "DROP VIEW responses", "DROP TABLE tallies", "ALTER TABLE outbox DROP COLUMN cohort", "DELETE FROM schema_migrations WHERE version > 1"} {
+			for _, q := range []string{"DROP INDEX outbox_dead", "DROP INDEX history_failed", "DROP TABLE received", "DROP VIEW responses", "DROP TABLE tallies", "ALTER TABLE outbox DROP COLUMN cohort", "DELETE FROM schema_migrations WHERE version > 1"} {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatal(err)
 				}

@@ -407,6 +407,34 @@ type JourneyRecord struct {
 	Response   *engine.Response
 }
 
+// RecordRow is a history row as the SQL stores read it for
+// JourneyRecords (NULL columns as ""): Record makes the record of it.
+type RecordRow struct {
+	Kind, Journey, Instance, Version, From, To, Cause, Status string
+	Name, Fate, Delivery, Key                                 string
+	At                                                        time.Time
+	Data                                                      []byte // a response's JSON
+}
+
+// Record is the JourneyRecord of the row: a metric response (decoded from
+// Data), a transition, or a send with its delivery state.
+func (r *RecordRow) Record() (JourneyRecord, error) {
+	var rec JourneyRecord
+	switch r.Kind {
+	case HistoryResponse:
+		var err error
+		rec.Response, err = DecodeResponse(r.Data)
+		return rec, err
+	case "transition":
+		rec.Transition = &engine.Transition{Instance: r.Instance, Journey: r.Journey, Version: r.Version,
+			From: r.From, To: r.To, Cause: r.Cause, Status: r.Status, At: r.At}
+	default:
+		rec.Send = &SendRecord{Send: engine.Send{Key: r.Key, Journey: r.Journey, Instance: r.Instance,
+			Name: r.Name, Fate: r.Fate, At: r.At}, Delivery: r.Delivery}
+	}
+	return rec, nil
+}
+
 // HistoryResponse is the history kind of a metric response (the engine's
 // JSON of an engine.Response; a response in no journey has journey "").
 const HistoryResponse = "response"

@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
@@ -59,19 +58,12 @@ func scanRecords(ctx context.Context, q querier, fn func(customer string, rec st
 		if err := rs.Scan(&customer, &journey, &kind, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data, &key); err != nil {
 			return err
 		}
-		var rec store.JourneyRecord
-		switch kind {
-		case store.HistoryResponse:
-			var err error
-			if rec.Response, err = store.DecodeResponse(data); err != nil {
-				return err
-			}
-		case "transition":
-			rec.Transition = &engine.Transition{Instance: str(instance), Journey: journey, Version: str(version),
-				From: str(from), To: str(to), Cause: str(cause), Status: str(status), At: at.UTC()}
-		default:
-			rec.Send = &store.SendRecord{Send: engine.Send{Key: str(key), Journey: journey, Instance: str(instance),
-				Name: str(name), Fate: str(fate), At: at.UTC()}, Delivery: str(delivery)}
+		row := store.RecordRow{Kind: kind, Journey: journey, Instance: str(instance), Version: str(version),
+			From: str(from), To: str(to), Cause: str(cause), Status: str(status), Name: str(name), Fate: str(fate),
+			Delivery: str(delivery), Key: str(key), At: at.UTC(), Data: data}
+		rec, err := row.Record()
+		if err != nil {
+			return err
 		}
 		if err := fn(customer, rec); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
@@ -63,19 +62,12 @@ func records(ctx context.Context, q querier, fn func(store.JourneyRecord) error,
 		if err := rs.Scan(&kind, &journey, &instance, &version, &from, &to, &cause, &status, &at, &name, &fate, &delivery, &data, &key); err != nil {
 			return err
 		}
-		var rec store.JourneyRecord
-		switch kind {
-		case store.HistoryResponse:
-			var err error
-			if rec.Response, err = store.DecodeResponse(data); err != nil {
-				return err
-			}
-		case "transition":
-			rec.Transition = &engine.Transition{Instance: instance.String, Journey: journey, Version: version.String,
-				From: from.String, To: to.String, Cause: cause.String, Status: status.String, At: fromMicros(at)}
-		default:
-			rec.Send = &store.SendRecord{Send: engine.Send{Key: key.String, Journey: journey, Instance: instance.String,
-				Name: name.String, Fate: fate.String, At: fromMicros(at)}, Delivery: delivery.String}
+		row := store.RecordRow{Kind: kind, Journey: journey, Instance: instance.String, Version: version.String,
+			From: from.String, To: to.String, Cause: cause.String, Status: status.String, Name: name.String, Fate: fate.String,
+			Delivery: delivery.String, Key: key.String, At: fromMicros(at), Data: data}
+		rec, err := row.Record()
+		if err != nil {
+			return err
 		}
 		if err := fn(rec); err != nil {
 			return err

@@ -159,6 +159,28 @@ type StageCount struct {
 	Active                  int
 }
 
+// Stager is implemented by stores whose Commit spends much of its time
+// turning the batch into what it sends (PostgreSQL: the states' JSON and
+// the wire format of every row). A worker that prepares a batch while the
+// previous one commits stages it then, so that the commit itself is only
+// the writing: commits run one at a time, and what they do decides the
+// throughput of the store's single writer.
+type Stager interface {
+	// Stage encodes b for CommitStaged. b and what it points to must not
+	// change until CommitStaged has returned. An error here names what
+	// could not be encoded; nothing was written.
+	Stage(b *Batch) (Staged, error)
+	// CommitStaged is Commit of the batch staged (and may be called again
+	// with the same Staged after it failed).
+	CommitStaged(ctx context.Context, s Staged) error
+}
+
+// Staged is a batch a Stager has encoded.
+type Staged interface {
+	// Batch is the batch staged.
+	Batch() *Batch
+}
+
 // CustomersReader is implemented by stores that read many customers' states
 // in one query: the worker then loads a batch's customers at once instead
 // of one round trip each, which is what a store across a network (and a

@@ -30,6 +30,11 @@ type batch struct {
 	inputs        int // inputs stepped
 	dups          int // inputs skipped as duplicates
 
+	// staged is the batch encoded by a store.Stager (nil: the store is
+	// not one, or staging failed with stageErr, the batch's commit error).
+	staged   store.Staged
+	stageErr error
+
 	done chan struct{} // closed when the commit has returned and every request is answered
 	err  error         // the commit's error; read after done
 }
@@ -144,6 +149,7 @@ func (w *Worker) prepare(ctx context.Context, eng *engine.Engine, reqs []*reques
 			return nil
 		}
 		if len(bad) == 0 {
+			w.stage(b)
 			return b
 		}
 		keep := reqs[:0:0]
@@ -329,6 +335,16 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	return b, nil, nil
 }
 
+// stage has a store.Stager encode b, in the goroutine that prepared it:
+// with Pipeline, while the previous batch commits. A batch that cannot be
+// encoded fails at its commit, as if the store had refused it.
+func (w *Worker) stage(b *batch) {
+	if w.stager == nil || len(b.sb.Customers) == 0 {
+		return
+	}
+	b.staged, b.stageErr = w.stager.Stage(&b.sb)
+}
+
 // step runs one engine Step, turning a panic into an error: the engine
 // promises not to panic, but if it ever does, one customer's requests fail
 // and the writer goes on.
@@ -353,7 +369,14 @@ func (w *Worker) commit(ctx context.Context, b *batch) {
 	var err error
 	if len(b.sb.Customers) > 0 {
 		start := time.Now()
-		err = w.st.Commit(ctx, &b.sb)
+		switch {
+		case b.stageErr != nil:
+			err = b.stageErr
+		case b.staged != nil:
+			err = w.stager.CommitStaged(ctx, b.staged)
+		default:
+			err = w.st.Commit(ctx, &b.sb)
+		}
 		w.n.commit.Observe(time.Since(start))
 	}
 	if err != nil {

@@ -71,9 +71,12 @@ var (
 // Worker is the single writer. Create it with New, start Run in a goroutine,
 // then Submit from anywhere.
 type Worker struct {
-	st   store.Store
-	opts Options
-	log  *slog.Logger
+	st store.Store
+	// stager is st when it stages batches (store.Stager): each batch is
+	// encoded when it is prepared, its commit only writes.
+	stager store.Stager
+	opts   Options
+	log    *slog.Logger
 	// lim lets a failure that repeats (a full disk fails every commit)
 	// reach the log once per interval, with a count of the rest.
 	lim *lograte.Limiter
@@ -151,6 +154,7 @@ func New(st store.Store, eng *engine.Engine, opts Options) *Worker {
 		stopping: make(chan struct{}),
 		cache:    newCache(opts.CacheSize),
 	}
+	w.stager, _ = st.(store.Stager)
 	w.eng.Store(eng)
 	return w
 }

@@ -102,11 +102,15 @@ func (s *Store) CommitMergeOut(ctx context.Context, out InboxItem, b *store.Batc
 	}
 	r.shards = append(r.shards, out.Shard) // fenced even when it writes no customer
 	r.msgs = append(r.msgs, out.MessageID)
-	err := s.write(ctx, func(w *wtx) error {
+	st, err := s.stage(r)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(w *wtx) error {
 		if err := lockRow(w, out.Seq); err != nil {
 			return err
 		}
-		if err := s.commit(w, r); err != nil {
+		if err := s.commit(w, st); err != nil {
 			return err
 		}
 		_, err := w.tx.Exec(w.ctx, "UPDATE inbox SET input = $2 WHERE message_id = $1 AND merge = 'in'", inRowOf(out.MessageID), state)
@@ -150,6 +154,19 @@ func (s *Store) CommitMergeIn(ctx context.Context, in InboxItem, b *store.Batch,
 		}
 		r.tallies = map[int][]store.Tally{in.Shard: tally.Merge(append(all, ts...))}
 	}
+	// Staged both ways: whether from's records are kept is read under the
+	// row's lock. Kept, they come first, as on one node: its runs end
+	// before they go on under into's names.
+	alone, err := s.stage(r)
+	if err != nil {
+		return err
+	}
+	withFrom := *r
+	withFrom.hist = from.hist.concat(r.hist)
+	both, err := s.stage(&withFrom)
+	if err != nil {
+		return err
+	}
 	err = s.write(ctx, func(w *wtx) error {
 		var erased bool
 		err := w.tx.QueryRow(w.ctx, "SELECT partner_erased FROM inbox WHERE seq = $1 FOR UPDATE", in.Seq).Scan(&erased)
@@ -159,13 +176,10 @@ func (s *Store) CommitMergeIn(ctx context.Context, in InboxItem, b *store.Batch,
 		if err != nil {
 			return err
 		}
-		rr := *r // the writer may run this twice: r stays as it was
-		if !erased {
-			// from's records first, as on one node: its runs end before
-			// they go on under into's names.
-			rr.hist = from.hist.concat(r.hist)
+		if erased {
+			return s.commit(w, alone)
 		}
-		return s.commit(w, &rr)
+		return s.commit(w, both)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: merge %q into %q: %w", in.Partner, in.Customer, err)
@@ -177,12 +191,15 @@ func (s *Store) CommitMergeIn(ctx context.Context, in InboxItem, b *store.Batch,
 // row of a merge that had nothing to merge (the customer merged was not
 // known, or empty). ErrMergeDone when the row is gone.
 func (s *Store) FinishMergeIn(ctx context.Context, in InboxItem) error {
-	r := &rows{written: s.now(), shards: []int{in.Shard}, msgs: []string{in.MessageID}}
-	err := s.write(ctx, func(w *wtx) error {
+	st, err := s.stage(&rows{written: s.now(), shards: []int{in.Shard}, msgs: []string{in.MessageID}})
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(w *wtx) error {
 		if err := lockRow(w, in.Seq); err != nil {
 			return err
 		}
-		return s.commit(w, r)
+		return s.commit(w, st)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: merge %q into %q: %w", in.Partner, in.Customer, err)

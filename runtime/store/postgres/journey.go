@@ -10,9 +10,9 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store"
 )
 
-// JourneyRecords implements store.JourneyRecords through the partial index
-// history_journey, across all shards; the outbox row of a send comes by
-// its key.
+// JourneyRecords implements store.JourneyRecords, across all shards, by a
+// scan of the history (there is no journey index since schema 11: the
+// analytics read the tallies); the outbox row of a send comes by its key.
 func (s *Store) JourneyRecords(ctx context.Context, journey string, until time.Time, fn func(store.JourneyRecord) error) error {
 	err := s.read(func() error {
 		return scanRecords(ctx, s.pool, func(_ string, rec store.JourneyRecord) error { return fn(rec) }, qJourneyRecords, journey, until)
@@ -28,8 +28,7 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// The records of one journey ($1) before $2, in commit order, through
-// history_journey; and those of every journey, in commit order, for the
+// The records of one journey ($1) before $2, in commit order; and those of every journey, in commit order, for the
 // upgrade to the tallies (a sort of the whole history, once).
 const (
 	qJourneyRecords = `SELECT h.customer, h.journey, h.kind, h.instance, h.version, h.from_stage, h.to_stage, h.cause, h.status, h.at, h.name, h.fate, o.state, h.data, h.key

@@ -33,6 +33,8 @@ type Store struct {
 
 	// idCollate is how the customer list compares ids (see idCollation).
 	idCollate string
+	// types are the parameter types of a staged commit's statements.
+	types paramTypes
 
 	fenceMu sync.RWMutex
 	fence   Fence
@@ -132,6 +134,10 @@ func OpenWith(dsn string, o Options) (*Store, error) {
 		return nil, err
 	}
 	if s.idCollate, err = idCollation(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if s.types, err = describeStatements(ctx, pool); err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -13,7 +13,8 @@
 // nodes (a heartbeat within a Lease, not leaving) that run the newest
 // program among them (the one installed last, in the programs table's
 // order: see Rollouts), and assigns each shard to one of them by
-// rendezvous hashing (Assign): it hands over the shards
+// rendezvous hashing with bounded loads (Assign: an even share each, give
+// or take one): it hands over the shards
 // it owns that go to another node (it stops using them first, then clears
 // their owner) and takes those that come to it once they are free (no
 // owner, or a lease run out). Taking a shard locks its row FOR UPDATE,

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,8 +200,8 @@ func (n *Node) Round(ctx context.Context) {
 		return
 	}
 	want := map[int]bool{}
-	for sh := range n.st.Shards() {
-		if Assign(sh, live) == n.opts.ID {
+	for sh, owner := range Assign(n.st.Shards(), live) {
+		if owner == n.opts.ID {
 			want[sh] = true
 		}
 	}
@@ -452,21 +454,66 @@ func (n *Node) MarkLeaving(ctx context.Context) error {
 	return err
 }
 
-// Assign is the live node that owns shard by rendezvous hashing: the node
-// with the highest hash of (node, shard). When a node joins or leaves, only
-// the shards it wins or held move.
-func Assign(shard int, nodes []string) string {
-	var best string
-	var bestH uint64
-	for _, id := range nodes {
-		h := fnv.New64a()
-		fmt.Fprintf(h, "%s\x00%d", id, shard)
-		v := mix(h.Sum64())
-		if best == "" || v > bestH || v == bestH && id < best {
-			best, bestH = id, v
+// Assign returns the owner of each of shards shards among nodes (nil
+// without nodes): rendezvous hashing with bounded loads. Every (shard,
+// node) pair has a score, a hash of both; pairs are taken best first, and
+// a shard goes to the node of its best pair that still has room, room
+// being an even share (rounded down, or up for as many nodes as the
+// division leaves shards over). So every node computes the same owners
+// from the same live list; each owns an even share, give or take one (plain rendezvous hashing left 38 of 64 shards to one of two nodes,
+// and that node's share of a burst of timers to finish alone); and when a
+// node joins or leaves, most shards stay where they are (TestAssign
+// bounds the moves).
+func Assign(shards int, nodes []string) []string {
+	if len(nodes) == 0 || shards <= 0 {
+		return nil
+	}
+	type pair struct {
+		score uint64
+		shard int
+		node  int
+	}
+	pairs := make([]pair, 0, shards*len(nodes))
+	for k, id := range nodes {
+		for sh := range shards {
+			h := fnv.New64a()
+			fmt.Fprintf(h, "%s\x00%d", id, sh)
+			pairs = append(pairs, pair{mix(h.Sum64()), sh, k})
 		}
 	}
-	return best
+	slices.SortFunc(pairs, func(x, y pair) int {
+		if c := cmp.Compare(y.score, x.score); c != 0 {
+			return c
+		}
+		if c := strings.Compare(nodes[x.node], nodes[y.node]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.shard, y.shard)
+	})
+	// Every node has room for an even share rounded down, and the first
+	// shards%len(nodes) nodes to fill it for one more.
+	even, extra := shards/len(nodes), shards%len(nodes)
+	owned := make([]int, len(nodes))
+	owners := make([]string, shards)
+	left := shards
+	for _, p := range pairs {
+		if owners[p.shard] != "" {
+			continue
+		}
+		switch {
+		case owned[p.node] < even:
+		case owned[p.node] == even && extra > 0:
+			extra--
+		default:
+			continue
+		}
+		owners[p.shard] = nodes[p.node]
+		owned[p.node]++
+		if left--; left == 0 {
+			break
+		}
+	}
+	return owners
 }
 
 // mix is splitmix64's finalizer: FNV alone spreads ids that differ in

@@ -424,14 +424,22 @@ func newRunner(st store.Store, prog *reload.Program, channels map[string]deliver
 		return rt.w.Submit(ctx, items)
 	}, sched.Options{Logger: log})
 	cacheSize, pipeline := 0, false
+	var ownership func(string) (int64, bool)
 	if _, ok := st.(*postgres.Store); ok {
-		// Other nodes write the same customers once a shard moves: only
-		// the database holds the truth. A commit there is a network round
-		// trip or more: the next batch is prepared meanwhile.
-		cacheSize, pipeline = -1, true
+		// A commit there is a network round trip or more: the next batch
+		// is prepared meanwhile. Other nodes write the same customers once
+		// a shard moves: a state is cached only while the shard stays with
+		// this node, at the epoch it was read at.
+		pipeline = true
+		if node != nil {
+			ownership = node.Ownership
+		} else {
+			cacheSize = -1
+		}
 	}
 	rt.w = worker.New(st, prog.Engine, worker.Options{
 		CacheSize: cacheSize,
+		Ownership: ownership,
 		Pipeline:  pipeline,
 		Logger:    log,
 		Now:       now,

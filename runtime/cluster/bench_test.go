@@ -128,7 +128,7 @@ func BenchmarkTimerLag(b *testing.B) {
 				b.Fatal(err)
 			}
 			var sch *sched.Scheduler
-			w := worker.New(st, eng, worker.Options{CacheSize: -1, OnCommit: func(bt *store.Batch) {
+			w := worker.New(st, eng, worker.Options{Ownership: n.Ownership, Pipeline: true, OnCommit: func(bt *store.Batch) {
 				now := time.Now()
 				sch.OnCommit(bt)
 				mu.Lock()

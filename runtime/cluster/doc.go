@@ -51,8 +51,11 @@
 //
 // The worker, scheduler and dispatcher of a node see only its shards: the
 // fenced store's Due, ClaimOutbox and ActiveCustomers read the owned shards,
-// and the worker keeps no cache (another node may have written a customer
-// since). After a takeover the new owner's scheduler finds the shard's due
+// and the worker caches a customer's state only under the epoch of its
+// shard it was read at (Node.Ownership): a shard that went to another node
+// and came back is read afresh, since that node may have written its
+// customers, and a commit from a stale state would be fenced anyway if the
+// epoch had moved. After a takeover the new owner's scheduler finds the shard's due
 // timers on its next poll, and its dispatcher the pending sends, under
 // their original keys: the transaction that takes a shard also makes the
 // sends the previous owner had claimed due at once (outbox lease_until

@@ -112,6 +112,14 @@ func (n *Node) Epoch(shard int) (int64, bool) {
 	return e, ok
 }
 
+// Ownership is the worker's Options.Ownership on this node: whether it
+// owns the customer's shard now, and at which epoch. The worker caches a
+// state only under the epoch it read it at, so a shard lost and taken back
+// is read afresh: what its other owner wrote meanwhile is in the store.
+func (n *Node) Ownership(customerID string) (int64, bool) {
+	return n.Epoch(n.st.ShardOf(customerID))
+}
+
 // Owned implements postgres.Fence: the shards owned, in order.
 func (n *Node) Owned() []int {
 	n.mu.Lock()

@@ -81,7 +81,7 @@ func startBenchNode(b *testing.B, dsn string, id string) *benchNode {
 	if n.node, err = cluster.New(context.Background(), st, cluster.Options{ID: id, Tick: 200 * time.Millisecond}); err != nil {
 		b.Fatal(err)
 	}
-	n.w = worker.New(st, benchEngine(b), worker.Options{Logger: log, CacheSize: -1, Pipeline: true})
+	n.w = worker.New(st, benchEngine(b), worker.Options{Logger: log, Ownership: n.node.Ownership, Pipeline: true})
 	pump := cluster.NewPump(st, n.node, n.w, log)
 	ingest := cluster.NewIngest(st, n.w, pump)
 	ctx, cancel := context.WithCancel(context.Background())

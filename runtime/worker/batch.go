@@ -24,6 +24,9 @@ type batch struct {
 	// msgs are the message ids handled: a batch prepared while this one
 	// commits treats them as seen.
 	msgs map[string]struct{}
+	// tokens are the ownership tokens the states were read under, by id
+	// (owned customers only): the states go back to the cache under them.
+	tokens map[string]int64
 	// dependsOnPrev is set when preparing read the previous batch's states
 	// or message ids before that batch's commit had returned.
 	dependsOnPrev bool
@@ -49,7 +52,11 @@ type group struct {
 	// fromPrev: c is a copy of the previous batch's state (so it must not go
 	// back to the cache before that batch's commit has returned).
 	fromPrev bool
-	err      error // loading failed
+	// tok and owned: Options.Ownership of the customer when its state was
+	// read (for a state from the previous batch, that batch's token).
+	tok   int64
+	owned bool
+	err   error // loading failed
 	// unreadable: only wakes, of a customer whose stored state cannot be
 	// decoded (store.ErrUnreadable): skipped, not stepped nor written.
 	unreadable bool
@@ -220,11 +227,13 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 		if prev != nil {
 			if c, ok := prev.states[g.id]; ok {
 				g.c, g.fromPrev = cloneCustomer(c), true
+				g.tok, g.owned = prev.tokens[g.id]
 				b.dependsOnPrev = true
 				continue
 			}
 		}
-		if c, ok := w.cache.take(g.id); ok {
+		g.tok, g.owned = w.opts.Ownership(g.id)
+		if c, ok := w.cache.take(g.id, g.tok); ok && g.owned {
 			w.n.cacheHits.Add(1)
 			g.c = c
 			continue
@@ -260,7 +269,7 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 		// Nothing was stepped: the states taken are still the committed ones.
 		for _, g := range groups {
 			if g.c != nil && !g.fromPrev {
-				w.cache.put(g.c)
+				w.keep(g.c, g.tok, g.owned)
 			}
 		}
 		return nil, bad, nil
@@ -269,6 +278,7 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	// Step, customer by customer, each customer's inputs in order.
 	b.msgs = make(map[string]struct{}, len(ids))
 	b.states = make(map[string]*engine.Customer, len(groups))
+	b.tokens = make(map[string]int64, len(groups))
 	b.sb.Customers = make([]store.CustomerWrite, 0, len(groups))
 	for _, g := range groups {
 		if g.unreadable {
@@ -323,7 +333,7 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 		if len(cw.Results) == 0 {
 			// Only duplicates: the state is untouched and still committed.
 			if !g.fromPrev {
-				w.cache.put(g.c)
+				w.keep(g.c, g.tok, g.owned)
 			}
 			continue
 		}
@@ -331,6 +341,9 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 		cw.NextWake = g.c.NextWake()
 		b.sb.Customers = append(b.sb.Customers, cw)
 		b.states[g.id] = g.c
+		if g.owned {
+			b.tokens[g.id] = g.tok
+		}
 	}
 	return b, nil, nil
 }
@@ -446,7 +459,17 @@ func (w *Worker) finish(b *batch) {
 		return
 	}
 	for i := range b.sb.Customers {
-		w.cache.put(b.sb.Customers[i].State)
+		c := b.sb.Customers[i].State
+		tok, owned := b.tokens[c.ID]
+		w.keep(c, tok, owned)
+	}
+}
+
+// keep puts a committed state in the cache under the token it was read
+// under, if the customer was owned then.
+func (w *Worker) keep(c *engine.Customer, tok int64, owned bool) {
+	if owned {
+		w.cache.put(c, tok)
 	}
 }
 

@@ -14,6 +14,11 @@ import (
 // batch's commit has returned nil. So whatever the cache holds is committed,
 // and a failed commit needs no invalidation: its states are simply never put
 // back.
+//
+// Each state is kept under the ownership token it was loaded under
+// (Options.Ownership: a cluster node's epoch of the customer's shard), and
+// take returns it only under the same token: once the node has lost the
+// shard, whatever another owner wrote meanwhile is read from the store.
 type cache struct {
 	max  int
 	m    map[string]*centry
@@ -23,6 +28,7 @@ type cache struct {
 type centry struct {
 	id         string
 	c          *engine.Customer
+	tok        int64
 	prev, next *centry
 }
 
@@ -35,30 +41,38 @@ func newCache(max int) *cache {
 	return k
 }
 
-// take removes and returns id's state.
-func (k *cache) take(id string) (*engine.Customer, bool) {
+// take removes id's state and returns it if it was kept under tok.
+func (k *cache) take(id string, tok int64) (*engine.Customer, bool) {
 	e, ok := k.m[id]
 	if !ok {
 		return nil, false
 	}
 	k.unlink(e)
 	delete(k.m, id)
-	return e.c, true
+	return e.c, e.tok == tok
 }
 
-// put stores a committed state as the most recently used, evicting the least
-// recently used beyond max.
-func (k *cache) put(c *engine.Customer) {
+// drop forgets id's state.
+func (k *cache) drop(id string) {
+	if e, ok := k.m[id]; ok {
+		k.unlink(e)
+		delete(k.m, id)
+	}
+}
+
+// put stores a committed state, under tok, as the most recently used,
+// evicting the least recently used beyond max.
+func (k *cache) put(c *engine.Customer, tok int64) {
 	if k.max <= 0 {
 		return
 	}
 	if e, ok := k.m[c.ID]; ok {
-		e.c = c
+		e.c, e.tok = c, tok
 		k.unlink(e)
 		k.pushFront(e)
 		return
 	}
-	e := &centry{id: c.ID, c: c}
+	e := &centry{id: c.ID, c: c, tok: tok}
 	k.m[c.ID] = e
 	k.pushFront(e)
 	for len(k.m) > k.max {

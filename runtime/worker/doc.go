@@ -80,8 +80,11 @@
 // of it, and the state goes back when the batch's commit has returned nil. A
 // failed commit drops the states it held, so the next batch reloads them from
 // the store. Nothing else may write the store's customers while a Worker runs
-// with the cache on (for several runtime nodes on one database, set
-// Options.CacheSize negative).
+// with the cache on, unless Options.Ownership says which customers are the
+// worker's and since when: several runtime nodes on one database (a
+// cluster: the shard's epoch) cache a state only under the token it was
+// read under, and read afresh once the token has moved. Options.CacheSize
+// negative turns the cache off.
 //
 // # Hot reload
 //

@@ -56,11 +56,12 @@ func (w *Worker) runErase(ctx context.Context, r *request) {
 	// The customers merged into this one (engine.Customer.Merged) keep
 	// their history under their own ids: they go too, first, so that a
 	// failed erase, retried, still finds the list.
-	c, _, err := w.state(ctx, r.erase) // out of the cache: it is the erased state
+	s, _, err := w.state(ctx, r.erase) // out of the cache: it is the erased state
 	if err != nil {
 		r.done <- err
 		return
 	}
+	c := s.c
 	var e store.Erased
 	var ids []string
 	for _, id := range c.Merged {

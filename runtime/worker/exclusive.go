@@ -38,7 +38,7 @@ func (w *Worker) runExclusive(ctx context.Context, r *request) {
 		return
 	}
 	for _, id := range r.exclusiveIDs {
-		w.cache.take(id) // fn writes them: a cached copy would be stale
+		w.cache.drop(id) // fn writes them: a cached copy would be stale
 	}
 	b, err := r.exclusive(ctx, w.opts.Now())
 	if err != nil {

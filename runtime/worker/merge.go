@@ -38,20 +38,35 @@ func (w *Worker) Merge(ctx context.Context, from, into string) (merged bool, err
 	return r.merged, nil
 }
 
+// ownedState is a customer's state with the ownership it was read under
+// (Options.Ownership), to keep it in the cache under once committed.
+type ownedState struct {
+	c     *engine.Customer
+	tok   int64
+	owned bool
+}
+
+// keep puts s back in the cache (see Worker.keep).
+func (s ownedState) keep(w *Worker) { w.keep(s.c, s.tok, s.owned) }
+
 // state returns a customer's committed state: the cache's (taken out of
 // it) or the store's; fresh when the store does not know the customer.
-func (w *Worker) state(ctx context.Context, id string) (c *engine.Customer, fresh bool, err error) {
-	if c, ok := w.cache.take(id); ok {
-		return c, false, nil
+func (w *Worker) state(ctx context.Context, id string) (s ownedState, fresh bool, err error) {
+	s.tok, s.owned = w.opts.Ownership(id)
+	if c, ok := w.cache.take(id, s.tok); ok && s.owned {
+		s.c = c
+		return s, false, nil
 	}
-	c, err = w.st.Customer(ctx, id)
+	c, err := w.st.Customer(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return &engine.Customer{ID: id}, true, nil
+		s.c = &engine.Customer{ID: id}
+		return s, true, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("worker: load customer %q: %w", id, err)
+		return s, false, fmt.Errorf("worker: load customer %q: %w", id, err)
 	}
-	return c, false, nil
+	s.c = c
+	return s, false, nil
 }
 
 func empty(c *engine.Customer) bool {
@@ -67,24 +82,26 @@ func (w *Worker) runMerge(ctx context.Context, r *request) {
 		r.done <- err
 		return
 	}
-	from, fresh, err := w.state(ctx, r.mergeFrom)
+	fromS, fresh, err := w.state(ctx, r.mergeFrom)
 	if err != nil {
 		r.done <- err
 		return
 	}
+	from := fromS.c
 	if fresh || empty(from) {
 		if !fresh {
-			w.cache.put(from)
+			fromS.keep(w)
 		}
 		r.done <- nil
 		return
 	}
-	into, _, err := w.state(ctx, r.mergeInto)
+	intoS, _, err := w.state(ctx, r.mergeInto)
 	if err != nil {
-		w.cache.put(from)
+		fromS.keep(w)
 		r.done <- err
 		return
 	}
+	into := intoS.c
 	now := w.opts.Now()
 	res, fromRes := engine.Merge(into, from, now)
 	b := &store.Batch{Customers: []store.CustomerWrite{
@@ -105,8 +122,8 @@ func (w *Worker) runMerge(ctx context.Context, r *request) {
 	if w.opts.OnCommit != nil {
 		w.opts.OnCommit(b)
 	}
-	w.cache.put(into)
-	w.cache.put(from)
+	intoS.keep(w)
+	fromS.keep(w)
 	r.merged = true
 	r.done <- nil
 }

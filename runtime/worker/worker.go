@@ -43,9 +43,18 @@ type Options struct {
 	OnCommit func(b *store.Batch)
 	// CacheSize is how many committed customer states are kept in memory in
 	// front of store.Customer (default 10000; a state is a few KB). Negative
-	// turns the cache off: needed when anything else writes the same
-	// customers (several runtime nodes on one PostgreSQL).
+	// turns the cache off: needed when anything else may write the same
+	// customers, unless Ownership says when.
 	CacheSize int
+	// Ownership, on a node that shares its store with others (a cluster
+	// on PostgreSQL), says whether the node owns a customer now, and under
+	// which token (its shard's epoch, which moves on whenever the shard
+	// changes hands, and which every commit is fenced by). A state is
+	// cached only under the token it was read under and used only while
+	// the token is the same: a state cached before the node lost the shard
+	// is never used after it took it back. Customers not owned are not
+	// cached. Nil: every customer is owned, under one token.
+	Ownership func(customerID string) (token int64, owned bool)
 	// QueueSize bounds the Submits waiting to be collected (default 4096);
 	// beyond it Submit blocks, which pushes back on ingest.
 	QueueSize int
@@ -155,6 +164,9 @@ func New(st store.Store, eng *engine.Engine, opts Options) *Worker {
 		cache:    newCache(opts.CacheSize),
 	}
 	w.stager, _ = st.(store.Stager)
+	if w.opts.Ownership == nil {
+		w.opts.Ownership = func(string) (int64, bool) { return 0, true }
+	}
 	w.eng.Store(eng)
 	return w
 }

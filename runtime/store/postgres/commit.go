@@ -398,30 +398,19 @@ func (s *Store) commit(w *wtx, st *staged) error {
 	if err := s.checkFenceLocal(st.shards); err != nil {
 		return err
 	}
-	conn := w.tx.Conn().PgConn()
-	fenced := false
 	if f := s.getFence(); f != nil {
-		// Its own round trip: the epochs are those of now, and the
-		// statements' batch is encoded already.
+		// Its own round trip, before the statements: the epochs are those
+		// of now, and the statements' batch is encoded already.
 		ids, epochs, _ := fenceArgs(f, st.shards)
-		fence, err := s.types.encode(qFence, ids, epochs)
-		if err != nil {
-			return fmt.Errorf("postgres: commit: %w", err)
-		}
-		var fb pgconn.Batch
-		fence.queue(&fb)
-		if err := execBatch(w.ctx, conn, &fb); err != nil {
+		if _, err := w.tx.Exec(w.ctx, qFence, ids, epochs); err != nil {
 			if isCode(err, "WM001") {
 				return s.fenceLost(movedShards(err, st.shards))
 			}
 			return fmt.Errorf("postgres: commit: %w", err)
 		}
-		fenced = true
 	}
+	conn := w.tx.Conn().PgConn()
 	if err := execBatch(w.ctx, conn, st.takeBatch()); err != nil {
-		if fenced && isCode(err, "WM001") {
-			return s.fenceLost(movedShards(err, st.shards))
-		}
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	// The tallies wait for the end of the group (wtx.addTallies): a

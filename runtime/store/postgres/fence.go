@@ -82,6 +82,10 @@ func (s *Store) checkFenceLocal(shards []int) error {
 	return nil
 }
 
+// qFence checks, in the caller's transaction, that the node still owns
+// shards $1 at epochs $2 (see the waymark_fence function in schema.go).
+const qFence = "SELECT waymark_fence($1, $2)"
+
 // queueFence queues the fence as the first statement of b and reports
 // whether it did (whether a fence is set): if the fence fails, the
 // transaction is aborted and every later statement of b fails with it.
@@ -91,7 +95,7 @@ func (s *Store) queueFence(b *pgx.Batch, shards []int) bool {
 		return false
 	}
 	ids, epochs, _ := fenceArgs(f, shards)
-	b.Queue("SELECT waymark_fence($1, $2)", ids, epochs)
+	b.Queue(qFence, ids, epochs)
 	return true
 }
 

@@ -32,10 +32,8 @@ type wireStmt struct {
 // drift from the SQL.
 type paramTypes map[string][]uint32
 
-// stagedStatements are the statements Stage encodes, and the fence.
-var stagedStatements = []string{qFence, qDeleteActive, qInsertActive, qUpsertCustomers, qInsertMessages, qDeleteInbox, qInsertOutbox}
-
-const qFence = "SELECT waymark_fence($1, $2)"
+// stagedStatements are the statements Stage encodes.
+var stagedStatements = []string{qDeleteActive, qInsertActive, qUpsertCustomers, qInsertMessages, qDeleteInbox, qInsertOutbox}
 
 // describeStatements asks the server for the parameter types of the
 // staged statements (one unnamed Parse and Describe each).

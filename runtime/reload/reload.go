@@ -471,8 +471,10 @@ func (r *Reloader) Run(ctx context.Context) error {
 		}
 	}
 
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	// A change made after the running program was compiled but before the
+	// watches above began raised no event: check the workspace once now
+	// (a reload of unchanged files installs nothing).
+	timer := time.NewTimer(r.opts.Debounce)
 	rewatch := time.NewTicker(r.opts.Rewatch)
 	defer rewatch.Stop()
 	root := filepath.Clean(r.dir)

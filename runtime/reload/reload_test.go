@@ -153,6 +153,14 @@ func newRig(t *testing.T, journey string, opts Options) *rig {
 // newRigFiles is newRig on a workspace holding files (name: content).
 func newRigFiles(t *testing.T, files map[string]string, opts Options) *rig {
 	t.Helper()
+	return newRigEditedBeforeRun(t, files, opts, nil)
+}
+
+// newRigEditedBeforeRun is newRigFiles calling edit (when not nil) with
+// the workspace's directory after the program is loaded and before the
+// reloader runs.
+func newRigEditedBeforeRun(t *testing.T, files map[string]string, opts Options, edit func(dir string)) *rig {
+	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
 		write(t, filepath.Join(dir, name), content)
@@ -184,6 +192,9 @@ func newRigFiles(t *testing.T, files map[string]string, opts Options) *rig {
 	opts.Logger = log
 	r := New(dir, st, cw, p, opts)
 	observer.Store(r)
+	if edit != nil {
+		edit(dir)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	wDone, rDone := make(chan struct{}), make(chan struct{})
 	go func() { defer close(wDone); w.Run(ctx) }()
@@ -397,6 +408,24 @@ func TestReloadRefusesHostileEdits(t *testing.T) {
 }
 
 // A journey in a directory created after the watch started is picked up.
+// An edit made after the program was loaded but before the watches began
+// (a deploy writing files while the process starts) is picked up: it
+// raised no event, so Run checks the workspace once it watches.
+func TestReloadSeesAnEditBeforeTheWatch(t *testing.T) {
+	files := map[string]string{"schema.journey.hcl": schema, "welcome.journey.hcl": v1}
+	g := newRigEditedBeforeRun(t, files, Options{}, func(dir string) {
+		write(t, filepath.Join(dir, "welcome.journey.hcl"), v2)
+	})
+	other := t.TempDir()
+	write(t, filepath.Join(other, "schema.journey.hcl"), schema)
+	write(t, filepath.Join(other, "welcome.journey.hcl"), v2)
+	edited, diags, err := Load(other, engine.Options{})
+	if err != nil || edited == nil {
+		t.Fatalf("load: %v %s", err, diags.Error())
+	}
+	g.waitStatus("the edit installed", func(s Status) bool { return s.Version == edited.Version })
+}
+
 func TestReloadWatchesNewDirectories(t *testing.T) {
 	g := newRig(t, v1, Options{})
 	extra := strings.ReplaceAll(strings.ReplaceAll(v2, `journey "welcome"`, `journey "second"`), "pings", "pings")

@@ -16,12 +16,14 @@
 // SaveProgram, the chunks of the prunes) are requests to one writer
 // goroutine per node (runtime/store/groupcommit): it takes every request
 // queued while it was busy and runs them in one transaction, so many
-// callers share one commit (one WAL flush). A commit request is one
-// pgx.Batch, which sends every table's rows as arrays, one parameter per
-// column, for the server to unnest, and one COPY (CopyFrom) of its history
-// rows: two round trips per request, whatever its size, and one COMMIT
-// per group. Callers encode their rows (JSON) in
-// their own goroutines first. If a request of a group fails, the group is
+// callers share one commit (one WAL flush). A commit is staged first
+// (Stage, store.Stager; wire.go): in the caller's goroutine, and by the
+// worker while the previous commit runs, its rows become one batch of
+// statements sending every table's rows as arrays in PostgreSQL's binary
+// format, one parameter per column, for the server to unnest, and the
+// binary COPY data of its history rows. The writer then only sends them:
+// the fence, the batch and the COPY, three round trips whatever the
+// commit's size, and one COMMIT per group. If a request of a group fails, the group is
 // rolled back and each request runs again alone, so one caller's failure
 // never loses another's write. Reads go straight to the connection pool
 // and see the last committed state.

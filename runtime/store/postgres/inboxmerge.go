@@ -106,7 +106,7 @@ func (s *Store) CommitMergeOut(ctx context.Context, out InboxItem, b *store.Batc
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(w *wtx) error {
+	err = s.writeStaged(ctx, func(w *wtx) error {
 		if err := lockRow(w, out.Seq); err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (s *Store) CommitMergeIn(ctx context.Context, in InboxItem, b *store.Batch,
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(w *wtx) error {
+	err = s.writeStaged(ctx, func(w *wtx) error {
 		var erased bool
 		err := w.tx.QueryRow(w.ctx, "SELECT partner_erased FROM inbox WHERE seq = $1 FOR UPDATE", in.Seq).Scan(&erased)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -195,7 +195,7 @@ func (s *Store) FinishMergeIn(ctx context.Context, in InboxItem) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(w *wtx) error {
+	err = s.writeStaged(ctx, func(w *wtx) error {
 		if err := lockRow(w, in.Seq); err != nil {
 			return err
 		}

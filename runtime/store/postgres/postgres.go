@@ -200,6 +200,9 @@ type wtx struct {
 	// tallies are the tallies the group's commits add, by shard: written
 	// by flushTallies, once, before the COMMIT.
 	tallies map[int][]store.Tally
+	// inbox are the inbox rows the group's Enqueues add, as COPY tuples:
+	// written by flushInbox, once.
+	inbox []byte
 }
 
 // addTallies adds a commit's tallies (by shard) to the group's.
@@ -267,6 +270,9 @@ func (w *writer) runTx(reqs []*request) (err error) {
 		if err := r.Ctx.Err(); err != nil {
 			return err
 		}
+	}
+	if err := t.flushInbox(); err != nil {
+		return err
 	}
 	if err := t.flushTallies(); err != nil {
 		return err

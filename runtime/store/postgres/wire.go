@@ -33,7 +33,7 @@ type wireStmt struct {
 type paramTypes map[string][]uint32
 
 // stagedStatements are the statements Stage encodes.
-var stagedStatements = []string{qDeleteActive, qInsertActive, qUpsertCustomers, qInsertMessages, qDeleteInbox, qInsertOutbox}
+var stagedStatements = []string{qDeleteActive, qInsertActive, qUpsertCustomers, qDeleteInbox}
 
 // describeStatements asks the server for the parameter types of the
 // staged statements (one unnamed Parse and Describe each).
@@ -115,19 +115,49 @@ func (st *wireStmt) queue(b *pgconn.Batch) {
 // in the column type's binary format), and a trailer.
 type copyData struct{ buf []byte }
 
-var copySignature = []byte("PGCOPY\n\xff\r\n\x00")
-
 // newCopyData starts the data of a COPY of about size bytes.
 func newCopyData(size int) *copyData {
-	c := &copyData{buf: make([]byte, 0, size+19+2)}
-	c.buf = append(c.buf, copySignature...)
-	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // flags: no OIDs
-	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // no header extension
+	c := &copyData{buf: make([]byte, 0, size+len(copyHeader)+2)}
+	c.buf = append(c.buf, copyHeader...)
 	return c
+}
+
+// copyHeader starts the data of every binary COPY: the signature, flags
+// (no OIDs) and the length of the header extension (none).
+var copyHeader = []byte("PGCOPY\n\xff\r\n\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x00")
+
+// frameCopy is tuples (copyData without header or trailer) as the data of
+// a COPY.
+func frameCopy(tuples []byte) []byte {
+	c := newCopyData(len(tuples))
+	c.buf = append(c.buf, tuples...)
+	return c.bytes()
 }
 
 // tuple starts a row of n fields.
 func (c *copyData) tuple(n int) { c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(n)) }
+
+// int4 is an integer field.
+func (c *copyData) int4(v int32) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 4)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(v))
+}
+
+// int8 is a bigint field.
+func (c *copyData) int8(v int64) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 8)
+	c.buf = binary.BigEndian.AppendUint64(c.buf, uint64(v))
+}
+
+// bool is a boolean field.
+func (c *copyData) bool(v bool) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 1)
+	if v {
+		c.buf = append(c.buf, 1)
+	} else {
+		c.buf = append(c.buf, 0)
+	}
+}
 
 func (c *copyData) null() { c.buf = binary.BigEndian.AppendUint32(c.buf, 0xFFFFFFFF) }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/waymark-dev/waymark/runtime/console"
 	"github.com/waymark-dev/waymark/runtime/deliver"
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/heap"
 	"github.com/waymark-dev/waymark/runtime/manualclock"
 	"github.com/waymark-dev/waymark/runtime/reload"
 	"github.com/waymark-dev/waymark/runtime/sched"
@@ -245,6 +246,11 @@ func runRun(e *env, args []string, o runOptions) int {
 		handler = slog.NewTextHandler(e.stderr, nil)
 	}
 	log := slog.New(handler)
+	// A node runs for long: memory for the collector's CPU (runtime/heap).
+	if paced := heap.Pace(); paced.GCPercent >= 0 {
+		log.Info("the garbage collector is paced for a long-running node (GOGC or GOMEMLIMIT overrides it)",
+			"gc_percent", paced.GCPercent, "memory_limit_mib", paced.Limit>>20, "limit_from", paced.Why)
+	}
 	for _, from := range trimmed {
 		log.Warn("a secret had blanks or a line break around it (a file written with a final newline?); they were trimmed", "from", from)
 	}

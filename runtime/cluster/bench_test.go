@@ -17,6 +17,7 @@ import (
 	"github.com/waymark-dev/waymark/compiler"
 	"github.com/waymark-dev/waymark/lang"
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/heap"
 	"github.com/waymark-dev/waymark/runtime/sched"
 	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/store/postgres"
@@ -80,6 +81,9 @@ func BenchmarkTimerLag(b *testing.B) {
 		pgtest.Missing(b, err)
 	}
 	defer srv.Stop()
+	// The collector paced as `waymark run` paces it.
+	_, restore := heap.PaceWhile()
+	defer restore()
 	ctx := context.Background()
 	eng := benchEngine(b)
 	var lags []time.Duration

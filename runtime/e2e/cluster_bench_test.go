@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/waymark-dev/waymark/runtime/cluster"
+	"github.com/waymark-dev/waymark/runtime/heap"
 	"github.com/waymark-dev/waymark/runtime/server"
 	"github.com/waymark-dev/waymark/runtime/store/postgres"
 	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
@@ -37,7 +39,11 @@ func durableDB(b *testing.B) string {
 	durablePG.Lock()
 	defer durablePG.Unlock()
 	if durablePG.srv == nil {
-		srv, err := pgtest.Start(pgtest.Options{Durable: true})
+		opts := pgtest.Options{Durable: true}
+		if os.Getenv(statementsEnv) != "" {
+			opts.Settings = append(opts.Settings, "shared_preload_libraries=pg_stat_statements")
+		}
+		srv, err := pgtest.Start(opts)
 		if err != nil {
 			pgtest.Missing(b, err)
 		}
@@ -120,6 +126,9 @@ func BenchmarkClusterIngest(b *testing.B) {
 }
 
 func benchClusterIngest(b *testing.B, nodes int) {
+	// The collector paced as `waymark run` paces it.
+	_, restore := heap.PaceWhile()
+	defer restore()
 	const load = "journey"
 	total := b.N * benchUnit * benchBatch
 	bodies := benchBodies(b, load, total)
@@ -171,9 +180,11 @@ func benchClusterIngest(b *testing.B, nodes int) {
 			b.Errorf("status %d: %s", res.StatusCode, answer)
 		}
 	}
+	statements := startStatements(b, conn)
 	signups := min(benchCustomers/benchBatch, len(bodies))
 	b.ResetTimer()
 	start := time.Now()
+	pgCPU, goCPU := cpuSeconds()
 	for k, body := range bodies[:signups] {
 		post(k, body)
 	}
@@ -213,6 +224,8 @@ func benchClusterIngest(b *testing.B, nodes int) {
 	}
 	applied := time.Since(start)
 	b.StopTimer()
+	pgCPU1, goCPU1 := cpuSeconds()
+	statements(total)
 	if inputs := workers(); inputs != uint64(total) {
 		b.Fatalf("the workers committed %d inputs, want %d", inputs, total)
 	}
@@ -286,6 +299,11 @@ func benchClusterIngest(b *testing.B, nodes int) {
 	b.ReportMetric(float64(total)/acked.Seconds(), "acked-events/s")
 	b.ReportMetric(copyRate, "copyfrom-events/s")
 	b.ReportMetric(rate/copyRate, "x-copyfrom")
+	if pgCPU >= 0 {
+		// Where the CPU went while the events were applied.
+		b.ReportMetric((pgCPU1-pgCPU)*1e6/float64(total), "pg-cpu-µs/event")
+		b.ReportMetric((goCPU1-goCPU)*1e6/float64(total), "go-cpu-µs/event")
+	}
 }
 
 // BenchmarkClusterTakeover measures the time from the SIGKILL of a node

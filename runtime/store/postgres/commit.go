@@ -17,9 +17,11 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
-// A commit is one pgx.Batch, then one COPY for the history: every other
-// table's rows go as arrays, one parameter per column, unnested by the
-// server, so a commit of any size is two round trips. The statements:
+// A commit is one pgx.Batch, then COPYs for the message ids, the outbox
+// and the history: the batch's rows go as arrays, one parameter per
+// column, unnested by the server, so a commit of any size is a fixed
+// number of round trips. The statements (the INSERTs of messages and
+// outbox run only when a COPY met a row already there: insertUnique):
 const (
 	// Active instances of the customers whose active set changed (their
 	// signature differs from the stored one) are deleted, then the new

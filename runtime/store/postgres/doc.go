@@ -19,13 +19,17 @@
 // callers share one commit (one WAL flush). A commit is staged first
 // (Stage, store.Stager; wire.go): in the caller's goroutine, and by the
 // worker while the previous commit runs, its rows become one batch of
-// statements sending every table's rows as arrays in PostgreSQL's binary
-// format, one parameter per column, for the server to unnest, and the
-// binary COPY data of its history rows. The writer then only sends them:
-// the fence, the batch and the COPY, three round trips whatever the
-// commit's size, and one COMMIT per group. If a request of a group fails, the group is
-// rolled back and each request runs again alone, so one caller's failure
-// never loses another's write. Reads go straight to the connection pool
+// statements sending the customers' and active instances' rows as arrays
+// in PostgreSQL's binary format, one parameter per column, for the server
+// to unnest, and the binary COPY data of its message ids, outbox items and
+// history rows. The writer then only sends them: the fence, the batch and
+// the COPYs, five round trips whatever the commit's size, and one COMMIT
+// per group. A COPY cannot skip a row already there (a replay's message id
+// or send): the commit that meets one fails on the unique violation and
+// runs again with INSERTs that skip it. Ingest's own writer sends the inbox
+// rows of a whole group as one COPY, with the same fallback. If a request
+// of a group fails, the group is rolled back and each request runs again
+// alone, so one caller's failure never loses another's write. Reads go straight to the connection pool
 // and see the last committed state.
 //
 // # Fencing

@@ -76,7 +76,7 @@ func BenchmarkTimerLag(b *testing.B) {
 		pending = v
 	}
 	const burst = 10_000
-	srv, err := pgtest.Start(pgtest.Options{Durable: true})
+	srv, err := pgtest.Start(pgtest.Options{Durable: true, Settings: pgtest.StatementSettings()})
 	if err != nil {
 		pgtest.Missing(b, err)
 	}
@@ -87,6 +87,7 @@ func BenchmarkTimerLag(b *testing.B) {
 	ctx := context.Background()
 	eng := benchEngine(b)
 	var lags []time.Duration
+	var pgCPU, goCPU float64 // seconds, over the bursts
 	for range b.N {
 		b.StopTimer()
 		dsn, err := srv.CreateDB(ctx)
@@ -120,6 +121,7 @@ func BenchmarkTimerLag(b *testing.B) {
 
 		var mu sync.Mutex
 		var got []time.Duration
+		var timeline []string // WAYMARK_BENCH_TIMELINE: each commit of the burst
 		done := make(chan struct{})
 		var stops []func()
 		for k := range 2 {
@@ -137,6 +139,7 @@ func BenchmarkTimerLag(b *testing.B) {
 				sch.OnCommit(bt)
 				mu.Lock()
 				defer mu.Unlock()
+				before := len(got)
 				for _, cw := range bt.Customers {
 					if inBurst[cw.State.ID] {
 						got = append(got, now.Sub(due))
@@ -144,6 +147,9 @@ func BenchmarkTimerLag(b *testing.B) {
 							close(done)
 						}
 					}
+				}
+				if len(got) > before && os.Getenv("WAYMARK_BENCH_TIMELINE") != "" {
+					timeline = append(timeline, fmt.Sprintf("node %d: +%v %d wakes", k, now.Sub(due).Round(time.Millisecond), len(got)-before))
 				}
 			}})
 			sch = sched.New(st, func(ctx context.Context, items []worker.Item) error {
@@ -159,13 +165,30 @@ func BenchmarkTimerLag(b *testing.B) {
 			wg.Go(func() { sch.Run(rctx) })
 			stops = append(stops, func() { cancel(); wg.Wait(); st.Close() })
 		}
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
+		time.Sleep(time.Until(due))
+		statements := pgtest.Statements(b, conn, "wake")
+		pg0, pgErr := srv.CPU()
+		go0 := pgtest.SelfCPU()
 		select {
 		case <-done:
 		case <-time.After(due.Sub(time.Now()) + 2*time.Minute):
 			b.Fatalf("%d of %d wakes committed two minutes after their due time", len(got), burst)
 		}
 		b.StopTimer()
+		if pg1, err := srv.CPU(); err == nil && pgErr == nil {
+			pgCPU += pg1 - pg0
+		}
+		goCPU += pgtest.SelfCPU() - go0
+		statements(burst)
+		conn.Close(ctx)
+		for _, line := range timeline {
+			b.Log(line)
+		}
 		for _, stop := range stops {
 			stop()
 		}
@@ -179,6 +202,10 @@ func BenchmarkTimerLag(b *testing.B) {
 	b.ReportMetric(q(0.99), "lag-p99-ms")
 	b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "lag-max-ms")
 	b.ReportMetric(float64(pending), "pending")
+	// Where the CPU went from the due time to the last commit (the Go side
+	// is this process: both nodes).
+	b.ReportMetric(pgCPU*1e6/float64(b.N*burst), "pg-cpu-µs/wake")
+	b.ReportMetric(goCPU*1e6/float64(b.N*burst), "go-cpu-µs/wake")
 	b.ReportMetric(0, "ns/op")
 }
 

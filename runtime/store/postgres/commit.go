@@ -89,7 +89,7 @@ type rows struct {
 	oJour   []string
 	oName   []string
 	oCohort []*int64
-	tallies map[int][]store.Tally // by shard, each merged
+	tallies map[int][]store.Tally // by shard (one of the commit's), each merged
 	written time.Time
 }
 
@@ -263,14 +263,11 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 		}
 		last[cw.State.ID] = i
 	}
-	r := &rows{written: s.now(), tallies: map[int][]store.Tally{}}
-	tallies := r.tallies
+	r := &rows{written: s.now()}
+	var tallies []store.Tally
 	for i, cw := range b.Customers {
 		c := cw.State
-		if ts := tally.Of(&b.Customers[i]); len(ts) > 0 {
-			sh := s.ShardOf(c.ID)
-			tallies[sh] = append(tallies[sh], ts...)
-		}
+		tallies = append(tallies, tally.Of(&b.Customers[i])...)
 		if last[c.ID] == i {
 			if err := r.customer(c, cw.NextWake, s.ShardOf(c.ID)); err != nil {
 				return nil, err
@@ -290,8 +287,12 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 			return nil, err
 		}
 	}
-	for sh, ts := range tallies {
-		tallies[sh] = tally.Merge(ts)
+	// All under one shard of the commit, its lowest: its owner is the
+	// only writer of that shard's rows (the commit is fenced on it), and
+	// a commit adds a few rows per journey, not a few per shard it
+	// touches (500 wakes over 32 shards upserted ~490 rows, now ~15).
+	if len(tallies) > 0 {
+		r.tallies = map[int][]store.Tally{slices.Min(r.shards): tally.Merge(tallies)}
 	}
 	return r, nil
 }

@@ -77,11 +77,16 @@
 // tally.Of of every commit of a group, merged per shard (tally.Merge), are
 // upserted in one statement before the group's COMMIT, so a row the
 // group's commits all add to (the hour's entries, a stage's moves) is
-// written once per transaction, not once per commit. Their rows are keyed also by
-// the shard of the customer whose write added them, so each shard's rows
-// are written by its owner alone: nodes committing at once never contend
-// for a row, and one node's commits run one after the other, so no two
-// transactions ever wait on each other's tallies. SumTallies sums a
+// written once per transaction, not once per commit. Their rows are keyed
+// also by a shard: a commit adds all its tallies under the lowest shard it
+// writes to (it is fenced on it), and an outbox item's settlement under
+// the item's shard, so each shard's rows are written by its owner alone:
+// nodes committing at once never contend for a row, and one node's
+// commits run one after the other, so no two transactions ever wait on
+// each other's tallies. (Commits once added each customer's
+// tallies under the customer's own shard: a commit of 500 wakes over 32
+// shards upserted ~490 rows, now ~15. Rows written either way sum the
+// same.) SumTallies sums a
 // journey's cohort range across shards (a range of the primary key, which
 // leads with journey and cohort). An outbox item carries its send's
 // journey, name and cohort: Delivered, Dead, Requeue and the dead-lettering

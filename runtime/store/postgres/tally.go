@@ -35,8 +35,8 @@ const qSumTallies = `SELECT kind, a, b, sum(n)::bigint, sum(sum) FROM tallies
 // backfillTallies is the upgrade of a database without tallies (part of
 // the migration that makes them, in its transaction, so it runs once
 // however many nodes start): the records are replayed (tally.Replayer),
-// one replayer per shard, so that each shard's rows hold its own
-// customers' tallies as its commits wrote them. Then the outbox items not delivered yet get the journey,
+// one replayer per shard, each shard's rows its own customers' tallies
+// (commits add theirs under one shard each: the sums are the same). Then the outbox items not delivered yet get the journey,
 // name and cohort their settlement moves, and the active instances the
 // stages and variants they had (tally.FillProgress). Records written by
 // a node of an older version while this runs are not counted: upgrade

@@ -16,14 +16,16 @@ import (
 	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
 
-// The upgrade to schema 9 derives, per shard, the very rows the commits
-// wrote: each shard's rows hold its own customers' tallies.
+// The upgrade to schema 9 derives the very sums the commits wrote, each
+// shard's rows its own customers' tallies (the commits wrote each
+// commit's under one of its shards).
 func TestUpgradeTallies(t *testing.T) {
 	var d dbs
 	ctx := context.Background()
 	var before []string
 	dump := func(t *testing.T) []string {
-		rs, err := sqlConn(t, d.of(t)).Query(ctx, "SELECT shard, journey, cohort, kind, a, b, n, sum FROM tallies WHERE n <> 0 OR sum <> 0 ORDER BY 1, 2, 3, 4, 5, 6")
+		rs, err := sqlConn(t, d.of(t)).Query(ctx, `SELECT journey, cohort, kind, a, b, sum(n), sum(sum) FROM tallies
+			GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 OR sum(sum) <> 0 ORDER BY 1, 2, 3, 4, 5`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,22 +86,7 @@ func TestTalliesOfConcurrentCommits(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	h0 := tally.Cohort(storetest.T0)
-	var want []store.Tally
-	var ws []store.CustomerWrite
-	for i := range 40 {
-		id := fmt.Sprintf("c%d", i)
-		in := &engine.Instance{ID: id + "/j/1", Journey: "j", Version: "v1", Seq: 1, Status: engine.StatusActive, Stage: "s", Visit: 1,
-			EnteredAt: storetest.T0, EntryEvent: "e"}
-		at := storetest.T0.Add(time.Duration(i) * time.Minute)
-		w := store.CustomerWrite{State: &engine.Customer{ID: id, Instances: []*engine.Instance{in}}, Results: []engine.Result{{
-			Transitions: []engine.Transition{{Instance: in.ID, Journey: "j", Version: "v1", To: "s", Cause: "entry:e", Status: engine.StatusActive,
-				At: at, Entered: at, Visit: 1, First: true}},
-			Responses: []engine.Response{{Metric: "nps", Journey: "j", Instance: in.ID, Stage: "s", Value: float64(i % 11), At: at, Entered: at}},
-		}}}
-		ws = append(ws, w)
-		want = append(want, tally.Of(&w)...)
-	}
+	ws, want := tallyWrites(40)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ws))
 	for i := range ws {
@@ -116,7 +103,69 @@ func TestTalliesOfConcurrentCommits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.SumTallies(ctx, []string{"j"}, h0, h0+1)
+	checkTallySums(t, s, want)
+}
+
+// A commit adds its tallies under one shard, the lowest it writes to (its
+// own, fenced): a few rows per journey, whatever the shards it touches.
+func TestCommitTalliesUnderOneShard(t *testing.T) {
+	dsn := pgtest.DB(t)
+	s, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	ws, want := tallyWrites(40)
+	lowest, shards := s.Shards(), map[int]bool{}
+	for _, w := range ws {
+		sh := s.ShardOf(w.State.ID)
+		shards[sh] = true
+		lowest = min(lowest, sh)
+	}
+	if len(shards) < 10 {
+		t.Fatalf("the customers fall in %d shards: too few to tell", len(shards))
+	}
+	if err := s.Commit(ctx, &store.Batch{Customers: ws}); err != nil {
+		t.Fatal(err)
+	}
+	var n, sh int
+	if err := sqlConn(t, dsn).QueryRow(ctx, "SELECT count(DISTINCT shard), min(shard) FROM tallies").Scan(&n, &sh); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || sh != lowest {
+		t.Errorf("the commit's tallies are in %d shards from %d, want 1: %d, the lowest of its customers'", n, sh, lowest)
+	}
+	checkTallySums(t, s, want)
+}
+
+// tallyWrites are n customers' writes, each entering journey j and
+// answering a metric in the first hour of storetest.T0, and their tallies.
+func tallyWrites(n int) ([]store.CustomerWrite, []store.Tally) {
+	var want []store.Tally
+	var ws []store.CustomerWrite
+	for i := range n {
+		id := fmt.Sprintf("c%d", i)
+		in := &engine.Instance{ID: id + "/j/1", Journey: "j", Version: "v1", Seq: 1, Status: engine.StatusActive, Stage: "s", Visit: 1,
+			EnteredAt: storetest.T0, EntryEvent: "e"}
+		at := storetest.T0.Add(time.Duration(i) * time.Minute)
+		w := store.CustomerWrite{State: &engine.Customer{ID: id, Instances: []*engine.Instance{in}}, Results: []engine.Result{{
+			Transitions: []engine.Transition{{Instance: in.ID, Journey: "j", Version: "v1", To: "s", Cause: "entry:e", Status: engine.StatusActive,
+				At: at, Entered: at, Visit: 1, First: true}},
+			Responses: []engine.Response{{Metric: "nps", Journey: "j", Instance: in.ID, Stage: "s", Value: float64(i % 11), At: at, Entered: at}},
+		}}}
+		ws = append(ws, w)
+		want = append(want, tally.Of(&w)...)
+	}
+	return ws, want
+}
+
+// checkTallySums checks that the tallies of journey j in storetest.T0's
+// hour sum to want.
+func checkTallySums(t *testing.T, s *Store, want []store.Tally) {
+	t.Helper()
+	h0 := tally.Cohort(storetest.T0)
+	got, err := s.SumTallies(context.Background(), []string{"j"}, h0, h0+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +174,7 @@ func TestTalliesOfConcurrentCommits(t *testing.T) {
 	}
 	want = tally.Merge(want)
 	if len(got) == 0 || len(got) != len(want) {
-		t.Fatalf("tallies of 40 concurrent commits:\n%+v\nwant\n%+v", got, want)
+		t.Fatalf("tallies:\n%+v\nwant\n%+v", got, want)
 	}
 	for i := range got {
 		if got[i].Kind != want[i].Kind || got[i].A != want[i].A || got[i].B != want[i].B || got[i].N != want[i].N || math.Abs(got[i].Sum-want[i].Sum) > 1e-9 {

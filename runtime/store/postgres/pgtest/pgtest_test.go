@@ -73,3 +73,44 @@ type fakeTB struct {
 func (f *fakeTB) Helper()               {}
 func (f *fakeTB) Fatalf(string, ...any) { f.fatal = true; panic("fatal") }
 func (f *fakeTB) Skipf(string, ...any)  { f.skipped = true; panic("skip") }
+
+// CPU counts the time of the server's backends: a query that computes for
+// a while moves it by about that much, and the test's own process by far
+// less.
+func TestServerCPU(t *testing.T) {
+	s, err := Start(Options{})
+	if err != nil {
+		Missing(t, err)
+	}
+	defer s.Stop()
+	ctx := context.Background()
+	dsn, err := s.CreateDB(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	before, err := s.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := SelfCPU()
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM generate_series(1, 5000000) AS g WHERE g % 7 = 0").Scan(&n); err != nil || n != 714285 {
+		t.Fatalf("count %d, %v", n, err)
+	}
+	after, err := s.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, selfUsed := after-before, SelfCPU()-self
+	if used < 0.2 {
+		t.Errorf("the server used %.2fs of CPU for the query, want at least 0.2s", used)
+	}
+	if selfUsed > used/2 {
+		t.Errorf("this process used %.2fs meanwhile, the server %.2fs: SelfCPU or CPU counts the wrong process", selfUsed, used)
+	}
+}

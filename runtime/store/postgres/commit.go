@@ -264,10 +264,10 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 		last[cw.State.ID] = i
 	}
 	r := &rows{written: s.now()}
-	var tallies []store.Tally
+	var tallies tally.Sums
 	for i, cw := range b.Customers {
 		c := cw.State
-		tallies = append(tallies, tally.Of(&b.Customers[i])...)
+		tallies.Add(tally.Of(&b.Customers[i]))
 		if last[c.ID] == i {
 			if err := r.customer(c, cw.NextWake, s.ShardOf(c.ID)); err != nil {
 				return nil, err
@@ -291,8 +291,8 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 	// only writer of that shard's rows (the commit is fenced on it), and
 	// a commit adds a few rows per journey, not a few per shard it
 	// touches (500 wakes over 32 shards upserted ~490 rows, now ~15).
-	if len(tallies) > 0 {
-		r.tallies = map[int][]store.Tally{slices.Min(r.shards): tally.Merge(tallies)}
+	if ts := tallies.Merged(); len(ts) > 0 {
+		r.tallies = map[int][]store.Tally{slices.Min(r.shards): ts}
 	}
 	return r, nil
 }

@@ -104,7 +104,7 @@ func flatten(b *store.Batch, now time.Time, tallies bool) (*rows, error) {
 	}
 	ids := make([]string, 0, len(last))
 	at := micros(now)
-	var bt batchTallies
+	var bt tally.Sums
 	for i, cw := range b.Customers {
 		c := cw.State
 		if last[c.ID] == i {
@@ -127,10 +127,10 @@ func flatten(b *store.Batch, now time.Time, tallies bool) (*rows, error) {
 			r.received = append(r.received, c.ID, micros(in.At), in.Kind, in.Name, in.MessageID, in.Seq)
 		}
 		if tallies {
-			bt.add(tally.Of(&b.Customers[i]))
+			bt.Add(tally.Of(&b.Customers[i]))
 		}
 	}
-	r.tallies = bt.merged()
+	r.tallies = bt.Merged()
 	var err error
 	if r.ids, err = json.Marshal(ids); err != nil {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)

@@ -31,41 +31,6 @@ func tallyArgs(ts []store.Tally) []any {
 	return args
 }
 
-// batchTallies sums a batch's tallies by key as they come, write by
-// write: a batch of a thousand events makes tens of thousands of tallies
-// but only hundreds of keys, and collecting them all before tally.Merge
-// measured as a third of the bytes a commit allocated.
-type batchTallies struct {
-	idx map[tallyKey]int
-	ts  []store.Tally
-}
-
-type tallyKey struct {
-	journey    string
-	cohort     int64
-	kind, a, b string
-}
-
-func (m *batchTallies) add(ts []store.Tally) {
-	if m.idx == nil {
-		m.idx = make(map[tallyKey]int)
-	}
-	for _, t := range ts {
-		k := tallyKey{t.Journey, t.Cohort, t.Kind, t.A, t.B}
-		if i, ok := m.idx[k]; ok {
-			m.ts[i].N += t.N
-			m.ts[i].Sum += t.Sum
-			continue
-		}
-		m.idx[k] = len(m.ts)
-		m.ts = append(m.ts, t)
-	}
-}
-
-// merged is tally.Merge of everything added: the keys are unique already,
-// Merge drops those that sum to nothing and orders the rest.
-func (m *batchTallies) merged() []store.Tally { return tally.Merge(m.ts) }
-
 // addTallies adds ts (merged by key) in the writer's transaction.
 func (w *writer) addTallies(ts []store.Tally) error {
 	if _, err := w.run(upsertTallies, tallyArgs(tally.Merge(ts))); err != nil {

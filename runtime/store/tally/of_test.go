@@ -96,3 +96,30 @@ func describe(ts []store.Tally, journey string, cohort int64) []string {
 	}
 	return out
 }
+
+// Sums, fed in pieces, is Merge of all the pieces at once: each key once,
+// summed, those that sum to nothing dropped, in key order.
+func TestSumsIsMerge(t *testing.T) {
+	tl := func(journey string, cohort int64, kind, a string, n int64, sum float64) store.Tally {
+		return store.Tally{Journey: journey, Cohort: cohort, Kind: kind, A: a, N: n, Sum: sum}
+	}
+	pieces := [][]store.Tally{
+		{tl("j", 2, "k", "x", 1, 0), tl("j", 1, "k", "x", 1, 0.5)},
+		nil,
+		{tl("j", 2, "k", "x", 2, 0), tl("i", 9, "k", "y", 1, 0), tl("j", 1, "k", "x", 1, 0.25)},
+		{tl("i", 9, "k", "y", -1, 0)}, // sums to nothing: dropped
+	}
+	var sums tally.Sums
+	var all []store.Tally
+	for _, p := range pieces {
+		sums.Add(p)
+		all = append(all, p...)
+	}
+	got, want := sums.Merged(), tally.Merge(all)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Sums: %+v\nMerge: %+v", got, want)
+	}
+	if len(got) != 2 || got[0].Cohort != 1 || got[0].N != 2 || got[0].Sum != 0.75 || got[1].N != 3 {
+		t.Errorf("merged %+v, want j/1 n=2 sum=0.75 then j/2 n=3", got)
+	}
+}

@@ -42,16 +42,47 @@ func Cohort(t time.Time) int64 {
 // CohortTime is the start of cohort hour h.
 func CohortTime(h int64) time.Time { return time.Unix(h*3600, 0).UTC() }
 
+// Sums sums tallies by key as they come, write by write: a batch of a
+// thousand events makes tens of thousands of tallies but only hundreds of
+// keys, and collecting them all before Merge measured as a third of the
+// bytes a SQLite commit allocated (and 4% of a PostgreSQL node's CPU).
+// The zero value is empty.
+type Sums struct {
+	idx map[key]int
+	ts  []store.Tally
+}
+
+type key struct {
+	journey    string
+	cohort     int64
+	kind, a, b string
+}
+
+// Add adds ts.
+func (m *Sums) Add(ts []store.Tally) {
+	if m.idx == nil {
+		m.idx = make(map[key]int)
+	}
+	for _, t := range ts {
+		k := key{t.Journey, t.Cohort, t.Kind, t.A, t.B}
+		if i, ok := m.idx[k]; ok {
+			m.ts[i].N += t.N
+			m.ts[i].Sum += t.Sum
+			continue
+		}
+		m.idx[k] = len(m.ts)
+		m.ts = append(m.ts, t)
+	}
+}
+
+// Merged is Merge of everything added.
+func (m *Sums) Merged() []store.Tally { return Merge(m.ts) }
+
 // Merge sums tallies with the same key (journey, cohort, kind, A, B), drops
 // those that sum to nothing, and sorts the rest by key: a store upserts
 // each once per commit, always in the same order (no deadlock between two
 // PostgreSQL commits touching the same rows).
 func Merge(ts []store.Tally) []store.Tally {
-	type key struct {
-		journey    string
-		cohort     int64
-		kind, a, b string
-	}
 	idx := make(map[key]int, len(ts))
 	out := make([]store.Tally, 0, len(ts))
 	for _, t := range ts {

@@ -99,6 +99,14 @@ type Store interface {
 // Batch is one group commit.
 type Batch struct {
 	Customers []CustomerWrite
+	// Tokens are the ownership tokens the customers' states were read
+	// under, by id (worker.Options.Ownership: on a cluster node, the
+	// epoch of the customer's shard); nil without. A fenced store refuses
+	// the whole commit when a customer's token is not the epoch its shard
+	// is owned at when the commit runs: the state was read before the node
+	// lost the shard, and another owner may have written it since, even if
+	// the node has taken the shard back.
+	Tokens map[string]int64
 }
 
 // CustomerWrite is the new state of one customer and everything the inputs

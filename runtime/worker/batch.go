@@ -279,6 +279,9 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	b.msgs = make(map[string]struct{}, len(ids))
 	b.states = make(map[string]*engine.Customer, len(groups))
 	b.tokens = make(map[string]int64, len(groups))
+	if w.tokened {
+		b.sb.Tokens = b.tokens
+	}
 	b.sb.Customers = make([]store.CustomerWrite, 0, len(groups))
 	for _, g := range groups {
 		if g.unreadable {

@@ -2,10 +2,12 @@ package worker_test
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"testing"
 
 	"github.com/waymark-dev/waymark/runtime/engine"
+	"github.com/waymark-dev/waymark/runtime/store"
 	"github.com/waymark-dev/waymark/runtime/worker"
 	"github.com/waymark-dev/waymark/runtime/worker/workertest"
 )
@@ -62,6 +64,40 @@ func TestOwnershipCachesUnderItsToken(t *testing.T) {
 			}
 			if kept := got.Traits["written"] == "elsewhere"; kept != tc.wantKeep {
 				t.Errorf("the other node's write kept = %v, want %v (traits %v)", kept, tc.wantKeep, got.Traits)
+			}
+		})
+	}
+}
+
+// A batch carries the tokens its states were read under when the worker
+// has Ownership (a fenced store refuses the commit if a token has moved
+// on: the state may have been written by another owner meanwhile), and
+// none without.
+func TestBatchesCarryTokens(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ownership func(string) (int64, bool)
+		want      map[string]int64
+	}{
+		{"with Ownership", func(string) (int64, bool) { return 7, true }, map[string]int64{"ada": 7}},
+		{"without", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := workertest.NewStore()
+			var mu sync.Mutex
+			var got []map[string]int64
+			st.BeforeCommit = func(b *store.Batch) error {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, maps.Clone(b.Tokens))
+				return nil
+			}
+			w := start(t, st, newEngine(t, onboarding, engine.Options{}), worker.Options{Ownership: tc.ownership})
+			submit(t, w, event("ada", "signup", "m1"))
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 1 || !maps.Equal(got[0], tc.want) || (got[0] == nil) != (tc.want == nil) {
+				t.Errorf("commits carried tokens %v, want one with %v", got, tc.want)
 			}
 		})
 	}

@@ -53,7 +53,11 @@ type Options struct {
 	// cached only under the token it was read under and used only while
 	// the token is the same: a state cached before the node lost the shard
 	// is never used after it took it back. Customers not owned are not
-	// cached. Nil: every customer is owned, under one token.
+	// cached. Each batch carries the tokens its states were read under
+	// (store.Batch.Tokens), so that the store refuses the commit of a
+	// batch prepared before the node lost a shard it has taken back since.
+	// Nil: every customer is owned, under one token, and batches carry
+	// none.
 	Ownership func(customerID string) (token int64, owned bool)
 	// QueueSize bounds the Submits waiting to be collected (default 4096);
 	// beyond it Submit blocks, which pushes back on ingest.
@@ -84,8 +88,11 @@ type Worker struct {
 	// stager is st when it stages batches (store.Stager): each batch is
 	// encoded when it is prepared, its commit only writes.
 	stager store.Stager
-	opts   Options
-	log    *slog.Logger
+	// tokened: the caller gave Options.Ownership, so batches carry the
+	// tokens their states were read under (store.Batch.Tokens).
+	tokened bool
+	opts    Options
+	log     *slog.Logger
 	// lim lets a failure that repeats (a full disk fails every commit)
 	// reach the log once per interval, with a count of the rest.
 	lim *lograte.Limiter
@@ -164,7 +171,8 @@ func New(st store.Store, eng *engine.Engine, opts Options) *Worker {
 		cache:    newCache(opts.CacheSize),
 	}
 	w.stager, _ = st.(store.Stager)
-	if w.opts.Ownership == nil {
+	w.tokened = w.opts.Ownership != nil
+	if !w.tokened {
 		w.opts.Ownership = func(string) (int64, bool) { return 0, true }
 	}
 	w.eng.Store(eng)

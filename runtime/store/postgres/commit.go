@@ -66,6 +66,9 @@ const (
 // goroutine (JSON encoding is most of the CPU a commit costs here).
 type rows struct {
 	shards []int
+	// tokens are the batch's store.Batch.Tokens by shard: the epoch its
+	// customers' states were read under (staleToken when they differ).
+	tokens map[int]int64
 
 	cID     []string
 	cShard  []int32
@@ -245,6 +248,11 @@ func (s *Store) CommitStaged(ctx context.Context, x store.Staged) error {
 	if st.b == nil || len(st.b.Customers) == 0 {
 		return s.read(func() error { return nil })
 	}
+	// Checked again in the transaction: refused here, a stale commit does
+	// not roll back the others of its group.
+	if err := s.checkTokens(st.r); err != nil {
+		return err
+	}
 	if err := s.writeStaged(ctx, func(w *wtx) error { return s.commit(w, st) }); err != nil {
 		return err
 	}
@@ -272,6 +280,9 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 			if err := r.customer(c, cw.NextWake, s.ShardOf(c.ID)); err != nil {
 				return nil, err
 			}
+			if tok, ok := b.Tokens[c.ID]; ok {
+				r.token(s.ShardOf(c.ID), tok)
+			}
 		}
 		for _, id := range cw.MessageIDs {
 			if id != "" {
@@ -295,6 +306,21 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 		r.tallies = map[int][]store.Tally{slices.Min(r.shards): ts}
 	}
 	return r, nil
+}
+
+// staleToken marks a shard whose customers were read under different
+// tokens: no epoch is both.
+const staleToken = -1
+
+// token notes that a customer of shard was read under tok.
+func (r *rows) token(shard int, tok int64) {
+	if r.tokens == nil {
+		r.tokens = map[int]int64{}
+	}
+	if was, ok := r.tokens[shard]; ok && was != tok {
+		tok = staleToken
+	}
+	r.tokens[shard] = tok
 }
 
 func (r *rows) customer(c *engine.Customer, nextWake time.Time, shard int) error {
@@ -402,6 +428,9 @@ func (r *rows) event(customer, kind, journey, instance string, at time.Time, v a
 // the rows in the order it is given them).
 func (s *Store) commit(w *wtx, st *staged) error {
 	if err := s.checkFenceLocal(st.shards); err != nil {
+		return err
+	}
+	if err := s.checkTokens(st.r); err != nil {
 		return err
 	}
 	if f := s.getFence(); f != nil {

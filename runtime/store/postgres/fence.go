@@ -44,9 +44,17 @@ func (s *Store) getFence() Fence {
 
 // FencedError is a write refused because the node does not own (or no
 // longer owns, at its epoch) the shards named.
-type FencedError struct{ Shards []int }
+type FencedError struct {
+	Shards []int
+	// Stale: the node owns them, at an epoch later than the one the
+	// commit's states were read under (see store.Batch.Tokens).
+	Stale bool
+}
 
 func (e *FencedError) Error() string {
+	if e.Stale {
+		return fmt.Sprintf("postgres: fenced: the states of this commit were read before this node lost shard(s) %v and took them back; nothing was written, they are read again", e.Shards)
+	}
 	return fmt.Sprintf("postgres: fenced: this node does not own shard(s) %v (another node took them over); nothing was written", e.Shards)
 }
 
@@ -80,6 +88,31 @@ func (s *Store) checkFenceLocal(shards []int) error {
 		return &FencedError{Shards: notOwned}
 	}
 	return nil
+}
+
+// checkTokens refuses a commit whose states were read under an epoch of
+// their shard other than the one the node owns it at now: the node lost
+// the shard after reading them and has taken it back since, and another
+// owner may have written them in between. The node keeps the shard (it
+// owns it, at the new epoch); the inputs are applied again from the inbox
+// or the index, read afresh. The fence in the transaction then checks that
+// the epoch is still the database's.
+func (s *Store) checkTokens(r *rows) error {
+	f := s.getFence()
+	if f == nil || r == nil || len(r.tokens) == 0 {
+		return nil
+	}
+	var stale []int
+	for sh, tok := range r.tokens {
+		if e, ok := f.Epoch(sh); ok && e != tok {
+			stale = append(stale, sh)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	slices.Sort(stale)
+	return &FencedError{Shards: stale, Stale: true}
 }
 
 // qFence checks, in the caller's transaction, that the node still owns

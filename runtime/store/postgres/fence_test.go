@@ -176,3 +176,52 @@ func TestPrunePartition(t *testing.T) {
 		t.Errorf("claim after the prune: %+v, %v", its, err)
 	}
 }
+
+// A commit whose states were read under an epoch of their shard before
+// the node lost it is refused once the node has taken the shard back (at
+// a later epoch): another owner may have written the customer meanwhile.
+// Nothing is written, and the node keeps the shard.
+func TestStaleTokensRefused(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DB(t)
+	s, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sh := s.ShardOf("c")
+	// The node owns the shard at epoch 3 (the database says so too).
+	if _, err := sqlConn(t, dsn).Exec(ctx, "UPDATE shards SET epoch = 3, owner = 'me' WHERE shard = $1", sh); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeFence{epochs: map[int]int64{sh: 3}}
+	s.SetFence(f)
+	w := storetest.Write("c", 1, storetest.T0)
+	tests := []struct {
+		name   string
+		tokens map[string]int64
+		stale  bool
+	}{
+		{"read under an earlier epoch", map[string]int64{"c": 2}, true},
+		{"read under the epoch owned now", map[string]int64{"c": 3}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Commit(ctx, &store.Batch{Customers: []store.CustomerWrite{w}, Tokens: tt.tokens})
+			var fe *FencedError
+			switch {
+			case tt.stale && (!errors.As(err, &fe) || !fe.Stale || !slices.Equal(fe.Shards, []int{sh})):
+				t.Fatalf("commit: %v, want a stale FencedError for shard %d", err, sh)
+			case !tt.stale && err != nil:
+				t.Fatalf("commit: %v", err)
+			}
+			_, err = s.Customer(ctx, "c")
+			if written := err == nil; written == tt.stale {
+				t.Errorf("customer written: %v (%v), want %v", written, err, !tt.stale)
+			}
+			if len(f.lost) != 0 {
+				t.Errorf("the fence was told it lost %v: the node owns the shard", f.lost)
+			}
+		})
+	}
+}

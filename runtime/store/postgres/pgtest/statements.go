@@ -58,5 +58,18 @@ func Statements(tb testing.TB, conn *pgx.Conn, unit string) func(units int) {
 		if err := rs.Err(); err != nil {
 			tb.Fatal(err)
 		}
+		rs.Close()
+		// The server's own work meanwhile: autovacuum and checkpoints
+		// take CPU no statement shows.
+		var vacuums, analyzes, checkpoints int64
+		var vacuumed string
+		err = conn.QueryRow(ctx, `SELECT coalesce(sum(autovacuum_count), 0)::bigint, coalesce(sum(autoanalyze_count), 0)::bigint,
+				coalesce(string_agg(relname || ' ' || autovacuum_count, ', ' ORDER BY relname) FILTER (WHERE autovacuum_count > 0), ''),
+				(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)
+			FROM pg_stat_user_tables`).Scan(&vacuums, &analyzes, &vacuumed, &checkpoints)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fmt.Printf("autovacuums %d (%s), autoanalyzes %d (this database, since it was made); checkpoints %d (the server's)\n", vacuums, vacuumed, analyzes, checkpoints)
 	}
 }

@@ -654,7 +654,9 @@ func TestShutdown(t *testing.T) {
 	for i := range 20 {
 		chans = append(chans, async(w, event(fmt.Sprintf("c-%d", i), "signup", fmt.Sprint(i))))
 	}
-	for w.Stats().Queued > 0 {
+	// Every Submit enqueued (their goroutines may start late on a loaded
+	// machine) and taken by the worker.
+	for st := w.Stats(); st.Submits < 20 || st.Queued > 0; st = w.Stats() {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(10 * time.Millisecond) // the last one taken is in the open batch

@@ -54,8 +54,10 @@
 // and the worker caches a customer's state only under the epoch of its
 // shard it was read at (Node.Ownership): a shard that went to another node
 // and came back is read afresh, since that node may have written its
-// customers, and a commit from a stale state would be fenced anyway if the
-// epoch had moved. After a takeover the new owner's scheduler finds the shard's due
+// customers; and each commit carries the epochs its states were read
+// under (store.Batch.Tokens), so one prepared before the node lost a shard
+// is refused even if the node has taken the shard back by the time it
+// commits. After a takeover the new owner's scheduler finds the shard's due
 // timers on its next poll, and its dispatcher the pending sends, under
 // their original keys: the transaction that takes a shard also makes the
 // sends the previous owner had claimed due at once (outbox lease_until

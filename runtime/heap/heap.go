@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -58,11 +60,16 @@ func plan(getenv func(string) string, readFile func(string) ([]byte, error)) Set
 }
 
 // available is the memory the process may use, in bytes, and where that
-// figure comes from: the cgroup (v2, then v1) limit when there is one, else
-// the machine's RAM (MemTotal); 0 when neither can be read.
+// figure comes from: the lowest memory limit of the process's cgroup and
+// its parents (v2 memory.max, v1 memory.limit_in_bytes; the cgroup read
+// from /proc/self/cgroup, so that a limit set on a systemd unit counts
+// when /sys/fs/cgroup is the host's whole tree), else the machine's RAM
+// (MemTotal); 0 when neither can be read.
 func available(readFile func(string) ([]byte, error)) (int64, string) {
 	ram := memTotal(readFile)
-	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+	var limit int64
+	var from string
+	for _, f := range limitFiles(readFile) {
 		data, err := readFile(f)
 		if err != nil {
 			continue
@@ -72,12 +79,49 @@ func available(readFile func(string) ([]byte, error)) (int64, string) {
 		if err != nil || n <= 0 || ram > 0 && n >= ram {
 			continue
 		}
-		return n, "the cgroup's memory limit (" + f + ")"
+		if limit == 0 || n < limit {
+			limit, from = n, f
+		}
+	}
+	if limit > 0 {
+		return limit, "the cgroup's memory limit (" + from + ")"
 	}
 	if ram > 0 {
 		return ram, "the machine's memory (MemTotal)"
 	}
 	return 0, ""
+}
+
+// limitFiles are the files that may hold the process's memory limit: for
+// each cgroup hierarchy /proc/self/cgroup names (v2 "0::/path", v1
+// "N:...memory...:/path"), the limit file of the cgroup and of each parent
+// up to the root of /sys/fs/cgroup (which a cgroup namespace makes the
+// process's own).
+func limitFiles(readFile func(string) ([]byte, error)) []string {
+	files := []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+	data, err := readFile("/proc/self/cgroup")
+	if err != nil {
+		return files
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		var root, name string
+		switch {
+		case f[0] == "0" && f[1] == "":
+			root, name = "/sys/fs/cgroup", "memory.max"
+		case slices.Contains(strings.Split(f[1], ","), "memory"):
+			root, name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+		default:
+			continue
+		}
+		for dir := path.Clean("/" + f[2]); dir != "/"; dir = path.Dir(dir) {
+			files = append(files, root+dir+"/"+name)
+		}
+	}
+	return files
 }
 
 // memTotal is MemTotal of /proc/meminfo in bytes, 0 when unknown.

@@ -105,9 +105,15 @@ type Batch struct {
 	// the whole commit when a customer's token is not the epoch its shard
 	// is owned at when the commit runs: the state was read before the node
 	// lost the shard, and another owner may have written it since, even if
-	// the node has taken the shard back.
+	// the node has taken the shard back. A state read while the node did
+	// not own the customer has TokenNotOwned.
 	Tokens map[string]int64
 }
+
+// TokenNotOwned is the token of a state read while the node did not own
+// the customer (Batch.Tokens): no epoch is it, so a fenced store refuses
+// the commit even if the node owns the shard by the time it commits.
+const TokenNotOwned int64 = -1
 
 // CustomerWrite is the new state of one customer and everything the inputs
 // handled for it in this batch produced.

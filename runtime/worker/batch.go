@@ -280,7 +280,7 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 	b.states = make(map[string]*engine.Customer, len(groups))
 	b.tokens = make(map[string]int64, len(groups))
 	if w.tokened {
-		b.sb.Tokens = b.tokens
+		b.sb.Tokens = make(map[string]int64, len(groups))
 	}
 	b.sb.Customers = make([]store.CustomerWrite, 0, len(groups))
 	for _, g := range groups {
@@ -346,6 +346,15 @@ func (w *Worker) tryPrepare(ctx context.Context, eng *engine.Engine, reqs []*req
 		b.states[g.id] = g.c
 		if g.owned {
 			b.tokens[g.id] = g.tok
+		}
+		if b.sb.Tokens != nil {
+			// The store refuses a state read under another epoch than
+			// the commit's, or while the node did not own it.
+			tok := g.tok
+			if !g.owned {
+				tok = store.TokenNotOwned
+			}
+			b.sb.Tokens[g.id] = tok
 		}
 	}
 	return b, nil, nil

@@ -80,6 +80,7 @@ func TestBatchesCarryTokens(t *testing.T) {
 		want      map[string]int64
 	}{
 		{"with Ownership", func(string) (int64, bool) { return 7, true }, map[string]int64{"ada": 7}},
+		{"read while not owned", func(string) (int64, bool) { return 7, false }, map[string]int64{"ada": store.TokenNotOwned}},
 		{"without", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -151,7 +151,9 @@ func (h *histCols) add(customer, kind string, at time.Time, journey, instance, v
 // appears more than once in the batch ends with its last state; the
 // history and outbox rows of every write are kept, in batch order. With a
 // fence set (SetFence) the commit is refused, whole, with a *FencedError
-// when one of its customers' shards is no longer the node's.
+// when one of its customers' shards is no longer the node's, or (Stale)
+// when a state was read under an epoch of its shard other than the one
+// the node owns it at now (store.Batch.Tokens).
 func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	st, err := s.Stage(b)
 	if err != nil {
@@ -160,9 +162,11 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	return s.CommitStaged(ctx, st)
 }
 
-// staged is a batch Stage has encoded: its statements' parameters and its
-// history's COPY data in the binary wire format, the shards it writes to
-// (the fence is encoded at commit time: epochs move) and its tallies.
+// staged is a batch Stage has encoded: its statements' parameters and the
+// COPY data of its message ids, outbox items and history in the binary
+// wire format, the shards it writes to (the fence is encoded at commit
+// time: epochs move), the epochs its states were read under, and its
+// tallies.
 type staged struct {
 	b      *store.Batch
 	shards []int
@@ -231,7 +235,10 @@ func (s *Store) stage(r *rows) (*staged, error) {
 			return nil, err
 		}
 	}
-	st.r = r
+	// What a retry's skipping INSERTs and the token check need, not the
+	// states: the staged batch may wait while another commits.
+	st.r = &rows{msgs: r.msgs, written: r.written, tokens: r.tokens,
+		oKey: r.oKey, oCust: r.oCust, oShard: r.oShard, oSend: r.oSend, oAt: r.oAt, oJour: r.oJour, oName: r.oName, oCohort: r.oCohort}
 	st.messages = r.messagesCopy()
 	st.outbox = r.outboxCopy()
 	st.history = r.hist.copyData()
@@ -310,7 +317,7 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 
 // staleToken marks a shard whose customers were read under different
 // tokens: no epoch is both.
-const staleToken = -1
+const staleToken = store.TokenNotOwned
 
 // token notes that a customer of shard was read under tok.
 func (r *rows) token(shard int, tok int64) {
@@ -422,8 +429,9 @@ func (r *rows) event(customer, kind, journey, instance string, at time.Time, v a
 	return nil
 }
 
-// commit writes st in the group's transaction: the fence and the
-// statements in one round trip, then the history by COPY (measured a third
+// commit writes st in the group's transaction: the fence (its own round
+// trip), the batch of statements, then the message ids and outbox items
+// (insertUnique) and the history by COPY (the history's measured a third
 // cheaper than an unnest insert for a batch of 500 events; COPY numbers
 // the rows in the order it is given them).
 func (s *Store) commit(w *wtx, st *staged) error {

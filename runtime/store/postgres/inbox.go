@@ -35,9 +35,7 @@ func (it *InboxItem) Ready() bool { return it.Merge == MergeIn && len(it.Input) 
 // inbox's group writer, whose group sends the rows of all its requests as
 // one COPY (a third of the server's time an INSERT of the same rows takes).
 // An input whose message id is in the inbox already is the same input
-// again and is kept once: a COPY cannot skip it, so a group that meets one
-// fails, its requests are retried one by one, and the request that holds
-// it is written again with an INSERT that skips it.
+// again and is kept once (see flushInbox).
 func (s *Store) Enqueue(ctx context.Context, items []InboxItem) error {
 	if len(items) == 0 {
 		return s.read(func() error { return nil })
@@ -48,11 +46,9 @@ func (s *Store) Enqueue(ctx context.Context, items []InboxItem) error {
 	}
 	err = s.qi.Write(ctx, func(w *wtx) error {
 		w.inbox = append(w.inbox, rows...)
+		w.inboxItems = append(w.inboxItems, items...)
 		return nil
 	})
-	if isCode(err, codeUniqueViolation) {
-		err = s.qi.Write(ctx, func(w *wtx) error { return enqueueSkipping(w, items) })
-	}
 	if err != nil {
 		return fmt.Errorf("postgres: enqueue: %w", err)
 	}
@@ -100,14 +96,28 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// flushInbox writes the group's inbox rows, one COPY.
+// flushInbox writes the group's inbox rows, one COPY. A COPY cannot skip
+// an input already in the inbox (a client's retry while the first still
+// waits): one fails it, and the group's inputs are then written by an
+// INSERT that skips those, back at a savepoint in the same transaction,
+// rather than failing every request of the group.
 func (w *wtx) flushInbox() error {
 	if len(w.inbox) == 0 {
 		return nil
 	}
-	data := frameCopy(w.inbox)
-	w.inbox = nil
-	if _, err := w.tx.Conn().PgConn().CopyFrom(w.ctx, bytes.NewReader(data), qCopyInbox); err != nil {
+	data, items := frameCopy(w.inbox), w.inboxItems
+	w.inbox, w.inboxItems = nil, nil
+	if _, err := w.tx.Exec(w.ctx, "SAVEPOINT inbox"); err != nil {
+		return fmt.Errorf("postgres: inbox: %w", err)
+	}
+	_, err := w.tx.Conn().PgConn().CopyFrom(w.ctx, bytes.NewReader(data), qCopyInbox)
+	if isCode(err, codeUniqueViolation) {
+		if _, err := w.tx.Exec(w.ctx, "ROLLBACK TO SAVEPOINT inbox"); err != nil {
+			return fmt.Errorf("postgres: inbox: %w", err)
+		}
+		err = enqueueSkipping(w, items)
+	}
+	if err != nil {
 		return fmt.Errorf("postgres: inbox: %w", err)
 	}
 	return nil

@@ -12,9 +12,9 @@ import (
 
 // Enqueue keeps each message id once, the first input under it, whether
 // the repeat comes in the same request, in a later one (the group's COPY
-// fails on it and the request is written again by an INSERT that skips
-// it), or in a request of the same group; and a request's rows keep its
-// order in the inbox.
+// fails on it and the group's inputs are written by an INSERT that skips
+// it), or in a request of the same group; a request's rows keep its order
+// in the inbox; and no request fails for another's repeat.
 func TestEnqueueKeepsEachMessageOnce(t *testing.T) {
 	ctx := context.Background()
 	item := func(id, input string) InboxItem {

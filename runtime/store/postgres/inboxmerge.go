@@ -168,6 +168,10 @@ func (s *Store) CommitMergeIn(ctx context.Context, in InboxItem, b *store.Batch,
 		return err
 	}
 	err = s.writeStaged(ctx, func(w *wtx) error {
+		// Whichever ran before, a retry skips the rows already there:
+		// the partner's erase may have switched alone and both between.
+		alone.skipping = alone.skipping || both.skipping
+		both.skipping = alone.skipping
 		var erased bool
 		err := w.tx.QueryRow(w.ctx, "SELECT partner_erased FROM inbox WHERE seq = $1 FOR UPDATE", in.Seq).Scan(&erased)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -200,9 +200,11 @@ type wtx struct {
 	// tallies are the tallies the group's commits add, by shard: written
 	// by flushTallies, once, before the COMMIT.
 	tallies map[int][]store.Tally
-	// inbox are the inbox rows the group's Enqueues add, as COPY tuples:
-	// written by flushInbox, once.
-	inbox []byte
+	// inbox are the inbox rows the group's Enqueues add, as COPY tuples,
+	// and as items for the INSERT that replaces the COPY when an input is
+	// there already: written by flushInbox, once.
+	inbox      []byte
+	inboxItems []InboxItem
 }
 
 // addTallies adds a commit's tallies (by shard) to the group's.

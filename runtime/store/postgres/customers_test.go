@@ -87,11 +87,7 @@ func TestListCustomersCollation(t *testing.T) {
 // is an empty page, a cursor no list gave is an error naming it.
 func TestListCustomersBadText(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openStore(t)
 	if err := s.Commit(ctx, &store.Batch{Customers: []store.CustomerWrite{storetest.Write("a", 1, storetest.T0)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +122,7 @@ func TestPrefixEnd(t *testing.T) {
 // does not even try.
 func TestFencedErase(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.DB(t)
-	s, err := Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, dsn := openStore(t)
 	w := storetest.Write("c", 1, storetest.T0)
 	sh := s.ShardOf("c")
 	f := &fakeFence{epochs: map[int]int64{sh: 0}}
@@ -142,7 +133,7 @@ func TestFencedErase(t *testing.T) {
 	if _, err := sqlConn(t, dsn).Exec(ctx, "UPDATE shards SET epoch = epoch + 1, owner = 'other' WHERE shard = $1", sh); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Erase(ctx, "c")
+	_, err := s.Erase(ctx, "c")
 	var fe *FencedError
 	if !errors.As(err, &fe) || !slices.Contains(fe.Shards, sh) {
 		t.Fatalf("erase after the takeover: %v, want a FencedError for shard %d", err, sh)
@@ -192,11 +183,7 @@ func ss0(t *testing.T, s *Store) string {
 // (storetest.RunUnreadable). Before the fix, the list failed for everyone.
 func TestListCustomersUnreadable(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openStore(t)
 	storetest.RunUnreadable(t, s, func(t *testing.T, id string, state []byte) {
 		if _, err := s.Pool().Exec(ctx, "UPDATE customers SET state = $2 WHERE id = $1", id, state); err != nil {
 			t.Fatal(err)

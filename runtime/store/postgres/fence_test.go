@@ -10,7 +10,6 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
-	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
 )
 
@@ -49,12 +48,7 @@ func (f *fakeFence) Lost(shards []int) {
 // node took it over) are refused, write nothing, and tell the fence.
 func TestFencedWrites(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.DB(t)
-	s, err := Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, dsn := openStore(t)
 	w := storetest.Write("c", 1, storetest.T0)
 	sh := s.ShardOf("c")
 	f := &fakeFence{epochs: map[int]int64{sh: 0}}
@@ -128,12 +122,7 @@ func TestFencedWrites(t *testing.T) {
 // keeping the send of a pending item, which is still listed and claimable.
 func TestPrunePartition(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.DB(t)
-	s, err := Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, dsn := openStore(t)
 	now := time.Now().UTC()
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 	at := month.Add(24 * time.Hour)
@@ -183,12 +172,7 @@ func TestPrunePartition(t *testing.T) {
 // Nothing is written, and the node keeps the shard.
 func TestStaleTokensRefused(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.DB(t)
-	s, err := Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, dsn := openStore(t)
 	sh := s.ShardOf("c")
 	// The node owns the shard at epoch 3 (the database says so too).
 	if _, err := sqlConn(t, dsn).Exec(ctx, "UPDATE shards SET epoch = 3, owner = 'me' WHERE shard = $1", sh); err != nil {

@@ -45,19 +45,14 @@ func setReadOnly(t *testing.T, srv *pgtest.Server, db string, on bool) {
 // read-only database (and a commit there fails), then writable again.
 func TestWriteErrorReadOnly(t *testing.T) {
 	srv := pgtest.Need(t)
-	dsn := pgtest.DB(t)
-	s, err := Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, dsn := openStore(t)
 	if err := s.WriteError(); err != nil {
 		t.Fatalf("a writable database: %v", err)
 	}
 	setReadOnly(t, srv, dbName(dsn), true)
 	// The first query on each dead connection fails; the pool replaces it.
 	deadline := time.Now().Add(10 * time.Second)
-	err = s.WriteError()
+	err := s.WriteError()
 	for err == nil || !strings.Contains(err.Error(), "read-only") {
 		if time.Now().After(deadline) {
 			t.Fatalf("WriteError on a read-only database: %v", err)

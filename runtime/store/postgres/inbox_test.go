@@ -6,8 +6,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-
-	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 )
 
 // Enqueue keeps each message id once, the first input under it, whether
@@ -48,11 +46,7 @@ func TestEnqueueKeepsEachMessageOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(pgtest.DB(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, _ := openStore(t)
 			for _, r := range tt.requests {
 				if err := s.Enqueue(ctx, r); err != nil {
 					t.Fatal(err)
@@ -67,11 +61,7 @@ func TestEnqueueKeepsEachMessageOnce(t *testing.T) {
 	// Requests at once share groups: each id in two requests, in either
 	// order, every request's ids in increasing order.
 	t.Run("requests at once", func(t *testing.T) {
-		s, err := Open(pgtest.DB(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s, _ := openStore(t)
 		const requests, each = 40, 30
 		var wg sync.WaitGroup
 		for r := range requests {

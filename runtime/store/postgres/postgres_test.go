@@ -47,6 +47,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// openStore opens a store on a database of its own for t, closed when t
+// ends, and returns it with the database's DSN.
+func openStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	dsn := pgtest.DB(t)
+	s, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dsn
+}
+
 // sqlConn is a connection to the database of dsn for tests that look
 // under the store.
 func sqlConn(t *testing.T, dsn string) *pgx.Conn {

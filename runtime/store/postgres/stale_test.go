@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/waymark-dev/waymark/runtime/store"
-	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
 )
 
@@ -17,11 +16,7 @@ import (
 // v-77b2e0.
 func TestStaleCustomers(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openStore(t)
 	var ws []store.CustomerWrite
 	var ids []string
 	for i := range 20 {

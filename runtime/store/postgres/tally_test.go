@@ -11,7 +11,6 @@ import (
 
 	"github.com/waymark-dev/waymark/runtime/engine"
 	"github.com/waymark-dev/waymark/runtime/store"
-	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 	"github.com/waymark-dev/waymark/runtime/store/storetest"
 	"github.com/waymark-dev/waymark/runtime/store/tally"
 )
@@ -80,11 +79,7 @@ func TestUpgradeTallies(t *testing.T) {
 // Commits running at once share a transaction (group commit), their
 // tallies upserted once at its end: the sums are those of every commit.
 func TestTalliesOfConcurrentCommits(t *testing.T) {
-	s, err := Open(pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openStore(t)
 	ctx := context.Background()
 	ws, want := tallyWrites(40)
 	var wg sync.WaitGroup
@@ -109,12 +104,7 @@ func TestTalliesOfConcurrentCommits(t *testing.T) {
 // A commit adds its tallies under one shard, the lowest it writes to (its
 // own, fenced): a few rows per journey, whatever the shards it touches.
 func TestCommitTalliesUnderOneShard(t *testing.T) {
-	dsn := pgtest.DB(t)
-	s, err := Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, dsn := openStore(t)
 	ctx := context.Background()
 	ws, want := tallyWrites(40)
 	lowest, shards := s.Shards(), map[int]bool{}
@@ -188,12 +178,7 @@ func checkTallySums(t *testing.T, s *Store, want []store.Tally) {
 // as autovacuum would have it).
 func TestSumTalliesPlan(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.DB(t)
-	s, err := Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, dsn := openStore(t)
 	conn := sqlConn(t, dsn)
 	// 20 journeys, 2,000 hours, 4 kinds, 2 shards: 320,000 rows.
 	if _, err := conn.Exec(ctx, `INSERT INTO tallies(shard, journey, cohort, kind, a, b, n)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/waymark-dev/waymark/runtime/store/postgres/pgtest"
 )
 
 // The history's binary COPY data (histCols.copyData, written by hand in
@@ -15,11 +13,7 @@ import (
 // script, "" as NULL in the optional columns, nil data as NULL and empty
 // data as empty.
 func TestCopyHistoryReadsBack(t *testing.T) {
-	s, err := Open(pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openStore(t)
 	type row struct {
 		customer, kind, journey, instance, fate string
 		at                                      time.Time

@@ -282,13 +282,14 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 	var tallies tally.Sums
 	for i, cw := range b.Customers {
 		c := cw.State
+		sh := s.ShardOf(c.ID)
 		tallies.Add(tally.Of(&b.Customers[i]))
 		if last[c.ID] == i {
-			if err := r.customer(c, cw.NextWake, s.ShardOf(c.ID)); err != nil {
+			if err := r.customer(c, cw.NextWake, sh); err != nil {
 				return nil, err
 			}
 			if tok, ok := b.Tokens[c.ID]; ok {
-				r.token(s.ShardOf(c.ID), tok)
+				r.token(sh, tok)
 			}
 		}
 		for _, id := range cw.MessageIDs {
@@ -297,7 +298,7 @@ func (s *Store) flatten(b *store.Batch) (*rows, error) {
 			}
 		}
 		for k := range cw.Results {
-			if err := r.result(c.ID, s.ShardOf(c.ID), &cw.Results[k]); err != nil {
+			if err := r.result(c.ID, sh, &cw.Results[k]); err != nil {
 				return nil, err
 			}
 		}
